@@ -1,0 +1,102 @@
+//! The HTML shell, the application component and its routes.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    components::{
+        shell::{DemoBanner, Footer, TopBar},
+        status_pages::{ErrorPage, NotFound},
+    },
+    home::Home,
+    sections::{AuditPage, CampaignsPage, InventoryPage, ReviewsPage, SettingsPage},
+};
+
+/// Facts about this instance the shell shows on every page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShellInfo {
+    pub version: String,
+    pub demo: bool,
+}
+
+/// The document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// Reads the [`ShellInfo`] the server put in context; during hydration the client gets the
+/// same value from the serialized page, so both render identical markup.
+fn shell_info() -> ShellInfo {
+    let shared = SharedValue::new(|| {
+        use_context::<ShellInfo>().unwrap_or_else(|| ShellInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            demo: false,
+        })
+    });
+    shared.into_inner()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let info = shell_info();
+    // Effects run only in the browser, so this flips once the page is interactive; the
+    // end-to-end tests wait for it before clicking.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    view! {
+        <Stylesheet id="leptos" href=format!("/pkg/{}.css", crate::OUTPUT_NAME) />
+        <Title formatter=|page: String| {
+            if page.is_empty() {
+                "Postmark Access Review".to_string()
+            } else {
+                format!("{page} · Postmark Access Review")
+            }
+        } />
+        <Router>
+            <div class="app" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>
+                <a class="skip-link" href="#main">
+                    "Skip to content"
+                </a>
+                <Show when=move || info.demo>
+                    <DemoBanner />
+                </Show>
+                <TopBar />
+                <main id="main" class="content" tabindex="-1">
+                    <ErrorBoundary fallback=|_errors| view! { <ErrorPage /> }>
+                        <Routes fallback=|| view! { <NotFound /> }>
+                            <Route path=path!("/") view=Home />
+                            <Route path=path!("/inventory") view=InventoryPage />
+                            <Route path=path!("/campaigns") view=CampaignsPage />
+                            <Route path=path!("/reviews") view=ReviewsPage />
+                            <Route path=path!("/audit") view=AuditPage />
+                            <Route path=path!("/settings") view=SettingsPage />
+                        </Routes>
+                    </ErrorBoundary>
+                </main>
+                <Footer version=info.version.clone() />
+            </div>
+        </Router>
+    }
+}

@@ -1,0 +1,245 @@
+//! One database handle for SQLite (embedded default) and PostgreSQL.
+//!
+//! Queries go through sqlx's `Any` driver with portable SQL (`$1` placeholders work on both), so
+//! every feature has one implementation that the same test suite exercises on both databases.
+//! Where the databases differ (DDL, locking) the code branches on [`Backend`].
+
+use std::{
+    ops::{Deref, DerefMut},
+    path::Path,
+    str::FromStr,
+    time::Duration,
+};
+
+use anyhow::Context as _;
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::{
+    any::{AnyConnectOptions, AnyPoolOptions},
+    migrate::Migrator,
+    Any, AnyConnection, AnyPool, Connection as _, Executor as _, Transaction,
+};
+
+use crate::config::DatabaseConfig;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Which database engine is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Reads the engine from a connection URL.
+    pub fn from_url(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            anyhow::bail!("unsupported database URL scheme (expected sqlite: or postgres://)")
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Connection pool plus the engine it talks to.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Connects (creating the SQLite file and its folder when needed).
+    pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let url = config.url.expose_secret();
+        let backend = Backend::from_url(url)?;
+        let url = match backend {
+            Backend::Sqlite => prepare_sqlite_url(url)?,
+            Backend::Postgres => url.to_string(),
+        };
+        let options =
+            AnyConnectOptions::from_str(&url).context("the database URL could not be parsed")?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(config.max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the one writer; the busy timeout makes
+                        // writers queue instead of failing when another holds the lock.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                             PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .with_context(|| format!("could not connect to the {} database", backend.name()))?;
+        Ok(Self { pool, backend })
+    }
+
+    /// Applies pending migrations for this engine.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .context("database migration failed")?;
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for reads that need no transaction.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a write transaction.
+    ///
+    /// On SQLite the transaction takes the write lock up front (`BEGIN IMMEDIATE`): a deferred
+    /// transaction that reads first and writes later fails with `SQLITE_BUSY` under concurrency
+    /// instead of waiting its turn.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        let inner = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(Tx {
+            inner,
+            backend: self.backend,
+        })
+    }
+
+    /// Checks that the database answers, within `timeout`.
+    pub async fn ping(&self, timeout: Duration) -> anyhow::Result<()> {
+        let check = async {
+            let mut conn = self.pool.acquire().await?;
+            conn.ping().await
+        };
+        tokio::time::timeout(timeout, check)
+            .await
+            .context("database did not answer in time")?
+            .context("database is unreachable")
+    }
+
+    /// Closes every connection; later queries fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A write transaction obtained from [`Db::begin`]. Functions that change state take `&mut Tx`
+/// so their audit event commits or rolls back together with the change.
+#[derive(Debug)]
+pub struct Tx {
+    inner: Transaction<'static, Any>,
+    backend: Backend,
+}
+
+impl Tx {
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.inner.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.inner.rollback().await
+    }
+}
+
+impl Deref for Tx {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.inner
+    }
+}
+
+/// Creates the folder of a SQLite file and makes sure the file is created when missing.
+fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path != ":memory:" && !path.is_empty() {
+        if let Some(parent) = Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent).with_context(|| {
+                format!("could not create the database folder {}", parent.display())
+            })?;
+        }
+    }
+    let has_mode = query.split('&').any(|pair| pair.starts_with("mode="));
+    Ok(match (query.is_empty(), has_mode) {
+        (_, true) => url.to_string(),
+        (true, false) => format!("{url}?mode=rwc"),
+        (false, false) => format!("{url}&mode=rwc"),
+    })
+}
+
+/// Keeps a secret database URL out of `Debug` output of configuration structs.
+pub fn redacted(url: &SecretString) -> String {
+    let text = url.expose_secret();
+    match text.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((_, host)) => format!("{scheme}://***@{host}"),
+            None => text.to_string(),
+        },
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("nested/app.db");
+        let url = format!("sqlite://{}", file.display());
+        assert_eq!(prepare_sqlite_url(&url).unwrap(), format!("{url}?mode=rwc"));
+        assert!(file.parent().unwrap().is_dir());
+        let ro = format!("{url}?mode=ro");
+        assert_eq!(prepare_sqlite_url(&ro).unwrap(), ro);
+    }
+
+    #[test]
+    fn redaction_hides_credentials() {
+        let url = SecretString::from("postgres://app:hunter2@db.internal:5432/par".to_string());
+        assert_eq!(redacted(&url), "postgres://***@db.internal:5432/par");
+    }
+}

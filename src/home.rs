@@ -1,0 +1,75 @@
+//! The start page a signed-out visitor sees.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// The review cycle, in the order it happens.
+const STEPS: [(&str, &str); 5] = [
+    (
+        "Inventory",
+        "Servers come from Postmark's Account API; users and their per-server permissions from a \
+         CSV import or your users gateway. Every sync is a snapshot with a diff.",
+    ),
+    (
+        "Campaign",
+        "An administrator scopes a review and launches it. Each manager or server owner gets a \
+         link to their own queue.",
+    ),
+    (
+        "Decisions",
+        "Reviewers approve or revoke each access, with a justification where it matters. Nobody \
+         reviews their own access.",
+    ),
+    (
+        "Revocation",
+        "Revocations are carried out against Postmark by a durable worker, or as verified manual \
+         tasks, and a later sync proves they took effect.",
+    ),
+    (
+        "Evidence",
+        "Every step lands in a hash-chained audit log; the signed-off campaign carries a signature \
+         an auditor can verify offline.",
+    ),
+];
+
+#[component]
+pub fn Home() -> impl IntoView {
+    view! {
+        <Title text="" />
+        <section class="hero">
+            <h1>"Quarterly access reviews for your Postmark account"</h1>
+            <p class="lede">
+                "Who can send as your company, read your message streams or change your webhooks? "
+                "Postmark has no user API and no SCIM, so reviewing that access usually means "
+                "spreadsheets. This tool runs the review end to end and keeps evidence an auditor trusts."
+            </p>
+        </section>
+        <section aria-labelledby="how-heading">
+            <h2 id="how-heading">"How a review works"</h2>
+            <ol class="steps">
+                {STEPS
+                    .into_iter()
+                    .map(|(title, text)| {
+                        view! {
+                            <li class="step">
+                                <h3>{title}</h3>
+                                <p>{text}</p>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+        </section>
+        <section class="roles" aria-labelledby="roles-heading">
+            <h2 id="roles-heading">"Who uses it"</h2>
+            <dl>
+                <dt>"Administrators"</dt>
+                <dd>"connect Postmark, sync the inventory, launch and close campaigns, sign them off."</dd>
+                <dt>"Reviewers"</dt>
+                <dd>"managers and server owners who approve or revoke the access assigned to them."</dd>
+                <dt>"Auditors"</dt>
+                <dd>"read campaigns and the audit log, and verify sign-offs offline."</dd>
+            </dl>
+        </section>
+    }
+}

@@ -1,0 +1,38 @@
+//! Postmark Access Review: quarterly user-access reviews of a Postmark account.
+//!
+//! The crate builds twice: with `ssr` into the server binary, with `hydrate` into the
+//! WebAssembly module that makes the server-rendered pages interactive.
+
+pub mod app;
+pub mod components;
+pub mod error;
+pub mod home;
+pub mod sections;
+
+#[cfg(feature = "ssr")]
+pub mod audit;
+#[cfg(feature = "ssr")]
+pub mod cli;
+#[cfg(feature = "ssr")]
+pub mod clock;
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod state;
+#[cfg(feature = "ssr")]
+pub mod telemetry;
+
+/// Base name of the files under `pkg/` (`NAME.js`, `NAME_bg.wasm`, `NAME.css`).
+pub const OUTPUT_NAME: &str = "postmark_access_review";
+
+/// Browser entry point: attaches the client to the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,76 @@
+//! The main sections reached from the navigation.
+//!
+//! Each section states what it holds and, while it has nothing to show, what brings data into
+//! it; the features behind them fill these pages in.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+fn Section(title: &'static str, summary: &'static str, empty: &'static str) -> impl IntoView {
+    view! {
+        <Title text=title />
+        <header class="page-header">
+            <h1>{title}</h1>
+            <p class="lede">{summary}</p>
+        </header>
+        <div class="empty-state" role="note">
+            <p>{empty}</p>
+        </div>
+    }
+}
+
+#[component]
+pub fn InventoryPage() -> impl IntoView {
+    view! {
+        <Section
+            title="Inventory"
+            summary="Postmark users, their account roles and per-server permissions, and the servers themselves, with where each fact came from."
+            empty="No inventory yet. It fills in after the first sync with Postmark or a user import."
+        />
+    }
+}
+
+#[component]
+pub fn CampaignsPage() -> impl IntoView {
+    view! {
+        <Section
+            title="Campaigns"
+            summary="Review campaigns: scope, reviewers, progress, close and sign-off."
+            empty="No campaigns yet. An administrator creates one once the inventory is in place."
+        />
+    }
+}
+
+#[component]
+pub fn ReviewsPage() -> impl IntoView {
+    view! {
+        <Section
+            title="My reviews"
+            summary="The accesses assigned to you in open campaigns, to approve or revoke."
+            empty="Nothing to review. When a campaign assigns you items, they appear here and you get an email."
+        />
+    }
+}
+
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    view! {
+        <Section
+            title="Audit"
+            summary="Every change, in order, in a hash-chained log that can be verified offline."
+            empty="The log can be checked from the server with: postmark-access-review audit verify"
+        />
+    }
+}
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    view! {
+        <Section
+            title="Settings"
+            summary="The Postmark connection, the users gateway, server owners and review defaults."
+            empty="Configuration is read from PAR_* environment variables and the optional config file; see the README."
+        />
+    }
+}

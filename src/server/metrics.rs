@@ -1,0 +1,174 @@
+//! Request counts and latencies in the Prometheus text format.
+
+use std::{
+    collections::BTreeMap,
+    fmt::Write as _,
+    sync::{Arc, Mutex},
+    time::Instant,
+};
+
+use axum::{
+    extract::{MatchedPath, Request, State},
+    http::header,
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+/// Upper bounds of the latency histogram, in seconds.
+const BUCKETS: [f64; 11] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+#[derive(Debug, Default)]
+struct Histogram {
+    buckets: [u64; BUCKETS.len()],
+    sum: f64,
+    count: u64,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    requests: BTreeMap<(String, String, u16), u64>,
+    latency: BTreeMap<(String, String), Histogram>,
+}
+
+/// In-process registry; one per application state.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    inner: Mutex<Inner>,
+}
+
+impl Metrics {
+    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        *inner
+            .requests
+            .entry((method.to_string(), route.to_string(), status))
+            .or_default() += 1;
+        let histogram = inner
+            .latency
+            .entry((method.to_string(), route.to_string()))
+            .or_default();
+        for (bound, slot) in BUCKETS.iter().zip(histogram.buckets.iter_mut()) {
+            if seconds <= *bound {
+                *slot += 1;
+            }
+        }
+        histogram.sum += seconds;
+        histogram.count += 1;
+    }
+
+    /// Renders every series in the Prometheus text exposition format 0.0.4.
+    pub fn render(&self) -> String {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = String::new();
+        out.push_str(
+            "# HELP par_http_requests_total HTTP requests answered, by route and status.\n",
+        );
+        out.push_str("# TYPE par_http_requests_total counter\n");
+        for ((method, route, status), count) in &inner.requests {
+            let _ = writeln!(
+                out,
+                "par_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {count}",
+                escape(route)
+            );
+        }
+        out.push_str("# HELP par_http_request_duration_seconds Time to answer HTTP requests.\n");
+        out.push_str("# TYPE par_http_request_duration_seconds histogram\n");
+        for ((method, route), h) in &inner.latency {
+            let labels = format!("method=\"{method}\",route=\"{}\"", escape(route));
+            for (bound, count) in BUCKETS.iter().zip(h.buckets.iter()) {
+                let _ = writeln!(
+                    out,
+                    "par_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "par_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                out,
+                "par_http_request_duration_seconds_sum{{{labels}}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "par_http_request_duration_seconds_count{{{labels}}} {}",
+                h.count
+            );
+        }
+        out
+    }
+}
+
+fn escape(label: &str) -> String {
+    label
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Route label: the matched route pattern, so ids in paths do not create new series.
+fn route_label(req: &Request) -> String {
+    if let Some(path) = req.extensions().get::<MatchedPath>() {
+        return path.as_str().to_string();
+    }
+    if req.uri().path().starts_with("/pkg/") {
+        "/pkg/{file}".to_string()
+    } else {
+        "unmatched".to_string()
+    }
+}
+
+/// Middleware that records every request.
+pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
+    let method = req.method().as_str().to_string();
+    let route = route_label(&req);
+    let started = Instant::now();
+    let response = next.run(req).await;
+    metrics.observe(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+/// `GET /metrics`.
+pub async fn render(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        metrics.render(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_and_cumulative_buckets() {
+        let metrics = Metrics::default();
+        metrics.observe("GET", "/healthz", 200, 0.002);
+        metrics.observe("GET", "/healthz", 200, 0.3);
+        let text = metrics.render();
+        assert!(text.contains(
+            "par_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 2"
+        ));
+        assert!(text.contains(
+            "par_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",le=\"0.005\"} 1"
+        ));
+        assert!(text.contains(
+            "par_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",le=\"0.5\"} 2"
+        ));
+        assert!(text.contains(
+            "par_http_request_duration_seconds_count{method=\"GET\",route=\"/healthz\"} 2"
+        ));
+    }
+}

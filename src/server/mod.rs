@@ -1,0 +1,183 @@
+//! The HTTP server: routes, middleware and the serve loop.
+
+pub mod health;
+pub mod metrics;
+pub mod security;
+
+use std::{any::Any, net::SocketAddr, time::Duration};
+
+use axum::{
+    body::Body,
+    extract::DefaultBodyLimit,
+    http::{header, HeaderValue, Request, Response, StatusCode},
+    middleware,
+    routing::get,
+    Router,
+};
+use leptos::{config::LeptosOptions, nonce::Nonce, prelude::*};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+use tracing::Span;
+
+use crate::{
+    app::{shell, App, ShellInfo},
+    state::{AppState, RunMode},
+};
+
+/// Builds the complete application router.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context = request_context(&state);
+    let options = state.leptos_options.clone();
+    let render_shell = move |options: LeptosOptions| shell(options);
+
+    Router::<AppState>::new()
+        .route("/healthz", get(health::live))
+        .route("/readyz", get(health::ready))
+        .route("/metrics", get(metrics::render))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, render_shell))
+        // Layers run outside-in from the last one added.
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            state.config.clone(),
+            security::check_origin,
+        ))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn_with_state(
+            state.config.clone(),
+            security::headers,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track,
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(
+                    |response: &Response<Body>, latency: Duration, _span: &Span| {
+                        tracing::info!(
+                            status = response.status().as_u16(),
+                            latency_ms = latency.as_secs_f64() * 1000.0,
+                            "request finished"
+                        );
+                    },
+                ),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Context every render and server function gets: the CSP nonce chosen by
+/// [`security::headers`] and the shell facts.
+fn request_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
+    let info = ShellInfo {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        demo: state.mode == RunMode::Demo,
+    };
+    move || {
+        if let Some(nonce) = use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Nonce>().cloned())
+        {
+            provide_context(nonce);
+        }
+        provide_context(info.clone());
+    }
+}
+
+/// Span per request. Only the path is recorded: query strings can carry secrets (an OIDC
+/// `code`, a review link token).
+fn request_span(request: &Request<Body>) -> Span {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %request_id,
+    )
+}
+
+/// A panic becomes a plain 500 page; the panic message goes to the log only.
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(non-string panic payload)");
+    tracing::error!(panic = message, "request handler panicked");
+    let mut response = Response::new(Body::from(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Something went wrong</title></head>\
+         <body><h1>Something went wrong</h1><p>The problem has been logged. Please try again.</p></body></html>",
+    ));
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
+/// Binds the listener. Separate from [`serve`] so callers can learn the bound port first.
+pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("could not listen on {addr}: {e}"))
+}
+
+/// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish.
+pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
+    let app = router(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "could not listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "could not listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,118 @@
+//! Response headers every page carries, and the Origin check for state-changing requests.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{Request, State},
+    http::{header, HeaderValue, Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use leptos::nonce::Nonce;
+
+use crate::config::ServerConfig;
+
+/// Content-Security-Policy with a per-response nonce for Leptos' inline hydration script.
+///
+/// `'wasm-unsafe-eval'` permits compiling the app's WebAssembly, nothing else.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Sets the security headers. The nonce is put into the request for the renderer (see
+/// `server::request_context`) and into the policy of the response.
+pub async fn headers(
+    State(config): State<Arc<ServerConfig>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let nonce = Nonce::new();
+    req.extensions_mut().insert(nonce.clone());
+    let mut response = next.run(req).await;
+
+    let h = response.headers_mut();
+    if let Ok(csp) = HeaderValue::from_str(&content_security_policy(&nonce)) {
+        h.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
+    );
+    if config.is_https() {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    // Pages and API answers hold review data: keep them out of shared caches and history.
+    let is_document_or_data = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/json"));
+    if is_document_or_data && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Refuses cross-site state-changing requests (CSRF defence beside SameSite cookies).
+///
+/// Browsers send `Origin` on every POST, PUT, PATCH and DELETE; it must be our public origin.
+/// Clients that send neither `Origin` nor `Sec-Fetch-Site` are not browsers and carry no
+/// ambient credentials from another site, so they pass.
+pub async fn check_origin(
+    State(config): State<Arc<ServerConfig>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let allowed = match headers.get(header::ORIGIN) {
+        Some(origin) => origin.as_bytes() == config.origin().as_bytes(),
+        None => headers
+            .get("sec-fetch-site")
+            .is_none_or(|site| site.as_bytes() == b"same-origin" || site.as_bytes() == b"none"),
+    };
+    if allowed {
+        next.run(req).await
+    } else {
+        tracing::warn!(method = %req.method(), path = %req.uri().path(), "cross-origin request refused");
+        (
+            StatusCode::FORBIDDEN,
+            "cross-origin request refused: this action must come from the application's own pages",
+        )
+            .into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_allows_own_wasm_and_forbids_framing() {
+        let csp = content_security_policy("abc");
+        assert!(csp.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval'"));
+        assert!(csp.contains("frame-ancestors 'none'"));
+        assert!(!csp.contains("unsafe-inline"));
+    }
+}

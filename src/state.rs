@@ -1,0 +1,45 @@
+//! Shared resources handed to handlers and server functions.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::{clock::Clock, config::ServerConfig, db::Db, server::metrics::Metrics};
+
+/// How the process was started; `Demo` shows a banner and serves sample data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    Serve,
+    Demo,
+}
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub config: Arc<ServerConfig>,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: Arc<Metrics>,
+    pub mode: RunMode,
+}
+
+impl AppState {
+    pub fn new(config: ServerConfig, db: Db, clock: Arc<dyn Clock>, mode: RunMode) -> Self {
+        let leptos_options = LeptosOptions::builder()
+            .output_name(crate::OUTPUT_NAME)
+            .site_root(config.site_root.to_string_lossy().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(config.bind_addr)
+            .env(leptos::config::Env::PROD)
+            .build();
+        Self {
+            leptos_options,
+            db,
+            config: Arc::new(config),
+            clock,
+            metrics: Arc::new(Metrics::default()),
+            mode,
+        }
+    }
+}

@@ -1,0 +1,112 @@
+use std::process::Command;
+
+use crate::helpers::TestDb;
+
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the real binary with a clean environment plus `env`.
+pub fn run_binary(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_postmark-access-review"))
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .env("PAR_LOG_LEVEL", "warn")
+        .output()
+        .expect("run binary");
+    Output {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn serve_without_public_url_names_the_key_and_fails() {
+    let out = run_binary(&["serve"], &[]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .starts_with("error: configuration error: PAR_PUBLIC_URL is required"),
+        "{out:?}"
+    );
+    assert_eq!(out.stderr.lines().count(), 1, "one clear message: {out:?}");
+}
+
+#[test]
+fn invalid_values_name_the_key() {
+    for (key, value) in [
+        ("PAR_BIND_ADDR", "everywhere"),
+        ("PAR_LOG_FORMAT", "xml"),
+        ("PAR_MAX_BODY_BYTES", "-1"),
+    ] {
+        let out = run_binary(
+            &["serve"],
+            &[("PAR_PUBLIC_URL", "http://127.0.0.1:3000"), (key, value)],
+        );
+        assert_eq!(out.code, 2, "{key}: {out:?}");
+        assert!(
+            out.stderr
+                .contains(&format!("{key} is invalid (from the environment)")),
+            "{key}: {out:?}"
+        );
+    }
+}
+
+#[test]
+fn database_url_with_password_is_never_echoed() {
+    let out = run_binary(
+        &["migrate"],
+        &[("PAR_DATABASE_URL", "mysql://app:hunter2@db/par")],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("PAR_DATABASE_URL is invalid"),
+        "{out:?}"
+    );
+    assert!(!out.stderr.contains("hunter2") && !out.stdout.contains("hunter2"));
+}
+
+#[test]
+fn config_file_is_read_and_unknown_keys_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("par.toml");
+    std::fs::write(&file, "publik_url = \"https://x.example\"\n").unwrap();
+    let out = run_binary(&["--config", file.to_str().unwrap(), "serve"], &[]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("unknown key `publik_url`"), "{out:?}");
+}
+
+#[test]
+fn help_and_version() {
+    let help = run_binary(&["--help"], &[]);
+    assert_eq!(help.code, 0);
+    for command in ["serve", "demo", "migrate", "audit"] {
+        assert!(help.stdout.contains(command), "{command}: {}", help.stdout);
+    }
+    assert!(help.stdout.contains("PAR_"));
+    let version = run_binary(&["--version"], &[]);
+    assert_eq!(version.code, 0);
+    assert_eq!(
+        version.stdout.trim(),
+        format!("postmark-access-review {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[tokio::test]
+async fn migrate_creates_the_schema_and_is_idempotent() {
+    let test_db = TestDb::fresh().await;
+    let url = test_db.url();
+    for _ in 0..2 {
+        let out = run_binary(&["migrate"], &[("PAR_DATABASE_URL", &url)]);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert!(out.stdout.starts_with("database schema is up to date"));
+    }
+    let verify = run_binary(&["audit", "verify"], &[("PAR_DATABASE_URL", &url)]);
+    assert_eq!(verify.code, 0, "{verify:?}");
+    assert!(verify.stdout.contains("0 events"), "{verify:?}");
+}

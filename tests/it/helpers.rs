@@ -1,0 +1,207 @@
+//! `TestApp` and throwaway databases.
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+
+use postmark_access_review::{
+    clock::ManualClock,
+    config::{DatabaseConfig, ServerConfig},
+    db::{Backend, Db},
+    server,
+    state::{AppState, RunMode},
+};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::{Connection as _, Executor as _, PgConnection};
+use time::macros::datetime;
+
+/// Which database this run of the suite uses.
+pub fn backend_under_test() -> Backend {
+    match std::env::var("PAR_TEST_DATABASE").as_deref() {
+        Ok("postgres") => Backend::Postgres,
+        Ok("sqlite") | Err(_) => Backend::Sqlite,
+        Ok(other) => panic!("PAR_TEST_DATABASE must be sqlite or postgres, not {other}"),
+    }
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("PAR_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// A database that exists for one test and is removed afterwards.
+pub struct TestDb {
+    pub config: DatabaseConfig,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    /// The folder holding the file; removed on drop.
+    Sqlite {
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+}
+
+impl TestDb {
+    pub async fn fresh() -> Self {
+        match backend_under_test() {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                TestDb {
+                    config: DatabaseConfig {
+                        url: SecretString::from(url),
+                        max_connections: 10,
+                    },
+                    cleanup: Cleanup::Sqlite { _dir: dir },
+                }
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_admin_url();
+                let name = format!("par_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = PgConnection::connect(&admin_url)
+                    .await
+                    .expect("PostgreSQL must be reachable at PAR_TEST_POSTGRES_URL");
+                admin
+                    .execute(format!("CREATE DATABASE \"{name}\"").as_str())
+                    .await
+                    .expect("create test database");
+                let (base, _) = admin_url.rsplit_once('/').expect("URL has a database");
+                TestDb {
+                    config: DatabaseConfig {
+                        url: SecretString::from(format!("{base}/{name}")),
+                        max_connections: 10,
+                    },
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                }
+            }
+        }
+    }
+
+    /// The connection URL, for running the binary against this database.
+    pub fn url(&self) -> String {
+        self.config.url.expose_secret().to_string()
+    }
+
+    pub async fn connect_migrated(&self) -> Db {
+        let db = Db::connect(&self.config).await.expect("connect");
+        db.migrate().await.expect("migrate");
+        db
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs outside async context; a short-lived runtime on its own thread does it.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                runtime.block_on(async move {
+                    if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
+                        let _ = admin
+                            .execute(
+                                format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str(),
+                            )
+                            .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// The application on a random port with its own database.
+pub struct TestApp {
+    pub url: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    /// Kept for its `Drop`, which removes the database.
+    _test_db: TestDb,
+}
+
+pub struct TestAppBuilder {
+    public_url: Option<String>,
+    max_body_bytes: usize,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::builder().spawn().await
+    }
+
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder {
+            public_url: None,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.at(path))
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+impl TestAppBuilder {
+    /// Public URL the app believes it has (to test https-only behaviour); defaults to the
+    /// bound address.
+    pub fn public_url(mut self, url: &str) -> Self {
+        self.public_url = Some(url.to_string());
+        self
+    }
+
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let test_db = TestDb::fresh().await;
+        let db = test_db.connect_migrated().await;
+        let listener = server::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let url = format!("http://{addr}");
+        let config = ServerConfig {
+            public_url: self
+                .public_url
+                .as_deref()
+                .unwrap_or(&url)
+                .parse()
+                .expect("public url"),
+            bind_addr: addr,
+            max_body_bytes: self.max_body_bytes,
+            site_root: PathBuf::from("target/site"),
+        };
+        let clock = ManualClock::new(datetime!(2026-11-28 09:00 UTC));
+        let state = AppState::new(config, db.clone(), Arc::new(clock), RunMode::Serve);
+        tokio::spawn(async move {
+            let _ = server::serve(listener, state).await;
+        });
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        TestApp {
+            url,
+            client,
+            db,
+            _test_db: test_db,
+        }
+    }
+}

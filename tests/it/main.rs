@@ -1,0 +1,17 @@
+//! Integration suite: the real router on a random port, a fresh database per test.
+//!
+//! Runs on SQLite by default; `PAR_TEST_DATABASE=postgres` runs the same tests on PostgreSQL
+//! (`PAR_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`).
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a panic is a failed test"
+)]
+
+mod audit;
+mod cli;
+mod health;
+mod helpers;
+mod pages;
+mod security;

@@ -1,0 +1,135 @@
+use crate::helpers::TestApp;
+
+fn assert_security_headers(response: &reqwest::Response) {
+    let h = response.headers();
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+}
+
+#[tokio::test]
+async fn security_headers_on_pages_probes_and_errors() {
+    let app = TestApp::spawn().await;
+    for path in ["/", "/inventory", "/healthz", "/metrics", "/no-such-page"] {
+        let response = app.get(path).await;
+        assert_security_headers(&response);
+        assert!(
+            response
+                .headers()
+                .get("strict-transport-security")
+                .is_none(),
+            "no HSTS over plain http ({path})"
+        );
+    }
+}
+
+#[tokio::test]
+async fn inline_scripts_carry_the_nonce_of_the_policy() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/").await;
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("policy has a nonce")
+        .to_string();
+    let html = response.text().await.unwrap();
+    let scripts = html.matches("<script").count();
+    assert!(scripts >= 2, "{html}");
+    assert_eq!(
+        html.matches(&format!("<script type=\"module\" nonce=\"{nonce}\""))
+            .count()
+            + html.matches(&format!("<script nonce=\"{nonce}\"")).count(),
+        scripts,
+        "every script tag carries this response's nonce"
+    );
+    // A fresh nonce per response.
+    let again = app.get("/").await;
+    assert!(!again.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains(&nonce));
+}
+
+#[tokio::test]
+async fn hsts_when_the_public_url_is_https() {
+    let app = TestApp::builder()
+        .public_url("https://access.example.com")
+        .spawn()
+        .await;
+    let response = app.get("/").await;
+    assert_eq!(
+        response.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+}
+
+#[tokio::test]
+async fn oversized_body_is_refused_with_413() {
+    let app = TestApp::builder().max_body_bytes(4096).spawn().await;
+    let small = app
+        .client
+        .post(app.at("/healthz"))
+        .body(vec![b'a'; 100])
+        .send()
+        .await
+        .unwrap();
+    // The route takes no POST: 405 shows the small body passed the limit.
+    assert_eq!(small.status(), 405);
+    let large = app
+        .client
+        .post(app.at("/healthz"))
+        .body(vec![b'a'; 4097])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(large.status(), 413);
+    assert_security_headers(&large);
+}
+
+#[tokio::test]
+async fn cross_origin_state_changes_are_refused() {
+    let app = TestApp::spawn().await;
+    let foreign = app
+        .client
+        .post(app.at("/healthz"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 403);
+    let cross_site = app
+        .client
+        .post(app.at("/healthz"))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403);
+    let own = app
+        .client
+        .post(app.at("/healthz"))
+        .header("origin", app.url.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 405, "same origin passes the check");
+    // Reads are never blocked by the check.
+    let read = app
+        .client
+        .get(app.at("/healthz"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+}

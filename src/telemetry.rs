@@ -1,4 +1,5 @@
-//! Log output: human-readable for a terminal, JSON for log shippers.
+//! Log output on stderr (stdout is left to command output): human-readable for a terminal,
+//! JSON for log shippers.
 
 use tracing_subscriber::{fmt, layer::SubscriberExt as _, util::SubscriberInitExt as _, EnvFilter};
 
@@ -9,13 +10,16 @@ pub fn init(config: &TelemetryConfig) -> anyhow::Result<()> {
     let filter = EnvFilter::try_new(&config.level)?;
     let registry = tracing_subscriber::registry().with(filter);
     match config.format {
-        LogFormat::Pretty => registry.with(fmt::layer().with_target(false)).try_init()?,
+        LogFormat::Pretty => registry
+            .with(fmt::layer().with_target(false).with_writer(std::io::stderr))
+            .try_init()?,
         LogFormat::Json => registry
             .with(
                 fmt::layer()
                     .json()
                     .flatten_event(true)
-                    .with_current_span(true),
+                    .with_current_span(true)
+                    .with_writer(std::io::stderr),
             )
             .try_init()?,
     }

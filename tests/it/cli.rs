@@ -110,3 +110,57 @@ async fn migrate_creates_the_schema_and_is_idempotent() {
     assert_eq!(verify.code, 0, "{verify:?}");
     assert!(verify.stdout.contains("0 events"), "{verify:?}");
 }
+
+#[tokio::test]
+async fn json_logs_carry_request_spans() {
+    use std::io::{BufRead as _, BufReader};
+    use std::process::Stdio;
+
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_postmark-access-review"))
+        .args(["demo", "--port", "0", "--data-dir"])
+        .arg(data.path())
+        .env_clear()
+        .env("PAR_LOG_FORMAT", "json")
+        .env("PAR_LOG_LEVEL", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let url = stdout
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| line.trim().strip_prefix("Open ").map(str::to_string))
+        .expect("demo prints its address");
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    let response = reqwest::Client::new()
+        .get(format!("{url}/healthz?token=secret-value"))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+
+    let finished = stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|event| {
+            event["message"] == "request finished" && event["span"]["request_id"] == "trace-me-42"
+        })
+        .unwrap_or_else(|| panic!("no JSON request log in:\n{stderr}"));
+    assert_eq!(finished["span"]["method"], "GET");
+    assert_eq!(finished["span"]["path"], "/healthz");
+    assert_eq!(finished["status"], 200);
+    assert!(finished["latency_ms"].as_f64().is_some());
+    assert!(
+        !stderr.contains("secret-value"),
+        "query strings stay out of logs"
+    );
+}

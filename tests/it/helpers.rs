@@ -45,19 +45,10 @@ enum Cleanup {
 }
 
 impl TestDb {
+    /// A fresh database on the engine this run tests.
     pub async fn fresh() -> Self {
         match backend_under_test() {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                TestDb {
-                    config: DatabaseConfig {
-                        url: SecretString::from(url),
-                        max_connections: 10,
-                    },
-                    cleanup: Cleanup::Sqlite { _dir: dir },
-                }
-            }
+            Backend::Sqlite => Self::sqlite(),
             Backend::Postgres => {
                 let admin_url = postgres_admin_url();
                 let name = format!("par_test_{}", uuid::Uuid::new_v4().simple());
@@ -77,6 +68,19 @@ impl TestDb {
                     cleanup: Cleanup::Postgres { admin_url, name },
                 }
             }
+        }
+    }
+
+    /// A fresh SQLite file whatever the engine under test (for checks that read the file).
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        TestDb {
+            config: DatabaseConfig {
+                url: SecretString::from(url),
+                max_connections: 10,
+            },
+            cleanup: Cleanup::Sqlite { _dir: dir },
         }
     }
 

@@ -14,4 +14,5 @@ mod cli;
 mod health;
 mod helpers;
 mod pages;
+mod readme;
 mod security;

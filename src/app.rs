@@ -9,12 +9,14 @@ use leptos_router::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    audit::page::AuditPage,
+    auth::Viewer,
     components::{
-        shell::{DemoBanner, Footer, TopBar},
+        shell::{DemoBanner, Footer, Protected, TopBar},
         status_pages::{ErrorPage, NotFound},
     },
     home::Home,
-    sections::{AuditPage, CampaignsPage, InventoryPage, ReviewsPage, SettingsPage},
+    sections::{CampaignsPage, InventoryPage, ReviewsPage, SettingsPage},
 };
 
 /// Facts about this instance the shell shows on every page.
@@ -22,6 +24,8 @@ use crate::{
 pub struct ShellInfo {
     pub version: String,
     pub demo: bool,
+    /// The signed-in person, if any.
+    pub viewer: Option<Viewer>,
 }
 
 /// The document around the app, rendered on the server only.
@@ -51,6 +55,7 @@ fn shell_info() -> ShellInfo {
         use_context::<ShellInfo>().unwrap_or_else(|| ShellInfo {
             version: env!("CARGO_PKG_VERSION").to_string(),
             demo: false,
+            viewer: None,
         })
     });
     shared.into_inner()
@@ -60,6 +65,7 @@ fn shell_info() -> ShellInfo {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let info = shell_info();
+    provide_context(info.clone());
     // Effects run only in the browser, so this flips once the page is interactive; the
     // end-to-end tests wait for it before clicking.
     let hydrated = RwSignal::new(false);
@@ -82,16 +88,31 @@ pub fn App() -> impl IntoView {
                 <Show when=move || info.demo>
                     <DemoBanner />
                 </Show>
-                <TopBar />
+                <TopBar viewer=info.viewer.clone() />
                 <main id="main" class="content" tabindex="-1">
                     <ErrorBoundary fallback=|_errors| view! { <ErrorPage /> }>
                         <Routes fallback=|| view! { <NotFound /> }>
                             <Route path=path!("/") view=Home />
-                            <Route path=path!("/inventory") view=InventoryPage />
-                            <Route path=path!("/campaigns") view=CampaignsPage />
-                            <Route path=path!("/reviews") view=ReviewsPage />
-                            <Route path=path!("/audit") view=AuditPage />
-                            <Route path=path!("/settings") view=SettingsPage />
+                            <Route
+                                path=path!("/inventory")
+                                view=|| view! { <Protected><InventoryPage /></Protected> }
+                            />
+                            <Route
+                                path=path!("/campaigns")
+                                view=|| view! { <Protected><CampaignsPage /></Protected> }
+                            />
+                            <Route
+                                path=path!("/reviews")
+                                view=|| view! { <Protected><ReviewsPage /></Protected> }
+                            />
+                            <Route
+                                path=path!("/audit")
+                                view=|| view! { <Protected><AuditPage /></Protected> }
+                            />
+                            <Route
+                                path=path!("/settings")
+                                view=|| view! { <Protected><SettingsPage /></Protected> }
+                            />
                         </Routes>
                     </ErrorBoundary>
                 </main>

@@ -12,6 +12,7 @@ use secrecy::SecretString;
 
 use crate::{
     audit,
+    auth::{oidc::DevelopmentProviderRefused, service::AuthService, session::Store},
     clock::SystemClock,
     config::{ConfigError, DatabaseConfig, RawConfig, ServerConfig},
     db::{redacted, Db},
@@ -98,16 +99,43 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Serve => {
             let server_config = raw.server()?;
             let db_config = raw.database()?;
+            let auth_config = raw.auth()?;
             telemetry::init(&raw.telemetry()?)?;
+            let auth = AuthService::production(auth_config, &server_config.public_url)?;
+            match auth.oidc().check().await {
+                Ok(()) => {}
+                Err(error) if error.is::<DevelopmentProviderRefused>() => {
+                    return Err(Failure::Config(ConfigError::Invalid {
+                        key: "PAR_OIDC_ISSUER".to_string(),
+                        origin: auth.oidc().issuer().to_string(),
+                        reason: error.to_string(),
+                    }));
+                }
+                // The provider may come up later; sign-in retries discovery on first use.
+                Err(error) => tracing::warn!(
+                    error = format!("{error:#}"),
+                    "identity provider not reachable at startup"
+                ),
+            }
             let db = connect_and_migrate(&db_config).await?;
+            let sessions = Store::connect(&db_config).await?;
+            sessions.spawn_cleanup(std::time::Duration::from_secs(300));
             let listener = server::bind(server_config.bind_addr).await?;
             tracing::info!(
                 address = %server_config.bind_addr,
                 public_url = %server_config.public_url,
                 database = %redacted(&db_config.url),
+                issuer = %auth.oidc().issuer(),
                 "serving"
             );
-            let state = AppState::new(server_config, db, Arc::new(SystemClock), RunMode::Serve);
+            let state = AppState::new(
+                server_config,
+                db,
+                sessions,
+                auth,
+                Arc::new(SystemClock),
+                RunMode::Serve,
+            );
             server::serve(listener, state).await?;
             Ok(exit::OK)
         }
@@ -173,11 +201,12 @@ async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result
             })?;
         }
     }
-    let db = connect_and_migrate(&DatabaseConfig {
+    let db_config = DatabaseConfig {
         url: SecretString::from(format!("sqlite://{}", db_path.display())),
         max_connections: 5,
-    })
-    .await?;
+    };
+    let db = connect_and_migrate(&db_config).await?;
+    let sessions = Store::connect(&db_config).await?;
 
     let listener = server::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
     let bound = listener.local_addr()?;
@@ -193,11 +222,21 @@ async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result
         "  Sample data on a throwaway database: {}",
         db_path.display()
     );
+    println!("  Sign-in goes through the built-in development identity provider:");
+    println!("  pick Ada (admin), Aubrey (auditor), Rita or Manny (reviewers).");
     println!("  Listening on 127.0.0.1 only. Press Ctrl-C to stop.");
     println!();
     println!("  Open {public_url}");
     println!();
 
-    let state = AppState::new(server_config, db, Arc::new(SystemClock), RunMode::Demo);
+    let auth = AuthService::development(&server_config.public_url)?;
+    let state = AppState::new(
+        server_config,
+        db,
+        sessions,
+        auth,
+        Arc::new(SystemClock),
+        RunMode::Demo,
+    );
     server::serve(listener, state).await
 }

@@ -4,7 +4,7 @@
 //! The environment wins over the file, so a deployment can keep a file of defaults and override a
 //! value per host. Errors name the key as the operator would write it (`PAR_PUBLIC_URL`).
 
-use std::{collections::BTreeMap, fmt, net::SocketAddr, path::Path, path::PathBuf};
+use std::{collections::BTreeMap, fmt, net::SocketAddr, path::Path, path::PathBuf, time::Duration};
 
 use secrecy::SecretString;
 use url::Url;
@@ -42,6 +42,53 @@ pub const KEYS: &[(&str, &str)] = &[
     (
         "SITE_ROOT",
         "folder holding the built site: pkg/ and public files (default target/site)",
+    ),
+    (
+        "OIDC_ISSUER",
+        "OpenID Connect issuer URL, https (required by `serve`)",
+    ),
+    (
+        "OIDC_CLIENT_ID",
+        "client id registered at the provider (required by `serve`)",
+    ),
+    ("OIDC_CLIENT_SECRET", "client secret (required by `serve`)"),
+    (
+        "OIDC_CLIENT_AUTH",
+        "client_secret_basic or client_secret_post (default client_secret_basic)",
+    ),
+    (
+        "OIDC_SCOPES",
+        "scopes besides openid, space-separated (default: email profile)",
+    ),
+    (
+        "OIDC_GROUPS_CLAIM",
+        "claim holding group names, e.g. groups (optional)",
+    ),
+    (
+        "OIDC_ADMIN_GROUP",
+        "group whose members are admins (needs OIDC_GROUPS_CLAIM)",
+    ),
+    (
+        "OIDC_AUDITOR_GROUP",
+        "group whose members are auditors (needs OIDC_GROUPS_CLAIM)",
+    ),
+    ("ADMIN_EMAILS", "comma-separated emails of admins"),
+    ("AUDITOR_EMAILS", "comma-separated emails of auditors"),
+    (
+        "SESSION_IDLE_TIMEOUT",
+        "sign out after this much inactivity, e.g. 8h, 30m (default 8h)",
+    ),
+    (
+        "SESSION_MAX_LIFETIME",
+        "sign out this long after sign-in whatever the activity (default 24h)",
+    ),
+    (
+        "AUTH_RATE_LIMIT",
+        "requests per minute per client address to /auth/* (default 30)",
+    ),
+    (
+        "TRUST_FORWARDED_FOR",
+        "true behind a reverse proxy: client address from X-Forwarded-For (default false)",
     ),
 ];
 
@@ -237,6 +284,193 @@ impl RawConfig {
     }
 }
 
+impl RawConfig {
+    /// Sign-in settings; the provider keys are required here.
+    pub fn auth(&self) -> Result<AuthConfig, ConfigError> {
+        let required = |key: &'static str, hint: &'static str| ConfigError::Missing {
+            key: format!("{ENV_PREFIX}{key}"),
+            hint,
+        };
+        let issuer = self.parse("OIDC_ISSUER", parse_issuer)?.ok_or_else(|| {
+            required(
+                "OIDC_ISSUER",
+                "set it to your OpenID Connect provider's issuer URL",
+            )
+        })?;
+        let client_id = self
+            .parse("OIDC_CLIENT_ID", |v| Ok(v.to_string()))?
+            .ok_or_else(|| {
+                required(
+                    "OIDC_CLIENT_ID",
+                    "register this application at your provider and set its client id",
+                )
+            })?;
+        let client_secret = self
+            .parse("OIDC_CLIENT_SECRET", |v| {
+                Ok(SecretString::from(v.to_string()))
+            })?
+            .ok_or_else(|| {
+                required(
+                    "OIDC_CLIENT_SECRET",
+                    "set the client secret the provider issued",
+                )
+            })?;
+        let client_auth = self
+            .parse("OIDC_CLIENT_AUTH", |v| match v {
+                "client_secret_basic" => Ok(ClientAuth::Basic),
+                "client_secret_post" => Ok(ClientAuth::Post),
+                _ => Err(format!(
+                    "expected client_secret_basic or client_secret_post, got `{v}`"
+                )),
+            })?
+            .unwrap_or(ClientAuth::Basic);
+        let scopes = self
+            .parse("OIDC_SCOPES", |v| {
+                Ok(v.split_whitespace().map(str::to_string).collect())
+            })?
+            .unwrap_or_else(|| vec!["email".to_string(), "profile".to_string()]);
+        let text = |key: &'static str| self.parse(key, |v| Ok(v.to_string()));
+        let groups_claim = text("OIDC_GROUPS_CLAIM")?;
+        let admin_group = text("OIDC_ADMIN_GROUP")?;
+        let auditor_group = text("OIDC_AUDITOR_GROUP")?;
+        if groups_claim.is_none() {
+            for (key, value) in [
+                ("OIDC_ADMIN_GROUP", &admin_group),
+                ("OIDC_AUDITOR_GROUP", &auditor_group),
+            ] {
+                if value.is_some() {
+                    return Err(ConfigError::Invalid {
+                        key: format!("{ENV_PREFIX}{key}"),
+                        origin: "set".to_string(),
+                        reason: "needs PAR_OIDC_GROUPS_CLAIM to say which claim holds the groups"
+                            .to_string(),
+                    });
+                }
+            }
+        }
+        let admin_emails = self
+            .parse("ADMIN_EMAILS", parse_email_list)?
+            .unwrap_or_default();
+        let auditor_emails = self
+            .parse("AUDITOR_EMAILS", parse_email_list)?
+            .unwrap_or_default();
+        let session_idle = self
+            .parse("SESSION_IDLE_TIMEOUT", parse_duration)?
+            .unwrap_or(Duration::from_secs(8 * 3600));
+        let session_max = self
+            .parse("SESSION_MAX_LIFETIME", parse_duration)?
+            .unwrap_or(Duration::from_secs(24 * 3600));
+        let rate_limit_per_minute = self
+            .parse("AUTH_RATE_LIMIT", |v| parse_in_range(v, 1, 100_000))?
+            .unwrap_or(30);
+        let trust_forwarded_for = self
+            .parse("TRUST_FORWARDED_FOR", |v| match v {
+                "true" | "1" | "yes" => Ok(true),
+                "false" | "0" | "no" => Ok(false),
+                _ => Err(format!("expected true or false, got `{v}`")),
+            })?
+            .unwrap_or(false);
+        Ok(AuthConfig {
+            issuer,
+            client_id,
+            client_secret,
+            client_auth,
+            scopes,
+            groups_claim,
+            admin_group,
+            auditor_group,
+            admin_emails,
+            auditor_emails,
+            session_idle,
+            session_max,
+            rate_limit_per_minute,
+            trust_forwarded_for,
+        })
+    }
+}
+
+/// How the application authenticates at the provider's token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// `client_secret_basic`: HTTP Basic authorization header.
+    Basic,
+    /// `client_secret_post`: id and secret in the form body.
+    Post,
+}
+
+/// Sign-in and session settings.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    pub issuer: Url,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub client_auth: ClientAuth,
+    pub scopes: Vec<String>,
+    pub groups_claim: Option<String>,
+    pub admin_group: Option<String>,
+    pub auditor_group: Option<String>,
+    /// Lower-cased.
+    pub admin_emails: Vec<String>,
+    /// Lower-cased.
+    pub auditor_emails: Vec<String>,
+    pub session_idle: Duration,
+    pub session_max: Duration,
+    pub rate_limit_per_minute: u32,
+    pub trust_forwarded_for: bool,
+}
+
+/// `8h`, `30m`, `90s`, `2d` or a number of seconds.
+fn parse_duration(value: &str) -> Result<Duration, String> {
+    let (number, unit) = value
+        .find(|c: char| !c.is_ascii_digit())
+        .map(|i| value.split_at(i))
+        .unwrap_or((value, "s"));
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("expected a duration such as 8h, 30m or 90s, got `{value}`"))?;
+    let seconds = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("unknown unit in `{value}`: use s, m, h or d")),
+    };
+    if seconds == 0 {
+        return Err("must be longer than zero".to_string());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+fn parse_email_list(value: &str) -> Result<Vec<String>, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|e| {
+            if e.contains('@') && !e.contains(char::is_whitespace) {
+                Ok(e.to_lowercase())
+            } else {
+                Err(format!("`{e}` is not an email address"))
+            }
+        })
+        .collect()
+}
+
+/// Issuer URLs must be https, except on the loopback interface (local test providers).
+fn parse_issuer(value: &str) -> Result<Url, String> {
+    let url = Url::parse(value).map_err(|e| format!("not a URL: {e}"))?;
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => return Err("must be an https:// URL".to_string()),
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must not contain a query or fragment".to_string());
+    }
+    Ok(url)
+}
+
 fn known_key(name: &str) -> Option<&'static str> {
     KEYS.iter().map(|(k, _)| *k).find(|k| *k == name)
 }
@@ -388,6 +622,48 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown key `pubic_url`"), "{err}");
+    }
+
+    #[test]
+    fn auth_keys_are_required_and_parsed() {
+        let err = RawConfig::load(None, env(&[])).unwrap().auth().unwrap_err();
+        assert!(
+            err.to_string().starts_with("PAR_OIDC_ISSUER is required"),
+            "{err}"
+        );
+        let raw = RawConfig::load(
+            None,
+            env(&[
+                ("PAR_OIDC_ISSUER", "https://idp.example/realms/x"),
+                ("PAR_OIDC_CLIENT_ID", "par"),
+                ("PAR_OIDC_CLIENT_SECRET", "s3cret"),
+                ("PAR_OIDC_CLIENT_AUTH", "client_secret_post"),
+                ("PAR_ADMIN_EMAILS", " Ada@Example.com, bob@example.com "),
+                ("PAR_SESSION_IDLE_TIMEOUT", "30m"),
+            ]),
+        )
+        .unwrap();
+        let auth = raw.auth().unwrap();
+        assert_eq!(auth.client_auth, ClientAuth::Post);
+        assert_eq!(auth.admin_emails, ["ada@example.com", "bob@example.com"]);
+        assert_eq!(auth.session_idle, Duration::from_secs(1800));
+        assert_eq!(auth.session_max, Duration::from_secs(86_400));
+        assert_eq!(auth.scopes, ["email", "profile"]);
+    }
+
+    #[test]
+    fn issuer_must_be_https_except_on_loopback() {
+        assert!(parse_issuer("http://idp.example").is_err());
+        assert!(parse_issuer("http://127.0.0.1:9000/dev-idp").is_ok());
+        assert!(parse_issuer("https://login.microsoftonline.com/tenant/v2.0").is_ok());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("8h").unwrap(), Duration::from_secs(28_800));
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("8 hours").is_err());
     }
 
     #[test]

@@ -186,7 +186,7 @@ impl DerefMut for Tx {
 }
 
 /// Creates the folder of a SQLite file and makes sure the file is created when missing.
-fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
+pub(crate) fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))

@@ -2,6 +2,9 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
+
+use crate::{app::ShellInfo, auth::Viewer};
 
 /// The review cycle, in the order it happens.
 const STEPS: [(&str, &str); 5] = [
@@ -34,6 +37,41 @@ const STEPS: [(&str, &str); 5] = [
 
 #[component]
 pub fn Home() -> impl IntoView {
+    match use_context::<ShellInfo>().and_then(|info| info.viewer) {
+        Some(viewer) => view! { <Welcome viewer /> }.into_any(),
+        None => view! { <Landing /> }.into_any(),
+    }
+}
+
+/// The start page of a signed-in person.
+#[component]
+fn Welcome(viewer: Viewer) -> impl IntoView {
+    let first = viewer
+        .name
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    view! {
+        <Title text="" />
+        <section class="hero">
+            <h1>{format!("Welcome, {first}")}</h1>
+            <p class="lede">
+                {format!("You are signed in as {} ({}).", viewer.email, viewer.role_label())}
+            </p>
+        </section>
+        <ul class="tiles">
+            <li><A href="/reviews"><strong>"My reviews"</strong><span>"Accesses waiting for your decision"</span></A></li>
+            <li><A href="/campaigns"><strong>"Campaigns"</strong><span>"Review campaigns and their progress"</span></A></li>
+            <li><A href="/inventory"><strong>"Inventory"</strong><span>"Postmark users, permissions and servers"</span></A></li>
+            <li><A href="/audit"><strong>"Audit"</strong><span>"The hash-chained log of every change"</span></A></li>
+        </ul>
+    }
+}
+
+/// The start page a signed-out visitor sees.
+#[component]
+fn Landing() -> impl IntoView {
     view! {
         <Title text="" />
         <section class="hero">
@@ -42,6 +80,11 @@ pub fn Home() -> impl IntoView {
                 "Who can send as your company, read your message streams or change your webhooks? "
                 "Postmark has no user API and no SCIM, so reviewing that access usually means "
                 "spreadsheets. This tool runs the review end to end and keeps evidence an auditor trusts."
+            </p>
+            <p>
+                <a class="button" href="/auth/login" rel="external">
+                    "Sign in with your company account"
+                </a>
             </p>
         </section>
         <section aria-labelledby="how-heading">

@@ -4,13 +4,13 @@
 //! WebAssembly module that makes the server-rendered pages interactive.
 
 pub mod app;
+pub mod audit;
+pub mod auth;
 pub mod components;
 pub mod error;
 pub mod home;
 pub mod sections;
 
-#[cfg(feature = "ssr")]
-pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod cli;
 #[cfg(feature = "ssr")]

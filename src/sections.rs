@@ -6,6 +6,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::{
+    app::ShellInfo,
+    auth::{page::PeopleSection, Role},
+};
+
 #[component]
 fn Section(title: &'static str, summary: &'static str, empty: &'static str) -> impl IntoView {
     view! {
@@ -54,23 +59,27 @@ pub fn ReviewsPage() -> impl IntoView {
 }
 
 #[component]
-pub fn AuditPage() -> impl IntoView {
-    view! {
-        <Section
-            title="Audit"
-            summary="Every change, in order, in a hash-chained log that can be verified offline."
-            empty="The log can be checked from the server with: postmark-access-review audit verify"
-        />
-    }
-}
-
-#[component]
 pub fn SettingsPage() -> impl IntoView {
+    let is_admin = use_context::<ShellInfo>()
+        .and_then(|info| info.viewer)
+        .is_some_and(|viewer| viewer.has(Role::Admin));
     view! {
-        <Section
-            title="Settings"
-            summary="The Postmark connection, the users gateway, server owners and review defaults."
-            empty="Configuration is read from PAR_* environment variables and the optional config file; see the README."
-        />
+        <Title text="Settings" />
+        <header class="page-header">
+            <h1>"Settings"</h1>
+            <p class="lede">
+                "The Postmark connection, the users gateway, server owners and review defaults. Deployment settings come from PAR_* environment variables and the optional config file (see the README)."
+            </p>
+        </header>
+        {if is_admin {
+            view! { <PeopleSection /> }.into_any()
+        } else {
+            view! {
+                <div class="notice notice-warn" role="note">
+                    <p>"Settings are managed by admins."</p>
+                </div>
+            }
+            .into_any()
+        }}
     }
 }

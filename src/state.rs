@@ -5,7 +5,14 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::{clock::Clock, config::ServerConfig, db::Db, server::metrics::Metrics};
+use crate::{
+    auth::{service::AuthService, session::Store},
+    clock::Clock,
+    config::ServerConfig,
+    db::Db,
+    error::AppError,
+    server::metrics::Metrics,
+};
 
 /// How the process was started; `Demo` shows a banner and serves sample data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,10 +29,26 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<Metrics>,
     pub mode: RunMode,
+    pub auth: Arc<AuthService>,
+    pub sessions: Store,
+}
+
+/// The application state inside a server function.
+pub fn app_state() -> Result<AppState, AppError> {
+    leptos::prelude::use_context::<AppState>().ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!("application state missing from context"))
+    })
 }
 
 impl AppState {
-    pub fn new(config: ServerConfig, db: Db, clock: Arc<dyn Clock>, mode: RunMode) -> Self {
+    pub fn new(
+        config: ServerConfig,
+        db: Db,
+        sessions: Store,
+        auth: AuthService,
+        clock: Arc<dyn Clock>,
+        mode: RunMode,
+    ) -> Self {
         let leptos_options = LeptosOptions::builder()
             .output_name(crate::OUTPUT_NAME)
             .site_root(config.site_root.to_string_lossy().to_string())
@@ -40,6 +63,8 @@ impl AppState {
             clock,
             metrics: Arc::new(Metrics::default()),
             mode,
+            auth: Arc::new(auth),
+            sessions,
         }
     }
 }

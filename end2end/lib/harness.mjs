@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
-const BIN = process.env.PAR_BIN ?? '../target/debug/postmark-access-review';
+const BIN = process.env.PAR_TEST_BIN ?? '../target/debug/postmark-access-review';
 const SITE_ROOT = process.env.PAR_SITE_ROOT ?? '../target/site';
 
 /** Spawns `postmark-access-review demo --port 0` and resolves once it prints its URL. */
@@ -71,4 +71,11 @@ export function watchConsole(page) {
 /** Waits until the client has taken over the server-rendered page. */
 export async function waitForHydration(page) {
   await page.waitForSelector('.app[data-hydrated="true"]', { timeout: 30_000 });
+}
+
+/** Opens `path` (a protected page or /auth/login), picks `name` on the provider's chooser. */
+export async function signIn(page, baseUrl, path, name) {
+  await page.goto(baseUrl + path);
+  await page.waitForSelector('text=Development identity provider');
+  await page.getByRole('button', { name: new RegExp(name) }).click();
 }

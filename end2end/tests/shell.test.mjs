@@ -1,7 +1,7 @@
 // The application shell renders on the server, hydrates in the browser and works at phone width.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startDemo, waitForHydration, watchConsole } from '../lib/harness.mjs';
+import { launchBrowser, signIn, startDemo, waitForHydration, watchConsole } from '../lib/harness.mjs';
 
 let demo;
 let browser;
@@ -16,53 +16,65 @@ after(async () => {
   await demo?.stop();
 });
 
-test('home page hydrates: the menu button opens the navigation without a reload', async () => {
+test('signed-out home page hydrates and offers sign-in, without section navigation', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const problems = watchConsole(page);
+  await page.goto(demo.url + '/');
+  await waitForHydration(page);
+  assert.match(await page.locator('h1').innerText(), /Quarterly access reviews/);
+  assert.equal(await page.locator('#primary-nav').count(), 0);
+  assert.match(await page.locator('.demo-banner').innerText(), /Demo mode/);
+  if (process.env.PAR_TEST_SCREENSHOTS) {
+    await page.screenshot({ path: process.env.PAR_TEST_SCREENSHOTS + '/home.png', fullPage: true });
+  }
+  assert.deepEqual(problems, [], 'no console errors or CSP violations');
+  await page.close();
+});
+
+test('home page hydrates: the menu opens and navigation happens without a reload', async () => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
   const problems = watchConsole(page);
 
-  await page.goto(demo.url + '/');
+  await signIn(page, demo.url, '/auth/login', 'Manny Manager');
+  await page.waitForURL(demo.url + '/');
   await waitForHydration(page);
   // A marker on window survives only if the page is not reloaded.
   await page.evaluate(() => { window.__noReload = true; });
 
-  const toggle = page.getByRole('button', { name: 'Menu' });
   const nav = page.locator('#primary-nav');
   assert.equal(await nav.isVisible(), false, 'navigation starts folded at phone width');
-  await toggle.click();
+  await page.getByRole('button', { name: 'Menu' }).click();
   await page.waitForSelector('#primary-nav.open');
   assert.equal(await nav.isVisible(), true);
-  assert.equal(await page.getByRole('button', { name: 'Close menu' }).getAttribute('aria-expanded'), 'true');
+  assert.equal(
+    await page.getByRole('button', { name: 'Close menu' }).getAttribute('aria-expanded'),
+    'true',
+  );
 
-  // Client-side navigation: the nav link changes the page, the marker proves no reload.
-  await page.getByRole('link', { name: 'Campaigns' }).click();
+  await nav.getByRole('link', { name: 'Campaigns' }).click();
   await page.waitForSelector('h1:text("Campaigns")');
-  assert.equal(await page.evaluate(() => window.__noReload), true);
   assert.equal(new URL(page.url()).pathname, '/campaigns');
+  assert.equal(await page.evaluate(() => window.__noReload), true, 'client-side navigation');
   assert.equal(await nav.isVisible(), false, 'following a link folds the menu again');
 
   assert.deepEqual(problems, [], 'no console errors or CSP violations');
   await context.close();
 });
 
-test('desktop layout shows the navigation, demo banner and marks the current page', async () => {
+test('desktop layout shows the navigation and marks the current page', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const problems = watchConsole(page);
-  await page.goto(demo.url + '/inventory');
+  await signIn(page, demo.url, '/inventory', 'Manny Manager');
+  await page.waitForURL(demo.url + '/inventory');
   await waitForHydration(page);
   assert.equal(await page.locator('#primary-nav').isVisible(), true);
   assert.equal(await page.getByRole('button', { name: 'Menu' }).isVisible(), false);
-  assert.match(await page.locator('.demo-banner').innerText(), /Demo mode/);
   assert.equal(
     await page.getByRole('link', { name: 'Inventory' }).getAttribute('aria-current'),
     'page',
   );
   assert.equal(await page.title(), 'Inventory · Postmark Access Review');
-  if (process.env.PAR_SCREENSHOTS) {
-    await page.goto(demo.url + '/');
-    await waitForHydration(page);
-    await page.screenshot({ path: process.env.PAR_SCREENSHOTS + '/home.png', fullPage: true });
-  }
   assert.deepEqual(problems, []);
   await page.close();
 });

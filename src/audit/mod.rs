@@ -6,16 +6,25 @@
 //! * [`chain`] holds the canonical encoding and hash, documented in the README so an auditor can
 //!   recompute them without this program.
 
+pub mod api;
+#[cfg(feature = "ssr")]
 pub mod chain;
+pub mod page;
+#[cfg(feature = "ssr")]
 mod verify;
+#[cfg(feature = "ssr")]
 mod writer;
 
+#[cfg(feature = "ssr")]
 pub use verify::{verify, ChainBreak, ChainReport};
+#[cfg(feature = "ssr")]
 pub use writer::{record, Recorded};
 
+#[cfg(feature = "ssr")]
 use serde_json::Value;
 
 /// Who caused an event.
+#[cfg(feature = "ssr")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     /// A signed-in person, identified by their OpenID Connect issuer and subject.
@@ -28,6 +37,7 @@ pub enum Actor {
     System { component: String },
 }
 
+#[cfg(feature = "ssr")]
 impl Actor {
     pub fn system(component: impl Into<String>) -> Self {
         Actor::System {
@@ -44,13 +54,15 @@ impl Actor {
 }
 
 /// What happened: an action on a subject, with details as a JSON object.
+#[cfg(feature = "ssr")]
 #[derive(Debug, Clone)]
 pub struct Event {
-    pub action: String,
-    pub subject: String,
-    pub details: Value,
+    action: String,
+    subject: String,
+    details: Value,
 }
 
+#[cfg(feature = "ssr")]
 impl Event {
     /// `action` is dotted (`campaign.launched`); `subject` names the thing (`campaign:12`).
     pub fn new(action: impl Into<String>, subject: impl Into<String>) -> Self {
@@ -62,12 +74,30 @@ impl Event {
     }
 
     /// Details must be a JSON object; anything else is wrapped as `{"value": …}`.
+    ///
+    /// Fractional numbers are stored as strings: their textual form differs between JSON
+    /// libraries, and the hash must be recomputable with any of them (see the README).
     pub fn details(mut self, details: Value) -> Self {
+        let details = without_floats(details);
         self.details = match details {
             Value::Object(_) => details,
             other => serde_json::json!({ "value": other }),
         };
         self
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn without_floats(value: Value) -> Value {
+    match value {
+        Value::Number(n) if n.is_f64() => Value::String(n.to_string()),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_floats).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, without_floats(v)))
+                .collect(),
+        ),
+        other => other,
     }
 }
 

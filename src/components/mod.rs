@@ -1,4 +1,5 @@
 //! Widgets used by several pages.
 
+pub mod notice;
 pub mod shell;
 pub mod status_pages;

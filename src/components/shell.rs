@@ -1,7 +1,9 @@
 //! The frame around every page: top bar with navigation, demo banner, footer.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos_router::{components::A, hooks::use_location};
+
+use crate::auth::Viewer;
 
 /// Primary navigation entries: label and path.
 pub const NAV: [(&str, &str); 5] = [
@@ -13,9 +15,11 @@ pub const NAV: [(&str, &str); 5] = [
 ];
 
 #[component]
-pub fn TopBar() -> impl IntoView {
+pub fn TopBar(viewer: Option<Viewer>) -> impl IntoView {
     // On narrow screens the navigation folds behind a button; wide screens always show it.
+    // Signed-out visitors get no section navigation: every section needs a sign-in.
     let open = RwSignal::new(false);
+    let signed_in = viewer.is_some();
     view! {
         <header class="topbar">
             <A href="/" attr:class="brand">
@@ -24,38 +28,116 @@ pub fn TopBar() -> impl IntoView {
                 </span>
                 <span class="brand-name">"Postmark Access Review"</span>
             </A>
-            <button
-                type="button"
-                class="menu-toggle"
-                aria-controls="primary-nav"
-                aria-expanded=move || open.get().to_string()
-                on:click=move |_| open.update(|o| *o = !*o)
-            >
-                {move || if open.get() { "Close menu" } else { "Menu" }}
-            </button>
-            <nav
-                id="primary-nav"
-                class="primary-nav"
-                class:open=move || open.get()
-                aria-label="Primary"
-            >
-                <ul>
-                    {NAV
-                        .into_iter()
-                        .map(|(label, href)| {
-                            view! {
-                                <li>
-                                    <A href=href on:click=move |_| open.set(false)>
-                                        {label}
-                                    </A>
-                                </li>
-                            }
-                        })
-                        .collect_view()}
-                </ul>
-            </nav>
+            <Show when=move || signed_in>
+                <button
+                    type="button"
+                    class="menu-toggle"
+                    aria-controls="primary-nav"
+                    aria-expanded=move || open.get().to_string()
+                    on:click=move |_| open.update(|o| *o = !*o)
+                >
+                    {move || if open.get() { "Close menu" } else { "Menu" }}
+                </button>
+                <nav
+                    id="primary-nav"
+                    class="primary-nav"
+                    class:open=move || open.get()
+                    aria-label="Primary"
+                >
+                    <ul>
+                        {NAV
+                            .into_iter()
+                            .map(|(label, href)| {
+                                view! {
+                                    <li>
+                                        <A href=href on:click=move |_| open.set(false)>
+                                            {label}
+                                        </A>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                </nav>
+            </Show>
+            <Account viewer />
         </header>
     }
+}
+
+/// Wraps a protected page. The server already redirects anonymous requests; this covers a
+/// client-side navigation after the session ended, by leaving for the sign-in page.
+#[component]
+pub fn Protected(children: ChildrenFn) -> impl IntoView {
+    let signed_in =
+        use_context::<crate::app::ShellInfo>().is_some_and(|info| info.viewer.is_some());
+    move || {
+        if signed_in {
+            children().into_any()
+        } else {
+            #[cfg(feature = "hydrate")]
+            {
+                let location = window().location();
+                let here = format!(
+                    "{}{}",
+                    location.pathname().unwrap_or_default(),
+                    location.search().unwrap_or_default()
+                );
+                let _ = location.assign(&format!("/auth/login?next={}", encode(&here)));
+            }
+            view! { <p class="loading">"Taking you to sign in…"</p> }.into_any()
+        }
+    }
+}
+
+/// Who is signed in, with their role and a sign-out button; or a sign-in link.
+#[component]
+fn Account(viewer: Option<Viewer>) -> impl IntoView {
+    match viewer {
+        Some(viewer) => view! {
+            <div class="account">
+                <span class="account-name">{viewer.name.clone()}</span>
+                <span class="role-badge">{viewer.role_label()}</span>
+                // A plain form: signing out is a full POST that ends the server-side session.
+                <form method="post" action="/auth/logout" class="signout">
+                    <button type="submit" class="button-ghost">"Sign out"</button>
+                </form>
+            </div>
+        }
+        .into_any(),
+        None => {
+            let location = use_location();
+            let href = move || {
+                let here = format!("{}{}", location.pathname.get(), location.search.get());
+                let next = if here == "/" {
+                    String::new()
+                } else {
+                    format!("?next={}", encode(&here))
+                };
+                format!("/auth/login{next}")
+            };
+            view! {
+                <div class="account">
+                    <a class="button-ghost" href=href rel="external">
+                        "Sign in"
+                    </a>
+                </div>
+            }
+            .into_any()
+        }
+    }
+}
+
+/// Percent-encodes a path for a query parameter.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 #[component]

@@ -27,6 +27,7 @@ use tracing::Span;
 
 use crate::{
     app::{shell, App, ShellInfo},
+    auth::{self, Viewer},
     state::{AppState, RunMode},
 };
 
@@ -37,7 +38,13 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let render_shell = move |options: LeptosOptions| shell(options);
 
+    let sessions = state
+        .sessions
+        .layer(state.config.is_https(), state.auth.config().session_idle);
+
     Router::<AppState>::new()
+        .merge(auth::routes::router(&state))
+        .merge(auth::dev_idp::routes::router(state.auth.dev_idp()))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .route("/metrics", get(metrics::render))
@@ -49,6 +56,11 @@ pub fn router(state: AppState) -> Router {
             _,
         >(context, render_shell))
         // Layers run outside-in from the last one added.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::session::load_user,
+        ))
+        .layer(sessions)
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
         .layer(middleware::from_fn_with_state(
@@ -85,17 +97,20 @@ pub fn router(state: AppState) -> Router {
 /// Context every render and server function gets: the CSP nonce chosen by
 /// [`security::headers`] and the shell facts.
 fn request_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
-    let info = ShellInfo {
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        demo: state.mode == RunMode::Demo,
-    };
+    let demo = state.mode == RunMode::Demo;
     move || {
-        if let Some(nonce) = use_context::<http::request::Parts>()
+        let parts = use_context::<http::request::Parts>();
+        if let Some(nonce) = parts
+            .as_ref()
             .and_then(|parts| parts.extensions.get::<Nonce>().cloned())
         {
             provide_context(nonce);
         }
-        provide_context(info.clone());
+        provide_context(ShellInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            demo,
+            viewer: parts.and_then(|parts| parts.extensions.get::<Viewer>().cloned()),
+        });
     }
 }
 

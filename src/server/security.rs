@@ -75,8 +75,9 @@ pub async fn headers(
 /// Refuses cross-site state-changing requests (CSRF defence beside SameSite cookies).
 ///
 /// Browsers send `Origin` on every POST, PUT, PATCH and DELETE; it must be our public origin.
-/// Clients that send neither `Origin` nor `Sec-Fetch-Site` are not browsers and carry no
-/// ambient credentials from another site, so they pass.
+/// Under `Referrer-Policy: no-referrer` a form post carries `Origin: null`, so then the fetch
+/// metadata decides (`Sec-Fetch-Site: same-origin`). Clients that send neither header are not
+/// browsers and carry no ambient credentials from another site, so they pass.
 pub async fn check_origin(
     State(config): State<Arc<ServerConfig>>,
     req: Request,
@@ -85,14 +86,7 @@ pub async fn check_origin(
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
-    let headers = req.headers();
-    let allowed = match headers.get(header::ORIGIN) {
-        Some(origin) => origin.as_bytes() == config.origin().as_bytes(),
-        None => headers
-            .get("sec-fetch-site")
-            .is_none_or(|site| site.as_bytes() == b"same-origin" || site.as_bytes() == b"none"),
-    };
-    if allowed {
+    if origin_allowed(req.headers(), &config.origin()) {
         next.run(req).await
     } else {
         tracing::warn!(method = %req.method(), path = %req.uri().path(), "cross-origin request refused");
@@ -104,9 +98,58 @@ pub async fn check_origin(
     }
 }
 
+fn origin_allowed(headers: &axum::http::HeaderMap, ours: &str) -> bool {
+    let origin = headers.get(header::ORIGIN).map(|o| o.as_bytes());
+    let fetch_site = headers.get("sec-fetch-site").map(|s| s.as_bytes());
+    match origin {
+        Some(origin) if origin == ours.as_bytes() => true,
+        Some(origin) if origin != b"null" => false,
+        _ => match fetch_site {
+            Some(site) => site == b"same-origin" || site == b"none",
+            // No fetch metadata: fine for non-browser clients, not for an opaque origin.
+            None => origin.is_none(),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origin_rules() {
+        use axum::http::HeaderMap;
+        let ours = "http://127.0.0.1:3000";
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, HeaderValue::from_static(v));
+            }
+            h
+        };
+        assert!(origin_allowed(
+            &headers(&[("origin", "http://127.0.0.1:3000")]),
+            ours
+        ));
+        assert!(!origin_allowed(
+            &headers(&[("origin", "https://evil.example")]),
+            ours
+        ));
+        assert!(origin_allowed(
+            &headers(&[("origin", "null"), ("sec-fetch-site", "same-origin")]),
+            ours
+        ));
+        assert!(!origin_allowed(
+            &headers(&[("origin", "null"), ("sec-fetch-site", "cross-site")]),
+            ours
+        ));
+        assert!(!origin_allowed(&headers(&[("origin", "null")]), ours));
+        assert!(origin_allowed(&headers(&[]), ours));
+        assert!(!origin_allowed(
+            &headers(&[("sec-fetch-site", "same-site")]),
+            ours
+        ));
+    }
 
     #[test]
     fn policy_allows_own_wasm_and_forbids_framing() {

@@ -38,15 +38,44 @@ fn serve_without_public_url_names_the_key_and_fails() {
 }
 
 #[test]
+fn serve_needs_the_identity_provider_settings() {
+    let out = run_binary(&["serve"], &[("PAR_PUBLIC_URL", "http://127.0.0.1:3000")]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("PAR_OIDC_ISSUER is required"),
+        "{out:?}"
+    );
+    let out = run_binary(
+        &["serve"],
+        &[
+            ("PAR_PUBLIC_URL", "http://127.0.0.1:3000"),
+            ("PAR_OIDC_ISSUER", "http://idp.example"),
+        ],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("PAR_OIDC_ISSUER is invalid"), "{out:?}");
+    assert!(out.stderr.contains("https"), "{out:?}");
+}
+
+#[test]
 fn invalid_values_name_the_key() {
     for (key, value) in [
         ("PAR_BIND_ADDR", "everywhere"),
+        ("PAR_OIDC_CLIENT_AUTH", "private_key_jwt"),
+        ("PAR_ADMIN_EMAILS", "not-an-email"),
+        ("PAR_SESSION_IDLE_TIMEOUT", "forever"),
         ("PAR_LOG_FORMAT", "xml"),
         ("PAR_MAX_BODY_BYTES", "-1"),
     ] {
         let out = run_binary(
             &["serve"],
-            &[("PAR_PUBLIC_URL", "http://127.0.0.1:3000"), (key, value)],
+            &[
+                ("PAR_PUBLIC_URL", "http://127.0.0.1:3000"),
+                ("PAR_OIDC_ISSUER", "https://idp.example"),
+                ("PAR_OIDC_CLIENT_ID", "par"),
+                ("PAR_OIDC_CLIENT_SECRET", "secret"),
+                (key, value),
+            ],
         );
         assert_eq!(out.code, 2, "{key}: {out:?}");
         assert!(
@@ -127,12 +156,14 @@ async fn json_logs_carry_request_spans() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     let url = stdout
-        .lines()
+        .by_ref()
         .map_while(Result::ok)
         .find_map(|line| line.trim().strip_prefix("Open ").map(str::to_string))
         .expect("demo prints its address");
+    // Keep reading so the demo never writes into a closed pipe.
+    std::thread::spawn(move || stdout.for_each(drop));
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
 
     let response = reqwest::Client::new()

@@ -3,8 +3,9 @@
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use postmark_access_review::{
+    auth::{dev_idp::DevIdp, service::AuthService, session::Store},
     clock::ManualClock,
-    config::{DatabaseConfig, ServerConfig},
+    config::{AuthConfig, DatabaseConfig, ServerConfig},
     db::{Backend, Db},
     server,
     state::{AppState, RunMode},
@@ -126,13 +127,18 @@ pub struct TestApp {
     pub url: String,
     pub client: reqwest::Client,
     pub db: Db,
+    pub clock: ManualClock,
+    pub idp: Arc<DevIdp>,
     /// Kept for its `Drop`, which removes the database.
     _test_db: TestDb,
 }
 
+type AdjustAuth = Box<dyn FnOnce(&mut AuthConfig) + Send>;
+
 pub struct TestAppBuilder {
     public_url: Option<String>,
     max_body_bytes: usize,
+    adjust_auth: Option<AdjustAuth>,
 }
 
 impl TestApp {
@@ -144,6 +150,7 @@ impl TestApp {
         TestAppBuilder {
             public_url: None,
             max_body_bytes: 64 * 1024,
+            adjust_auth: None,
         }
     }
 
@@ -165,6 +172,12 @@ impl TestAppBuilder {
     /// bound address.
     pub fn public_url(mut self, url: &str) -> Self {
         self.public_url = Some(url.to_string());
+        self
+    }
+
+    /// Changes the sign-in settings derived from the development provider.
+    pub fn auth(mut self, adjust: impl FnOnce(&mut AuthConfig) + Send + 'static) -> Self {
+        self.adjust_auth = Some(Box::new(adjust));
         self
     }
 
@@ -193,7 +206,21 @@ impl TestAppBuilder {
             site_root: PathBuf::from("target/site"),
         };
         let clock = ManualClock::new(datetime!(2026-11-28 09:00 UTC));
-        let state = AppState::new(config, db.clone(), Arc::new(clock), RunMode::Serve);
+        let sessions = Store::connect(&test_db.config)
+            .await
+            .expect("session store");
+        let adjust = self.adjust_auth.unwrap_or_else(|| Box::new(|_| {}));
+        let auth = AuthService::development_with(&config.public_url, adjust)
+            .expect("development provider");
+        let idp = auth.dev_idp().expect("development provider");
+        let state = AppState::new(
+            config,
+            db.clone(),
+            sessions,
+            auth,
+            Arc::new(clock.clone()),
+            RunMode::Serve,
+        );
         tokio::spawn(async move {
             let _ = server::serve(listener, state).await;
         });
@@ -205,6 +232,8 @@ impl TestAppBuilder {
             url,
             client,
             db,
+            clock,
+            idp,
             _test_db: test_db,
         }
     }

@@ -10,6 +10,7 @@
 )]
 
 mod audit;
+mod auth;
 mod cli;
 mod health;
 mod helpers;

@@ -11,10 +11,12 @@ async fn home_page_renders_the_shell_and_landing_page() {
         .starts_with("text/html"));
     assert_eq!(response.headers()["cache-control"], "no-store");
     let html = response.text().await.unwrap();
-    for label in ["Inventory", "Campaigns", "My reviews", "Audit", "Settings"] {
-        assert!(html.contains(&format!(">{label}</a>")), "nav has {label}");
-    }
     assert!(html.contains("Quarterly access reviews for your Postmark account"));
+    assert!(html.contains("href=\"/auth/login\""), "sign-in offered");
+    assert!(
+        !html.contains("id=\"primary-nav\""),
+        "no section navigation signed out"
+    );
     assert!(!html.contains("Demo mode."), "no demo banner outside demo");
     assert!(
         html.contains("/pkg/postmark_access_review.js"),
@@ -23,8 +25,14 @@ async fn home_page_renders_the_shell_and_landing_page() {
 }
 
 #[tokio::test]
-async fn every_section_page_renders() {
+async fn signed_in_people_see_every_section_and_the_navigation() {
     let app = TestApp::spawn().await;
+    let browser = crate::auth::signed_in(&app, crate::auth::ADA).await;
+    let home = browser.get("/").await.text().await.unwrap();
+    for label in ["Inventory", "Campaigns", "My reviews", "Audit", "Settings"] {
+        assert!(home.contains(&format!(">{label}</a>")), "nav has {label}");
+    }
+    assert!(home.contains("Welcome, Ada"));
     for (path, title) in [
         ("/inventory", "Inventory"),
         ("/campaigns", "Campaigns"),
@@ -32,7 +40,7 @@ async fn every_section_page_renders() {
         ("/audit", "Audit"),
         ("/settings", "Settings"),
     ] {
-        let response = app.get(path).await;
+        let response = browser.get(path).await;
         assert_eq!(response.status(), 200, "{path}");
         let html = response.text().await.unwrap();
         assert!(
@@ -46,10 +54,30 @@ async fn every_section_page_renders() {
 #[tokio::test]
 async fn unknown_paths_get_the_404_page() {
     let app = TestApp::spawn().await;
-    for path in ["/nope", "/inventory/deeper/still", "/pkg/missing.js"] {
+    for path in ["/nope", "/inventoryx", "/pkg/missing.js"] {
         let response = app.get(path).await;
         assert_eq!(response.status(), 404, "{path}");
         let html = response.text().await.unwrap();
         assert!(html.contains("Page not found"), "{path}");
     }
+}
+
+#[tokio::test]
+async fn a_reviewer_gets_403_and_an_explanation_on_the_audit_page() {
+    let app = TestApp::spawn().await;
+    let browser = crate::auth::signed_in(&app, crate::auth::RITA).await;
+    let response = browser.get("/audit").await;
+    assert_eq!(response.status(), 403);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("This page is for admins and auditors"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("auth.signed_in"),
+        "no events leak to a reviewer"
+    );
+    let settings = browser.get("/settings").await.text().await.unwrap();
+    assert!(settings.contains("Settings are managed by admins."));
+    assert!(!settings.contains("rita.reviewer@example.com</td>"));
 }

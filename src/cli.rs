@@ -100,7 +100,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             let server_config = raw.server()?;
             let db_config = raw.database()?;
             let auth_config = raw.auth()?;
-            telemetry::init(&raw.telemetry()?)?;
+            init_telemetry(&raw)?;
             let auth = AuthService::production(auth_config, &server_config.public_url)?;
             match auth.oidc().check().await {
                 Ok(()) => {}
@@ -140,13 +140,13 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(exit::OK)
         }
         Command::Demo { port, data_dir } => {
-            telemetry::init(&raw.telemetry()?)?;
+            init_telemetry(&raw)?;
             run_demo(&raw, port, &data_dir).await?;
             Ok(exit::OK)
         }
         Command::Migrate => {
             let db_config = raw.database()?;
-            telemetry::init(&raw.telemetry()?)?;
+            init_telemetry(&raw)?;
             connect_and_migrate(&db_config).await?;
             println!(
                 "database schema is up to date ({})",
@@ -158,8 +158,8 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             command: AuditCommand::Verify,
         } => {
             let db_config = raw.database()?;
-            telemetry::init(&raw.telemetry()?)?;
-            let db = Db::connect(&db_config).await?;
+            init_telemetry(&raw)?;
+            let db = Db::connect_read_only(&db_config).await?;
             let outcome = audit::verify(&db)
                 .await
                 .context("could not read the audit log (has `migrate` been run?)")?;
@@ -179,6 +179,12 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             })
         }
     }
+}
+
+fn init_telemetry(raw: &RawConfig) -> Result<(), Failure> {
+    telemetry::init(&raw.telemetry()?)?;
+    raw.warn_unknown();
+    Ok(())
 }
 
 async fn connect_and_migrate(config: &DatabaseConfig) -> anyhow::Result<Db> {

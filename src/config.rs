@@ -130,6 +130,8 @@ impl fmt::Display for Origin {
 #[derive(Debug, Default, Clone)]
 pub struct RawConfig {
     values: BTreeMap<&'static str, (String, Origin)>,
+    /// `PAR_*` variables that are not configuration keys (likely typos).
+    unknown: Vec<String>,
 }
 
 impl RawConfig {
@@ -150,10 +152,19 @@ impl RawConfig {
                 Some(key) => {
                     raw.values.insert(key, (value, Origin::Env));
                 }
-                None => tracing::warn!(variable = %name, "ignoring unknown configuration variable"),
+                // The test tooling's own variables share the prefix.
+                None if stripped.starts_with("TEST_") => {}
+                None => raw.unknown.push(name),
             }
         }
         Ok(raw)
+    }
+
+    /// Logs the `PAR_*` variables that are not configuration keys; call once logging is set up.
+    pub fn warn_unknown(&self) {
+        for name in &self.unknown {
+            tracing::warn!(variable = %name, "ignoring unknown configuration variable");
+        }
     }
 
     /// Reads the process environment (and the file given with `--config`).
@@ -490,13 +501,21 @@ where
 
 fn parse_database_url(value: &str) -> Result<SecretString, String> {
     // Never echo the value: it may carry a password.
-    if value.starts_with("sqlite:")
-        || value.starts_with("postgres://")
-        || value.starts_with("postgresql://")
-    {
+    let valid = if value.starts_with("postgres://") || value.starts_with("postgresql://") {
+        // The driver's own parser decides; its message is not repeated, as it may quote the URL.
+        <sqlx::postgres::PgConnectOptions as std::str::FromStr>::from_str(value).is_ok()
+    } else if value.starts_with("sqlite:") {
+        <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(value).is_ok()
+    } else {
+        return Err("expected a URL starting with sqlite: or postgres://".to_string());
+    };
+    if valid {
         Ok(SecretString::from(value.to_string()))
     } else {
-        Err("expected a URL starting with sqlite: or postgres://".to_string())
+        Err(
+            "the URL could not be parsed (the value is not shown: it may hold a password)"
+                .to_string(),
+        )
     }
 }
 
@@ -506,10 +525,16 @@ fn parse_public_url(value: &str) -> Result<Url, String> {
         return Err("must start with http:// or https://".to_string());
     }
     if url.host_str().is_none() || url.query().is_some() || url.fragment().is_some() {
-        return Err("must be a plain http(s)://host[:port][/path] address".to_string());
+        return Err("must be a plain http(s)://host[:port] address".to_string());
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err("must not contain credentials".to_string());
+    }
+    // Routes are mounted at the root; a path prefix would silently break every link.
+    if url.path() != "/" {
+        return Err(
+            "must not have a path: serve the application at the root of a host".to_string(),
+        );
     }
     Ok(url)
 }
@@ -587,6 +612,18 @@ mod tests {
             err.contains("PAR_BIND_ADDR is invalid (from the environment)"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn malformed_postgres_url_names_the_key() {
+        let raw = RawConfig::load(
+            None,
+            env(&[("PAR_DATABASE_URL", "postgres://u:hunter2@[::1/db")]),
+        )
+        .unwrap();
+        let err = raw.database().unwrap_err().to_string();
+        assert!(err.starts_with("PAR_DATABASE_URL is invalid"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
     }
 
     #[test]
@@ -671,6 +708,7 @@ mod tests {
         for bad in ["ftp://x", "https://u:p@x", "https://x/?a=1", "not a url"] {
             assert!(parse_public_url(bad).is_err(), "{bad}");
         }
-        assert!(parse_public_url("https://access.example.com/review").is_ok());
+        assert!(parse_public_url("https://access.example.com/review").is_err());
+        assert!(parse_public_url("https://access.example.com").is_ok());
     }
 }

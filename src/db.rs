@@ -61,12 +61,23 @@ pub struct Db {
 impl Db {
     /// Connects (creating the SQLite file and its folder when needed).
     pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<Self> {
+        Self::open(config, false).await
+    }
+
+    /// Connects without changing anything: a SQLite file is opened read-only and must exist
+    /// (for `audit verify` on an auditor's copy).
+    pub async fn connect_read_only(config: &DatabaseConfig) -> anyhow::Result<Self> {
+        Self::open(config, true).await
+    }
+
+    async fn open(config: &DatabaseConfig, read_only: bool) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
         let url = config.url.expose_secret();
         let backend = Backend::from_url(url)?;
-        let url = match backend {
-            Backend::Sqlite => prepare_sqlite_url(url)?,
-            Backend::Postgres => url.to_string(),
+        let url = match (backend, read_only) {
+            (Backend::Sqlite, false) => prepare_sqlite_url(url)?,
+            (Backend::Sqlite, true) => read_only_sqlite_url(url),
+            (Backend::Postgres, _) => url.to_string(),
         };
         let options =
             AnyConnectOptions::from_str(&url).context("the database URL could not be parsed")?;
@@ -75,7 +86,7 @@ impl Db {
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
-                    if backend == Backend::Sqlite {
+                    if backend == Backend::Sqlite && !read_only {
                         // WAL lets readers run beside the one writer; the busy timeout makes
                         // writers queue instead of failing when another holds the lock.
                         conn.execute(
@@ -185,6 +196,17 @@ impl DerefMut for Tx {
     }
 }
 
+/// The same SQLite URL with `mode=ro`.
+fn read_only_sqlite_url(url: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("mode="))
+        .chain(std::iter::once("mode=ro"))
+        .collect();
+    format!("{base}?{}", kept.join("&"))
+}
+
 /// Creates the folder of a SQLite file and makes sure the file is created when missing.
 pub(crate) fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     let rest = url
@@ -210,15 +232,19 @@ pub(crate) fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     })
 }
 
-/// Keeps a secret database URL out of `Debug` output of configuration structs.
+/// A database URL fit for logs: no user, password or query (which can carry a password).
 pub fn redacted(url: &SecretString) -> String {
     let text = url.expose_secret();
-    match text.split_once("://") {
-        Some((scheme, rest)) => match rest.rsplit_once('@') {
-            Some((_, host)) => format!("{scheme}://***@{host}"),
-            None => text.to_string(),
-        },
-        None => text.to_string(),
+    match url::Url::parse(text) {
+        Ok(mut parsed) if parsed.has_host() => {
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.set_query(None);
+            parsed.set_fragment(None);
+            parsed.to_string()
+        }
+        // sqlite:path and the like: keep the path, drop any query.
+        _ => text.split('?').next().unwrap_or_default().to_string(),
     }
 }
 
@@ -239,7 +265,18 @@ mod tests {
 
     #[test]
     fn redaction_hides_credentials() {
-        let url = SecretString::from("postgres://app:hunter2@db.internal:5432/par".to_string());
-        assert_eq!(redacted(&url), "postgres://***@db.internal:5432/par");
+        for (url, shown) in [
+            (
+                "postgres://app:hunter2@db.internal:5432/par",
+                "postgres://db.internal:5432/par",
+            ),
+            (
+                "postgres://db.internal/par?user=app&password=hunter2",
+                "postgres://db.internal/par",
+            ),
+            ("sqlite://data/app.db?mode=rwc", "sqlite://data/app.db"),
+        ] {
+            assert_eq!(redacted(&SecretString::from(url.to_string())), shown);
+        }
     }
 }

@@ -85,9 +85,15 @@ struct Row {
 ///
 /// The outer error is a database failure; the inner one a broken chain.
 pub async fn verify(db: &Db) -> Result<Result<ChainReport, ChainBreak>, sqlx::Error> {
+    // Casts keep a row whose value was swapped for another type (a BLOB in SQLite) readable,
+    // so it is reported by number instead of failing the whole read.
     let mut rows = sqlx::query_as::<_, Row>(
-        "SELECT seq, occurred_at, actor_kind, actor_issuer, actor_sub, actor_email, action, \
-         subject, details, prev_hash, hash FROM audit_events ORDER BY seq",
+        "SELECT CAST(seq AS BIGINT) AS seq, CAST(occurred_at AS TEXT) AS occurred_at, \
+         CAST(actor_kind AS TEXT) AS actor_kind, CAST(actor_issuer AS TEXT) AS actor_issuer, \
+         CAST(actor_sub AS TEXT) AS actor_sub, CAST(actor_email AS TEXT) AS actor_email, \
+         CAST(action AS TEXT) AS action, CAST(subject AS TEXT) AS subject, \
+         CAST(details AS TEXT) AS details, CAST(prev_hash AS TEXT) AS prev_hash, \
+         CAST(hash AS TEXT) AS hash FROM audit_events ORDER BY seq",
     )
     .fetch(db.pool());
 

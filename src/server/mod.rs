@@ -42,7 +42,7 @@ pub fn router(state: AppState) -> Router {
         .sessions
         .layer(state.config.is_https(), state.auth.config().session_idle);
 
-    Router::<AppState>::new()
+    let router = Router::<AppState>::new()
         .merge(auth::routes::router(&state))
         .merge(auth::dev_idp::routes::router(state.auth.dev_idp()))
         .route("/healthz", get(health::live))
@@ -62,6 +62,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(sessions)
         .layer(DefaultBodyLimit::disable())
+        .layer(middleware::from_fn_with_state(
+            state.config.max_body_bytes,
+            security::limit_chunked_body,
+        ))
         .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
         .layer(middleware::from_fn_with_state(
             state.config.clone(),
@@ -91,7 +95,16 @@ pub fn router(state: AppState) -> Router {
                 ),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .with_state(state)
+        .layer(middleware::from_fn(security::sanitize_request_id));
+    let router = if state.mode == RunMode::Demo {
+        router.layer(middleware::from_fn_with_state(
+            state.config.clone(),
+            security::canonical_host,
+        ))
+    } else {
+        router
+    };
+    router.with_state(state)
 }
 
 /// Context every render and server function gets: the CSP nonce chosen by

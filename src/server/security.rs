@@ -58,7 +58,8 @@ pub async fn headers(
     if config.is_https() {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+            // No includeSubDomains: the application may live on a domain other sites share.
+            HeaderValue::from_static("max-age=31536000"),
         );
     }
     // Pages and API answers hold review data: keep them out of shared caches and history.
@@ -109,6 +110,74 @@ fn origin_allowed(headers: &axum::http::HeaderMap, ours: &str) -> bool {
             // No fetch metadata: fine for non-browser clients, not for an opaque origin.
             None => origin.is_none(),
         },
+    }
+}
+
+/// Buffers bodies sent without `Content-Length` (chunked) up to `limit`, answering 413 beyond
+/// it. Bodies with a length are refused up front by `RequestBodyLimitLayer`; without this a
+/// chunked body over the limit would surface as a decoding error (500) deep in a handler.
+pub async fn limit_chunked_body(State(limit): State<usize>, req: Request, next: Next) -> Response {
+    if req.headers().contains_key(header::CONTENT_LENGTH)
+        || matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+    {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        Err(_) => (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response(),
+    }
+}
+
+/// Keeps a caller's `x-request-id` only when it is a short token; anything else (long, or
+/// with characters that could forge log lines) is dropped and a fresh id is assigned.
+pub async fn sanitize_request_id(mut req: Request, next: Next) -> Response {
+    let valid = req.headers().get("x-request-id").is_none_or(|id| {
+        let id = id.as_bytes();
+        !id.is_empty()
+            && id.len() <= 64
+            && id
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    });
+    if !valid {
+        req.headers_mut().remove("x-request-id");
+    }
+    next.run(req).await
+}
+
+/// Demo only: requests for another host name (`localhost` instead of `127.0.0.1`, or a
+/// DNS-rebinding name) are sent to the public URL, where cookies and sign-in work.
+pub async fn canonical_host(
+    State(config): State<Arc<ServerConfig>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let expected = config
+        .public_url
+        .host_str()
+        .map(|host| match config.public_url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        })
+        .unwrap_or_default();
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    if host == expected {
+        return next.run(req).await;
+    }
+    if matches!(*req.method(), Method::GET | Method::HEAD) {
+        let path = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+        let target = format!("{}{}", config.origin(), path);
+        axum::response::Redirect::permanent(&target).into_response()
+    } else {
+        (StatusCode::MISDIRECTED_REQUEST, "wrong host name").into_response()
     }
 }
 

@@ -155,6 +155,20 @@ async fn edited_row_with_recomputed_hash_breaks_the_next_link() {
 }
 
 #[tokio::test]
+async fn a_value_of_another_type_is_named() {
+    let tamper = match crate::helpers::backend_under_test() {
+        // SQLite stores whatever type it is given: a BLOB where text belongs.
+        Backend::Sqlite => {
+            "UPDATE audit_events SET details = CAST('{\"i\":2}' AS BLOB) WHERE seq = 5"
+        }
+        Backend::Postgres => "UPDATE audit_events SET details = '{\"i\": 2}' WHERE seq = 5",
+    };
+    let (_test_db, db) = tampered_db(tamper).await;
+    let problem = audit::verify(&db).await.unwrap().unwrap_err();
+    assert_eq!(problem.seq(), 5, "{problem}");
+}
+
+#[tokio::test]
 async fn deleted_row_is_named() {
     let (_test_db, db) = tampered_db("DELETE FROM audit_events WHERE seq = 4").await;
     let problem = audit::verify(&db).await.unwrap().unwrap_err();
@@ -211,5 +225,18 @@ async fn audit_verify_command_reports_intact_and_broken_chains() {
             "audit chain BROKEN at event #2: event #2 (test.written) does not match its hash"
         ),
         "{broken:?}"
+    );
+}
+
+#[test]
+fn audit_verify_changes_nothing_and_needs_an_existing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nowhere/audit.db");
+    let url = format!("sqlite://{}", missing.display());
+    let out = run_binary(&["audit", "verify"], &[("PAR_DATABASE_URL", &url)]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        !missing.parent().unwrap().exists(),
+        "no folder or file was created"
     );
 }

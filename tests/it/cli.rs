@@ -152,6 +152,7 @@ async fn json_logs_carry_request_spans() {
         .env_clear()
         .env("PAR_LOG_FORMAT", "json")
         .env("PAR_LOG_LEVEL", "info")
+        .env("PAR_PUBIC_URL", "typo")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -173,6 +174,22 @@ async fn json_logs_carry_request_spans() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+    // The demo answers on its one host name; others are sent there.
+    let port = url.rsplit(':').next().unwrap();
+    let other_host = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{url}/inventory?x=1"))
+        .header("host", format!("localhost:{port}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other_host.status(), 308);
+    assert_eq!(
+        other_host.headers()["location"],
+        format!("{url}/inventory?x=1")
+    );
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();

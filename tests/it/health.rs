@@ -69,4 +69,34 @@ async fn every_response_carries_a_request_id() {
         .await
         .unwrap();
     assert_eq!(response.headers()["x-request-id"], "from-the-proxy");
+    // Anything that could forge a log line is replaced.
+    let response = app
+        .client
+        .get(app.at("/healthz"))
+        .header("x-request-id", "a b\" status=200")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"].len(), 36);
+}
+
+#[tokio::test]
+async fn unusual_methods_share_one_metrics_label() {
+    let app = TestApp::spawn().await;
+    for method in ["FOO1", "FOO2", "FOO3"] {
+        app.client
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                app.at("/healthz"),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert!(!text.contains("FOO"), "{text}");
+    assert!(
+        text.contains(r#"method="OTHER",route="/healthz""#),
+        "{text}"
+    );
 }

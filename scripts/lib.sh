@@ -10,9 +10,34 @@ NAME=postmark_access_review
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
+die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
 as_root() {
-  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
-    echo "need root to run: $*" >&2; return 1; fi
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo -n "$@" || die "needs root (sudo without a password) to run: $*"
+  else die "needs root to run: $*"; fi
+}
+
+apt_install() {
+  step "Installing $* (apt)"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get install -y --no-install-recommends "$@" \
+    || { as_root apt-get update && as_root apt-get install -y --no-install-recommends "$@"; }
+}
+
+# Tools the build and tests use that rustup does not bring.
+ensure_prerequisites() {
+  command -v cargo >/dev/null || die "Rust is missing: install it with rustup (https://rustup.rs)"
+  command -v cc >/dev/null || apt_install gcc libc6-dev
+  command -v python3 >/dev/null || apt_install python3
+}
+
+# playwright-core and node --test with --test-concurrency need Node.js 20 or later.
+ensure_node() {
+  command -v node >/dev/null || apt_install nodejs npm
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  [ "$major" -ge 20 ] || die "Node.js 20 or later is needed for the browser tests (found $(node --version))"
 }
 
 ensure_wasm_target() {
@@ -35,16 +60,17 @@ ensure_wasm_bindgen() {
 }
 
 ensure_chromium() {
-  if [ ! -x /usr/bin/chromium ]; then
-    step "Installing Debian's chromium"
-    as_root apt-get install -y chromium || { as_root apt-get update && as_root apt-get install -y chromium; }
-  fi
+  [ -x /usr/bin/chromium ] || apt_install chromium
 }
 
+# Reinstalls when package-lock.json changed since the last install.
 ensure_node_modules() {
-  if [ ! -d "$ROOT/end2end/node_modules/playwright-core" ]; then
+  local stamp="$ROOT/end2end/node_modules/.lock-hash" want
+  want=$(sha256sum "$ROOT/end2end/package-lock.json" | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     step "Installing end-to-end test packages (npm ci)"
     (cd "$ROOT/end2end" && npm ci --no-audit --no-fund)
+    echo "$want" > "$stamp"
   fi
 }
 

@@ -42,7 +42,7 @@ pub fn AuditPage() -> impl IntoView {
                         let older = log.older;
                         let newest_shown = before.get().is_some();
                         view! {
-                            <p class="count">{format!("{} events in the log", log.total)}</p>
+                            <p class="count">{format!("{} in the log", events_label(log.total))}</p>
                             <EventTable events=log.events />
                             <nav class="pager" aria-label="Audit log pages">
                                 <Show when=move || newest_shown>
@@ -71,8 +71,8 @@ fn chain_status_view(result: Result<ChainStatus, AppError>) -> AnyView {
         Ok(status) if status.intact => view! {
             <p class="status-ok">
                 {format!(
-                    "Chain intact: {} events. Head {}",
-                    status.events,
+                    "Chain intact: {}. Head {}",
+                    events_label(i64::try_from(status.events).unwrap_or(i64::MAX)),
                     status.head.as_deref().unwrap_or("(empty log)"),
                 )}
             </p>
@@ -130,4 +130,12 @@ fn EventTable(events: Vec<AuditEventView>) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+fn events_label(n: i64) -> String {
+    if n == 1 {
+        "1 event".to_string()
+    } else {
+        format!("{n} events")
+    }
 }

@@ -213,6 +213,7 @@ async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result
     };
     let db = connect_and_migrate(&db_config).await?;
     let sessions = Store::connect(&db_config).await?;
+    sessions.spawn_cleanup(std::time::Duration::from_secs(300));
 
     let listener = server::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
     let bound = listener.local_addr()?;

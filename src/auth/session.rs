@@ -110,6 +110,14 @@ impl Store {
         Ok(store)
     }
 
+    /// Removes expired sessions from the database.
+    pub async fn delete_expired(&self) -> session_store::Result<()> {
+        match self {
+            Store::Sqlite(s) => s.delete_expired().await,
+            Store::Postgres(s) => s.delete_expired().await,
+        }
+    }
+
     /// Deletes expired sessions every `every` in the background.
     pub fn spawn_cleanup(&self, every: Duration) {
         let store = self.clone();
@@ -117,11 +125,7 @@ impl Store {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
-                let result = match &store {
-                    Store::Sqlite(s) => s.delete_expired().await,
-                    Store::Postgres(s) => s.delete_expired().await,
-                };
-                if let Err(error) = result {
+                if let Err(error) = store.delete_expired().await {
                     tracing::warn!(%error, "could not delete expired sessions");
                 }
             }

@@ -469,6 +469,43 @@ async fn sessions_end_after_their_absolute_lifetime() {
     assert_eq!(location(&response).path(), "/auth/login");
 }
 
+async fn stored_sessions(app: &TestApp) -> i64 {
+    let table = match app.db.backend() {
+        postmark_access_review::db::Backend::Sqlite => "tower_sessions",
+        postmark_access_review::db::Backend::Postgres => "tower_sessions.session",
+    };
+    let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    n
+}
+
+#[tokio::test]
+async fn idle_sessions_expire_and_are_removed() {
+    // The idle timeout runs on the session store's wall clock, so this test waits for real.
+    let app = TestApp::builder()
+        .auth(|config| config.session_idle = std::time::Duration::from_secs(1))
+        .spawn()
+        .await;
+    let browser = signed_in(&app, RITA).await;
+    assert_eq!(browser.get("/reviews").await.status(), 200);
+    assert_eq!(stored_sessions(&app).await, 1);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let response = browser.get("/reviews").await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "idle session ended"
+    );
+    app.sessions.delete_expired().await.unwrap();
+    assert_eq!(
+        stored_sessions(&app).await,
+        0,
+        "expired sessions are deleted"
+    );
+}
+
 #[tokio::test]
 async fn anonymous_visitors_of_protected_pages_are_sent_to_sign_in() {
     let app = TestApp::spawn().await;

@@ -129,6 +129,7 @@ pub struct TestApp {
     pub db: Db,
     pub clock: ManualClock,
     pub idp: Arc<DevIdp>,
+    pub sessions: Store,
     /// Kept for its `Drop`, which removes the database.
     _test_db: TestDb,
 }
@@ -216,7 +217,7 @@ impl TestAppBuilder {
         let state = AppState::new(
             config,
             db.clone(),
-            sessions,
+            sessions.clone(),
             auth,
             Arc::new(clock.clone()),
             RunMode::Serve,
@@ -234,6 +235,7 @@ impl TestAppBuilder {
             db,
             clock,
             idp,
+            sessions,
             _test_db: test_db,
         }
     }

@@ -83,6 +83,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "sign out this long after sign-in whatever the activity (default 24h)",
     ),
     (
+        "OIDC_TRUST_UNVERIFIED_EMAIL",
+        "grant roles from the email lists without email_verified=true (default false)",
+    ),
+    (
         "AUTH_RATE_LIMIT",
         "requests per minute per client address to /auth/* (default 30)",
     ),
@@ -375,14 +379,14 @@ impl RawConfig {
             .parse("AUTH_RATE_LIMIT", |v| parse_in_range(v, 1, 100_000))?
             .unwrap_or(30);
         let trust_forwarded_for = self
-            .parse("TRUST_FORWARDED_FOR", |v| match v {
-                "true" | "1" | "yes" => Ok(true),
-                "false" | "0" | "no" => Ok(false),
-                _ => Err(format!("expected true or false, got `{v}`")),
-            })?
+            .parse("TRUST_FORWARDED_FOR", parse_bool)?
+            .unwrap_or(false);
+        let trust_unverified_email = self
+            .parse("OIDC_TRUST_UNVERIFIED_EMAIL", parse_bool)?
             .unwrap_or(false);
         Ok(AuthConfig {
             issuer,
+            trust_unverified_email,
             client_id,
             client_secret,
             client_auth,
@@ -412,7 +416,12 @@ pub enum ClientAuth {
 /// Sign-in and session settings.
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
-    pub issuer: Url,
+    /// Exactly as configured: providers compare the issuer as a string, and a host-only URL
+    /// must not gain a trailing slash.
+    pub issuer: String,
+    /// Grant roles from the email lists even when the provider does not assert
+    /// `email_verified: true` (providers such as Entra ID never send the claim).
+    pub trust_unverified_email: bool,
     pub client_id: String,
     pub client_secret: SecretString,
     pub client_auth: ClientAuth,
@@ -428,6 +437,14 @@ pub struct AuthConfig {
     pub session_max: Duration,
     pub rate_limit_per_minute: u32,
     pub trust_forwarded_for: bool,
+}
+
+fn parse_bool(value: &str) -> Result<bool, String> {
+    match value {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(format!("expected true or false, got `{value}`")),
+    }
 }
 
 /// `8h`, `30m`, `90s`, `2d` or a number of seconds.
@@ -468,7 +485,7 @@ fn parse_email_list(value: &str) -> Result<Vec<String>, String> {
 }
 
 /// Issuer URLs must be https, except on the loopback interface (local test providers).
-fn parse_issuer(value: &str) -> Result<Url, String> {
+fn parse_issuer(value: &str) -> Result<String, String> {
     let url = Url::parse(value).map_err(|e| format!("not a URL: {e}"))?;
     let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
     match url.scheme() {
@@ -479,7 +496,7 @@ fn parse_issuer(value: &str) -> Result<Url, String> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err("must not contain a query or fragment".to_string());
     }
-    Ok(url)
+    Ok(value.to_string())
 }
 
 fn known_key(name: &str) -> Option<&'static str> {
@@ -693,6 +710,11 @@ mod tests {
         assert!(parse_issuer("http://idp.example").is_err());
         assert!(parse_issuer("http://127.0.0.1:9000/dev-idp").is_ok());
         assert!(parse_issuer("https://login.microsoftonline.com/tenant/v2.0").is_ok());
+        // Host-only issuers (Google, Okta) stay exactly as written: no trailing slash added.
+        assert_eq!(
+            parse_issuer("https://accounts.google.com").unwrap(),
+            "https://accounts.google.com"
+        );
     }
 
     #[test]

@@ -108,8 +108,12 @@ pub struct Identity {
     pub issuer: String,
     pub subject: String,
     pub email: String,
+    /// `None` when the provider does not say (Entra ID never does).
+    pub email_verified: Option<bool>,
     pub name: String,
     pub groups: Vec<String>,
+    /// The raw ID token, kept server-side as `id_token_hint` for sign-out at the provider.
+    pub id_token: String,
 }
 
 /// Why a sign-in was refused. `code()` goes to the audit log, `Display` to the person.
@@ -133,6 +137,8 @@ pub enum Refusal {
     NoEmail,
     #[error("your email address is not verified at the identity provider")]
     EmailUnverified,
+    #[error("the identity provider's user information is about someone else")]
+    UserinfoSubject,
     #[error("sign-in is not available right now; please try again later")]
     Unavailable,
 }
@@ -149,6 +155,7 @@ impl Refusal {
             Refusal::IdToken(reason) => reason,
             Refusal::NoEmail => "no_email",
             Refusal::EmailUnverified => "email_unverified",
+            Refusal::UserinfoSubject => "userinfo_subject_mismatch",
             Refusal::Unavailable => "provider_unavailable",
         }
     }
@@ -160,6 +167,9 @@ fn id_token_reason(error: &ClaimsVerificationError) -> &'static str {
         ClaimsVerificationError::InvalidAudience(_) => "id_token_wrong_audience",
         ClaimsVerificationError::InvalidIssuer(_) => "id_token_wrong_issuer",
         ClaimsVerificationError::InvalidNonce(_) => "id_token_wrong_nonce",
+        ClaimsVerificationError::SignatureVerification(
+            openidconnect::SignatureVerificationError::NoMatchingKey,
+        ) => "id_token_unknown_key",
         ClaimsVerificationError::SignatureVerification(_) => "id_token_bad_signature",
         _ => "id_token_invalid",
     }
@@ -203,18 +213,45 @@ impl OidcClient {
         })
     }
 
-    pub fn issuer(&self) -> &Url {
+    pub fn issuer(&self) -> &str {
         &self.config.issuer
     }
 
     /// Fetches (or reuses) the provider's metadata and keys.
     async fn discovered(&self) -> anyhow::Result<Arc<Discovered>> {
-        if let Some(d) = self.discovered.read().await.as_ref() {
-            if d.at.elapsed() < METADATA_TTL {
+        self.discover(false).await
+    }
+
+    /// Discovery with a cache; `force` refetches (the provider rotated its keys). When a
+    /// refetch fails, the previous metadata stays in use rather than stopping all sign-ins.
+    async fn discover(&self, force: bool) -> anyhow::Result<Arc<Discovered>> {
+        let cached = self.discovered.read().await.clone();
+        if let Some(d) = &cached {
+            if !force && d.at.elapsed() < METADATA_TTL {
                 return Ok(d.clone());
             }
         }
-        let issuer = IssuerUrl::from_url(self.config.issuer.clone());
+        match self.fetch_metadata().await {
+            Ok(fresh) => {
+                *self.discovered.write().await = Some(fresh.clone());
+                Ok(fresh)
+            }
+            Err(error) if error.is::<DevelopmentProviderRefused>() => Err(error),
+            Err(error) => match cached {
+                Some(stale) => {
+                    tracing::warn!(
+                        error = format!("{error:#}"),
+                        "discovery refresh failed; using cached metadata"
+                    );
+                    Ok(stale)
+                }
+                None => Err(error),
+            },
+        }
+    }
+
+    async fn fetch_metadata(&self) -> anyhow::Result<Arc<Discovered>> {
+        let issuer = IssuerUrl::new(self.config.issuer.clone())?;
         let metadata = Metadata::discover_async(issuer, &self.http)
             .await
             .map_err(|e| anyhow::anyhow!("OpenID Connect discovery failed: {e}"))?;
@@ -235,14 +272,12 @@ impl OidcClient {
             ClientAuth::Basic => AuthType::BasicAuth,
             ClientAuth::Post => AuthType::RequestBody,
         });
-        let fresh = Arc::new(Discovered {
+        Ok(Arc::new(Discovered {
             at: Instant::now(),
             issuer,
             extra,
             client,
-        });
-        *self.discovered.write().await = Some(fresh.clone());
-        Ok(fresh)
+        }))
     }
 
     /// Checks the provider at startup (refusing the development provider).
@@ -314,11 +349,26 @@ impl OidcClient {
                 Refusal::CodeRejected
             })?;
         let id_token = token.id_token().ok_or(Refusal::NoIdToken)?;
-        let verifier = discovered.client.id_token_verifier();
         let nonce = Nonce::new(pending.nonce.clone());
-        let claims = id_token
-            .claims(&verifier, &nonce)
-            .map_err(|e| Refusal::IdToken(id_token_reason(&e)))?;
+        let verifier = discovered.client.id_token_verifier();
+        let claims = match id_token.claims(&verifier, &nonce) {
+            Ok(claims) => claims.clone(),
+            // A key we do not know yet: the provider rotated keys since discovery.
+            Err(ClaimsVerificationError::SignatureVerification(
+                openidconnect::SignatureVerificationError::NoMatchingKey,
+            )) => {
+                let refreshed = self
+                    .discover(true)
+                    .await
+                    .map_err(|_| Refusal::Unavailable)?;
+                let verifier = refreshed.client.id_token_verifier();
+                id_token
+                    .claims(&verifier, &nonce)
+                    .map_err(|e| Refusal::IdToken(id_token_reason(&e)))?
+                    .clone()
+            }
+            Err(e) => return Err(Refusal::IdToken(id_token_reason(&e))),
+        };
         let subject = claims.subject().as_str().to_string();
         // The signature is verified above, so the payload can be read for extra claims.
         let raw_claims = jwt_payload(&id_token.to_string()).unwrap_or_default();
@@ -332,18 +382,32 @@ impl OidcClient {
             .or_else(|| claims.preferred_username().map(|u| u.as_str().to_string()));
         let mut groups = self.groups_from(&raw_claims);
 
-        if email.is_none() || (self.config.groups_claim.is_some() && groups.is_none()) {
+        let needs_userinfo = email.is_none()
+            || email_verified.is_none()
+            || (self.config.groups_claim.is_some() && groups.is_none());
+        if needs_userinfo {
             if let Ok(request) = discovered
                 .client
                 .user_info(token.access_token().clone(), Some(claims.subject().clone()))
             {
-                let info: UserInfoClaims<RawClaims, CoreGenderClaim> =
-                    request.request_async(&self.http).await.map_err(|e| {
-                        tracing::warn!(error = %e, "userinfo request failed");
-                        Refusal::Unavailable
+                let info: UserInfoClaims<RawClaims, CoreGenderClaim> = request
+                    .request_async(&self.http)
+                    .await
+                    .map_err(|e| match e {
+                        openidconnect::UserInfoError::ClaimsVerification(
+                            ClaimsVerificationError::InvalidSubject(_),
+                        ) => Refusal::UserinfoSubject,
+                        other => {
+                            tracing::warn!(error = %other, "userinfo request failed");
+                            Refusal::Unavailable
+                        }
                     })?;
                 if email.is_none() {
                     email = info.email().map(|e| e.as_str().to_string());
+                    email_verified = info.email_verified();
+                } else if email_verified.is_none()
+                    && info.email().map(|e| e.as_str()) == email.as_deref()
+                {
                     email_verified = info.email_verified();
                 }
                 name = name.or_else(|| {
@@ -365,18 +429,30 @@ impl OidcClient {
             subject,
             name: name.unwrap_or_else(|| email.clone()),
             email,
+            email_verified,
             groups: groups.unwrap_or_default(),
+            id_token: id_token.to_string(),
         })
     }
 
     /// Where to send the browser after the local session ended, if the provider supports
-    /// RP-initiated logout.
-    pub async fn end_session_url(&self, post_logout_redirect: &Url) -> Option<Url> {
+    /// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0).
+    pub async fn end_session_url(
+        &self,
+        post_logout_redirect: &Url,
+        id_token_hint: Option<&str>,
+    ) -> Option<Url> {
         let discovered = self.discovered().await.ok()?;
         let mut url = discovered.extra.end_session_endpoint.clone()?;
-        url.query_pairs_mut()
-            .append_pair("client_id", &self.config.client_id)
-            .append_pair("post_logout_redirect_uri", post_logout_redirect.as_str());
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("client_id", &self.config.client_id)
+                .append_pair("post_logout_redirect_uri", post_logout_redirect.as_str());
+            if let Some(hint) = id_token_hint {
+                query.append_pair("id_token_hint", hint);
+            }
+        }
         Some(url)
     }
 

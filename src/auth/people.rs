@@ -28,7 +28,17 @@ pub async fn record_sign_in(
 }
 
 /// Roles from the configured email lists and, when configured, group membership.
-pub fn roles_for(config: &AuthConfig, email: &str, groups: &[String]) -> Vec<Role> {
+///
+/// The email lists count only for an email the provider asserts as verified (or when the
+/// deployment says to trust the provider's email claim): otherwise anyone able to put an
+/// admin's address on their account at the provider would become admin.
+pub fn roles_for(
+    config: &AuthConfig,
+    email: &str,
+    email_verified: Option<bool>,
+    groups: &[String],
+) -> Vec<Role> {
+    let email_counts = email_verified == Some(true) || config.trust_unverified_email;
     let email = email.to_lowercase();
     let in_group = |group: &Option<String>| {
         group
@@ -36,10 +46,10 @@ pub fn roles_for(config: &AuthConfig, email: &str, groups: &[String]) -> Vec<Rol
             .is_some_and(|g| groups.iter().any(|member_of| member_of == g))
     };
     let mut roles = Vec::new();
-    if config.admin_emails.contains(&email) || in_group(&config.admin_group) {
+    if (email_counts && config.admin_emails.contains(&email)) || in_group(&config.admin_group) {
         roles.push(Role::Admin);
     }
-    if config.auditor_emails.contains(&email) || in_group(&config.auditor_group) {
+    if (email_counts && config.auditor_emails.contains(&email)) || in_group(&config.auditor_group) {
         roles.push(Role::Auditor);
     }
     roles
@@ -63,4 +73,58 @@ pub async fn list(db: &crate::db::Db) -> Result<Vec<PersonSummary>, sqlx::Error>
             last_sign_in_at: last,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> AuthConfig {
+        AuthConfig {
+            issuer: "https://idp.example".into(),
+            client_id: "par".into(),
+            client_secret: secrecy::SecretString::from("s".to_string()),
+            client_auth: crate::config::ClientAuth::Basic,
+            scopes: vec![],
+            groups_claim: Some("groups".into()),
+            admin_group: Some("Admins".into()),
+            auditor_group: None,
+            admin_emails: vec!["ada@example.com".into()],
+            auditor_emails: vec!["aubrey@example.com".into()],
+            session_idle: std::time::Duration::from_secs(60),
+            session_max: std::time::Duration::from_secs(600),
+            rate_limit_per_minute: 10,
+            trust_forwarded_for: false,
+            trust_unverified_email: false,
+        }
+    }
+
+    #[test]
+    fn email_lists_need_a_verified_email() {
+        let c = config();
+        assert_eq!(
+            roles_for(&c, "Ada@Example.com", Some(true), &[]),
+            [Role::Admin]
+        );
+        assert!(roles_for(&c, "ada@example.com", None, &[]).is_empty());
+        assert!(roles_for(&c, "ada@example.com", Some(false), &[]).is_empty());
+        let trusting = AuthConfig {
+            trust_unverified_email: true,
+            ..config()
+        };
+        assert_eq!(
+            roles_for(&trusting, "ada@example.com", None, &[]),
+            [Role::Admin]
+        );
+    }
+
+    #[test]
+    fn groups_match_exactly() {
+        let c = config();
+        assert_eq!(
+            roles_for(&c, "x@example.com", None, &["Admins".into()]),
+            [Role::Admin]
+        );
+        assert!(roles_for(&c, "x@example.com", None, &["admins".into()]).is_empty());
+    }
 }

@@ -42,13 +42,17 @@ impl RateLimiter {
 
     /// Takes a token for `addr`; `Err(seconds)` says when the next one is available.
     pub fn take(&self, addr: IpAddr, now: Instant) -> Result<(), u64> {
+        let addr = bucket_key(addr);
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        if buckets.len() >= MAX_TRACKED {
-            let per_second = self.per_minute / 60.0;
-            let capacity = self.per_minute;
-            buckets.retain(|_, b| {
-                b.tokens + now.duration_since(b.updated).as_secs_f64() * per_second < capacity
-            });
+        if buckets.len() >= MAX_TRACKED && !buckets.contains_key(&addr) {
+            // Make room by forgetting the address idle the longest.
+            if let Some(oldest) = buckets
+                .iter()
+                .min_by_key(|(_, b)| b.updated)
+                .map(|(k, _)| *k)
+            {
+                buckets.remove(&oldest);
+            }
         }
         let bucket = buckets.entry(addr).or_insert(Bucket {
             tokens: self.per_minute,
@@ -67,12 +71,27 @@ impl RateLimiter {
     }
 }
 
-/// The client's address: the peer, or behind a trusted proxy the last `X-Forwarded-For` hop.
+/// One bucket per IPv4 address, and per /64 for IPv6 (one host usually holds a whole /64).
+fn bucket_key(addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V4(_) => addr,
+        IpAddr::V6(v6) => {
+            let mut octets = v6.octets();
+            octets[8..].fill(0);
+            IpAddr::V6(octets.into())
+        }
+    }
+}
+
+/// The client's address: the peer, or behind a trusted proxy the last `X-Forwarded-For` hop
+/// (the one the proxy added; earlier ones come from the client and prove nothing).
 fn client_addr(req: &Request, trust_forwarded_for: bool) -> Option<IpAddr> {
     if trust_forwarded_for {
         let forwarded = req
             .headers()
-            .get("x-forwarded-for")
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.rsplit(',').next())
             .and_then(|v| v.trim().parse().ok());
@@ -125,5 +144,16 @@ mod tests {
         assert_eq!(limiter.take(addr, t0), Err(20));
         assert!(limiter.take(other, t0).is_ok(), "addresses are independent");
         assert!(limiter.take(addr, t0 + Duration::from_secs(20)).is_ok());
+    }
+
+    #[test]
+    fn ipv6_addresses_share_their_64() {
+        let limiter = RateLimiter::new(1);
+        let t0 = Instant::now();
+        assert!(limiter.take("2001:db8::1".parse().unwrap(), t0).is_ok());
+        assert!(limiter
+            .take("2001:db8::ffff:2".parse().unwrap(), t0)
+            .is_err());
+        assert!(limiter.take("2001:db8:0:1::1".parse().unwrap(), t0).is_ok());
     }
 }

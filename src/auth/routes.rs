@@ -102,32 +102,38 @@ async fn callback(
         let i = pendings.iter().position(|p| p.state == st)?;
         Some(pendings.remove(i))
     });
+    let Some(pending) = pending.filter(|p| now - p.started_at < PENDING_TTL_SECS) else {
+        // Not a sign-in this browser started: answer without writing anything, so anonymous
+        // requests cannot fill the audit log or the session table.
+        tracing::warn!("sign-in callback with an unknown or expired state");
+        return refusal_page(StatusCode::BAD_REQUEST, &Refusal::State);
+    };
     if let Err(error) = session.insert(PENDING_KEY, &pendings).await {
         tracing::warn!(%error, "cannot update the sign-in state");
     }
 
     let outcome = async {
         if let Some(error) = &query.error {
-            return Err(Refusal::ProviderError(error.chars().take(100).collect()));
+            // Only an OAuth error code is repeated to the person, never free text.
+            let code = Some(error.as_str())
+                .filter(|e| e.len() <= 40 && e.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+                .unwrap_or("unknown_error");
+            return Err(Refusal::ProviderError(code.to_string()));
         }
-        let pending = pending
-            .filter(|p| now - p.started_at < PENDING_TTL_SECS)
-            .ok_or(Refusal::State)?;
         let code = query
             .code
             .as_deref()
             .ok_or_else(|| Refusal::ProviderError("no authorization code".to_string()))?;
-        let identity = state
+        state
             .auth
             .oidc()
             .finish(&pending, code, query.iss.as_deref())
-            .await?;
-        Ok((pending, identity))
+            .await
     }
     .await;
 
     match outcome {
-        Ok((pending, identity)) => match complete_sign_in(&state, &session, &identity).await {
+        Ok(identity) => match complete_sign_in(&state, &session, &identity).await {
             Ok(()) => Redirect::to(&pending.next).into_response(),
             Err(error) => error.into_response(),
         },
@@ -152,7 +158,12 @@ async fn complete_sign_in(
     identity: &super::oidc::Identity,
 ) -> Result<(), AppError> {
     let now = state.clock.now();
-    let roles = people::roles_for(state.auth.config(), &identity.email, &identity.groups);
+    let roles = people::roles_for(
+        state.auth.config(),
+        &identity.email,
+        identity.email_verified,
+        &identity.groups,
+    );
     // A new session id at sign-in: an id planted before sign-in (fixation) is worth nothing.
     // Session store writes happen outside the database transaction: on SQLite both share one
     // write lock, and the store would wait for the transaction that waits for it.
@@ -171,7 +182,10 @@ async fn complete_sign_in(
         email: identity.email.clone(),
         name: identity.name.clone(),
         roles: roles.clone(),
+        email_verified: identity.email_verified,
+        groups: identity.groups.clone(),
         signed_in_at: now.unix_timestamp(),
+        id_token: identity.id_token.clone(),
     };
     audit::record(
         &mut tx,
@@ -210,7 +224,10 @@ async fn record_refusal(state: &AppState, refusal: &Refusal) -> Result<(), AppEr
 }
 
 async fn logout(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
-    if let Ok(Some(user)) = session.get::<SessionUser>(USER_KEY).await {
+    let user = session.get::<SessionUser>(USER_KEY).await.ok().flatten();
+    // End the session first: a failure afterwards must not leave the person signed in.
+    session.flush().await.map_err(AppError::internal)?;
+    if let Some(user) = &user {
         let mut tx = state.db.begin().await?;
         audit::record(
             &mut tx,
@@ -221,16 +238,36 @@ async fn logout(State(state): State<AppState>, session: Session) -> Result<Respo
         .await?;
         tx.commit().await?;
     }
-    // Deletes the server-side record: the old cookie no longer signs anyone in.
-    session.flush().await.map_err(AppError::internal)?;
     let home = state.auth.public_url().clone();
-    let target = state
+    let end_session = state
         .auth
         .oidc()
-        .end_session_url(&home)
-        .await
-        .map_or_else(|| "/".to_string(), |u| u.to_string());
-    Ok(Redirect::to(&target).into_response())
+        .end_session_url(&home, user.as_ref().map(|u| u.id_token.as_str()))
+        .await;
+    Ok(match end_session {
+        // A page, not a redirect: browsers apply the form-action policy to redirects after a
+        // form post, which would block the provider's (other-origin) sign-out endpoint.
+        Some(url) => signed_out_page(&url),
+        None => Redirect::to("/").into_response(),
+    })
+}
+
+/// Continues to the provider's sign-out endpoint.
+fn signed_out_page(end_session: &url::Url) -> Response {
+    let target = escape(end_session.as_str());
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta http-equiv=\"refresh\" content=\"0; url={target}\">\
+         <title>Signed out · Postmark Access Review</title>\
+         <link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\
+         <link rel=\"stylesheet\" href=\"/pkg/{css}.css\"></head><body><main class=\"content status-page\">\
+         <h1>You are signed out</h1>\
+         <p>Signing you out at your identity provider too… \
+         <a href=\"{target}\">Continue</a></p></main></body></html>",
+        css = crate::OUTPUT_NAME,
+    );
+    Html(body).into_response()
 }
 
 fn escape(text: &str) -> String {

@@ -37,6 +37,8 @@ pub const COOKIE_NAME: &str = "par_session";
 pub const USER_KEY: &str = "user";
 /// Session key of sign-ins in progress.
 pub const PENDING_KEY: &str = "oidc.pending";
+/// Session key of the last time activity was written, which slides the idle timeout.
+const SEEN_KEY: &str = "seen_at";
 
 /// The signed-in person as stored in the session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,9 +48,14 @@ pub struct SessionUser {
     pub subject: String,
     pub email: String,
     pub name: String,
+    /// Recomputed on every request from the current configuration.
     pub roles: Vec<Role>,
+    pub email_verified: Option<bool>,
+    pub groups: Vec<String>,
     /// Unix seconds; the absolute lifetime counts from here.
     pub signed_in_at: i64,
+    /// For `id_token_hint` at sign-out; stays on the server.
+    pub id_token: String,
 }
 
 impl SessionUser {
@@ -176,6 +183,18 @@ impl SessionStore for Store {
     }
 }
 
+/// Slides the idle timeout: the store only re-saves (and so extends) a modified session, so
+/// activity is written down, at most every quarter of the idle timeout (and every 5 minutes).
+async fn touch(session: &Session, now: i64, idle: Duration) {
+    let every = i64::try_from((idle / 4).as_secs().min(300)).unwrap_or(300);
+    let seen: i64 = session.get(SEEN_KEY).await.ok().flatten().unwrap_or(0);
+    if now - seen >= every {
+        if let Err(error) = session.insert(SEEN_KEY, now).await {
+            tracing::warn!(%error, "could not record session activity");
+        }
+    }
+}
+
 /// Loads the signed-in person into the request (for handlers, server functions and the page
 /// shell), ends sessions past their absolute lifetime, and sends anonymous visitors of
 /// protected pages to sign in.
@@ -192,13 +211,27 @@ pub async fn load_user(
             None
         }
     };
-    if let Some(current) = &user {
-        let age = state.clock.now().unix_timestamp() - current.signed_in_at;
-        if age > i64::try_from(state.auth.config().session_max.as_secs()).unwrap_or(i64::MAX) {
-            if let Err(error) = session.flush().await {
-                tracing::warn!(%error, "could not end an expired session");
-            }
-            user = None;
+    let now = state.clock.now().unix_timestamp();
+    let config = state.auth.config();
+    let max_age = i64::try_from(config.session_max.as_secs()).unwrap_or(i64::MAX);
+    if user
+        .as_ref()
+        .is_some_and(|u| now - u.signed_in_at > max_age)
+    {
+        if let Err(error) = session.flush().await {
+            tracing::warn!(%error, "could not end an expired session");
+        }
+        user = None;
+    }
+    if let Some(current) = &mut user {
+        {
+            current.roles = super::people::roles_for(
+                config,
+                &current.email,
+                current.email_verified,
+                &current.groups,
+            );
+            touch(&session, now, config.session_idle).await;
         }
     }
 

@@ -148,8 +148,12 @@ async fn edited_row_is_named() {
 async fn edited_row_with_recomputed_hash_breaks_the_next_link() {
     // Someone who rewrites a row and its hash still cannot fix the next row's prev_hash
     // without rewriting every later event.
-    let (_test_db, db) =
-        tampered_db("UPDATE audit_events SET hash = 'ab' || substr(hash, 3) WHERE seq = 4").await;
+    let (_test_db, db) = tampered_db(
+        "UPDATE audit_events SET hash = \
+         (CASE WHEN substr(hash, 1, 2) = 'ab' THEN 'cd' ELSE 'ab' END) || substr(hash, 3) \
+         WHERE seq = 4",
+    )
+    .await;
     let problem = audit::verify(&db).await.unwrap().unwrap_err();
     assert_eq!(problem.seq(), 4, "{problem}");
 }

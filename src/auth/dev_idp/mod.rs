@@ -119,7 +119,8 @@ pub struct DevIdp {
     key: SigningKey<Sha256>,
     public_jwk: Value,
     codes: Mutex<HashMap<String, Grant>>,
-    access_tokens: Mutex<HashMap<String, usize>>,
+    /// Access token → (person, expiry).
+    access_tokens: Mutex<HashMap<String, (usize, i64)>>,
     fault: Mutex<Option<TokenFault>>,
     clock: SystemClock,
 }
@@ -164,7 +165,7 @@ impl DevIdp {
     /// The relying-party configuration that signs in through this provider.
     pub fn auth_config(&self) -> anyhow::Result<AuthConfig> {
         Ok(AuthConfig {
-            issuer: Url::parse(&self.issuer)?,
+            issuer: self.issuer.clone(),
             client_id: self.client_id.clone(),
             client_secret: self.client_secret.clone(),
             client_auth: ClientAuth::Basic,
@@ -178,6 +179,7 @@ impl DevIdp {
             session_max: std::time::Duration::from_secs(24 * 3600),
             rate_limit_per_minute: 120,
             trust_forwarded_for: false,
+            trust_unverified_email: false,
         })
     }
 

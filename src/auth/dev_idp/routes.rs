@@ -230,10 +230,12 @@ async fn token(
     }
     let person = &PEOPLE[grant.person];
     let access_token = super::random_token(32);
-    idp.access_tokens
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(access_token.clone(), grant.person);
+    {
+        let now = idp.now();
+        let mut tokens = idp.access_tokens.lock().unwrap_or_else(|p| p.into_inner());
+        tokens.retain(|_, (_, expires_at)| *expires_at > now);
+        tokens.insert(access_token.clone(), (grant.person, now + 300));
+    }
     (
         [(header::CACHE_CONTROL, "no-store")],
         Json(json!({
@@ -252,11 +254,13 @@ async fn userinfo(State(idp): State<Arc<DevIdp>>, headers: HeaderMap) -> Respons
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .and_then(|token| {
+            let now = idp.now();
             idp.access_tokens
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .get(token)
-                .copied()
+                .filter(|(_, expires_at)| *expires_at > now)
+                .map(|(person, _)| *person)
         });
     match person {
         Some(i) => Json(idp.userinfo(&PEOPLE[i])).into_response(),

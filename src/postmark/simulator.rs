@@ -1,0 +1,298 @@
+//! A Postmark simulator for tests and the demo: the Account API's server endpoints and the
+//! outbound stats endpoint, with Postmark's token checks and injectable faults.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    net::SocketAddr,
+    sync::{Arc, Mutex, RwLock},
+    time::Duration,
+};
+
+use axum::{
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::ServerInfo;
+
+/// A fault the next request gets (one fault per request, in order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// 422 with Postmark's error body.
+    Unprocessable { code: i64, message: String },
+    /// 429 with `Retry-After`.
+    TooManyRequests { retry_after_secs: u64 },
+    /// 500.
+    ServerError,
+    /// Answer correctly, but only after this long.
+    Slow(Duration),
+    /// 200 with a body that is not JSON.
+    MalformedJson,
+    /// A servers page missing its last entry while `TotalCount` stays the same.
+    ShortPage,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    account_token: String,
+    servers: RwLock<Vec<ServerInfo>>,
+    sent: RwLock<HashMap<i64, i64>>,
+    faults: Mutex<VecDeque<Fault>>,
+    requests: Mutex<u64>,
+}
+
+/// The simulator's state; clone it to keep a handle after spawning.
+#[derive(Debug, Clone, Default)]
+pub struct Simulator {
+    inner: Arc<Inner>,
+}
+
+fn postmark_error(status: StatusCode, code: i64, message: &str) -> Response {
+    (
+        status,
+        Json(json!({ "ErrorCode": code, "Message": message })),
+    )
+        .into_response()
+}
+
+impl Simulator {
+    pub fn new(account_token: impl Into<String>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                account_token: account_token.into(),
+                ..Inner::default()
+            }),
+        }
+    }
+
+    pub fn add_server(&self, server: ServerInfo) {
+        self.inner
+            .servers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(server);
+    }
+
+    /// Outbound emails the server sent in any queried period.
+    pub fn set_sent(&self, server_id: i64, sent: i64) {
+        self.inner
+            .sent
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(server_id, sent);
+    }
+
+    pub fn push_fault(&self, fault: Fault) {
+        self.inner
+            .faults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back(fault);
+    }
+
+    /// Requests answered so far (retries included).
+    pub fn requests(&self) -> u64 {
+        *self
+            .inner
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/servers", get(list_servers))
+            .route("/stats/outbound", get(outbound))
+            .with_state(self.clone())
+    }
+
+    /// Serves on 127.0.0.1 (port 0 picks one); returns the base URL.
+    pub async fn spawn(&self, port: u16) -> anyhow::Result<url::Url> {
+        let listener =
+            tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
+        let url = url::Url::parse(&format!("http://{}/", listener.local_addr()?))?;
+        let router = self.router();
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, router).await {
+                tracing::error!(%error, "Postmark simulator stopped");
+            }
+        });
+        Ok(url)
+    }
+
+    /// Counts the request and applies the next fault; `Err` is the response to send instead.
+    async fn before(&self) -> Result<Option<Fault>, Response> {
+        *self
+            .inner
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) += 1;
+        let fault = self
+            .inner
+            .faults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front();
+        match fault {
+            Some(Fault::Unprocessable { code, message }) => Err(postmark_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                &message,
+            )),
+            Some(Fault::TooManyRequests { retry_after_secs }) => Err((
+                StatusCode::TOO_MANY_REQUESTS,
+                [(
+                    axum::http::header::RETRY_AFTER,
+                    retry_after_secs.to_string(),
+                )],
+                Json(json!({ "ErrorCode": 429, "Message": "Too many requests." })),
+            )
+                .into_response()),
+            Some(Fault::ServerError) => Err(postmark_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                0,
+                "Internal server error.",
+            )),
+            Some(Fault::Slow(delay)) => {
+                tokio::time::sleep(delay).await;
+                Ok(None)
+            }
+            Some(Fault::MalformedJson) => Err((
+                StatusCode::OK,
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                "{\"TotalCount\": 3, \"Servers\": [",
+            )
+                .into_response()),
+            other => Ok(other),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Page {
+    count: Option<i64>,
+    offset: Option<i64>,
+}
+
+async fn list_servers(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Query(page): Query<Page>,
+) -> Response {
+    let token = headers
+        .get("X-Postmark-Account-Token")
+        .and_then(|v| v.to_str().ok());
+    if token != Some(sim.inner.account_token.as_str()) {
+        return postmark_error(
+            StatusCode::UNAUTHORIZED,
+            10,
+            "No Account API token or an incorrect Account API token was provided.",
+        );
+    }
+    let fault = match sim.before().await {
+        Ok(fault) => fault,
+        Err(response) => return response,
+    };
+    let (Some(count), Some(offset)) = (page.count, page.offset) else {
+        return postmark_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            0,
+            "Count and offset are required.",
+        );
+    };
+    if !(1..=500).contains(&count) || offset < 0 {
+        return postmark_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            0,
+            "Count must be between 1 and 500.",
+        );
+    }
+    let servers = sim.inner.servers.read().unwrap_or_else(|p| p.into_inner());
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(servers.len());
+    let end = start
+        .saturating_add(usize::try_from(count).unwrap_or(0))
+        .min(servers.len());
+    let mut page: Vec<ServerInfo> = servers[start..end].to_vec();
+    if fault == Some(Fault::ShortPage) {
+        page.pop();
+    }
+    Json(json!({ "TotalCount": servers.len(), "Servers": page })).into_response()
+}
+
+async fn outbound(State(sim): State<Simulator>, headers: HeaderMap) -> Response {
+    let token = headers
+        .get("X-Postmark-Server-Token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let server_id = sim
+        .inner
+        .servers
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .find(|s| s.api_tokens.contains(&token))
+        .map(|s| s.id);
+    let Some(server_id) = server_id else {
+        return postmark_error(
+            StatusCode::UNAUTHORIZED,
+            10,
+            "No Server API token or an incorrect Server API token was provided.",
+        );
+    };
+    if let Err(response) = sim.before().await {
+        return response;
+    }
+    let sent = sim
+        .inner
+        .sent
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&server_id)
+        .copied()
+        .unwrap_or(0);
+    Json(json!({
+        "Sent": sent, "Bounced": 0, "SMTPApiErrors": 0, "BounceRate": 0.0,
+        "SpamComplaints": 0, "SpamComplaintsRate": 0.0, "Opens": 0, "UniqueOpens": 0,
+        "Tracked": 0, "WithClientRecorded": 0, "WithPlatformRecorded": 0,
+        "WithReadTimeRecorded": 0,
+    }))
+    .into_response()
+}
+
+// Used by tests and the demo to build plausible servers.
+impl ServerInfo {
+    /// A server with defaults for everything but id, name and tokens.
+    pub fn sample(id: i64, name: &str, tokens: &[&str]) -> Self {
+        Self {
+            id,
+            name: name.to_string(),
+            api_tokens: tokens.iter().map(|t| t.to_string()).collect(),
+            server_link: Some(format!(
+                "https://account.postmarkapp.com/servers/{id}/streams"
+            )),
+            color: Some("Blue".to_string()),
+            smtp_api_activated: true,
+            raw_email_enabled: false,
+            delivery_hook_url: None,
+            inbound_address: Some(format!("{id}@inbound.postmarkapp.com")),
+            inbound_hook_url: None,
+            bounce_hook_url: None,
+            open_hook_url: None,
+            post_first_open_only: false,
+            track_opens: false,
+            track_links: Some("None".to_string()),
+            click_hook_url: None,
+            inbound_domain: None,
+            inbound_hash: Some(format!("hash{id}")),
+            inbound_spam_threshold: Some(0),
+        }
+    }
+}

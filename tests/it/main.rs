@@ -15,5 +15,6 @@ mod cli;
 mod health;
 mod helpers;
 mod pages;
+mod postmark;
 mod readme;
 mod security;

@@ -16,7 +16,8 @@ use crate::{
         status_pages::{ErrorPage, NotFound},
     },
     home::Home,
-    sections::{CampaignsPage, InventoryPage, ReviewsPage, SettingsPage},
+    inventory::pages::{InventoryPage, SyncsPage},
+    sections::{CampaignsPage, ReviewsPage, SettingsPage},
 };
 
 /// Facts about this instance the shell shows on every page.
@@ -96,6 +97,10 @@ pub fn App() -> impl IntoView {
                             <Route
                                 path=path!("/inventory")
                                 view=|| view! { <Protected><InventoryPage /></Protected> }
+                            />
+                            <Route
+                                path=path!("/inventory/syncs")
+                                view=|| view! { <Protected><SyncsPage /></Protected> }
                             />
                             <Route
                                 path=path!("/campaigns")

@@ -11,11 +11,16 @@ use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
 use crate::{
-    audit,
+    audit::{self, Actor},
     auth::{oidc::DevelopmentProviderRefused, service::AuthService, session::Store},
     clock::SystemClock,
     config::{ConfigError, DatabaseConfig, RawConfig, ServerConfig},
     db::{redacted, Db},
+    inventory::{
+        service::{InventoryService, StartError},
+        sync::{Progress, Trigger},
+    },
+    postmark::simulator::Simulator,
     server,
     state::{AppState, RunMode},
     telemetry,
@@ -51,6 +56,8 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Sync the inventory from Postmark once (needs PAR_POSTMARK_ACCOUNT_TOKEN).
+    Sync,
     /// Audit log tools.
     Audit {
         #[command(subcommand)]
@@ -117,9 +124,13 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
                     "identity provider not reachable at startup"
                 ),
             }
+            let inventory_config = raw.inventory()?;
             let db = connect_and_migrate(&db_config).await?;
             let sessions = Store::connect(&db_config).await?;
             sessions.spawn_cleanup(std::time::Duration::from_secs(300));
+            let inventory = Arc::new(InventoryService::new(inventory_config)?);
+            let clock: Arc<dyn crate::clock::Clock> = Arc::new(SystemClock);
+            inventory.spawn_schedule(db.clone(), clock.clone());
             let listener = server::bind(server_config.bind_addr).await?;
             tracing::info!(
                 address = %server_config.bind_addr,
@@ -133,7 +144,8 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
                 db,
                 sessions,
                 auth,
-                Arc::new(SystemClock),
+                inventory,
+                clock,
                 RunMode::Serve,
             );
             server::serve(listener, state).await?;
@@ -153,6 +165,45 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
                 redacted(&db_config.url)
             );
             Ok(exit::OK)
+        }
+        Command::Sync => {
+            let db_config = raw.database()?;
+            let inventory_config = raw.inventory()?;
+            init_telemetry(&raw)?;
+            let db = connect_and_migrate(&db_config).await?;
+            let inventory = InventoryService::new(inventory_config)?;
+            let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let report = move |p: Progress| report_progress(p, terminal);
+            match inventory
+                .sync(
+                    &db,
+                    &SystemClock,
+                    Trigger::Cli,
+                    &Actor::system("cli"),
+                    &report,
+                )
+                .await
+            {
+                Ok(outcome) => {
+                    println!(
+                        "sync #{} done: {} servers ({} added, {} removed, {} changed)",
+                        outcome.sync_id,
+                        outcome.servers,
+                        outcome.added,
+                        outcome.removed,
+                        outcome.changed
+                    );
+                    Ok(exit::OK)
+                }
+                Err(StartError::NotConfigured) => Err(Failure::Config(ConfigError::Missing {
+                    key: "PAR_POSTMARK_ACCOUNT_TOKEN".to_string(),
+                    hint: "set the account API token from Postmark's API Tokens page",
+                })),
+                Err(error) => {
+                    println!("sync failed: {error}; the previous inventory is unchanged");
+                    Ok(exit::FAILURE)
+                }
+            }
         }
         Command::Audit {
             command: AuditCommand::Verify,
@@ -178,6 +229,31 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
                 }
             })
         }
+    }
+}
+
+/// A one-line progress display on a terminal, plain lines otherwise.
+fn report_progress(progress: Progress, terminal: bool) {
+    let line = match progress {
+        Progress::Servers(n) => format!("fetched {n} servers"),
+        Progress::Activity { done, total } => {
+            let width = 30;
+            let filled = (done * width).checked_div(total).unwrap_or(width);
+            format!(
+                "activity [{}{}] {done}/{total}",
+                "#".repeat(filled),
+                "-".repeat(width - filled)
+            )
+        }
+        Progress::Saving => "saving snapshot".to_string(),
+    };
+    if terminal {
+        eprint!("\r\x1b[2K{line}");
+        if progress == Progress::Saving {
+            eprintln!();
+        }
+    } else if !matches!(progress, Progress::Activity { done, total } if done != total) {
+        eprintln!("{line}");
     }
 }
 
@@ -236,13 +312,38 @@ async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result
     println!("  Open {public_url}");
     println!();
 
+    // The demo's Postmark account lives in an in-process simulator.
+    let simulator = Simulator::new("demo-account-token");
+    simulator.seed_demo_account();
+    let simulator_url = simulator.spawn(0).await?;
+    let inventory = Arc::new(InventoryService::new(crate::config::InventoryConfig {
+        api_url: simulator_url,
+        account_token: Some(SecretString::from("demo-account-token".to_string())),
+        sync_interval: None,
+        webhook_host_allowlist: vec![
+            "hooks.example.com".to_string(),
+            "billing.example.com".to_string(),
+        ],
+    })?);
+    let clock: Arc<dyn crate::clock::Clock> = Arc::new(SystemClock);
+    inventory
+        .sync(
+            &db,
+            clock.as_ref(),
+            Trigger::Demo,
+            &Actor::system("demo"),
+            &|_| {},
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo sync failed: {e}"))?;
     let auth = AuthService::development(&server_config.public_url)?;
     let state = AppState::new(
         server_config,
         db,
         sessions,
         auth,
-        Arc::new(SystemClock),
+        inventory,
+        clock,
         RunMode::Demo,
     );
     server::serve(listener, state).await

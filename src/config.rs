@@ -94,7 +94,26 @@ pub const KEYS: &[(&str, &str)] = &[
         "TRUST_FORWARDED_FOR",
         "true behind a reverse proxy: client address from X-Forwarded-For (default false)",
     ),
+    (
+        "POSTMARK_API_URL",
+        "Postmark API base URL (default https://api.postmarkapp.com)",
+    ),
+    (
+        "POSTMARK_ACCOUNT_TOKEN",
+        "Postmark account API token; without it no sync runs",
+    ),
+    (
+        "SYNC_INTERVAL",
+        "time between scheduled syncs, e.g. 6h; 0 turns the schedule off (default 6h)",
+    ),
+    (
+        "WEBHOOK_HOST_ALLOWLIST",
+        "comma-separated webhook hosts that are expected; others are flagged",
+    ),
 ];
+
+/// Postmark's API.
+pub const DEFAULT_POSTMARK_API_URL: &str = "https://api.postmarkapp.com/";
 
 /// The SQLite database used when `PAR_DATABASE_URL` is unset.
 pub const DEFAULT_SQLITE_PATH: &str = "data/postmark-access-review.db";
@@ -402,6 +421,66 @@ impl RawConfig {
             trust_forwarded_for,
         })
     }
+}
+
+impl RawConfig {
+    /// Postmark connection and sync settings; `None` for the connection without a token.
+    pub fn inventory(&self) -> Result<InventoryConfig, ConfigError> {
+        let parse_api_url = |v: &str| {
+            let url = Url::parse(v).map_err(|e| format!("not a URL: {e}"))?;
+            match url.scheme() {
+                "https" | "http" => Ok(url),
+                _ => Err("must be an http(s) URL".to_string()),
+            }
+        };
+        let api_url = match self.parse("POSTMARK_API_URL", parse_api_url)? {
+            Some(url) => url,
+            None => {
+                parse_api_url(DEFAULT_POSTMARK_API_URL).map_err(|reason| ConfigError::Invalid {
+                    key: format!("{ENV_PREFIX}POSTMARK_API_URL"),
+                    origin: "the default".to_string(),
+                    reason,
+                })?
+            }
+        };
+        let account_token = self.parse("POSTMARK_ACCOUNT_TOKEN", |v| {
+            Ok(SecretString::from(v.to_string()))
+        })?;
+        let sync_interval = self
+            .parse("SYNC_INTERVAL", |v| {
+                if v == "0" {
+                    Ok(None)
+                } else {
+                    parse_duration(v).map(Some)
+                }
+            })?
+            .unwrap_or(Some(Duration::from_secs(6 * 3600)));
+        let webhook_host_allowlist = self
+            .parse("WEBHOOK_HOST_ALLOWLIST", |v| {
+                Ok(v.split(',')
+                    .map(|h| h.trim().to_lowercase())
+                    .filter(|h| !h.is_empty())
+                    .collect())
+            })?
+            .unwrap_or_default();
+        Ok(InventoryConfig {
+            api_url,
+            account_token,
+            sync_interval,
+            webhook_host_allowlist,
+        })
+    }
+}
+
+/// Where the inventory comes from and how often.
+#[derive(Debug, Clone)]
+pub struct InventoryConfig {
+    pub api_url: Url,
+    pub account_token: Option<SecretString>,
+    /// `None`: no scheduled syncs.
+    pub sync_interval: Option<Duration>,
+    /// Lower-cased host names.
+    pub webhook_host_allowlist: Vec<String>,
 }
 
 /// How the application authenticates at the provider's token endpoint.

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod components;
 pub mod error;
 pub mod home;
+pub mod inventory;
 pub mod sections;
 
 #[cfg(feature = "ssr")]

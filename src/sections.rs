@@ -26,17 +26,6 @@ fn Section(title: &'static str, summary: &'static str, empty: &'static str) -> i
 }
 
 #[component]
-pub fn InventoryPage() -> impl IntoView {
-    view! {
-        <Section
-            title="Inventory"
-            summary="Postmark users, their account roles and per-server permissions, and the servers themselves, with where each fact came from."
-            empty="No inventory yet. It fills in after the first sync with Postmark or a user import."
-        />
-    }
-}
-
-#[component]
 pub fn CampaignsPage() -> impl IntoView {
     view! {
         <Section

@@ -11,6 +11,7 @@ use crate::{
     config::ServerConfig,
     db::Db,
     error::AppError,
+    inventory::service::InventoryService,
     server::metrics::Metrics,
 };
 
@@ -31,6 +32,7 @@ pub struct AppState {
     pub mode: RunMode,
     pub auth: Arc<AuthService>,
     pub sessions: Store,
+    pub inventory: Arc<InventoryService>,
 }
 
 /// The application state inside a server function.
@@ -46,6 +48,7 @@ impl AppState {
         db: Db,
         sessions: Store,
         auth: AuthService,
+        inventory: Arc<InventoryService>,
         clock: Arc<dyn Clock>,
         mode: RunMode,
     ) -> Self {
@@ -65,6 +68,7 @@ impl AppState {
             mode,
             auth: Arc::new(auth),
             sessions,
+            inventory,
         }
     }
 }

@@ -44,6 +44,7 @@ struct Inner {
     sent: RwLock<HashMap<i64, i64>>,
     faults: Mutex<VecDeque<Fault>>,
     requests: Mutex<u64>,
+    failing_stats: RwLock<Vec<i64>>,
 }
 
 /// The simulator's state; clone it to keep a handle after spawning.
@@ -76,6 +77,27 @@ impl Simulator {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .push(server);
+    }
+
+    /// Changes a server in place.
+    pub fn update_server(&self, id: i64, change: impl FnOnce(&mut ServerInfo)) {
+        let mut servers = self
+            .inner
+            .servers
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(server) = servers.iter_mut().find(|s| s.id == id) {
+            change(server);
+        }
+    }
+
+    /// Deletes a server.
+    pub fn remove_server(&self, id: i64) {
+        self.inner
+            .servers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|s| s.id != id);
     }
 
     /// Outbound emails the server sent in any queried period.
@@ -250,6 +272,19 @@ async fn outbound(State(sim): State<Simulator>, headers: HeaderMap) -> Response 
     if let Err(response) = sim.before().await {
         return response;
     }
+    let failing = sim
+        .inner
+        .failing_stats
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains(&server_id);
+    if failing {
+        return postmark_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            0,
+            "Internal server error.",
+        );
+    }
     let sent = sim
         .inner
         .sent
@@ -265,6 +300,104 @@ async fn outbound(State(sim): State<Simulator>, headers: HeaderMap) -> Response 
         "WithReadTimeRecorded": 0,
     }))
     .into_response()
+}
+
+impl Simulator {
+    /// The demo's account: 15 servers with mixed settings, activity and webhooks.
+    pub fn seed_demo_account(&self) {
+        let servers: [(&str, bool, Option<&str>, usize, i64); 15] = [
+            (
+                "Transactional — production",
+                true,
+                Some("https://hooks.example.com/postmark/bounce"),
+                2,
+                48_211,
+            ),
+            ("Transactional — staging", true, None, 1, 312),
+            (
+                "Marketing newsletters",
+                false,
+                Some("https://hooks.example.com/postmark/open"),
+                1,
+                120_450,
+            ),
+            ("Password resets", true, None, 1, 9_870),
+            (
+                "Billing receipts",
+                true,
+                Some("https://billing.example.com/webhooks/postmark"),
+                1,
+                4_410,
+            ),
+            (
+                "Support inbox (inbound)",
+                false,
+                Some("https://helpdesk.example.net/inbound"),
+                1,
+                0,
+            ),
+            ("Legacy app 2019", true, None, 3, 0),
+            (
+                "Onboarding drip",
+                false,
+                Some("https://hooks.example.com/postmark/click"),
+                1,
+                15_302,
+            ),
+            ("Security alerts", true, None, 1, 1_204),
+            (
+                "Partner notifications",
+                true,
+                Some("https://webhook.site/2f1c9d"),
+                1,
+                87,
+            ),
+            ("Internal reports", true, None, 1, 640),
+            (
+                "Hackathon test",
+                true,
+                Some("https://requestbin.example.org/abc"),
+                2,
+                0,
+            ),
+            ("Mobile push fallback", false, None, 1, 22_870),
+            ("Status page", true, None, 1, 3_115),
+            (
+                "EU customers",
+                true,
+                Some("https://hooks.example.com/postmark/delivery"),
+                1,
+                18_440,
+            ),
+        ];
+        for (i, (name, smtp, hook, tokens, sent)) in servers.into_iter().enumerate() {
+            let id = 10_001 + i as i64;
+            let tokens: Vec<String> = (0..tokens)
+                .map(|n| format!("{:08x}-demo-{id}-{n}", id * 7919 + n as i64))
+                .collect();
+            let refs: Vec<&str> = tokens.iter().map(String::as_str).collect();
+            let mut server = ServerInfo::sample(id, name, &refs);
+            server.smtp_api_activated = smtp;
+            server.bounce_hook_url = hook.map(str::to_string);
+            server.color = Some(["Purple", "Blue", "Green", "Red", "Orange"][i % 5].to_string());
+            self.add_server(server);
+            // The activity of one server cannot be read: its signal shows as unknown.
+            if name != "Internal reports" {
+                self.set_sent(id, sent);
+            } else {
+                self.fail_stats_for(id);
+            }
+        }
+    }
+
+    /// Makes `GET /stats/outbound` fail for one server.
+    pub fn fail_stats_for(&self, server_id: i64) {
+        self.inner
+            .failing_stats
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(server_id);
+    }
 }
 
 // Used by tests and the demo to build plausible servers.

@@ -5,14 +5,19 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 use postmark_access_review::{
     auth::{dev_idp::DevIdp, service::AuthService, session::Store},
     clock::ManualClock,
-    config::{AuthConfig, DatabaseConfig, ServerConfig},
+    config::{AuthConfig, DatabaseConfig, InventoryConfig, ServerConfig},
     db::{Backend, Db},
+    inventory::service::InventoryService,
+    postmark::simulator::Simulator,
     server,
     state::{AppState, RunMode},
 };
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::{Connection as _, Executor as _, PgConnection};
 use time::macros::datetime;
+
+/// Account token of the test app's simulated Postmark account.
+pub const SIMULATOR_TOKEN: &str = "simulated-account-token";
 
 /// Which database this run of the suite uses.
 pub fn backend_under_test() -> Backend {
@@ -130,6 +135,9 @@ pub struct TestApp {
     pub clock: ManualClock,
     pub idp: Arc<DevIdp>,
     pub sessions: Store,
+    /// The Postmark account the app syncs from.
+    pub simulator: Simulator,
+    pub simulator_url: url::Url,
     /// Kept for its `Drop`, which removes the database.
     _test_db: TestDb,
 }
@@ -153,6 +161,18 @@ impl TestApp {
             max_body_bytes: 64 * 1024,
             adjust_auth: None,
         }
+    }
+
+    /// The connection URL of this app's database (for the command line).
+    pub fn database_url(&self) -> String {
+        self._test_db.url()
+    }
+
+    /// The SQLite file, when the database is SQLite.
+    pub fn database_file(&self) -> Option<PathBuf> {
+        self.database_url()
+            .strip_prefix("sqlite://")
+            .map(PathBuf::from)
     }
 
     pub fn at(&self, path: &str) -> String {
@@ -214,11 +234,23 @@ impl TestAppBuilder {
         let auth = AuthService::development_with(&config.public_url, adjust)
             .expect("development provider");
         let idp = auth.dev_idp().expect("development provider");
+        let simulator = Simulator::new(SIMULATOR_TOKEN);
+        let simulator_url = simulator.spawn(0).await.expect("simulator");
+        let inventory = Arc::new(
+            InventoryService::new(InventoryConfig {
+                api_url: simulator_url.clone(),
+                account_token: Some(SecretString::from(SIMULATOR_TOKEN.to_string())),
+                sync_interval: None,
+                webhook_host_allowlist: vec!["hooks.example.com".to_string()],
+            })
+            .expect("inventory"),
+        );
         let state = AppState::new(
             config,
             db.clone(),
             sessions.clone(),
             auth,
+            inventory,
             Arc::new(clock.clone()),
             RunMode::Serve,
         );
@@ -236,6 +268,8 @@ impl TestAppBuilder {
             clock,
             idp,
             sessions,
+            simulator,
+            simulator_url,
             _test_db: test_db,
         }
     }

@@ -14,6 +14,7 @@ mod auth;
 mod cli;
 mod health;
 mod helpers;
+mod inventory;
 mod pages;
 mod postmark;
 mod readme;

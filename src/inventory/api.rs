@@ -1,0 +1,94 @@
+//! Server functions of the inventory pages.
+
+use leptos::prelude::*;
+
+use super::{ChangeView, ServerList, ServerQuery, SyncView};
+use crate::error::AppError;
+
+/// The servers list (admins and auditors).
+#[server(prefix = "/api", endpoint = "inventory_servers")]
+pub async fn inventory_servers(query: ServerQuery) -> Result<ServerList, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    require(Need::AdminOrAuditor)?;
+    let state = crate::state::app_state()?;
+    let inventory = &state.inventory;
+    respond(
+        super::db::servers(
+            &state.db,
+            &query,
+            &inventory.config.webhook_host_allowlist,
+            inventory.connected(),
+        )
+        .await
+        .map_err(AppError::from),
+    )
+}
+
+/// The latest 50 syncs (admins and auditors).
+#[server(prefix = "/api", endpoint = "inventory_syncs")]
+pub async fn inventory_syncs() -> Result<Vec<SyncView>, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    require(Need::AdminOrAuditor)?;
+    let state = crate::state::app_state()?;
+    respond(
+        super::db::syncs(&state.db, 50)
+            .await
+            .map_err(AppError::from),
+    )
+}
+
+/// What a sync changed (admins and auditors).
+#[server(prefix = "/api", endpoint = "inventory_sync_changes")]
+pub async fn inventory_sync_changes(sync_id: i64) -> Result<Vec<ChangeView>, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    require(Need::AdminOrAuditor)?;
+    let state = crate::state::app_state()?;
+    respond(
+        super::db::changes(&state.db, sync_id)
+            .await
+            .map_err(AppError::from),
+    )
+}
+
+/// Runs a sync now (admins). Answers when it is done.
+#[server(prefix = "/api", endpoint = "inventory_sync_now")]
+pub async fn sync_now() -> Result<SyncView, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    use crate::inventory::{
+        service::StartError,
+        sync::{SyncError, Trigger},
+    };
+    let user = require(Need::Admin)?;
+    let state = crate::state::app_state()?;
+    let result = state
+        .inventory
+        .sync(
+            &state.db,
+            state.clock.as_ref(),
+            Trigger::Manual,
+            &user.actor(),
+            &|_| {},
+        )
+        .await;
+    let sync_id = match result {
+        Ok(outcome) => outcome.sync_id,
+        Err(StartError::Sync(SyncError::Failed { sync_id, .. })) => sync_id,
+        Err(StartError::Sync(SyncError::Database(error))) => {
+            return respond(Err(AppError::internal(error)))
+        }
+        Err(error @ (StartError::Busy | StartError::NotConfigured)) => {
+            return respond(Err(AppError::Conflict(error.to_string())))
+        }
+    };
+    let syncs = respond(
+        super::db::syncs(&state.db, 50)
+            .await
+            .map_err(AppError::from),
+    )?;
+    respond(
+        syncs
+            .into_iter()
+            .find(|s| s.id == sync_id)
+            .ok_or(AppError::NotFound),
+    )
+}

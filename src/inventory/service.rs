@@ -1,0 +1,97 @@
+//! The inventory's run-time pieces: the Postmark client (when configured), one sync at a time,
+//! and the schedule.
+
+use std::{sync::Arc, time::Duration};
+
+use tokio::sync::Mutex;
+
+use super::sync::{self, Progress, SyncError, SyncOutcome, Trigger};
+use crate::{
+    audit::Actor,
+    clock::Clock,
+    config::InventoryConfig,
+    db::Db,
+    postmark::{PostmarkClient, PostmarkConfig, RetryPolicy},
+};
+
+pub struct InventoryService {
+    client: Option<PostmarkClient>,
+    running: Mutex<()>,
+    pub config: InventoryConfig,
+}
+
+/// A sync could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("no Postmark account token is configured (PAR_POSTMARK_ACCOUNT_TOKEN)")]
+    NotConfigured,
+    #[error("a sync is already running")]
+    Busy,
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+}
+
+impl InventoryService {
+    pub fn new(config: InventoryConfig) -> anyhow::Result<Self> {
+        let client = match &config.account_token {
+            Some(token) => Some(PostmarkClient::new(&PostmarkConfig {
+                api_url: config.api_url.clone(),
+                account_token: token.clone(),
+                connect_timeout: Duration::from_secs(10),
+                request_timeout: Duration::from_secs(30),
+                retry: RetryPolicy::default(),
+            })?),
+            None => None,
+        };
+        Ok(Self {
+            client,
+            running: Mutex::new(()),
+            config,
+        })
+    }
+
+    pub fn connected(&self) -> bool {
+        self.client.is_some()
+    }
+
+    /// Runs one sync unless another is running in this process.
+    pub async fn sync(
+        &self,
+        db: &Db,
+        clock: &dyn Clock,
+        trigger: Trigger,
+        actor: &Actor,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<SyncOutcome, StartError> {
+        let client = self.client.as_ref().ok_or(StartError::NotConfigured)?;
+        let _guard = self.running.try_lock().map_err(|_| StartError::Busy)?;
+        Ok(sync::run(db, clock, client, trigger, actor, progress).await?)
+    }
+
+    /// Syncs every `interval` in the background (the first one right away).
+    pub fn spawn_schedule(self: &Arc<Self>, db: Db, clock: Arc<dyn Clock>) {
+        let (Some(interval), true) = (self.config.sync_interval, self.connected()) else {
+            return;
+        };
+        let service = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let actor = Actor::system("scheduler");
+                match service
+                    .sync(&db, clock.as_ref(), Trigger::Schedule, &actor, &|_| {})
+                    .await
+                {
+                    Ok(outcome) => tracing::info!(
+                        sync = outcome.sync_id,
+                        servers = outcome.servers,
+                        "scheduled sync done"
+                    ),
+                    Err(error) => tracing::warn!(%error, "scheduled sync did not complete"),
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,460 @@
+//! One sync: fetch every server, read activity, and replace the inventory in one transaction
+//! that also records the snapshot, the diff and the audit event. A sync that fails part-way
+//! changes nothing but its own `failed` row.
+
+use std::collections::BTreeMap;
+
+use futures::StreamExt as _;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest as _, Sha256};
+use time::Duration;
+
+use crate::{
+    audit::{self, chain::canonical_json, Actor, Event},
+    clock::{format_timestamp, Clock},
+    db::Db,
+    postmark::{PostmarkClient, ServerInfo},
+};
+
+/// Parallel activity requests (one per server, each with that server's token).
+const ACTIVITY_CONCURRENCY: usize = 8;
+
+/// What started a sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Schedule,
+    Manual,
+    Cli,
+    Demo,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Schedule => "schedule",
+            Trigger::Manual => "manual",
+            Trigger::Cli => "cli",
+            Trigger::Demo => "demo",
+        }
+    }
+}
+
+/// Progress reports for a terminal or a log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    Servers(usize),
+    Activity { done: usize, total: usize },
+    Saving,
+}
+
+/// A finished sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncOutcome {
+    pub sync_id: i64,
+    pub servers: usize,
+    pub added: usize,
+    pub removed: usize,
+    pub changed: usize,
+}
+
+/// Why a sync failed; the previous inventory is intact.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("{reason}")]
+    Failed { sync_id: i64, reason: String },
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// A server as stored and compared: the API's fields, tokens only as fingerprints. Activity
+/// is kept apart because it changes at every sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerRecord {
+    pub postmark_id: i64,
+    pub name: String,
+    pub color: Option<String>,
+    pub server_link: Option<String>,
+    pub smtp_api_activated: bool,
+    pub raw_email_enabled: bool,
+    pub track_opens: bool,
+    pub track_links: Option<String>,
+    pub delivery_hook_url: Option<String>,
+    pub inbound_hook_url: Option<String>,
+    pub bounce_hook_url: Option<String>,
+    pub open_hook_url: Option<String>,
+    pub click_hook_url: Option<String>,
+    pub inbound_address: Option<String>,
+    pub inbound_domain: Option<String>,
+    pub token_fingerprints: Vec<String>,
+}
+
+/// First 12 hex digits of SHA-256: enough to tell tokens apart and see a rotation, useless to
+/// recover a token (tokens are random UUIDs).
+pub fn fingerprint(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))[..12].to_string()
+}
+
+fn non_empty(value: &Option<String>) -> Option<String> {
+    value.as_ref().filter(|v| !v.trim().is_empty()).cloned()
+}
+
+impl From<&ServerInfo> for ServerRecord {
+    fn from(s: &ServerInfo) -> Self {
+        Self {
+            postmark_id: s.id,
+            name: s.name.clone(),
+            color: non_empty(&s.color),
+            server_link: non_empty(&s.server_link),
+            smtp_api_activated: s.smtp_api_activated,
+            raw_email_enabled: s.raw_email_enabled,
+            track_opens: s.track_opens,
+            track_links: non_empty(&s.track_links),
+            delivery_hook_url: non_empty(&s.delivery_hook_url),
+            inbound_hook_url: non_empty(&s.inbound_hook_url),
+            bounce_hook_url: non_empty(&s.bounce_hook_url),
+            open_hook_url: non_empty(&s.open_hook_url),
+            click_hook_url: non_empty(&s.click_hook_url),
+            inbound_address: non_empty(&s.inbound_address),
+            inbound_domain: non_empty(&s.inbound_domain),
+            token_fingerprints: s.api_tokens.iter().map(|t| fingerprint(t)).collect(),
+        }
+    }
+}
+
+/// Runs a sync and records its outcome either way.
+pub async fn run(
+    db: &Db,
+    clock: &dyn Clock,
+    client: &PostmarkClient,
+    trigger: Trigger,
+    actor: &Actor,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<SyncOutcome, SyncError> {
+    let started_at = format_timestamp(clock.now());
+    let mut tx = db.begin().await?;
+    let (sync_id,): (i64,) = sqlx::query_as(
+        "INSERT INTO syncs (trigger_kind, started_at, status) VALUES ($1, $2, 'running') RETURNING id",
+    )
+    .bind(trigger.as_str())
+    .bind(&started_at)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+
+    let servers = match client.all_servers().await {
+        Ok(servers) => servers,
+        Err(error) => {
+            let reason = format!("listing servers failed: {error}");
+            record_failure(db, clock, sync_id, trigger, actor, &reason).await?;
+            return Err(SyncError::Failed { sync_id, reason });
+        }
+    };
+    progress(Progress::Servers(servers.len()));
+
+    let activity = read_activity(client, clock, &servers, progress).await;
+    progress(Progress::Saving);
+    match save(db, clock, sync_id, trigger, actor, &servers, &activity).await {
+        Ok(outcome) => Ok(outcome),
+        Err(error) => {
+            let reason = format!("saving the inventory failed: {error}");
+            tracing::error!(sync_id, error = %error, "sync could not be saved");
+            record_failure(db, clock, sync_id, trigger, actor, &reason).await?;
+            Err(SyncError::Failed { sync_id, reason })
+        }
+    }
+}
+
+/// Emails sent in the last 30 days per server; a failure leaves that server's signal unknown.
+async fn read_activity(
+    client: &PostmarkClient,
+    clock: &dyn Clock,
+    servers: &[ServerInfo],
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> BTreeMap<i64, Option<i64>> {
+    let today = clock.now().date();
+    let from = (today - Duration::days(30)).to_string();
+    let to = today.to_string();
+    let total = servers.len();
+    let mut done = 0;
+    let mut results = BTreeMap::new();
+    // Owned inputs per request keep the futures free of borrowed lifetimes (spawnable).
+    let jobs: Vec<(i64, Option<String>)> = servers
+        .iter()
+        .map(|s| (s.id, s.api_tokens.first().cloned()))
+        .collect();
+    let mut requests = futures::stream::iter(jobs)
+        .map(|(id, token)| {
+            let (client, from, to) = (client.clone(), from.clone(), to.clone());
+            async move {
+                let sent = match token {
+                    Some(token) => client
+                        .outbound_sent(SecretString::from(token), &from, &to)
+                        .await
+                        .map_err(|error| tracing::warn!(server = id, %error, "activity unknown"))
+                        .ok(),
+                    None => None,
+                };
+                (id, sent)
+            }
+        })
+        .buffer_unordered(ACTIVITY_CONCURRENCY);
+    while let Some((id, sent)) = requests.next().await {
+        results.insert(id, sent);
+        done += 1;
+        progress(Progress::Activity { done, total });
+    }
+    results
+}
+
+async fn record_failure(
+    db: &Db,
+    clock: &dyn Clock,
+    sync_id: i64,
+    trigger: Trigger,
+    actor: &Actor,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE syncs SET status = 'failed', finished_at = $1, error = $2 WHERE id = $3")
+        .bind(format_timestamp(clock.now()))
+        .bind(reason)
+        .bind(sync_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        clock,
+        actor,
+        &Event::new("inventory.sync_failed", format!("sync:{sync_id}"))
+            .details(json!({ "trigger": trigger.as_str(), "reason": reason })),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// One change found by comparing with the previous successful sync.
+#[derive(Debug, Clone, PartialEq)]
+struct Change {
+    key: String,
+    change: &'static str,
+    detail: Value,
+}
+
+fn diff(
+    previous: &BTreeMap<i64, ServerRecord>,
+    current: &BTreeMap<i64, ServerRecord>,
+) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for (id, now) in current {
+        match previous.get(id) {
+            None => changes.push(Change {
+                key: id.to_string(),
+                change: "added",
+                detail: json!({ "name": now.name }),
+            }),
+            Some(before) if before != now => {
+                let (b, n) = (
+                    serde_json::to_value(before).unwrap_or_default(),
+                    serde_json::to_value(now).unwrap_or_default(),
+                );
+                let fields: Vec<Value> = n
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(field, value)| b.get(field.as_str()) != Some(value))
+                    .map(|(field, value)| {
+                        json!({ "field": field, "before": b.get(field.as_str()), "after": value })
+                    })
+                    .collect();
+                changes.push(Change {
+                    key: id.to_string(),
+                    change: "changed",
+                    detail: json!({ "name": now.name, "fields": fields }),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    for (id, before) in previous {
+        if !current.contains_key(id) {
+            changes.push(Change {
+                key: id.to_string(),
+                change: "removed",
+                detail: json!({ "name": before.name }),
+            });
+        }
+    }
+    changes
+}
+
+async fn save(
+    db: &Db,
+    clock: &dyn Clock,
+    sync_id: i64,
+    trigger: Trigger,
+    actor: &Actor,
+    servers: &[ServerInfo],
+    activity: &BTreeMap<i64, Option<i64>>,
+) -> Result<SyncOutcome, sqlx::Error> {
+    let current: BTreeMap<i64, ServerRecord> = servers
+        .iter()
+        .map(|s| (s.id, ServerRecord::from(s)))
+        .collect();
+    let mut tx = db.begin().await?;
+
+    let previous_rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT postmark_id, data FROM server_snapshots WHERE sync_id = \
+         (SELECT MAX(id) FROM syncs WHERE status = 'succeeded')",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let previous: BTreeMap<i64, ServerRecord> = previous_rows
+        .into_iter()
+        .filter_map(|(id, data)| serde_json::from_str(&data).ok().map(|r| (id, r)))
+        .collect();
+    let changes = diff(&previous, &current);
+
+    let removed: Vec<i64> = previous
+        .keys()
+        .filter(|id| !current.contains_key(id))
+        .copied()
+        .collect();
+    for id in &removed {
+        sqlx::query("DELETE FROM servers WHERE postmark_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for record in current.values() {
+        let fingerprints = serde_json::to_string(&record.token_fingerprints).unwrap_or_default();
+        sqlx::query(
+            "INSERT INTO servers (postmark_id, name, color, server_link, smtp_api_activated, \
+             raw_email_enabled, track_opens, track_links, delivery_hook_url, inbound_hook_url, \
+             bounce_hook_url, open_hook_url, click_hook_url, inbound_address, inbound_domain, \
+             token_count, token_fingerprints, sent_30d, first_seen_sync, last_seen_sync) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) \
+             ON CONFLICT (postmark_id) DO UPDATE SET name = excluded.name, color = excluded.color, \
+             server_link = excluded.server_link, smtp_api_activated = excluded.smtp_api_activated, \
+             raw_email_enabled = excluded.raw_email_enabled, track_opens = excluded.track_opens, \
+             track_links = excluded.track_links, delivery_hook_url = excluded.delivery_hook_url, \
+             inbound_hook_url = excluded.inbound_hook_url, bounce_hook_url = excluded.bounce_hook_url, \
+             open_hook_url = excluded.open_hook_url, click_hook_url = excluded.click_hook_url, \
+             inbound_address = excluded.inbound_address, inbound_domain = excluded.inbound_domain, \
+             token_count = excluded.token_count, token_fingerprints = excluded.token_fingerprints, \
+             sent_30d = excluded.sent_30d, last_seen_sync = excluded.last_seen_sync",
+        )
+        .bind(record.postmark_id)
+        .bind(&record.name)
+        .bind(&record.color)
+        .bind(&record.server_link)
+        .bind(record.smtp_api_activated)
+        .bind(record.raw_email_enabled)
+        .bind(record.track_opens)
+        .bind(&record.track_links)
+        .bind(&record.delivery_hook_url)
+        .bind(&record.inbound_hook_url)
+        .bind(&record.bounce_hook_url)
+        .bind(&record.open_hook_url)
+        .bind(&record.click_hook_url)
+        .bind(&record.inbound_address)
+        .bind(&record.inbound_domain)
+        .bind(record.token_fingerprints.len() as i64)
+        .bind(fingerprints)
+        .bind(activity.get(&record.postmark_id).copied().flatten())
+        .bind(sync_id)
+        .execute(&mut *tx)
+        .await?;
+        let data = canonical_json(&serde_json::to_value(record).unwrap_or_default());
+        sqlx::query(
+            "INSERT INTO server_snapshots (sync_id, postmark_id, data) VALUES ($1, $2, $3)",
+        )
+        .bind(sync_id)
+        .bind(record.postmark_id)
+        .bind(data)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for change in &changes {
+        sqlx::query(
+            "INSERT INTO sync_changes (sync_id, kind, item_key, change, detail) \
+             VALUES ($1, 'server', $2, $3, $4)",
+        )
+        .bind(sync_id)
+        .bind(&change.key)
+        .bind(change.change)
+        .bind(canonical_json(&change.detail))
+        .execute(&mut *tx)
+        .await?;
+    }
+    let count = |kind: &str| changes.iter().filter(|c| c.change == kind).count();
+    let outcome = SyncOutcome {
+        sync_id,
+        servers: current.len(),
+        added: count("added"),
+        removed: count("removed"),
+        changed: count("changed"),
+    };
+    sqlx::query(
+        "UPDATE syncs SET status = 'succeeded', finished_at = $1, servers = $2, added = $3, \
+         removed = $4, changed = $5 WHERE id = $6",
+    )
+    .bind(format_timestamp(clock.now()))
+    .bind(outcome.servers as i64)
+    .bind(outcome.added as i64)
+    .bind(outcome.removed as i64)
+    .bind(outcome.changed as i64)
+    .bind(sync_id)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        clock,
+        actor,
+        &Event::new("inventory.synced", format!("sync:{sync_id}")).details(json!({
+            "trigger": trigger.as_str(),
+            "servers": outcome.servers,
+            "added": outcome.added,
+            "removed": outcome.removed,
+            "changed": outcome.changed,
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_are_short_and_stable() {
+        let f = fingerprint("d6c4a4b5-4f6e-4d4e-9c7b-0f1f2e3d4c5b");
+        assert_eq!(f.len(), 12);
+        assert_eq!(f, fingerprint("d6c4a4b5-4f6e-4d4e-9c7b-0f1f2e3d4c5b"));
+        assert_ne!(f, fingerprint("another"));
+    }
+
+    #[test]
+    fn diff_names_added_removed_and_changed_fields() {
+        let a = ServerRecord::from(&ServerInfo::sample(1, "a", &["t1"]));
+        let b = ServerRecord::from(&ServerInfo::sample(2, "b", &["t2"]));
+        let mut b2 = b.clone();
+        b2.smtp_api_activated = false;
+        let c = ServerRecord::from(&ServerInfo::sample(3, "c", &["t3"]));
+        let previous = BTreeMap::from([(1, a), (2, b)]);
+        let current = BTreeMap::from([(2, b2), (3, c)]);
+        let changes = diff(&previous, &current);
+        let summary: Vec<_> = changes.iter().map(|c| (c.key.as_str(), c.change)).collect();
+        assert_eq!(
+            summary,
+            [("2", "changed"), ("3", "added"), ("1", "removed")]
+        );
+        assert_eq!(
+            changes[0].detail["fields"][0]["field"],
+            "smtp_api_activated"
+        );
+    }
+}

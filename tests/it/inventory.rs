@@ -1,0 +1,320 @@
+//! Syncing servers from the (simulated) Postmark account and reading the inventory.
+
+use postmark_access_review::postmark::{simulator::Fault, ServerInfo};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::{
+    auth::{signed_in, Browser, ADA, AUBREY, RITA},
+    helpers::{backend_under_test, TestApp, SIMULATOR_TOKEN},
+};
+
+fn seed(app: &TestApp, n: i64) {
+    for id in 1..=n {
+        let mut server = ServerInfo::sample(
+            id,
+            &format!("server-{id:02}"),
+            &[&format!("secret-token-{id}")],
+        );
+        server.bounce_hook_url = Some(if id % 2 == 0 {
+            "https://hooks.example.com/bounce".to_string()
+        } else {
+            "https://elsewhere.example.net/bounce".to_string()
+        });
+        app.simulator.add_server(server);
+        app.simulator
+            .set_sent(id, if id == 3 { 0 } else { 100 * id });
+    }
+}
+
+async fn sync_now(browser: &Browser) -> Value {
+    let response = browser.post("/api/inventory_sync_now", &[]).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+async fn servers(browser: &Browser, params: &[(&str, &str)]) -> Value {
+    let form: Vec<(String, &str)> = params
+        .iter()
+        .map(|(k, v)| (format!("query[{k}]"), *v))
+        .chain(std::iter::once(("query[page]".to_string(), "1")).filter(|_| params.is_empty()))
+        .collect();
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let response = browser.post("/api/inventory_servers", &form).await;
+    let status = response.status();
+    let body = response.text().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+#[tokio::test]
+async fn an_admin_syncs_and_sees_servers_with_flags() {
+    let app = TestApp::spawn().await;
+    seed(&app, 5);
+    let ada = signed_in(&app, ADA).await;
+    let sync = sync_now(&ada).await;
+    assert_eq!(sync["status"], "succeeded", "{sync}");
+    assert_eq!(sync["servers"], 5);
+    assert_eq!(sync["added"], 5);
+
+    let list = servers(&ada, &[]).await;
+    assert_eq!(list["matching"], 5);
+    let third = &list["servers"][2];
+    assert_eq!(third["name"], "server-03");
+    assert_eq!(third["sent_30d"], 0);
+    let flags: Vec<&str> = third["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert_eq!(flags, ["NoRecentSends", "UnexpectedWebhookHost"]);
+    assert_eq!(list["servers"][1]["flags"], serde_json::json!([]));
+
+    let filtered = servers(&ada, &[("flag", "webhook-host")]).await;
+    assert_eq!(filtered["matching"], 3);
+    let searched = servers(&ada, &[("search", "server-04")]).await;
+    assert_eq!(searched["matching"], 1);
+
+    let page = ada.get("/inventory").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("server-05") && html.contains("No sends in 30 days"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn each_sync_records_what_changed() {
+    let app = TestApp::spawn().await;
+    seed(&app, 3);
+    let ada = signed_in(&app, ADA).await;
+    sync_now(&ada).await;
+
+    // Postmark changes: a server added, one rotated its token and turned SMTP off.
+    app.simulator
+        .add_server(ServerInfo::sample(4, "server-04", &["secret-token-4"]));
+    app.simulator.update_server(2, |s| {
+        s.api_tokens = vec!["rotated-secret".to_string()];
+        s.smtp_api_activated = false;
+    });
+    app.simulator.remove_server(1);
+    let second = sync_now(&ada).await;
+    assert_eq!(
+        (
+            second["added"].as_i64(),
+            second["removed"].as_i64(),
+            second["changed"].as_i64()
+        ),
+        (Some(1), Some(1), Some(1))
+    );
+
+    let response = ada
+        .post(
+            "/api/inventory_sync_changes",
+            &[("sync_id", &second["id"].to_string())],
+        )
+        .await;
+    let changes: Value = response.json().await.unwrap();
+    let summary: Vec<(String, String)> = changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["change"].as_str().unwrap().into(),
+                c["key"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("added".into(), "4".into()),
+            ("changed".into(), "2".into()),
+            ("removed".into(), "1".into())
+        ]
+    );
+    let fields: Vec<&str> = changes[1]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(
+        fields
+            .iter()
+            .any(|f| f.starts_with("smtp_api_activated: true → false")),
+        "{fields:?}"
+    );
+    assert!(
+        fields.iter().any(|f| f.starts_with("token_fingerprints:")),
+        "rotation is visible: {fields:?}"
+    );
+
+    let page = ada
+        .get(&format!("/inventory/syncs?sync={}", second["id"]))
+        .await;
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Changes in sync #2") && html.contains("server-04"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_sync_keeps_the_previous_inventory() {
+    let app = TestApp::spawn().await;
+    seed(&app, 4);
+    let ada = signed_in(&app, ADA).await;
+    sync_now(&ada).await;
+    app.simulator
+        .add_server(ServerInfo::sample(9, "server-09", &["t9"]));
+
+    for fault in [
+        vec![
+            Fault::ServerError,
+            Fault::ServerError,
+            Fault::ServerError,
+            Fault::ServerError,
+        ],
+        vec![Fault::MalformedJson],
+        vec![Fault::ShortPage],
+        vec![Fault::Unprocessable {
+            code: 701,
+            message: "Account suspended".into(),
+        }],
+    ] {
+        for f in fault {
+            app.simulator.push_fault(f);
+        }
+        let sync = sync_now(&ada).await;
+        assert_eq!(sync["status"], "failed", "{sync}");
+        assert!(
+            sync["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("listing servers failed"),
+            "{sync}"
+        );
+        assert_eq!(
+            servers(&ada, &[]).await["matching"],
+            4,
+            "previous inventory intact"
+        );
+    }
+    let (failed,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM audit_events WHERE action = 'inventory.sync_failed'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(failed, 4);
+
+    // Throttling is waited out: the sync completes.
+    app.simulator.push_fault(Fault::TooManyRequests {
+        retry_after_secs: 1,
+    });
+    let sync = sync_now(&ada).await;
+    assert_eq!(sync["status"], "succeeded");
+    assert_eq!(servers(&ada, &[]).await["matching"], 5);
+}
+
+#[tokio::test]
+async fn server_tokens_never_reach_the_database() {
+    let app = TestApp::spawn().await;
+    seed(&app, 6);
+    let ada = signed_in(&app, ADA).await;
+    sync_now(&ada).await;
+    let dump = match backend_under_test() {
+        postmark_access_review::db::Backend::Sqlite => {
+            let path = app.database_file().unwrap();
+            let mut bytes = std::fs::read(&path).unwrap();
+            for suffix in ["-wal", "-shm"] {
+                if let Ok(more) = std::fs::read(format!("{}{suffix}", path.display())) {
+                    bytes.extend(more);
+                }
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        postmark_access_review::db::Backend::Postgres => {
+            let tables: Vec<(String, String)> = sqlx::query_as(
+                "SELECT CAST(table_schema AS TEXT), CAST(table_name AS TEXT) FROM information_schema.tables \
+                 WHERE table_schema NOT IN ('pg_catalog', 'information_schema')",
+            )
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+            let mut dump = String::new();
+            for (schema, table) in tables {
+                let rows: Vec<(String,)> = sqlx::query_as(&format!(
+                    "SELECT CAST(t AS TEXT) FROM \"{schema}\".\"{table}\" t"
+                ))
+                .fetch_all(app.db.pool())
+                .await
+                .unwrap();
+                dump.extend(rows.into_iter().map(|(r,)| r));
+            }
+            dump
+        }
+    };
+    assert!(dump.contains("server-06"), "the dump holds the inventory");
+    for id in 1..=6 {
+        assert!(
+            !dump.contains(&format!("secret-token-{id}")),
+            "token {id} stored"
+        );
+    }
+    assert!(!dump.contains(SIMULATOR_TOKEN));
+}
+
+#[tokio::test]
+async fn inventory_functions_check_the_caller() {
+    let app = TestApp::spawn().await;
+    seed(&app, 1);
+    let anonymous = Browser::new(&app);
+    let rita = signed_in(&app, RITA).await;
+    let aubrey = signed_in(&app, AUBREY).await;
+    for (browser, expected) in [(&anonymous, 401), (&rita, 403), (&aubrey, 403)] {
+        let response = browser.post("/api/inventory_sync_now", &[]).await;
+        assert_eq!(response.status().as_u16(), expected);
+    }
+    for (browser, expected) in [(&anonymous, 401), (&rita, 403), (&aubrey, 200)] {
+        let response = browser.post("/api/inventory_syncs", &[]).await;
+        assert_eq!(response.status().as_u16(), expected);
+    }
+    assert_eq!(
+        rita.post("/api/inventory_servers", &[("query[page]", "1")])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sync_command_runs_against_postmark() {
+    let app = TestApp::spawn().await;
+    seed(&app, 3);
+    let env = [
+        ("PAR_DATABASE_URL", app.database_url()),
+        ("PAR_POSTMARK_API_URL", app.simulator_url.to_string()),
+        ("PAR_POSTMARK_ACCOUNT_TOKEN", SIMULATOR_TOKEN.to_string()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = crate::cli::run_binary(&["sync"], &env);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .starts_with("sync #1 done: 3 servers (3 added, 0 removed, 0 changed)"),
+        "{out:?}"
+    );
+    assert!(out.stderr.contains("fetched 3 servers"), "{out:?}");
+
+    let out = crate::cli::run_binary(&["sync"], &env[..2]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("PAR_POSTMARK_ACCOUNT_TOKEN is required"),
+        "{out:?}"
+    );
+}

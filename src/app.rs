@@ -16,7 +16,10 @@ use crate::{
         status_pages::{ErrorPage, NotFound},
     },
     home::Home,
-    inventory::pages::{InventoryPage, SyncsPage},
+    inventory::{
+        pages::{InventoryPage, SyncsPage},
+        users_page::UsersPage,
+    },
     sections::{CampaignsPage, ReviewsPage, SettingsPage},
 };
 
@@ -97,6 +100,10 @@ pub fn App() -> impl IntoView {
                             <Route
                                 path=path!("/inventory")
                                 view=|| view! { <Protected><InventoryPage /></Protected> }
+                            />
+                            <Route
+                                path=path!("/inventory/users")
+                                view=|| view! { <Protected><UsersPage /></Protected> }
                             />
                             <Route
                                 path=path!("/inventory/syncs")

@@ -58,6 +58,12 @@ pub enum Command {
     Migrate,
     /// Sync the inventory from Postmark once (needs PAR_POSTMARK_ACCOUNT_TOKEN).
     Sync,
+    /// Replace the users inventory with a CSV file (columns in README.md). A file with any
+    /// problem changes nothing; every problem is listed.
+    ImportUsers {
+        /// The CSV file.
+        file: PathBuf,
+    },
     /// Audit log tools.
     Audit {
         #[command(subcommand)]
@@ -205,6 +211,60 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
                 }
             }
         }
+        Command::ImportUsers { file } => {
+            let db_config = raw.database()?;
+            init_telemetry(&raw)?;
+            let bytes = std::fs::read(&file)
+                .with_context(|| format!("could not read {}", file.display()))?;
+            let db = connect_and_migrate(&db_config).await?;
+            let known = crate::inventory::db::server_ids(&db)
+                .await
+                .map_err(anyhow::Error::from)?;
+            match crate::inventory::users_csv::parse(&bytes, &known) {
+                Err(rejected) => {
+                    eprintln!(
+                        "{}: nothing imported; {} problems:",
+                        file.display(),
+                        rejected.errors.len() + rejected.more
+                    );
+                    for e in &rejected.errors {
+                        match &e.column {
+                            Some(column) => eprintln!("  line {}, {column}: {}", e.line, e.message),
+                            None => eprintln!("  line {}: {}", e.line, e.message),
+                        }
+                    }
+                    if rejected.more > 0 {
+                        eprintln!("  … and {} more", rejected.more);
+                    }
+                    Ok(exit::FAILURE)
+                }
+                Ok(records) => {
+                    let source = file.file_name().map_or_else(
+                        || file.display().to_string(),
+                        |n| n.to_string_lossy().into_owned(),
+                    );
+                    let outcome = crate::inventory::users::import(
+                        &db,
+                        &SystemClock,
+                        &Actor::system("cli"),
+                        "cli",
+                        &source,
+                        records,
+                    )
+                    .await
+                    .map_err(anyhow::Error::from)?;
+                    println!(
+                        "imported {} users as sync #{}: {} added, {} removed, {} changed",
+                        outcome.users,
+                        outcome.sync_id,
+                        outcome.added,
+                        outcome.removed,
+                        outcome.changed
+                    );
+                    Ok(exit::OK)
+                }
+            }
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -268,6 +328,9 @@ async fn connect_and_migrate(config: &DatabaseConfig) -> anyhow::Result<Db> {
     db.migrate().await?;
     Ok(db)
 }
+
+/// The demo's users (also the documented sample of the import format).
+const DEMO_USERS_CSV: &str = include_str!("../docs/sample-users.csv");
 
 /// The demo always runs on a fresh SQLite file on 127.0.0.1, whatever the environment says
 /// about the database or the public URL, so it can never touch a real deployment.
@@ -336,6 +399,19 @@ async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result
         )
         .await
         .map_err(|e| anyhow::anyhow!("demo sync failed: {e}"))?;
+    // About 40 users, from the same CSV format admins import.
+    let known = crate::inventory::db::server_ids(&db).await?;
+    let users = crate::inventory::users_csv::parse(DEMO_USERS_CSV.as_bytes(), &known)
+        .map_err(|rejected| anyhow::anyhow!("demo users file is invalid: {:?}", rejected.errors))?;
+    crate::inventory::users::import(
+        &db,
+        clock.as_ref(),
+        &Actor::system("demo"),
+        "demo",
+        "sample-users.csv",
+        users,
+    )
+    .await?;
     let auth = AuthService::development(&server_config.public_url)?;
     let state = AppState::new(
         server_config,

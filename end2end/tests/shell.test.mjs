@@ -65,7 +65,7 @@ test('home page hydrates: the menu opens and navigation happens without a reload
 test('desktop layout shows the navigation and marks the current page', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const problems = watchConsole(page);
-  await signIn(page, demo.url, '/inventory', 'Manny Manager');
+  await signIn(page, demo.url, '/inventory', 'Ada Admin');
   await page.waitForURL(demo.url + '/inventory');
   await waitForHydration(page);
   assert.equal(await page.locator('#primary-nav').isVisible(), true);

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::{ChangeView, ServerList, ServerQuery, SyncView};
+use super::{ChangeView, ImportResult, ServerList, ServerQuery, SyncView, UserList};
 use crate::error::AppError;
 
 /// The servers list (admins and auditors).
@@ -91,4 +91,68 @@ pub async fn sync_now() -> Result<SyncView, AppError> {
             .find(|s| s.id == sync_id)
             .ok_or(AppError::NotFound),
     )
+}
+
+/// The users list (admins and auditors).
+#[server(prefix = "/api", endpoint = "inventory_users")]
+pub async fn inventory_users(
+    search: Option<String>,
+    page: Option<usize>,
+) -> Result<UserList, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    require(Need::AdminOrAuditor)?;
+    let state = crate::state::app_state()?;
+    let today = state.clock.now().date();
+    respond(
+        super::db::users(&state.db, search.as_deref(), page, today)
+            .await
+            .map_err(AppError::from),
+    )
+}
+
+/// Replaces the users inventory with a CSV file (admins). A file with any problem changes
+/// nothing and comes back with every problem listed.
+#[server(prefix = "/api", endpoint = "inventory_import_users", input = server_fn::codec::Json)]
+pub async fn import_users(file_name: String, csv: String) -> Result<ImportResult, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    let user = require(Need::Admin)?;
+    let state = crate::state::app_state()?;
+    let known = respond(
+        super::db::server_ids(&state.db)
+            .await
+            .map_err(AppError::from),
+    )?;
+    let records = match super::users_csv::parse(csv.as_bytes(), &known) {
+        Ok(records) => records,
+        Err(rejected) => {
+            return Ok(ImportResult::Rejected {
+                errors: rejected.errors,
+                more: rejected.more,
+            })
+        }
+    };
+    let source: String = file_name
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    let outcome = respond(
+        super::users::import(
+            &state.db,
+            state.clock.as_ref(),
+            &user.actor(),
+            "import",
+            &source,
+            records,
+        )
+        .await
+        .map_err(AppError::from),
+    )?;
+    Ok(ImportResult::Imported {
+        sync_id: outcome.sync_id,
+        users: outcome.users,
+        added: outcome.added,
+        removed: outcome.removed,
+        changed: outcome.changed,
+    })
 }

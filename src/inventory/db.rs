@@ -1,6 +1,9 @@
 //! Reading the inventory for the pages.
 
-use super::{ChangeView, Flag, ServerList, ServerQuery, ServerView, SyncView, PAGE_SIZE};
+use super::{
+    ChangeView, Flag, ServerList, ServerQuery, ServerView, SyncView, UserFlag, UserList, UserView,
+    MANY_SERVERS, PAGE_SIZE,
+};
 use crate::db::Db;
 
 type ServerRow = (
@@ -104,13 +107,18 @@ pub async fn servers(
         matching,
         page,
         pages,
-        last_sync: syncs(db, 1).await?.into_iter().next(),
+        last_sync: syncs(db, 50)
+            .await?
+            .into_iter()
+            .find(|s| s.scope == "servers"),
         connected,
     })
 }
 
 type SyncRow = (
     i64,
+    String,
+    Option<String>,
     String,
     String,
     Option<String>,
@@ -125,8 +133,8 @@ type SyncRow = (
 /// The latest syncs, newest first.
 pub async fn syncs(db: &Db, limit: i64) -> Result<Vec<SyncView>, sqlx::Error> {
     let rows: Vec<SyncRow> = sqlx::query_as(
-        "SELECT id, trigger_kind, started_at, finished_at, status, error, servers, added, \
-         removed, changed FROM syncs ORDER BY id DESC LIMIT $1",
+        "SELECT id, scope, source, trigger_kind, started_at, finished_at, status, error, servers, \
+         added, removed, changed FROM syncs ORDER BY id DESC LIMIT $1",
     )
     .bind(limit)
     .fetch_all(db.pool())
@@ -136,6 +144,8 @@ pub async fn syncs(db: &Db, limit: i64) -> Result<Vec<SyncView>, sqlx::Error> {
         .map(
             |(
                 id,
+                scope,
+                source,
                 trigger,
                 started_at,
                 finished_at,
@@ -148,6 +158,8 @@ pub async fn syncs(db: &Db, limit: i64) -> Result<Vec<SyncView>, sqlx::Error> {
             )| {
                 SyncView {
                     id,
+                    scope,
+                    source,
                     trigger,
                     started_at,
                     finished_at,
@@ -206,4 +218,110 @@ pub async fn changes(db: &Db, sync_id: i64) -> Result<Vec<ChangeView>, sqlx::Err
             }
         })
         .collect())
+}
+
+/// Users matching `search` (email or name), one page, with permissions and flags.
+pub async fn users(
+    db: &Db,
+    search: Option<&str>,
+    page: Option<usize>,
+    today: time::Date,
+) -> Result<UserList, sqlx::Error> {
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+    );
+    let pattern = search
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| format!("%{}%", s.to_lowercase().replace(['%', '_'], "")));
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT u.email, u.name, u.role, u.status, u.invited_at, f.started_at, l.started_at \
+         FROM postmark_users u JOIN syncs f ON f.id = u.first_seen_sync \
+         JOIN syncs l ON l.id = u.last_seen_sync \
+         WHERE $1 IS NULL OR u.email LIKE $1 OR LOWER(u.name) LIKE $1 ORDER BY u.email",
+    )
+    .bind(pattern)
+    .fetch_all(db.pool())
+    .await?;
+    let matching = rows.len();
+    let pages = matching.div_ceil(PAGE_SIZE).max(1);
+    let page = page.unwrap_or(1).clamp(1, pages);
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .skip((page - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .collect();
+
+    let mut users = Vec::with_capacity(rows.len());
+    for (email, name, role, status, invited_at, first_seen, last_seen) in rows {
+        let permissions: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT p.postmark_server_id, p.permission, s.name FROM user_permissions p \
+             LEFT JOIN servers s ON s.postmark_id = p.postmark_server_id \
+             WHERE p.email = $1 ORDER BY p.postmark_server_id",
+        )
+        .bind(&email)
+        .fetch_all(db.pool())
+        .await?;
+        let mut flags = Vec::new();
+        let stale = status == "pending"
+            && invited_at
+                .as_deref()
+                .and_then(|d| {
+                    time::Date::parse(
+                        d,
+                        &time::macros::format_description!("[year]-[month]-[day]"),
+                    )
+                    .ok()
+                })
+                .is_some_and(|d| (today - d).whole_days() > 30);
+        if stale {
+            flags.push(UserFlag::StalePendingInvitation);
+        }
+        if role.eq_ignore_ascii_case("account owner") || role.eq_ignore_ascii_case("account admin")
+        {
+            flags.push(UserFlag::AccountAdmin);
+        }
+        if permissions.len() >= MANY_SERVERS {
+            flags.push(UserFlag::ManyServers);
+        }
+        users.push(UserView {
+            email,
+            name,
+            role,
+            status,
+            invited_at,
+            permissions: permissions
+                .into_iter()
+                .map(|(id, permission, server)| {
+                    format!(
+                        "{} ({id}): {permission}",
+                        server.unwrap_or_else(|| "unknown server".into())
+                    )
+                })
+                .collect(),
+            first_seen,
+            last_seen,
+            flags,
+        });
+    }
+    Ok(UserList {
+        users,
+        matching,
+        page,
+        pages,
+    })
+}
+
+/// Ids of the servers in the current inventory.
+pub async fn server_ids(db: &Db) -> Result<std::collections::HashSet<i64>, sqlx::Error> {
+    let rows: Vec<(i64,)> = sqlx::query_as("SELECT postmark_id FROM servers")
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
 }

@@ -10,6 +10,11 @@ pub mod db;
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod sync;
+#[cfg(feature = "ssr")]
+pub mod users;
+#[cfg(feature = "ssr")]
+pub mod users_csv;
+pub mod users_page;
 
 use serde::{Deserialize, Serialize};
 
@@ -95,6 +100,10 @@ pub struct ServerList {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncView {
     pub id: i64,
+    /// `servers` (from Postmark) or `users` (an import or the gateway).
+    pub scope: String,
+    /// What was imported (file name), if anything.
+    pub source: Option<String>,
     pub trigger: String,
     pub started_at: String,
     pub finished_at: Option<String>,
@@ -115,4 +124,74 @@ pub struct ChangeView {
     pub name: String,
     /// `field: before → after`, already formatted.
     pub fields: Vec<String>,
+}
+
+/// A problem in an imported file: line 1 is the header row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowError {
+    pub line: usize,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ImportResult {
+    /// Nothing changed; here is every problem found.
+    Rejected { errors: Vec<RowError>, more: usize },
+    Imported {
+        sync_id: i64,
+        users: usize,
+        added: usize,
+        removed: usize,
+        changed: usize,
+    },
+}
+
+/// Risk signals on a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserFlag {
+    /// An invitation nobody accepted for more than 30 days.
+    StalePendingInvitation,
+    /// Account Owner or Account Admin: everything in the account.
+    AccountAdmin,
+    /// Permissions on many servers.
+    ManyServers,
+}
+
+impl UserFlag {
+    pub fn label(self) -> &'static str {
+        match self {
+            UserFlag::StalePendingInvitation => "Invitation pending > 30 days",
+            UserFlag::AccountAdmin => "Account-wide access",
+            UserFlag::ManyServers => "Access to many servers",
+        }
+    }
+}
+
+/// Servers at or above which a user is flagged.
+pub const MANY_SERVERS: usize = 5;
+
+/// A user row of the inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub status: String,
+    pub invited_at: Option<String>,
+    /// `server name (id): permission`.
+    pub permissions: Vec<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub flags: Vec<UserFlag>,
+}
+
+/// A page of users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserList {
+    pub users: Vec<UserView>,
+    pub matching: usize,
+    pub page: usize,
+    pub pages: usize,
 }

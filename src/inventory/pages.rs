@@ -15,17 +15,18 @@ use super::{
 use crate::{app::ShellInfo, auth::Role, components::notice::ErrorNotice};
 
 #[component]
-fn InventoryTabs() -> impl IntoView {
+pub(crate) fn InventoryTabs() -> impl IntoView {
     // `exact`: /inventory must not count as current on /inventory/syncs.
     view! {
         <nav class="tabs" aria-label="Inventory">
             <A href="/inventory" exact=true>"Servers"</A>
+            <A href="/inventory/users" exact=true>"Users"</A>
             <A href="/inventory/syncs" exact=true>"Sync history"</A>
         </nav>
     }
 }
 
-fn is_admin() -> bool {
+pub(crate) fn is_admin() -> bool {
     use_context::<ShellInfo>()
         .and_then(|info| info.viewer)
         .is_some_and(|viewer| viewer.has(Role::Admin))
@@ -106,7 +107,7 @@ pub fn InventoryPage() -> impl IntoView {
         <header class="page-header">
             <h1>"Inventory"</h1>
             <p class="lede">
-                "Postmark servers as the last sync saw them, with their settings, API token count and activity. Users and per-server permissions arrive with the user import."
+                "Postmark servers as the last sync saw them, with their settings, API token count and activity."
             </p>
         </header>
         <InventoryTabs />
@@ -277,9 +278,9 @@ pub fn SyncsPage() -> impl IntoView {
                                     <tr>
                                         <th scope="col">"Sync"</th>
                                         <th scope="col">"Started (UTC)"</th>
-                                        <th scope="col">"Trigger"</th>
+                                        <th scope="col">"What"</th>
                                         <th scope="col">"Status"</th>
-                                        <th scope="col" class="num">"Servers"</th>
+                                        <th scope="col" class="num">"Servers found"</th>
                                         <th scope="col" class="num">"Added"</th>
                                         <th scope="col" class="num">"Removed"</th>
                                         <th scope="col" class="num">"Changed"</th>
@@ -292,7 +293,11 @@ pub fn SyncsPage() -> impl IntoView {
                                             <tr>
                                                 <td><A href=format!("/inventory/syncs?sync={}", s.id)>{format!("#{}", s.id)}</A></td>
                                                 <td class="nowrap">{s.started_at.clone()}</td>
-                                                <td>{s.trigger.clone()}</td>
+                                                <td>
+                                                    {if s.scope == "users" { "Users: " } else { "Servers: " }}
+                                                    {s.trigger.clone()}
+                                                    {s.source.clone().map(|src| format!(" ({src})"))}
+                                                </td>
                                                 <td>
                                                     <span class=if s.status == "failed" { "badge badge-bad" } else { "badge" }>{s.status.clone()}</span>
                                                     {s.error.clone().map(|e| view! { <div class="sync-error">{e}</div> })}

@@ -306,7 +306,7 @@ async fn save(
 
     let previous_rows: Vec<(i64, String)> = sqlx::query_as(
         "SELECT postmark_id, data FROM server_snapshots WHERE sync_id = \
-         (SELECT MAX(id) FROM syncs WHERE status = 'succeeded')",
+         (SELECT MAX(id) FROM syncs WHERE status = 'succeeded' AND scope = 'servers')",
     )
     .fetch_all(&mut *tx)
     .await?;

@@ -53,6 +53,17 @@ impl Browser {
             .unwrap()
     }
 
+    /// A JSON POST as the app's own pages send it.
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.base.join(path).unwrap())
+            .header("origin", self.base.origin().ascii_serialization())
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub fn session_cookie(&self) -> Option<String> {
         let header = self.jar.cookies(&self.base)?;
         header

@@ -19,3 +19,4 @@ mod pages;
 mod postmark;
 mod readme;
 mod security;
+mod users;

@@ -1,0 +1,244 @@
+//! Replacing the users inventory from an import, with its snapshot, diff and audit event, in
+//! one transaction: a refused or failed import changes nothing.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::users_csv::UserRecord;
+use crate::{
+    audit::{self, chain::canonical_json, Actor, Event},
+    clock::{format_timestamp, Clock},
+    db::Db,
+};
+
+/// Counts of an applied import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportOutcome {
+    pub sync_id: i64,
+    pub users: usize,
+    pub added: usize,
+    pub removed: usize,
+    pub changed: usize,
+}
+
+struct Change {
+    kind: &'static str,
+    key: String,
+    change: &'static str,
+    detail: Value,
+}
+
+fn diff(
+    previous: &BTreeMap<String, UserRecord>,
+    current: &BTreeMap<String, UserRecord>,
+) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for (email, now) in current {
+        let Some(before) = previous.get(email) else {
+            changes.push(Change {
+                kind: "user",
+                key: email.clone(),
+                change: "added",
+                detail: json!({ "name": now.name, "fields": [
+                    { "field": "role", "before": null, "after": now.role },
+                ]}),
+            });
+            for (server, permission) in &now.permissions {
+                changes.push(Change {
+                    kind: "permission",
+                    key: format!("{email}@{server}"),
+                    change: "added",
+                    detail: json!({ "name": format!("{email} on server {server}"), "fields": [
+                        { "field": "permission", "before": null, "after": permission },
+                    ]}),
+                });
+            }
+            continue;
+        };
+        let mut fields = Vec::new();
+        for (field, b, n) in [
+            ("name", Some(&before.name), Some(&now.name)),
+            ("role", Some(&before.role), Some(&now.role)),
+            ("status", Some(&before.status), Some(&now.status)),
+            (
+                "invited_at",
+                before.invited_at.as_ref(),
+                now.invited_at.as_ref(),
+            ),
+        ] {
+            if b != n {
+                fields.push(json!({ "field": field, "before": b, "after": n }));
+            }
+        }
+        if !fields.is_empty() {
+            changes.push(Change {
+                kind: "user",
+                key: email.clone(),
+                change: "changed",
+                detail: json!({ "name": now.name, "fields": fields }),
+            });
+        }
+        let servers: std::collections::BTreeSet<i64> = before
+            .permissions
+            .keys()
+            .chain(now.permissions.keys())
+            .copied()
+            .collect();
+        for server in servers {
+            let (b, n) = (
+                before.permissions.get(&server),
+                now.permissions.get(&server),
+            );
+            let change = match (b, n) {
+                (None, Some(_)) => "added",
+                (Some(_), None) => "removed",
+                (Some(b), Some(n)) if b != n => "changed",
+                _ => continue,
+            };
+            changes.push(Change {
+                kind: "permission",
+                key: format!("{email}@{server}"),
+                change,
+                detail: json!({ "name": format!("{email} on server {server}"), "fields": [
+                    { "field": "permission", "before": b, "after": n },
+                ]}),
+            });
+        }
+    }
+    for (email, before) in previous {
+        if !current.contains_key(email) {
+            changes.push(Change {
+                kind: "user",
+                key: email.clone(),
+                change: "removed",
+                detail: json!({ "name": before.name }),
+            });
+        }
+    }
+    changes
+}
+
+/// Applies an import (already validated) as the new users inventory.
+pub async fn import(
+    db: &Db,
+    clock: &dyn Clock,
+    actor: &Actor,
+    trigger: &str,
+    source: &str,
+    users: Vec<UserRecord>,
+) -> Result<ImportOutcome, sqlx::Error> {
+    let now = format_timestamp(clock.now());
+    let current: BTreeMap<String, UserRecord> =
+        users.into_iter().map(|u| (u.email.clone(), u)).collect();
+    let mut tx = db.begin().await?;
+    let (sync_id,): (i64,) = sqlx::query_as(
+        "INSERT INTO syncs (trigger_kind, started_at, finished_at, status, scope, source) \
+         VALUES ($1, $2, $2, 'succeeded', 'users', $3) RETURNING id",
+    )
+    .bind(trigger)
+    .bind(&now)
+    .bind(source)
+    .fetch_one(&mut *tx)
+    .await?;
+
+    let previous_rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT email, data FROM user_snapshots WHERE sync_id = \
+         (SELECT MAX(id) FROM syncs WHERE status = 'succeeded' AND scope = 'users' AND id < $1)",
+    )
+    .bind(sync_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let previous: BTreeMap<String, UserRecord> = previous_rows
+        .into_iter()
+        .filter_map(|(email, data)| serde_json::from_str(&data).ok().map(|u| (email, u)))
+        .collect();
+    let changes = diff(&previous, &current);
+
+    sqlx::query("DELETE FROM user_permissions")
+        .execute(&mut *tx)
+        .await?;
+    for email in previous.keys().filter(|e| !current.contains_key(*e)) {
+        sqlx::query("DELETE FROM postmark_users WHERE email = $1")
+            .bind(email)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for user in current.values() {
+        sqlx::query(
+            "INSERT INTO postmark_users (email, name, role, status, invited_at, first_seen_sync, last_seen_sync) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (email) DO UPDATE SET \
+             name = excluded.name, role = excluded.role, status = excluded.status, \
+             invited_at = excluded.invited_at, last_seen_sync = excluded.last_seen_sync",
+        )
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(&user.role)
+        .bind(&user.status)
+        .bind(&user.invited_at)
+        .bind(sync_id)
+        .execute(&mut *tx)
+        .await?;
+        for (server, permission) in &user.permissions {
+            sqlx::query(
+                "INSERT INTO user_permissions (email, postmark_server_id, permission) VALUES ($1, $2, $3)",
+            )
+            .bind(&user.email)
+            .bind(server)
+            .bind(permission)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let data = canonical_json(&serde_json::to_value(user).unwrap_or_default());
+        sqlx::query("INSERT INTO user_snapshots (sync_id, email, data) VALUES ($1, $2, $3)")
+            .bind(sync_id)
+            .bind(&user.email)
+            .bind(data)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for change in &changes {
+        sqlx::query(
+            "INSERT INTO sync_changes (sync_id, kind, item_key, change, detail) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(sync_id)
+        .bind(change.kind)
+        .bind(&change.key)
+        .bind(change.change)
+        .bind(canonical_json(&change.detail))
+        .execute(&mut *tx)
+        .await?;
+    }
+    let count = |kind: &str| changes.iter().filter(|c| c.change == kind).count();
+    let outcome = ImportOutcome {
+        sync_id,
+        users: current.len(),
+        added: count("added"),
+        removed: count("removed"),
+        changed: count("changed"),
+    };
+    sqlx::query(
+        "UPDATE syncs SET servers = NULL, added = $1, removed = $2, changed = $3 WHERE id = $4",
+    )
+    .bind(outcome.added as i64)
+    .bind(outcome.removed as i64)
+    .bind(outcome.changed as i64)
+    .bind(sync_id)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        clock,
+        actor,
+        &Event::new("inventory.users_imported", format!("sync:{sync_id}")).details(json!({
+            "source": source,
+            "users": outcome.users,
+            "added": outcome.added,
+            "removed": outcome.removed,
+            "changed": outcome.changed,
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(outcome)
+}

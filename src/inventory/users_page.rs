@@ -1,0 +1,215 @@
+//! The users page: Postmark users with their per-server permissions, and the CSV import.
+
+use leptos::{html, prelude::*};
+use leptos_meta::Title;
+use leptos_router::{
+    components::{Form, A},
+    hooks::use_query_map,
+};
+
+use super::{
+    api::{inventory_users, ImportUsers},
+    pages::{is_admin, InventoryTabs},
+    ImportResult, UserList,
+};
+use crate::{components::notice::ErrorNotice, error::AppError};
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let query = use_query_map();
+    let params = move || {
+        query.with(|q| {
+            (
+                q.get("search"),
+                q.get("page").and_then(|p| p.parse::<usize>().ok()),
+            )
+        })
+    };
+    let list = Resource::new(params, |(search, page)| inventory_users(search, page));
+    let admin = is_admin();
+    view! {
+        <Title text="Users" />
+        <header class="page-header">
+            <h1>"Inventory"</h1>
+            <p class="lede">
+                "Postmark users and their per-server permissions. Postmark has no user API: the list comes from a CSV export of the account's Users page, or from your users gateway."
+            </p>
+        </header>
+        <InventoryTabs />
+        <Show when=move || admin>
+            <ImportForm done=Callback::new(move |()| list.refetch()) />
+        </Show>
+        <Form method="GET" action="/inventory/users" attr:class="filters">
+            <label>
+                "Search "
+                <input type="search" name="search" placeholder="Email or name"
+                    prop:value=move || query.with(|q| q.get("search").unwrap_or_default()) />
+            </label>
+            <button type="submit" class="button-secondary">"Apply"</button>
+        </Form>
+        <Suspense fallback=|| view! { <p class="loading">"Loading users…"</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Ok(list) => view! { <UserTable list /> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error needs="admins and auditors" /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Reads the chosen file in the browser and sends its text to the import function.
+#[component]
+fn ImportForm(done: Callback<()>) -> impl IntoView {
+    let action = ServerAction::<ImportUsers>::new();
+    let file_input = NodeRef::<html::Input>::new();
+    let read_error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(Ok(ImportResult::Imported { .. })) = action.value().get() {
+            done.run(());
+        }
+    });
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        read_error.set(None);
+        #[cfg(feature = "hydrate")]
+        {
+            let Some(file) = file_input
+                .get()
+                .and_then(|input| input.files())
+                .and_then(|files| files.get(0))
+            else {
+                read_error.set(Some("Choose a CSV file first.".to_string()));
+                return;
+            };
+            let file_name = file.name();
+            leptos::task::spawn_local(async move {
+                match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+                    Ok(text) => {
+                        action.dispatch(ImportUsers {
+                            file_name,
+                            csv: text.as_string().unwrap_or_default(),
+                        });
+                    }
+                    Err(_) => read_error.set(Some("The file could not be read.".to_string())),
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = file_input;
+    };
+    view! {
+        <form class="import-form" on:submit=on_submit>
+            <label>
+                "Import users (CSV) "
+                <input type="file" name="file" accept=".csv,text/csv" node_ref=file_input />
+            </label>
+            <button type="submit" class="button" disabled=move || action.pending().get()>
+                {move || if action.pending().get() { "Importing…" } else { "Import" }}
+            </button>
+        </form>
+        {move || read_error.get().map(|e| view! { <div class="notice notice-error" role="alert"><p>{e}</p></div> })}
+        {move || action.value().get().map(import_result_view)}
+    }
+}
+
+fn import_result_view(result: Result<ImportResult, AppError>) -> AnyView {
+    match result {
+        Ok(ImportResult::Imported { sync_id, users, added, removed, changed }) => view! {
+            <div class="notice notice-ok" role="status">
+                <p>
+                    {format!("Imported {users} users: {added} added, {removed} removed, {changed} changed. ")}
+                    <A href=format!("/inventory/syncs?sync={sync_id}")>"See what changed"</A>
+                </p>
+            </div>
+        }
+        .into_any(),
+        Ok(ImportResult::Rejected { errors, more }) => view! {
+            <div class="notice notice-error import-errors" role="alert">
+                <p><strong>{format!("Nothing was imported: the file has {} problems.", errors.len() + more)}</strong></p>
+                <ul>
+                    {errors.into_iter().map(|e| {
+                        let at = match (e.line, e.column) {
+                            (0, _) => "File".to_string(),
+                            (line, Some(column)) => format!("Line {line}, {column}"),
+                            (line, None) => format!("Line {line}"),
+                        };
+                        view! { <li><strong>{at}</strong>": "{e.message}</li> }
+                    }).collect_view()}
+                </ul>
+                {(more > 0).then(|| view! { <p>{format!("… and {more} more.")}</p> })}
+            </div>
+        }
+        .into_any(),
+        Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
+    }
+}
+
+#[component]
+fn UserTable(list: UserList) -> impl IntoView {
+    let query = use_query_map();
+    let page_href = move |page: usize| {
+        let search = query.with(|q| q.get("search").unwrap_or_default());
+        format!("/inventory/users?search={}&page={page}", urlencode(&search))
+    };
+    let (page, pages) = (list.page, list.pages);
+    if list.matching == 0 {
+        return view! {
+            <div class="empty-state"><p>"No users yet. An admin imports them from a CSV file."</p></div>
+        }
+        .into_any();
+    }
+    view! {
+        <p class="count">{format!("{} users match. Page {page} of {pages}.", list.matching)}</p>
+        <div class="table-wrap">
+            <table class="data-table users-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"User"</th>
+                        <th scope="col">"Role"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Servers and permission"</th>
+                        <th scope="col">"First seen"</th>
+                        <th scope="col">"Last seen"</th>
+                        <th scope="col">"Flags"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {list.users.into_iter().map(|u| view! {
+                        <tr>
+                            <td><strong>{u.name}</strong><br /><span class="muted">{u.email}</span></td>
+                            <td>{u.role}</td>
+                            <td>{u.status}{u.invited_at.map(|d| format!(" (invited {d})"))}</td>
+                            <td>
+                                {if u.permissions.is_empty() {
+                                    view! { <span class="muted">"—"</span> }.into_any()
+                                } else {
+                                    view! { <ul class="plain">{u.permissions.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul> }.into_any()
+                                }}
+                            </td>
+                            <td class="nowrap">{u.first_seen.get(..10).unwrap_or_default().to_string()}</td>
+                            <td class="nowrap">{u.last_seen.get(..10).unwrap_or_default().to_string()}</td>
+                            <td>{u.flags.into_iter().map(|f| view! { <span class="badge badge-warn">{f.label()}</span> }).collect_view()}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <nav class="pager" aria-label="Pages">
+            {(page > 1).then(|| view! { <A href=page_href(page - 1)>"Previous page"</A> })}
+            {(page < pages).then(|| view! { <A href=page_href(page + 1)>"Next page"</A> })}
+        </nav>
+    }
+    .into_any()
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -64,10 +64,26 @@ pub enum Command {
         /// The CSV file.
         file: PathBuf,
     },
+    /// Benchmarks that print numbers (run a release build).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Audit log tools.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Sync a simulated account of this many servers, then import this many users.
+    Sync {
+        #[arg(long, default_value_t = 10_000)]
+        servers: usize,
+        #[arg(long, default_value_t = 2_000)]
+        users: usize,
     },
 }
 
@@ -210,6 +226,13 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
                     Ok(exit::FAILURE)
                 }
             }
+        }
+        Command::Bench {
+            command: BenchCommand::Sync { servers, users },
+        } => {
+            init_telemetry(&raw)?;
+            crate::bench::sync(servers, users).await?;
+            Ok(exit::OK)
         }
         Command::ImportUsers { file } => {
             let db_config = raw.database()?;

@@ -212,3 +212,19 @@ async fn json_logs_carry_request_spans() {
         "query strings stay out of logs"
     );
 }
+
+#[test]
+fn the_sync_benchmark_prints_its_numbers() {
+    let out = run_binary(&["bench", "sync", "--servers", "120", "--users", "30"], &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains("servers synced:           120"),
+        "{out:?}"
+    );
+    assert!(
+        out.stdout
+            .contains("users import (30 users, 60 permissions)"),
+        "{out:?}"
+    );
+    assert!(out.stdout.contains("peak memory"), "{out:?}");
+}

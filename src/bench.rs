@@ -1,0 +1,119 @@
+//! `postmark-access-review bench sync`: times a full inventory sync of a large simulated
+//! account and a large users import, and reports peak memory. Numbers, not pass/fail: run it
+//! with `--release` and compare against the targets in the README.
+
+use std::{fmt::Write as _, sync::Arc, time::Instant};
+
+use anyhow::Context as _;
+use secrecy::SecretString;
+
+use crate::{
+    audit::Actor,
+    clock::SystemClock,
+    config::{DatabaseConfig, InventoryConfig},
+    db::Db,
+    inventory::{service::InventoryService, sync::Trigger, users, users_csv},
+    postmark::{simulator::Simulator, ServerInfo},
+};
+
+/// Peak resident memory of this process so far, from Linux's `/proc/self/status`.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Syncs `servers` servers from a local simulator, then imports `users` users with two
+/// permissions each, into a fresh SQLite database under the system temp folder.
+pub async fn sync(servers: usize, users_count: usize) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("par-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let db = Db::connect(&DatabaseConfig {
+        url: SecretString::from(format!("sqlite://{}", dir.join("bench.db").display())),
+        max_connections: 5,
+    })
+    .await?;
+    db.migrate().await?;
+
+    let simulator = Simulator::new("bench-account-token");
+    for i in 0..servers {
+        let id = 100_000 + i as i64;
+        let token = format!("bench-token-{id}");
+        let mut server = ServerInfo::sample(id, &format!("bench server {i}"), &[&token]);
+        if i % 3 == 0 {
+            server.bounce_hook_url = Some(format!("https://hooks{}.example.com/b", i % 7));
+        }
+        simulator.add_server(server);
+        simulator.set_sent(id, (i % 500) as i64);
+    }
+    let url = simulator.spawn(0).await?;
+    let inventory = Arc::new(InventoryService::new(InventoryConfig {
+        api_url: url,
+        account_token: Some(SecretString::from("bench-account-token".to_string())),
+        sync_interval: None,
+        webhook_host_allowlist: vec![],
+    })?);
+    let clock = SystemClock;
+    let actor = Actor::system("bench");
+
+    let started = Instant::now();
+    let first = inventory
+        .sync(&db, &clock, Trigger::Cli, &actor, &|_| {})
+        .await
+        .map_err(|e| anyhow::anyhow!("first sync failed: {e}"))?;
+    let first_sync = started.elapsed();
+
+    let started = Instant::now();
+    inventory
+        .sync(&db, &clock, Trigger::Cli, &actor, &|_| {})
+        .await
+        .map_err(|e| anyhow::anyhow!("second sync failed: {e}"))?;
+    let second_sync = started.elapsed();
+
+    let mut csv = String::from("email,name,role,status,invited_at,server_id,permission\n");
+    for u in 0..users_count {
+        for k in 0..2 {
+            let server = 100_000 + ((u * 7 + k * 13) % servers.max(1)) as i64;
+            let _ = writeln!(
+                csv,
+                "user{u}@example.com,User {u},Server Access,active,,{server},Server Viewer"
+            );
+        }
+    }
+    let started = Instant::now();
+    let known = crate::inventory::db::server_ids(&db).await?;
+    let records = users_csv::parse(csv.as_bytes(), &known)
+        .map_err(|r| anyhow::anyhow!("bench CSV refused: {:?}", r.errors.first()))?;
+    let imported = users::import(&db, &clock, &actor, "cli", "bench.csv", records).await?;
+    let import_time = started.elapsed();
+
+    println!("servers synced:           {}", first.servers);
+    println!(
+        "first sync (all added):   {:.2} s",
+        first_sync.as_secs_f64()
+    );
+    println!(
+        "second sync (unchanged):  {:.2} s",
+        second_sync.as_secs_f64()
+    );
+    println!(
+        "users import ({} users, {} permissions): {:.2} s",
+        imported.users,
+        users_count * 2,
+        import_time.as_secs_f64()
+    );
+    match peak_rss_mib() {
+        Some(mib) => println!("peak memory (VmHWM):      {mib:.1} MiB"),
+        None => println!("peak memory:              unavailable on this system"),
+    }
+    db.close().await;
+    std::fs::remove_dir_all(&dir).with_context(|| format!("could not remove {}", dir.display()))?;
+    Ok(())
+}

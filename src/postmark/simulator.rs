@@ -241,7 +241,7 @@ async fn list_servers(
     let end = start
         .saturating_add(usize::try_from(count).unwrap_or(0))
         .min(servers.len());
-    let mut page: Vec<ServerInfo> = servers[start..end].to_vec();
+    let mut page: Vec<serde_json::Value> = servers[start..end].iter().map(api_json).collect();
     if fault == Some(Fault::ShortPage) {
         page.pop();
     }
@@ -293,13 +293,32 @@ async fn outbound(State(sim): State<Simulator>, headers: HeaderMap) -> Response 
         .get(&server_id)
         .copied()
         .unwrap_or(0);
+    // Field names and types as `OutboundOverviewStatsResponse` in shared/postmark/server-api.yaml.
     Json(json!({
-        "Sent": sent, "Bounced": 0, "SMTPApiErrors": 0, "BounceRate": 0.0,
-        "SpamComplaints": 0, "SpamComplaintsRate": 0.0, "Opens": 0, "UniqueOpens": 0,
-        "Tracked": 0, "WithClientRecorded": 0, "WithPlatformRecorded": 0,
-        "WithReadTimeRecorded": 0,
+        "Sent": sent, "Bounced": 0, "SMTPAPIErrors": 0, "BounceRate": 0,
+        "SpamComplaints": 0, "SpamComplaintsRate": 0, "Opens": 0, "UniqueOpens": 0,
+        "Tracked": 0, "WithOpenTracking": 0, "WithLinkTracking": 0, "TotalClicks": 0,
+        "UniqueLinksClicked": 0, "TotalTrackedLinksSent": 0, "WithClientRecorded": 0,
+        "WithPlatformRecorded": 0,
     }))
     .into_response()
+}
+
+/// A server as Postmark writes it: empty strings, not nulls, for unset URLs and names.
+fn api_json(server: &ServerInfo) -> serde_json::Value {
+    let mut value = serde_json::to_value(server).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        for (key, field) in map.iter_mut() {
+            if field.is_null() {
+                *field = if key == "InboundSpamThreshold" {
+                    json!(0)
+                } else {
+                    json!("")
+                };
+            }
+        }
+    }
+    value
 }
 
 impl Simulator {

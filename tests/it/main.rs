@@ -12,6 +12,7 @@
 mod audit;
 mod auth;
 mod cli;
+mod contract;
 mod health;
 mod helpers;
 mod inventory;

@@ -59,6 +59,7 @@ pub async fn sync(servers: usize, users_count: usize) -> anyhow::Result<()> {
         account_token: Some(SecretString::from("bench-account-token".to_string())),
         sync_interval: None,
         webhook_host_allowlist: vec![],
+        users_gateway: None,
     })?);
     let clock = SystemClock;
     let actor = Actor::system("bench");

@@ -398,18 +398,48 @@ async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result
     println!("  Open {public_url}");
     println!();
 
-    // The demo's Postmark account lives in an in-process simulator.
+    // The demo's Postmark account lives in an in-process simulator, with a users gateway
+    // holding about 40 users (the same people as docs/sample-users.csv).
     let simulator = Simulator::new("demo-account-token");
     simulator.seed_demo_account();
+    simulator.enable_gateway("demo-gateway-token");
+    let demo_servers = simulator.server_ids();
+    let demo_users = crate::inventory::users_csv::parse(DEMO_USERS_CSV.as_bytes(), &demo_servers)
+        .map_err(|rejected| {
+        anyhow::anyhow!("demo users file is invalid: {:?}", rejected.errors)
+    })?;
+    for user in demo_users {
+        simulator.put_user(crate::postmark::gateway::GatewayUser {
+            email: user.email,
+            name: user.name,
+            role: user.role,
+            status: user.status,
+            invited_at: user.invited_at,
+            servers: user
+                .permissions
+                .into_iter()
+                .map(
+                    |(server_id, permission)| crate::postmark::gateway::GatewayPermission {
+                        server_id,
+                        permission,
+                    },
+                )
+                .collect(),
+        });
+    }
     let simulator_url = simulator.spawn(0).await?;
     let inventory = Arc::new(InventoryService::new(crate::config::InventoryConfig {
-        api_url: simulator_url,
+        api_url: simulator_url.clone(),
         account_token: Some(SecretString::from("demo-account-token".to_string())),
         sync_interval: None,
         webhook_host_allowlist: vec![
             "hooks.example.com".to_string(),
             "billing.example.com".to_string(),
         ],
+        users_gateway: Some((
+            simulator_url.join("gateway/")?,
+            SecretString::from("demo-gateway-token".to_string()),
+        )),
     })?);
     let clock: Arc<dyn crate::clock::Clock> = Arc::new(SystemClock);
     inventory
@@ -422,19 +452,6 @@ async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result
         )
         .await
         .map_err(|e| anyhow::anyhow!("demo sync failed: {e}"))?;
-    // About 40 users, from the same CSV format admins import.
-    let known = crate::inventory::db::server_ids(&db).await?;
-    let users = crate::inventory::users_csv::parse(DEMO_USERS_CSV.as_bytes(), &known)
-        .map_err(|rejected| anyhow::anyhow!("demo users file is invalid: {:?}", rejected.errors))?;
-    crate::inventory::users::import(
-        &db,
-        clock.as_ref(),
-        &Actor::system("demo"),
-        "demo",
-        "sample-users.csv",
-        users,
-    )
-    .await?;
     let auth = AuthService::development(&server_config.public_url)?;
     let state = AppState::new(
         server_config,

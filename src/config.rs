@@ -110,6 +110,11 @@ pub const KEYS: &[(&str, &str)] = &[
         "WEBHOOK_HOST_ALLOWLIST",
         "comma-separated webhook hosts that are expected; others are flagged",
     ),
+    (
+        "POSTMARK_USERS_URL",
+        "base URL of your users gateway (optional; see README)",
+    ),
+    ("POSTMARK_USERS_TOKEN", "bearer token for the users gateway"),
 ];
 
 /// Postmark's API.
@@ -463,9 +468,37 @@ impl RawConfig {
                     .collect())
             })?
             .unwrap_or_default();
+        let users_url = self.parse("POSTMARK_USERS_URL", |v| {
+            Url::parse(v)
+                .map_err(|e| format!("not a URL: {e}"))
+                .and_then(|u| match u.scheme() {
+                    "https" | "http" => Ok(u),
+                    _ => Err("must be an http(s) URL".to_string()),
+                })
+        })?;
+        let users_token = self.parse("POSTMARK_USERS_TOKEN", |v| {
+            Ok(SecretString::from(v.to_string()))
+        })?;
+        let users_gateway = match (users_url, users_token) {
+            (Some(url), Some(token)) => Some((url, token)),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(ConfigError::Missing {
+                    key: format!("{ENV_PREFIX}POSTMARK_USERS_TOKEN"),
+                    hint: "the users gateway needs its bearer token",
+                })
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::Missing {
+                    key: format!("{ENV_PREFIX}POSTMARK_USERS_URL"),
+                    hint: "a users gateway token was given without the gateway's URL",
+                })
+            }
+        };
         Ok(InventoryConfig {
             api_url,
             account_token,
+            users_gateway,
             sync_interval,
             webhook_host_allowlist,
         })
@@ -481,6 +514,8 @@ pub struct InventoryConfig {
     pub sync_interval: Option<Duration>,
     /// Lower-cased host names.
     pub webhook_host_allowlist: Vec<String>,
+    /// Base URL and token of the users gateway, when there is one.
+    pub users_gateway: Option<(Url, SecretString)>,
 }
 
 /// How the application authenticates at the provider's token endpoint.

@@ -11,11 +11,12 @@ use crate::{
     clock::Clock,
     config::InventoryConfig,
     db::Db,
-    postmark::{PostmarkClient, PostmarkConfig, RetryPolicy},
+    postmark::{gateway::UsersGateway, PostmarkClient, PostmarkConfig, RetryPolicy},
 };
 
 pub struct InventoryService {
     client: Option<PostmarkClient>,
+    gateway: Option<UsersGateway>,
     running: Mutex<()>,
     pub config: InventoryConfig,
 }
@@ -43,8 +44,13 @@ impl InventoryService {
             })?),
             None => None,
         };
+        let gateway = match &config.users_gateway {
+            Some((url, token)) => Some(UsersGateway::new(url.clone(), token.clone())?),
+            None => None,
+        };
         Ok(Self {
             client,
+            gateway,
             running: Mutex::new(()),
             config,
         })
@@ -65,7 +71,19 @@ impl InventoryService {
     ) -> Result<SyncOutcome, StartError> {
         let client = self.client.as_ref().ok_or(StartError::NotConfigured)?;
         let _guard = self.running.try_lock().map_err(|_| StartError::Busy)?;
-        Ok(sync::run(db, clock, client, trigger, actor, progress).await?)
+        let outcome = sync::run(db, clock, client, trigger, actor, progress).await?;
+        if let Some(gateway) = &self.gateway {
+            // Users after servers: permissions must name servers of the fresh inventory.
+            if let Err(error) = sync::users_from_gateway(db, clock, gateway, trigger, actor).await {
+                tracing::warn!(%error, "users from the gateway not synced");
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// The users gateway, when configured (revocations use it too).
+    pub fn gateway(&self) -> Option<&UsersGateway> {
+        self.gateway.as_ref()
     }
 
     /// Syncs every `interval` in the background (the first one right away).

@@ -208,6 +208,76 @@ async fn read_activity(
     results
 }
 
+/// Replaces the users inventory with the gateway's list. A gateway failure or an invalid list
+/// is recorded as a failed users sync; the previous users stay.
+pub async fn users_from_gateway(
+    db: &Db,
+    clock: &dyn Clock,
+    gateway: &crate::postmark::gateway::UsersGateway,
+    trigger: Trigger,
+    actor: &Actor,
+) -> Result<super::users::ImportOutcome, SyncError> {
+    let outcome = async {
+        let users = gateway
+            .list_users()
+            .await
+            .map_err(|e| format!("listing users failed: {e}"))?;
+        let known = super::db::server_ids(db).await.map_err(|e| e.to_string())?;
+        super::users_csv::from_gateway(&users, &known).map_err(|rejected| {
+            let first: Vec<String> = rejected
+                .errors
+                .iter()
+                .take(3)
+                .map(|e| {
+                    format!(
+                        "user #{} {}: {}",
+                        e.line,
+                        e.column.as_deref().unwrap_or(""),
+                        e.message
+                    )
+                })
+                .collect();
+            format!(
+                "the gateway's user list was refused ({} problems): {}",
+                rejected.errors.len() + rejected.more,
+                first.join("; ")
+            )
+        })
+    }
+    .await;
+    match outcome {
+        Ok(records) => {
+            Ok(
+                super::users::import(db, clock, actor, trigger.as_str(), "users gateway", records)
+                    .await?,
+            )
+        }
+        Err(reason) => {
+            let mut tx = db.begin().await?;
+            let (sync_id,): (i64,) = sqlx::query_as(
+                "INSERT INTO syncs (trigger_kind, started_at, finished_at, status, scope, source, error) \
+                 VALUES ($1, $2, $2, 'failed', 'users', 'users gateway', $3) RETURNING id",
+            )
+            .bind(trigger.as_str())
+            .bind(format_timestamp(clock.now()))
+            .bind(&reason)
+            .fetch_one(&mut *tx)
+            .await?;
+            audit::record(
+                &mut tx,
+                clock,
+                actor,
+                &Event::new("inventory.sync_failed", format!("sync:{sync_id}")).details(
+                    json!({ "trigger": trigger.as_str(), "scope": "users", "reason": reason }),
+                ),
+            )
+            .await?;
+            tx.commit().await?;
+            Err(SyncError::Failed { sync_id, reason })
+        }
+    }
+}
+
 async fn record_failure(
     db: &Db,
     clock: &dyn Clock,

@@ -142,9 +142,7 @@ pub fn parse(bytes: &[u8], known_servers: &HashSet<i64>) -> Result<Vec<UserRecor
         return Err(reject(errors));
     }
 
-    let mut users: BTreeMap<String, (usize, UserRecord)> = BTreeMap::new();
-    let mut owners = Vec::new();
-    let mut rows = 0;
+    let mut raw_rows = Vec::new();
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
@@ -154,12 +152,13 @@ pub fn parse(bytes: &[u8], known_servers: &HashSet<i64>) -> Result<Vec<UserRecor
                 continue;
             }
         };
-        rows += 1;
-        if rows > MAX_ROWS {
+        if raw_rows.len() >= MAX_ROWS {
             errors.push(0, None, format!("more than {MAX_ROWS} rows"));
             break;
         }
-        let line = record.position().map_or(rows + 1, |p| p.line() as usize);
+        let line = record
+            .position()
+            .map_or(raw_rows.len() + 2, |p| p.line() as usize);
         let field = |name: &str| {
             column
                 .get(name)
@@ -167,12 +166,87 @@ pub fn parse(bytes: &[u8], known_servers: &HashSet<i64>) -> Result<Vec<UserRecor
                 .unwrap_or("")
                 .to_string()
         };
-        let email = field("email").to_lowercase();
-        let (name, role, status) = (field("name"), field("role"), field("status").to_lowercase());
-        let invited_at = Some(field("invited_at")).filter(|v| !v.is_empty());
-        let (server_id, permission) = (field("server_id"), field("permission"));
-        let before = errors.list.len() + errors.more;
+        raw_rows.push(RawRow {
+            line,
+            email: field("email"),
+            name: field("name"),
+            role: field("role"),
+            status: field("status"),
+            invited_at: field("invited_at"),
+            server_id: field("server_id"),
+            permission: field("permission"),
+        });
+    }
+    validate(raw_rows, known_servers, errors)
+}
 
+/// One row of user data before checking, from a file or the users gateway.
+#[derive(Debug, Clone, Default)]
+pub struct RawRow {
+    /// Where the row came from, for error messages (a file line, a gateway list position).
+    pub line: usize,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub status: String,
+    pub invited_at: String,
+    pub server_id: String,
+    pub permission: String,
+}
+
+/// Checks users from the users gateway with the same rules as a file; `line` in errors is the
+/// position in the gateway's list (1-based).
+pub fn from_gateway(
+    users: &[crate::postmark::gateway::GatewayUser],
+    known_servers: &HashSet<i64>,
+) -> Result<Vec<UserRecord>, Rejected> {
+    let mut rows = Vec::new();
+    for (i, user) in users.iter().enumerate() {
+        let base = RawRow {
+            line: i + 1,
+            email: user.email.trim().to_string(),
+            name: user.name.trim().to_string(),
+            role: user.role.trim().to_string(),
+            status: user.status.trim().to_string(),
+            invited_at: user.invited_at.clone().unwrap_or_default(),
+            ..RawRow::default()
+        };
+        for permission in &user.servers {
+            rows.push(RawRow {
+                server_id: permission.server_id.to_string(),
+                permission: permission.permission.trim().to_string(),
+                ..base.clone()
+            });
+        }
+        if user.servers.is_empty() {
+            rows.push(base);
+        }
+    }
+    validate(
+        rows,
+        known_servers,
+        Errors {
+            list: Vec::new(),
+            more: 0,
+        },
+    )
+}
+
+fn validate(
+    rows: Vec<RawRow>,
+    known_servers: &HashSet<i64>,
+    mut errors: Errors,
+) -> Result<Vec<UserRecord>, Rejected> {
+    let mut users: BTreeMap<String, (usize, UserRecord)> = BTreeMap::new();
+    let mut owners = Vec::new();
+    let row_count = rows.len();
+    for row in rows {
+        let line = row.line;
+        let email = row.email.to_lowercase();
+        let (name, role, status) = (row.name, row.role, row.status.to_lowercase());
+        let invited_at = Some(row.invited_at).filter(|v| !v.is_empty());
+        let (server_id, permission) = (row.server_id, row.permission);
+        let before = errors.list.len() + errors.more;
         if !valid_email(&email) {
             errors.push(
                 line,
@@ -300,13 +374,16 @@ pub fn parse(bytes: &[u8], known_servers: &HashSet<i64>) -> Result<Vec<UserRecor
                 + &owners[0].to_string(),
         );
     }
-    if rows == 0 {
-        errors.push(2, None, "the file has no user rows");
+    if row_count == 0 {
+        errors.push(2, None, "there are no users");
     }
     if errors.list.is_empty() {
         Ok(users.into_values().map(|(_, u)| u).collect())
     } else {
-        Err(reject(errors))
+        Err(Rejected {
+            errors: errors.list,
+            more: errors.more,
+        })
     }
 }
 
@@ -371,7 +448,7 @@ mod tests {
             .collect();
         assert_eq!(messages, ["colour", "role", "status"]);
         let rejected = parse(b"email,name,role,status\n", &servers()).unwrap_err();
-        assert_eq!(rejected.errors[0].message, "the file has no user rows");
+        assert_eq!(rejected.errors[0].message, "there are no users");
         assert!(parse(&[0xff, 0xfe, 0x00], &servers()).is_err());
     }
 

@@ -18,7 +18,10 @@ use axum::{
 use serde::Deserialize;
 use serde_json::json;
 
-use super::ServerInfo;
+use super::{
+    gateway::{GatewayPermission, GatewayUser, GatewayUsers},
+    ServerInfo,
+};
 
 /// A fault the next request gets (one fault per request, in order).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +48,8 @@ struct Inner {
     faults: Mutex<VecDeque<Fault>>,
     requests: Mutex<u64>,
     failing_stats: RwLock<Vec<i64>>,
+    gateway_token: RwLock<Option<String>>,
+    users: RwLock<std::collections::BTreeMap<String, GatewayUser>>,
 }
 
 /// The simulator's state; clone it to keep a handle after spawning.
@@ -77,6 +82,17 @@ impl Simulator {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .push(server);
+    }
+
+    /// Ids of the account's servers.
+    pub fn server_ids(&self) -> std::collections::HashSet<i64> {
+        self.inner
+            .servers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|s| s.id)
+            .collect()
     }
 
     /// Changes a server in place.
@@ -130,7 +146,59 @@ impl Simulator {
         Router::new()
             .route("/servers", get(list_servers))
             .route("/stats/outbound", get(outbound))
+            .route("/gateway/users", get(gateway_list))
+            .route(
+                "/gateway/users/{email}",
+                axum::routing::delete(gateway_remove),
+            )
+            .route(
+                "/gateway/users/{email}/servers/{server_id}",
+                axum::routing::put(gateway_set_permission),
+            )
             .with_state(self.clone())
+    }
+
+    /// Turns on the users gateway (under `/gateway/`) with this bearer token.
+    pub fn enable_gateway(&self, token: impl Into<String>) {
+        *self
+            .inner
+            .gateway_token
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(token.into());
+    }
+
+    /// Adds or replaces a user of the account.
+    pub fn put_user(&self, user: GatewayUser) {
+        self.inner
+            .users
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(user.email.to_lowercase(), user);
+    }
+
+    /// The account's users as the gateway sees them now.
+    pub fn users(&self) -> Vec<GatewayUser> {
+        self.inner
+            .users
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    fn gateway_allows(&self, headers: &HeaderMap) -> bool {
+        let expected = self
+            .inner
+            .gateway_token
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let given = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        matches!((expected, given), (Some(e), Some(g)) if e == g)
     }
 
     /// Serves on 127.0.0.1 (port 0 picks one); returns the base URL.
@@ -302,6 +370,79 @@ async fn outbound(State(sim): State<Simulator>, headers: HeaderMap) -> Response 
         "WithPlatformRecorded": 0,
     }))
     .into_response()
+}
+
+async fn gateway_list(State(sim): State<Simulator>, headers: HeaderMap) -> Response {
+    if !sim.gateway_allows(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    if let Err(response) = sim.before().await {
+        return response;
+    }
+    Json(GatewayUsers { users: sim.users() }).into_response()
+}
+
+async fn gateway_remove(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    axum::extract::Path(email): axum::extract::Path<String>,
+) -> Response {
+    if !sim.gateway_allows(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    if let Err(response) = sim.before().await {
+        return response;
+    }
+    let removed = sim
+        .inner
+        .users
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&email.to_lowercase());
+    if removed.is_some() {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct PermissionBody {
+    permission: Option<String>,
+}
+
+async fn gateway_set_permission(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    axum::extract::Path((email, server_id)): axum::extract::Path<(String, i64)>,
+    Json(body): Json<PermissionBody>,
+) -> Response {
+    if !sim.gateway_allows(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    if let Err(response) = sim.before().await {
+        return response;
+    }
+    let server_exists = sim
+        .inner
+        .servers
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .any(|s| s.id == server_id);
+    let mut users = sim.inner.users.write().unwrap_or_else(|p| p.into_inner());
+    let (Some(user), true) = (users.get_mut(&email.to_lowercase()), server_exists) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    user.servers.retain(|p| p.server_id != server_id);
+    if let Some(permission) = body.permission {
+        user.servers.push(GatewayPermission {
+            server_id,
+            permission,
+        });
+        user.servers.sort_by_key(|p| p.server_id);
+    }
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// A server as Postmark writes it: empty strings, not nulls, for unset URLs and names.

@@ -19,6 +19,9 @@ use time::macros::datetime;
 /// Account token of the test app's simulated Postmark account.
 pub const SIMULATOR_TOKEN: &str = "simulated-account-token";
 
+/// Bearer token of the simulated users gateway.
+pub const GATEWAY_TOKEN: &str = "simulated-gateway-token";
+
 /// Which database this run of the suite uses.
 pub fn backend_under_test() -> Backend {
     match std::env::var("PAR_TEST_DATABASE").as_deref() {
@@ -148,6 +151,7 @@ pub struct TestAppBuilder {
     public_url: Option<String>,
     max_body_bytes: usize,
     adjust_auth: Option<AdjustAuth>,
+    users_gateway: bool,
 }
 
 impl TestApp {
@@ -160,6 +164,7 @@ impl TestApp {
             public_url: None,
             max_body_bytes: 64 * 1024,
             adjust_auth: None,
+            users_gateway: false,
         }
     }
 
@@ -199,6 +204,12 @@ impl TestAppBuilder {
     /// Changes the sign-in settings derived from the development provider.
     pub fn auth(mut self, adjust: impl FnOnce(&mut AuthConfig) + Send + 'static) -> Self {
         self.adjust_auth = Some(Box::new(adjust));
+        self
+    }
+
+    /// The simulated account also runs a users gateway, used by syncs.
+    pub fn users_gateway(mut self) -> Self {
+        self.users_gateway = true;
         self
     }
 
@@ -242,6 +253,13 @@ impl TestAppBuilder {
                 account_token: Some(SecretString::from(SIMULATOR_TOKEN.to_string())),
                 sync_interval: None,
                 webhook_host_allowlist: vec!["hooks.example.com".to_string()],
+                users_gateway: self.users_gateway.then(|| {
+                    simulator.enable_gateway(GATEWAY_TOKEN);
+                    (
+                        simulator_url.join("gateway/").expect("gateway url"),
+                        SecretString::from(GATEWAY_TOKEN.to_string()),
+                    )
+                }),
             })
             .expect("inventory"),
         );

@@ -13,6 +13,7 @@ mod audit;
 mod auth;
 mod cli;
 mod contract;
+mod gateway;
 mod health;
 mod helpers;
 mod inventory;

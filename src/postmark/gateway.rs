@@ -1,0 +1,157 @@
+//! The users gateway: an HTTP service an organisation runs in front of its Postmark account's
+//! user management (Postmark publishes no user API). The contract is documented in the README:
+//!
+//! * `GET  {base}/users` → `{"users": [GatewayUser…]}`
+//! * `DELETE {base}/users/{email}` → 204: remove the user from the account
+//! * `PUT  {base}/users/{email}/servers/{server_id}` with `{"permission": "Server Viewer"}` or
+//!   `{"permission": null}` → 204: set or remove a server permission
+//!
+//! Every request carries `Authorization: Bearer {PAR_POSTMARK_USERS_TOKEN}`.
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret as _, SecretString};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// A user as the gateway lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GatewayUser {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub status: String,
+    #[serde(default)]
+    pub invited_at: Option<String>,
+    #[serde(default)]
+    pub servers: Vec<GatewayPermission>,
+}
+
+/// One server permission of a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GatewayPermission {
+    pub server_id: i64,
+    pub permission: String,
+}
+
+/// The list answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GatewayUsers {
+    pub users: Vec<GatewayUser>,
+}
+
+/// What went wrong; never holds the token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GatewayError {
+    #[error("the users gateway refused the token (401)")]
+    Unauthorized,
+    #[error("the users gateway has no such user or server (404)")]
+    NotFound,
+    #[error("the users gateway answered {0}")]
+    Status(u16),
+    #[error("could not reach the users gateway: {0}")]
+    Unreachable(String),
+    #[error("the users gateway's answer could not be read: {0}")]
+    Malformed(String),
+}
+
+/// Client of a users gateway.
+#[derive(Debug, Clone)]
+pub struct UsersGateway {
+    http: reqwest::Client,
+    base: Url,
+    token: SecretString,
+}
+
+impl UsersGateway {
+    pub fn new(base: Url, token: SecretString) -> anyhow::Result<Self> {
+        let base = if base.path().ends_with('/') {
+            base
+        } else {
+            let mut with_slash = base;
+            let path = format!("{}/", with_slash.path());
+            with_slash.set_path(&path);
+            with_slash
+        };
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!(
+                "postmark-access-review/",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .build()?;
+        Ok(Self { http, base, token })
+    }
+
+    fn url(&self, path: &str) -> Result<Url, GatewayError> {
+        self.base
+            .join(path)
+            .map_err(|e| GatewayError::Malformed(e.to_string()))
+    }
+
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, GatewayError> {
+        let response = request
+            .bearer_auth(self.token.expose_secret())
+            .send()
+            .await
+            .map_err(|e| GatewayError::Unreachable(e.without_url().to_string()))?;
+        match response.status().as_u16() {
+            200..=299 => Ok(response),
+            401 | 403 => Err(GatewayError::Unauthorized),
+            404 => Err(GatewayError::NotFound),
+            other => Err(GatewayError::Status(other)),
+        }
+    }
+
+    /// Every user with their server permissions.
+    pub async fn list_users(&self) -> Result<Vec<GatewayUser>, GatewayError> {
+        let response = self.send(self.http.get(self.url("users")?)).await?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| GatewayError::Unreachable(e.without_url().to_string()))?;
+        serde_json::from_slice::<GatewayUsers>(&body)
+            .map(|list| list.users)
+            .map_err(|e| GatewayError::Malformed(e.to_string()))
+    }
+
+    /// Removes a user from the Postmark account.
+    pub async fn remove_user(&self, email: &str) -> Result<(), GatewayError> {
+        let url = self.url(&format!("users/{}", encode(email)))?;
+        self.send(self.http.delete(url)).await.map(|_| ())
+    }
+
+    /// Sets (`Some`) or removes (`None`) a user's permission on a server.
+    pub async fn set_permission(
+        &self,
+        email: &str,
+        server_id: i64,
+        permission: Option<&str>,
+    ) -> Result<(), GatewayError> {
+        let url = self.url(&format!("users/{}/servers/{server_id}", encode(email)))?;
+        self.send(
+            self.http
+                .put(url)
+                .json(&serde_json::json!({ "permission": permission })),
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
+fn encode(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'@' | b'+' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

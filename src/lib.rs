@@ -11,6 +11,7 @@ pub mod error;
 pub mod home;
 pub mod inventory;
 pub mod sections;
+pub mod urlenc;
 
 #[cfg(feature = "ssr")]
 pub mod bench;

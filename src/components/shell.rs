@@ -83,7 +83,10 @@ pub fn Protected(children: ChildrenFn) -> impl IntoView {
                     location.pathname().unwrap_or_default(),
                     location.search().unwrap_or_default()
                 );
-                let _ = location.assign(&format!("/auth/login?next={}", encode(&here)));
+                let _ = location.assign(&format!(
+                    "/auth/login?next={}",
+                    crate::urlenc::encode(&here, b"/")
+                ));
             }
             view! { <p class="loading">"Taking you to sign in…"</p> }.into_any()
         }
@@ -112,7 +115,7 @@ fn Account(viewer: Option<Viewer>) -> impl IntoView {
                 let next = if here == "/" {
                     String::new()
                 } else {
-                    format!("?next={}", encode(&here))
+                    format!("?next={}", crate::urlenc::encode(&here, b"/"))
                 };
                 format!("/auth/login{next}")
             };
@@ -126,18 +129,6 @@ fn Account(viewer: Option<Viewer>) -> impl IntoView {
             .into_any()
         }
     }
-}
-
-/// Percent-encodes a path for a query parameter.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]

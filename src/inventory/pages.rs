@@ -229,18 +229,7 @@ fn url_params(q: &leptos_router::params::ParamsMap) -> Vec<(String, String)> {
 fn encode_params(params: &[(String, String)]) -> String {
     params
         .iter()
-        .map(|(k, v)| {
-            let v: String = v
-                .bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                        (b as char).to_string()
-                    }
-                    _ => format!("%{b:02X}"),
-                })
-                .collect();
-            format!("{k}={v}")
-        })
+        .map(|(k, v)| format!("{k}={}", crate::urlenc::encode(v, b"")))
         .collect::<Vec<_>>()
         .join("&")
 }

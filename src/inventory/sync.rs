@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
 use time::Duration;
 
+use super::changes::{self, Change};
 use crate::{
     audit::{self, chain::canonical_json, Actor, Event},
     clock::{format_timestamp, Clock},
@@ -304,14 +305,6 @@ async fn record_failure(
     tx.commit().await
 }
 
-/// One change found by comparing with the previous successful sync.
-#[derive(Debug, Clone, PartialEq)]
-struct Change {
-    key: String,
-    change: &'static str,
-    detail: Value,
-}
-
 fn diff(
     previous: &BTreeMap<i64, ServerRecord>,
     current: &BTreeMap<i64, ServerRecord>,
@@ -320,6 +313,7 @@ fn diff(
     for (id, now) in current {
         match previous.get(id) {
             None => changes.push(Change {
+                kind: "server",
                 key: id.to_string(),
                 change: "added",
                 detail: json!({ "name": now.name }),
@@ -339,6 +333,7 @@ fn diff(
                     })
                     .collect();
                 changes.push(Change {
+                    kind: "server",
                     key: id.to_string(),
                     change: "changed",
                     detail: json!({ "name": now.name, "fields": fields }),
@@ -350,6 +345,7 @@ fn diff(
     for (id, before) in previous {
         if !current.contains_key(id) {
             changes.push(Change {
+                kind: "server",
                 key: id.to_string(),
                 change: "removed",
                 detail: json!({ "name": before.name }),
@@ -446,25 +442,14 @@ async fn save(
         .execute(&mut *tx)
         .await?;
     }
-    for change in &changes {
-        sqlx::query(
-            "INSERT INTO sync_changes (sync_id, kind, item_key, change, detail) \
-             VALUES ($1, 'server', $2, $3, $4)",
-        )
-        .bind(sync_id)
-        .bind(&change.key)
-        .bind(change.change)
-        .bind(canonical_json(&change.detail))
-        .execute(&mut *tx)
-        .await?;
-    }
-    let count = |kind: &str| changes.iter().filter(|c| c.change == kind).count();
+    changes::save(&mut tx, sync_id, &changes).await?;
+    let (added, removed, changed) = changes::counts(&changes);
     let outcome = SyncOutcome {
         sync_id,
         servers: current.len(),
-        added: count("added"),
-        removed: count("removed"),
-        changed: count("changed"),
+        added,
+        removed,
+        changed,
     };
     sqlx::query(
         "UPDATE syncs SET status = 'succeeded', finished_at = $1, servers = $2, added = $3, \

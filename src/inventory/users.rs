@@ -3,9 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::users_csv::UserRecord;
+use super::{
+    changes::{self, Change},
+    users_csv::UserRecord,
+};
 use crate::{
     audit::{self, chain::canonical_json, Actor, Event},
     clock::{format_timestamp, Clock},
@@ -20,13 +23,6 @@ pub struct ImportOutcome {
     pub added: usize,
     pub removed: usize,
     pub changed: usize,
-}
-
-struct Change {
-    kind: &'static str,
-    key: String,
-    change: &'static str,
-    detail: Value,
 }
 
 fn diff(
@@ -197,25 +193,14 @@ pub async fn import(
             .execute(&mut *tx)
             .await?;
     }
-    for change in &changes {
-        sqlx::query(
-            "INSERT INTO sync_changes (sync_id, kind, item_key, change, detail) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(sync_id)
-        .bind(change.kind)
-        .bind(&change.key)
-        .bind(change.change)
-        .bind(canonical_json(&change.detail))
-        .execute(&mut *tx)
-        .await?;
-    }
-    let count = |kind: &str| changes.iter().filter(|c| c.change == kind).count();
+    changes::save(&mut tx, sync_id, &changes).await?;
+    let (added, removed, changed) = changes::counts(&changes);
     let outcome = ImportOutcome {
         sync_id,
         users: current.len(),
-        added: count("added"),
-        removed: count("removed"),
-        changed: count("changed"),
+        added,
+        removed,
+        changed,
     };
     sqlx::query(
         "UPDATE syncs SET servers = NULL, added = $1, removed = $2, changed = $3 WHERE id = $4",

@@ -150,7 +150,10 @@ fn UserTable(list: UserList) -> impl IntoView {
     let query = use_query_map();
     let page_href = move |page: usize| {
         let search = query.with(|q| q.get("search").unwrap_or_default());
-        format!("/inventory/users?search={}&page={page}", urlencode(&search))
+        format!(
+            "/inventory/users?search={}&page={page}",
+            crate::urlenc::encode(&search, b"")
+        )
     };
     let (page, pages) = (list.page, list.pages);
     if list.matching == 0 {
@@ -201,15 +204,4 @@ fn UserTable(list: UserList) -> impl IntoView {
         </nav>
     }
     .into_any()
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -122,7 +122,7 @@ impl UsersGateway {
 
     /// Removes a user from the Postmark account.
     pub async fn remove_user(&self, email: &str) -> Result<(), GatewayError> {
-        let url = self.url(&format!("users/{}", encode(email)))?;
+        let url = self.url(&format!("users/{}", crate::urlenc::encode(email, b"@+")))?;
         self.send(self.http.delete(url)).await.map(|_| ())
     }
 
@@ -133,7 +133,10 @@ impl UsersGateway {
         server_id: i64,
         permission: Option<&str>,
     ) -> Result<(), GatewayError> {
-        let url = self.url(&format!("users/{}/servers/{server_id}", encode(email)))?;
+        let url = self.url(&format!(
+            "users/{}/servers/{server_id}",
+            crate::urlenc::encode(email, b"@+")
+        ))?;
         self.send(
             self.http
                 .put(url)
@@ -142,16 +145,4 @@ impl UsersGateway {
         .await
         .map(|_| ())
     }
-}
-
-fn encode(segment: &str) -> String {
-    segment
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'@' | b'+' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

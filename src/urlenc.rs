@@ -1,0 +1,26 @@
+//! Percent-encoding for query values and path segments (RFC 3986 unreserved characters kept).
+
+/// Encodes everything but `A-Z a-z 0-9 - _ . ~` and the bytes in `keep`.
+pub fn encode(text: &str, keep: &[u8]) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            b if keep.contains(&b) => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn encodes_reserved_and_non_ascii() {
+        assert_eq!(super::encode("/a b?c=é", b"/"), "/a%20b%3Fc%3D%C3%A9");
+        assert_eq!(
+            super::encode("ben+x@example.com", b"@+"),
+            "ben+x@example.com"
+        );
+    }
+}

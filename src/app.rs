@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +17,7 @@ use crate::{
     },
     home::Home,
     inventory::{
+        detail::ServerPage,
         pages::{InventoryPage, SyncsPage},
         users_page::UsersPage,
     },
@@ -100,6 +101,12 @@ pub fn App() -> impl IntoView {
                             <Route
                                 path=path!("/inventory")
                                 view=|| view! { <Protected><InventoryPage /></Protected> }
+                            />
+                            // Rendered whole before answering, so a missing server is a real 404.
+                            <Route
+                                path=path!("/inventory/servers/:id")
+                                view=|| view! { <Protected><ServerPage /></Protected> }
+                                ssr=SsrMode::Async
                             />
                             <Route
                                 path=path!("/inventory/users")

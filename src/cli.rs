@@ -152,6 +152,15 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             sessions.spawn_cleanup(std::time::Duration::from_secs(300));
             let inventory = Arc::new(InventoryService::new(inventory_config)?);
             let clock: Arc<dyn crate::clock::Clock> = Arc::new(SystemClock);
+            let interrupted = crate::inventory::sync::mark_interrupted(&db, clock.as_ref())
+                .await
+                .map_err(anyhow::Error::from)?;
+            if interrupted > 0 {
+                tracing::warn!(
+                    interrupted,
+                    "syncs interrupted by the last stop marked failed"
+                );
+            }
             inventory.spawn_schedule(db.clone(), clock.clone());
             let listener = server::bind(server_config.bind_addr).await?;
             tracing::info!(

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::{ChangeView, ImportResult, ServerList, ServerQuery, SyncView, UserList};
+use super::{ChangeView, ImportResult, ServerDetail, ServerList, ServerQuery, SyncView, UserList};
 use crate::error::AppError;
 
 /// The servers list (admins and auditors).
@@ -155,4 +155,20 @@ pub async fn import_users(file_name: String, csv: String) -> Result<ImportResult
         removed: outcome.removed,
         changed: outcome.changed,
     })
+}
+
+/// One server with its settings and users (admins and auditors).
+#[server(prefix = "/api", endpoint = "inventory_server")]
+pub async fn inventory_server(postmark_id: i64) -> Result<ServerDetail, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    require(Need::AdminOrAuditor)?;
+    let state = crate::state::app_state()?;
+    let detail = super::db::server_detail(
+        &state.db,
+        postmark_id,
+        &state.inventory.config.webhook_host_allowlist,
+    )
+    .await
+    .map_err(AppError::from);
+    respond(detail.and_then(|d| d.ok_or(AppError::NotFound)))
 }

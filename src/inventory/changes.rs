@@ -39,3 +39,22 @@ pub async fn save(tx: &mut Tx, sync_id: i64, changes: &[Change]) -> Result<(), s
     }
     Ok(())
 }
+
+/// Advisory lock key serialising inventory writers on PostgreSQL ("PARINVEN").
+const POSTGRES_INVENTORY_LOCK: i64 = 0x5041_5249_4E56_454E;
+
+/// Serialises inventory writers across processes: PostgreSQL takes a transaction-scoped
+/// advisory lock; on SQLite the write transaction already holds the database lock.
+pub async fn lock_inventory(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    if tx.backend() == crate::db::Backend::Postgres {
+        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS inventory_lock")
+            .bind(POSTGRES_INVENTORY_LOCK)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The last successful sync of a scope, in the order syncs were saved.
+pub const PREVIOUS_SYNC: &str = "SELECT id FROM syncs WHERE status = 'succeeded' AND scope = $1 \
+     AND id <> $2 ORDER BY finished_at DESC, id DESC LIMIT 1";

@@ -20,10 +20,24 @@ type ServerRow = (
     Option<i64>,
 );
 
-fn host_of(url: &str) -> Option<String> {
+/// The host a webhook posts to; an unreadable URL shows as such (and is flagged).
+fn host_of(url: &str) -> String {
     url::Url::parse(url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_lowercase))
+        .unwrap_or_else(|| "(unreadable URL)".to_string())
+}
+
+/// Case-insensitive substring match, done here rather than in SQL so both databases agree
+/// (SQLite's LOWER only folds ASCII) and `%` or `_` in a search mean themselves.
+fn matches(search: Option<&str>, fields: &[&str]) -> bool {
+    match search.map(str::trim).filter(|s| !s.is_empty()) {
+        None => true,
+        Some(needle) => {
+            let needle = needle.to_lowercase();
+            fields.iter().any(|f| f.to_lowercase().contains(&needle))
+        }
+    }
 }
 
 fn to_view(row: ServerRow, allowlist: &[String]) -> ServerView {
@@ -31,7 +45,8 @@ fn to_view(row: ServerRow, allowlist: &[String]) -> ServerView {
     let mut hosts: Vec<String> = [delivery, inbound, bounce, open, click]
         .into_iter()
         .flatten()
-        .filter_map(|u| host_of(&u))
+        .filter(|u| !u.trim().is_empty())
+        .map(|u| host_of(&u))
         .collect();
     hosts.sort();
     hosts.dedup();
@@ -63,29 +78,22 @@ pub async fn servers(
     allowlist: &[String],
     connected: bool,
 ) -> Result<ServerList, sqlx::Error> {
-    let search = query
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| format!("%{}%", s.to_lowercase().replace(['%', '_'], "")));
     let rows: Vec<ServerRow> = sqlx::query_as(
         // Booleans travel as integers: SQLite stores them as such and the Any driver decodes
         // by the stored value's type.
         "SELECT postmark_id, name, color, \
          CAST(CASE WHEN smtp_api_activated THEN 1 ELSE 0 END AS BIGINT), \
          delivery_hook_url, inbound_hook_url, \
-         bounce_hook_url, open_hook_url, click_hook_url, token_count, sent_30d FROM servers \
-         WHERE $1 IS NULL OR LOWER(name) LIKE $1 OR CAST(postmark_id AS TEXT) = $2",
+         bounce_hook_url, open_hook_url, click_hook_url, token_count, sent_30d FROM servers",
     )
-    .bind(search.clone())
-    .bind(query.search.as_deref().map(str::trim).unwrap_or_default())
     .fetch_all(db.pool())
     .await?;
+    let search = query.search.as_deref();
     let flag = query.flag.as_deref().and_then(Flag::from_slug);
     let mut views: Vec<ServerView> = rows
         .into_iter()
         .map(|row| to_view(row, allowlist))
+        .filter(|v| matches(search, &[&v.name, &v.postmark_id.to_string()]))
         .filter(|v| flag.is_none_or(|f| v.flags.contains(&f)))
         .collect();
     match query.sort.as_deref() {
@@ -236,19 +244,17 @@ pub async fn users(
         String,
         String,
     );
-    let pattern = search
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| format!("%{}%", s.to_lowercase().replace(['%', '_'], "")));
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT u.email, u.name, u.role, u.status, u.invited_at, f.started_at, l.started_at \
          FROM postmark_users u JOIN syncs f ON f.id = u.first_seen_sync \
-         JOIN syncs l ON l.id = u.last_seen_sync \
-         WHERE $1 IS NULL OR u.email LIKE $1 OR LOWER(u.name) LIKE $1 ORDER BY u.email",
+         JOIN syncs l ON l.id = u.last_seen_sync ORDER BY u.email",
     )
-    .bind(pattern)
     .fetch_all(db.pool())
     .await?;
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .filter(|r| matches(search, &[&r.0, &r.1]))
+        .collect();
     let matching = rows.len();
     let pages = matching.div_ceil(PAGE_SIZE).max(1);
     let page = page.unwrap_or(1).clamp(1, pages);
@@ -258,58 +264,65 @@ pub async fn users(
         .take(PAGE_SIZE)
         .collect();
 
-    let mut users = Vec::with_capacity(rows.len());
-    for (email, name, role, status, invited_at, first_seen, last_seen) in rows {
-        let permissions: Vec<(i64, String, Option<String>)> = sqlx::query_as(
-            "SELECT p.postmark_server_id, p.permission, s.name FROM user_permissions p \
-             LEFT JOIN servers s ON s.postmark_id = p.postmark_server_id \
-             WHERE p.email = $1 ORDER BY p.postmark_server_id",
-        )
-        .bind(&email)
-        .fetch_all(db.pool())
-        .await?;
-        let mut flags = Vec::new();
-        let stale = status == "pending"
-            && invited_at
-                .as_deref()
-                .and_then(|d| {
-                    time::Date::parse(
-                        d,
-                        &time::macros::format_description!("[year]-[month]-[day]"),
-                    )
-                    .ok()
-                })
-                .is_some_and(|d| (today - d).whole_days() > 30);
-        if stale {
-            flags.push(UserFlag::StalePendingInvitation);
-        }
-        if role.eq_ignore_ascii_case("account owner") || role.eq_ignore_ascii_case("account admin")
-        {
-            flags.push(UserFlag::AccountAdmin);
-        }
-        if permissions.len() >= MANY_SERVERS {
-            flags.push(UserFlag::ManyServers);
-        }
-        users.push(UserView {
-            email,
-            name,
-            role,
-            status,
-            invited_at,
-            permissions: permissions
-                .into_iter()
-                .map(|(id, permission, server)| {
-                    format!(
-                        "{} ({id}): {permission}",
-                        server.unwrap_or_else(|| "unknown server".into())
-                    )
-                })
-                .collect(),
-            first_seen,
-            last_seen,
-            flags,
-        });
+    // One query for the page's permissions (not one per user).
+    let (first, last) = match (rows.first(), rows.last()) {
+        (Some(f), Some(l)) => (f.0.clone(), l.0.clone()),
+        _ => (String::new(), String::new()),
+    };
+    let permission_rows: Vec<(String, i64, String, Option<String>)> = sqlx::query_as(
+        "SELECT p.email, p.postmark_server_id, p.permission, s.name FROM user_permissions p \
+         LEFT JOIN servers s ON s.postmark_id = p.postmark_server_id \
+         WHERE p.email >= $1 AND p.email <= $2 ORDER BY p.email, p.postmark_server_id",
+    )
+    .bind(&first)
+    .bind(&last)
+    .fetch_all(db.pool())
+    .await?;
+    let mut permissions: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for (email, id, permission, server) in permission_rows {
+        permissions.entry(email).or_default().push(format!(
+            "{} ({id}): {permission}",
+            server.unwrap_or_else(|| "unknown server".into())
+        ));
     }
+
+    let date_format = time::macros::format_description!("[year]-[month]-[day]");
+    let users = rows
+        .into_iter()
+        .map(
+            |(email, name, role, status, invited_at, first_seen, last_seen)| {
+                let granted = permissions.remove(&email).unwrap_or_default();
+                let mut flags = Vec::new();
+                let stale = status == "pending"
+                    && invited_at
+                        .as_deref()
+                        .and_then(|d| time::Date::parse(d, &date_format).ok())
+                        .is_some_and(|d| (today - d).whole_days() > 30);
+                if stale {
+                    flags.push(UserFlag::StalePendingInvitation);
+                }
+                if role.eq_ignore_ascii_case("account owner")
+                    || role.eq_ignore_ascii_case("account admin")
+                {
+                    flags.push(UserFlag::AccountAdmin);
+                }
+                if granted.len() >= MANY_SERVERS {
+                    flags.push(UserFlag::ManyServers);
+                }
+                UserView {
+                    email,
+                    name,
+                    role,
+                    status,
+                    invited_at,
+                    permissions: granted,
+                    first_seen,
+                    last_seen,
+                    flags,
+                }
+            },
+        )
+        .collect();
     Ok(UserList {
         users,
         matching,
@@ -324,4 +337,101 @@ pub async fn server_ids(db: &Db) -> Result<std::collections::HashSet<i64>, sqlx:
         .fetch_all(db.pool())
         .await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// One server with its settings and the users who can reach it.
+pub async fn server_detail(
+    db: &Db,
+    postmark_id: i64,
+    allowlist: &[String],
+) -> Result<Option<super::ServerDetail>, sqlx::Error> {
+    let row: Option<ServerRow> = sqlx::query_as(
+        "SELECT postmark_id, name, color, \
+         CAST(CASE WHEN smtp_api_activated THEN 1 ELSE 0 END AS BIGINT), \
+         delivery_hook_url, inbound_hook_url, bounce_hook_url, open_hook_url, click_hook_url, \
+         token_count, sent_30d FROM servers WHERE postmark_id = $1",
+    )
+    .bind(postmark_id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    type Extra = (
+        Option<String>,
+        i64,
+        i64,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+        String,
+    );
+    let (
+        server_link,
+        raw_email,
+        track_opens,
+        track_links,
+        delivery,
+        inbound,
+        bounce,
+        open,
+        click,
+        inbound_address,
+        inbound_domain,
+        fingerprints,
+        first_seen,
+        last_seen,
+    ): Extra = sqlx::query_as(
+        "SELECT s.server_link, CAST(CASE WHEN s.raw_email_enabled THEN 1 ELSE 0 END AS BIGINT), \
+         CAST(CASE WHEN s.track_opens THEN 1 ELSE 0 END AS BIGINT), s.track_links, \
+         s.delivery_hook_url, s.inbound_hook_url, s.bounce_hook_url, s.open_hook_url, \
+         s.click_hook_url, s.inbound_address, s.inbound_domain, s.token_fingerprints, \
+         f.started_at, l.started_at FROM servers s JOIN syncs f ON f.id = s.first_seen_sync \
+         JOIN syncs l ON l.id = s.last_seen_sync WHERE s.postmark_id = $1",
+    )
+    .bind(postmark_id)
+    .fetch_one(db.pool())
+    .await?;
+    let server = to_view(row, allowlist);
+    let yes_no = |v: i64| if v != 0 { "yes" } else { "no" }.to_string();
+    let text = |v: Option<String>| v.unwrap_or_else(|| "(none)".to_string());
+    let settings = vec![
+        (
+            "SmtpApiActivated".to_string(),
+            yes_no(i64::from(server.smtp_api_activated)),
+        ),
+        ("RawEmailEnabled".to_string(), yes_no(raw_email)),
+        ("TrackOpens".to_string(), yes_no(track_opens)),
+        ("TrackLinks".to_string(), text(track_links)),
+        ("DeliveryHookUrl".to_string(), text(delivery)),
+        ("InboundHookUrl".to_string(), text(inbound)),
+        ("BounceHookUrl".to_string(), text(bounce)),
+        ("OpenHookUrl".to_string(), text(open)),
+        ("ClickHookUrl".to_string(), text(click)),
+        ("InboundAddress".to_string(), text(inbound_address)),
+        ("InboundDomain".to_string(), text(inbound_domain)),
+    ];
+    let users: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT u.email, u.name, p.permission FROM user_permissions p \
+         JOIN postmark_users u ON u.email = p.email WHERE p.postmark_server_id = $1 ORDER BY u.email",
+    )
+    .bind(postmark_id)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(Some(super::ServerDetail {
+        server,
+        server_link,
+        settings,
+        token_fingerprints: serde_json::from_str(&fingerprints).unwrap_or_default(),
+        first_seen,
+        last_seen,
+        users,
+    }))
 }

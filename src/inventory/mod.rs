@@ -2,6 +2,7 @@
 //! permissions follow), synced into snapshots with a diff, shown with risk flags.
 
 pub mod api;
+pub mod detail;
 pub mod pages;
 
 #[cfg(feature = "ssr")]
@@ -196,4 +197,18 @@ pub struct UserList {
     pub matching: usize,
     pub page: usize,
     pub pages: usize,
+}
+
+/// Everything the inventory knows about one server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerDetail {
+    pub server: ServerView,
+    pub server_link: Option<String>,
+    /// `(setting, value)` pairs as Postmark names them.
+    pub settings: Vec<(String, String)>,
+    pub token_fingerprints: Vec<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+    /// `(email, name, permission)` of every user with a permission on it.
+    pub users: Vec<(String, String, String)>,
 }

@@ -206,7 +206,7 @@ fn ServerTable(list: ServerList) -> impl IntoView {
 fn ServerRow(server: ServerView) -> impl IntoView {
     view! {
         <tr>
-            <td>{server.name}</td>
+            <td><A href=format!("/inventory/servers/{}", server.postmark_id)>{server.name}</A></td>
             <td class="num">{server.postmark_id}</td>
             <td>{if server.smtp_api_activated { "On" } else { "Off" }}</td>
             <td>{if server.webhook_hosts.is_empty() { "—".to_string() } else { server.webhook_hosts.join(", ") }}</td>

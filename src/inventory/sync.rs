@@ -209,6 +209,20 @@ async fn read_activity(
     results
 }
 
+/// Marks syncs left `running` by a stopped process as failed (called at startup).
+pub async fn mark_interrupted(db: &Db, clock: &dyn Clock) -> Result<u64, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let result = sqlx::query(
+        "UPDATE syncs SET status = 'failed', finished_at = $1, \
+         error = 'interrupted: the application stopped during the sync' WHERE status = 'running'",
+    )
+    .bind(format_timestamp(clock.now()))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(result.rows_affected())
+}
+
 /// Replaces the users inventory with the gateway's list. A gateway failure or an invalid list
 /// is recorded as a failed users sync; the previous users stay.
 pub async fn users_from_gateway(
@@ -369,25 +383,50 @@ async fn save(
         .map(|s| (s.id, ServerRecord::from(s)))
         .collect();
     let mut tx = db.begin().await?;
+    changes::lock_inventory(&mut tx).await?;
 
-    let previous_rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT postmark_id, data FROM server_snapshots WHERE sync_id = \
-         (SELECT MAX(id) FROM syncs WHERE status = 'succeeded' AND scope = 'servers')",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let previous_sync: Option<(i64,)> = sqlx::query_as(changes::PREVIOUS_SYNC)
+        .bind("servers")
+        .bind(sync_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let previous_rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT postmark_id, data FROM server_snapshots WHERE sync_id = $1")
+            .bind(previous_sync.map_or(-1, |(id,)| id))
+            .fetch_all(&mut *tx)
+            .await?;
     let previous: BTreeMap<i64, ServerRecord> = previous_rows
         .into_iter()
         .filter_map(|(id, data)| serde_json::from_str(&data).ok().map(|r| (id, r)))
         .collect();
-    let changes = diff(&previous, &current);
+    let mut changes = diff(&previous, &current);
 
-    let removed: Vec<i64> = previous
-        .keys()
-        .filter(|id| !current.contains_key(id))
-        .copied()
-        .collect();
-    for id in &removed {
+    // Removal follows the live table, whatever the snapshot says.
+    let live: Vec<(i64,)> = sqlx::query_as("SELECT postmark_id FROM servers")
+        .fetch_all(&mut *tx)
+        .await?;
+    for (id,) in live.into_iter().filter(|(id,)| !current.contains_key(id)) {
+        // Permissions on a server that no longer exists are gone with it.
+        let orphaned: Vec<(String, String)> = sqlx::query_as(
+            "SELECT email, permission FROM user_permissions WHERE postmark_server_id = $1",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (email, permission) in orphaned {
+            changes.push(Change {
+                kind: "permission",
+                key: format!("{email}@{id}"),
+                change: "removed",
+                detail: json!({ "name": format!("{email} on server {id}"), "fields": [
+                    { "field": "permission", "before": permission, "after": null },
+                ]}),
+            });
+        }
+        sqlx::query("DELETE FROM user_permissions WHERE postmark_server_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM servers WHERE postmark_id = $1")
             .bind(id)
             .execute(&mut *tx)

@@ -38,6 +38,8 @@ fn diff(
                 change: "added",
                 detail: json!({ "name": now.name, "fields": [
                     { "field": "role", "before": null, "after": now.role },
+                    { "field": "status", "before": null, "after": now.status },
+                    { "field": "invited_at", "before": null, "after": now.invited_at },
                 ]}),
             });
             for (server, permission) in &now.permissions {
@@ -110,6 +112,16 @@ fn diff(
                 change: "removed",
                 detail: json!({ "name": before.name }),
             });
+            for (server, permission) in &before.permissions {
+                changes.push(Change {
+                    kind: "permission",
+                    key: format!("{email}@{server}"),
+                    change: "removed",
+                    detail: json!({ "name": format!("{email} on server {server}"), "fields": [
+                        { "field": "permission", "before": permission, "after": null },
+                    ]}),
+                });
+            }
         }
     }
     changes
@@ -128,6 +140,7 @@ pub async fn import(
     let current: BTreeMap<String, UserRecord> =
         users.into_iter().map(|u| (u.email.clone(), u)).collect();
     let mut tx = db.begin().await?;
+    changes::lock_inventory(&mut tx).await?;
     let (sync_id,): (i64,) = sqlx::query_as(
         "INSERT INTO syncs (trigger_kind, started_at, finished_at, status, scope, source) \
          VALUES ($1, $2, $2, 'succeeded', 'users', $3) RETURNING id",
@@ -138,13 +151,16 @@ pub async fn import(
     .fetch_one(&mut *tx)
     .await?;
 
-    let previous_rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT email, data FROM user_snapshots WHERE sync_id = \
-         (SELECT MAX(id) FROM syncs WHERE status = 'succeeded' AND scope = 'users' AND id < $1)",
-    )
-    .bind(sync_id)
-    .fetch_all(&mut *tx)
-    .await?;
+    let previous_sync: Option<(i64,)> = sqlx::query_as(changes::PREVIOUS_SYNC)
+        .bind("users")
+        .bind(sync_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let previous_rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT email, data FROM user_snapshots WHERE sync_id = $1")
+            .bind(previous_sync.map_or(-1, |(id,)| id))
+            .fetch_all(&mut *tx)
+            .await?;
     let previous: BTreeMap<String, UserRecord> = previous_rows
         .into_iter()
         .filter_map(|(email, data)| serde_json::from_str(&data).ok().map(|u| (email, u)))
@@ -154,7 +170,11 @@ pub async fn import(
     sqlx::query("DELETE FROM user_permissions")
         .execute(&mut *tx)
         .await?;
-    for email in previous.keys().filter(|e| !current.contains_key(*e)) {
+    // Removal follows the live table, whatever the snapshot says.
+    let live: Vec<(String,)> = sqlx::query_as("SELECT email FROM postmark_users")
+        .fetch_all(&mut *tx)
+        .await?;
+    for (email,) in live.iter().filter(|(e,)| !current.contains_key(e)) {
         sqlx::query("DELETE FROM postmark_users WHERE email = $1")
             .bind(email)
             .execute(&mut *tx)

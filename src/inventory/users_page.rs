@@ -82,15 +82,25 @@ fn ImportForm(done: Callback<()>) -> impl IntoView {
                 read_error.set(Some("Choose a CSV file first.".to_string()));
                 return;
             };
+            // Same limit as the server's, checked before sending anything.
+            if file.size() > 1024.0 * 1024.0 {
+                read_error.set(Some("The file is larger than 1024 KiB.".to_string()));
+                return;
+            }
             let file_name = file.name();
             leptos::task::spawn_local(async move {
-                match wasm_bindgen_futures::JsFuture::from(file.text()).await {
-                    Ok(text) => {
-                        action.dispatch(ImportUsers {
-                            file_name,
-                            csv: text.as_string().unwrap_or_default(),
-                        });
-                    }
+                // Bytes, not text: a file that is not UTF-8 is refused, not silently garbled.
+                match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+                    Ok(buffer) => match String::from_utf8(js_sys::Uint8Array::new(&buffer).to_vec())
+                    {
+                        Ok(csv) => {
+                            action.dispatch(ImportUsers { file_name, csv });
+                        }
+                        Err(_) => read_error.set(Some(
+                            "The file is not UTF-8 text: save it as \"CSV UTF-8\" and try again."
+                                .to_string(),
+                        )),
+                    },
                     Err(_) => read_error.set(Some("The file could not be read.".to_string())),
                 }
             });
@@ -157,10 +167,13 @@ fn UserTable(list: UserList) -> impl IntoView {
     };
     let (page, pages) = (list.page, list.pages);
     if list.matching == 0 {
-        return view! {
-            <div class="empty-state"><p>"No users yet. An admin imports them from a CSV file."</p></div>
-        }
-        .into_any();
+        let searched = query.with(|q| q.get("search").is_some_and(|s| !s.trim().is_empty()));
+        let message = if searched {
+            "No user matches this search."
+        } else {
+            "No users yet. An admin imports them from a CSV file, or a sync brings them from the users gateway."
+        };
+        return view! { <div class="empty-state"><p>{message}</p></div> }.into_any();
     }
     view! {
         <p class="count">{format!("{} users match. Page {page} of {pages}.", list.matching)}</p>

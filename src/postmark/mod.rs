@@ -225,23 +225,40 @@ impl PostmarkClient {
         .await?)
     }
 
-    /// Every server, page by page; a short page before `TotalCount` is an error, so a partial
-    /// list is never mistaken for the whole account.
+    /// Every server, page by page. The list counts only when it is whole: as many distinct
+    /// servers as `TotalCount`, which must not change between pages (servers created or
+    /// deleted meanwhile shift the offsets). A partial list is never taken for the account.
     pub async fn all_servers(&self) -> Result<Vec<ServerInfo>, PostmarkError> {
-        let mut servers = Vec::new();
+        let mut servers: std::collections::BTreeMap<i64, ServerInfo> = Default::default();
+        let mut offset = 0;
+        let mut expected = None;
         loop {
-            let page = self.servers_page(servers.len() as i64).await?;
-            let expected = page.total_count;
-            let got = page.servers.len();
-            servers.extend(page.servers);
-            if servers.len() as i64 >= expected {
-                return Ok(servers);
+            let page = self.servers_page(offset).await?;
+            let total = *expected.get_or_insert(page.total_count);
+            let got = page.servers.len() as i64;
+            offset += got;
+            for server in page.servers {
+                servers.insert(server.id, server);
             }
-            if got == 0 || (got as i64) < self.page_size {
+            let incomplete = || PostmarkError::Incomplete {
+                got: servers.len(),
+                expected: total,
+            };
+            if page.total_count != total {
                 return Err(PostmarkError::Incomplete {
                     got: servers.len(),
-                    expected,
+                    expected: page.total_count,
                 });
+            }
+            if offset >= total {
+                return if servers.len() as i64 == total {
+                    Ok(servers.into_values().collect())
+                } else {
+                    Err(incomplete())
+                };
+            }
+            if got < self.page_size {
+                return Err(incomplete());
             }
         }
     }

@@ -1,9 +1,10 @@
 //! Our HTTP transport for the `postmark` crate: one reqwest client with the base URL from
 //! configuration, timeouts, a User-Agent, the right token header, and retries.
 //!
-//! Retries: 429 is retried for every request (Postmark did not process it), honouring
-//! `Retry-After`; 5xx and network failures only for GET, since repeating a POST could send an
-//! email twice. Waits grow exponentially with full jitter and are capped.
+//! Retries: 429 is retried for every request (Postmark did not process it), after
+//! `Retry-After` plus a little jitter, unless that is longer than the policy's longest wait
+//! (then the 429 is returned rather than retried early); 5xx and network failures only for GET,
+//! since repeating a POST could send an email twice. Waits grow exponentially with jitter.
 
 use std::time::Duration;
 
@@ -78,6 +79,15 @@ impl Transport {
         request_timeout: Duration,
         retry: RetryPolicy,
     ) -> anyhow::Result<Self> {
+        // A base with a path (a proxy at https://proxy/postmark) must keep it when joined.
+        let base_url = if base_url.path().ends_with('/') {
+            base_url
+        } else {
+            let mut with_slash = base_url;
+            let path = format!("{}/", with_slash.path());
+            with_slash.set_path(&path);
+            with_slash
+        };
         let http = reqwest::Client::builder()
             .connect_timeout(connect_timeout)
             .timeout(request_timeout)
@@ -133,14 +143,19 @@ impl Transport {
 
     fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         if let Some(wait) = retry_after {
-            return wait.min(self.retry.max_delay);
+            // Spread the parallel requests that were throttled together.
+            let jitter = self
+                .retry
+                .base_delay
+                .mul_f64(rand::Rng::gen_range(&mut rand::thread_rng(), 0.0..=1.0));
+            return wait + jitter;
         }
         let exp = self
             .retry
             .base_delay
             .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
             .min(self.retry.max_delay);
-        // Full jitter: spread retries of many clients over the whole window.
+        // Jitter: spread the retries of parallel requests.
         let factor: f64 = rand::Rng::gen_range(&mut rand::thread_rng(), 0.5..=1.0);
         exp.mul_f64(factor)
     }
@@ -176,7 +191,11 @@ impl ::postmark::Client for Transport {
             let last = attempt >= self.retry.max_attempts;
             let wait = match &outcome {
                 Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS && !last => {
-                    Some(self.delay(attempt, retry_after(r)))
+                    match retry_after(r) {
+                        // Asked to wait longer than we would: give up now, honestly.
+                        Some(wait) if wait > self.retry.max_delay => None,
+                        other => Some(self.delay(attempt, other)),
+                    }
                 }
                 Ok(r) if r.status().is_server_error() && idempotent && !last => {
                     Some(self.delay(attempt, None))

@@ -318,3 +318,109 @@ async fn the_sync_command_runs_against_postmark() {
         "{out:?}"
     );
 }
+
+#[tokio::test]
+async fn a_server_page_shows_settings_tokens_and_who_has_access() {
+    let app = TestApp::spawn().await;
+    seed(&app, 3);
+    let ada = signed_in(&app, ADA).await;
+    sync_now(&ada).await;
+    let csv = "email,name,role,status,server_id,permission\n\
+               ben@example.com,Ben,Member,active,2,Server Admin\n";
+    let imported = ada
+        .post_json(
+            "/api/inventory_import_users",
+            &serde_json::json!({ "file_name": "u.csv", "csv": csv }),
+        )
+        .await;
+    assert_eq!(imported.status(), 200);
+
+    let html = ada.get("/inventory/servers/2").await.text().await.unwrap();
+    assert!(
+        html.contains("<h2 id=\"server-heading\">server-02</h2>"),
+        "{html}"
+    );
+    assert!(html.contains("https://hooks.example.com/bounce"));
+    assert!(html.contains("ben@example.com") && html.contains("Server Admin"));
+    let fingerprint = postmark_access_review::inventory::sync::fingerprint("secret-token-2");
+    assert!(html.contains(&fingerprint), "token fingerprint shown");
+    assert!(!html.contains("secret-token-2"), "never the token");
+
+    let missing = ada.get("/inventory/servers/999").await;
+    assert_eq!(missing.status(), 404);
+    let reviewer = signed_in(&app, RITA).await;
+    assert_eq!(reviewer.get("/inventory/servers/2").await.status(), 403);
+}
+
+#[tokio::test]
+async fn a_removed_server_takes_its_permissions_with_it() {
+    let app = TestApp::spawn().await;
+    seed(&app, 3);
+    let ada = signed_in(&app, ADA).await;
+    sync_now(&ada).await;
+    let csv = "email,name,role,status,server_id,permission\n\
+               ben@example.com,Ben,Member,active,2,Server Admin\n\
+               ben@example.com,Ben,Member,active,3,Server Viewer\n";
+    let imported = ada
+        .post_json(
+            "/api/inventory_import_users",
+            &serde_json::json!({ "file_name": "u.csv", "csv": csv }),
+        )
+        .await;
+    assert_eq!(imported.status(), 200);
+    app.simulator.remove_server(3);
+    let sync = sync_now(&ada).await;
+    let changes: Value = ada
+        .post(
+            "/api/inventory_sync_changes",
+            &[("sync_id", &sync["id"].to_string())],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let keys: Vec<String> = changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} {}",
+                c["change"].as_str().unwrap(),
+                c["kind"].as_str().unwrap(),
+                c["key"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        ["removed permission ben@example.com@3", "removed server 3"]
+    );
+    let (left,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM user_permissions WHERE postmark_server_id = 3")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(left, 0);
+}
+
+#[tokio::test]
+async fn syncs_left_running_by_a_stop_are_marked_interrupted() {
+    let app = TestApp::spawn().await;
+    let mut tx = app.db.begin().await.unwrap();
+    sqlx::query("INSERT INTO syncs (trigger_kind, started_at, status) VALUES ('schedule', '2026-11-28T08:00:00.000000Z', 'running')")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let marked = postmark_access_review::inventory::sync::mark_interrupted(&app.db, &app.clock)
+        .await
+        .unwrap();
+    assert_eq!(marked, 1);
+    let (status, error): (String, String) = sqlx::query_as("SELECT status, error FROM syncs")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(status, "failed");
+    assert!(error.starts_with("interrupted"));
+}

@@ -176,3 +176,17 @@ async fn outbound_stats_use_the_server_token() {
         .unwrap_err();
     assert_eq!(error, PostmarkError::Unauthorized);
 }
+
+#[tokio::test]
+async fn a_retry_after_longer_than_we_wait_is_reported_not_retried_early() {
+    let (sim, url) = simulator_with(2).await;
+    sim.push_fault(Fault::TooManyRequests {
+        retry_after_secs: 60,
+    });
+    let error = client(&url, ACCOUNT_TOKEN, Duration::from_secs(5))
+        .all_servers()
+        .await
+        .unwrap_err();
+    assert_eq!(error, PostmarkError::RateLimited);
+    assert_eq!(sim.requests(), 1);
+}

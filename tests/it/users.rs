@@ -156,6 +156,7 @@ async fn imports_replace_the_users_and_record_the_diff() {
             "added permission ben@example.com@6",
             "added user dee@example.com",
             "removed permission ben@example.com@2",
+            "removed permission cy@example.com@1",
             "removed user cy@example.com",
         ]
     );

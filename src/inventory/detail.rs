@@ -1,0 +1,92 @@
+//! One server: its settings, API token fingerprints, activity, flags and who can reach it.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::A, hooks::use_params_map};
+
+use super::{api::inventory_server, pages::InventoryTabs, ServerDetail};
+use crate::components::notice::ErrorNotice;
+
+#[component]
+pub fn ServerPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()));
+    // The server function is called here, not inside an async block, so it runs in this
+    // page's context and can set the response status (403, 404).
+    let detail = Resource::new(id, |id| inventory_server(id.unwrap_or(-1)));
+    view! {
+        <Title text="Server" />
+        <header class="page-header">
+            <h1>"Inventory"</h1>
+        </header>
+        <InventoryTabs />
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(detail) => view! { <Detail detail /> }.into_any(),
+                    Err(crate::error::AppError::NotFound) => view! {
+                        <div class="notice notice-warn" role="alert">
+                            <p>"No such server in the inventory. " <A href="/inventory">"All servers"</A></p>
+                        </div>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorNotice error needs="admins and auditors" /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Detail(detail: ServerDetail) -> impl IntoView {
+    let server = detail.server;
+    view! {
+        <section class="detail" aria-labelledby="server-heading">
+            <h2 id="server-heading">{server.name.clone()}</h2>
+            <p>
+                {server.flags.iter().map(|f| view! { <span class="badge badge-warn">{f.label()}</span> }).collect_view()}
+            </p>
+            <dl class="facts">
+                <dt>"Postmark ID"</dt>
+                <dd>{server.postmark_id}</dd>
+                <dt>"Sent in the last 30 days"</dt>
+                <dd>{server.sent_30d.map_or("unknown".to_string(), |n| n.to_string())}</dd>
+                <dt>"API tokens"</dt>
+                <dd>
+                    {format!("{} (fingerprints: {})", server.token_count, detail.token_fingerprints.join(", "))}
+                </dd>
+                <dt>"First seen"</dt>
+                <dd>{detail.first_seen}</dd>
+                <dt>"Last seen"</dt>
+                <dd>{detail.last_seen}</dd>
+                {detail.server_link.map(|link| {
+                    let href = link.clone();
+                    view! {
+                        <dt>"In Postmark"</dt>
+                        <dd><a href=href rel="external noopener noreferrer">{link}</a></dd>
+                    }
+                })}
+            </dl>
+            <h3>"Settings"</h3>
+            <dl class="facts">
+                {detail.settings.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+            </dl>
+            <h3>{format!("People with access ({})", detail.users.len())}</h3>
+            {if detail.users.is_empty() {
+                view! { <p class="muted">"Nobody has a permission on this server (account admins and the owner reach every server)."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table class="data-table">
+                            <thead><tr><th scope="col">"User"</th><th scope="col">"Permission"</th></tr></thead>
+                            <tbody>
+                                {detail.users.into_iter().map(|(email, name, permission)| view! {
+                                    <tr><td><strong>{name}</strong><br /><span class="muted">{email}</span></td><td>{permission}</td></tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+        </section>
+    }
+}

@@ -63,7 +63,7 @@ test('import with errors, fix, import, see users and the diff', async () => {
   await chooseFile(page, 'users-fixed.csv', goodFile);
   await page.getByRole('button', { name: 'Import', exact: true }).click();
   await page.waitForSelector('.notice-ok');
-  assert.match(await page.locator('.notice-ok').innerText(), /Imported 4 users: \d+ added, 40 removed/);
+  assert.match(await page.locator('.notice-ok').innerText(), /Imported 4 users: \d+ added, \d+ removed/);
   await page.waitForSelector('td:has-text("newcomer@example.com")');
   assert.match(await page.locator('.count').first().innerText(), /^4 users match/);
   if (process.env.PAR_TEST_SCREENSHOTS) {

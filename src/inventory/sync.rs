@@ -88,6 +88,12 @@ pub struct ServerRecord {
     pub click_hook_url: Option<String>,
     pub inbound_address: Option<String>,
     pub inbound_domain: Option<String>,
+    #[serde(default)]
+    pub inbound_hash: Option<String>,
+    #[serde(default)]
+    pub inbound_spam_threshold: Option<i64>,
+    #[serde(default)]
+    pub post_first_open_only: bool,
     pub token_fingerprints: Vec<String>,
 }
 
@@ -119,6 +125,9 @@ impl From<&ServerInfo> for ServerRecord {
             click_hook_url: non_empty(&s.click_hook_url),
             inbound_address: non_empty(&s.inbound_address),
             inbound_domain: non_empty(&s.inbound_domain),
+            inbound_hash: non_empty(&s.inbound_hash),
+            inbound_spam_threshold: s.inbound_spam_threshold,
+            post_first_open_only: s.post_first_open_only,
             token_fingerprints: s.api_tokens.iter().map(|t| fingerprint(t)).collect(),
         }
     }

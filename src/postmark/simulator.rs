@@ -48,6 +48,7 @@ struct Inner {
     faults: Mutex<VecDeque<Fault>>,
     requests: Mutex<u64>,
     failing_stats: RwLock<Vec<i64>>,
+    sent_emails: RwLock<Vec<(i64, serde_json::Value)>>,
     gateway_token: RwLock<Option<String>>,
     users: RwLock<std::collections::BTreeMap<String, GatewayUser>>,
 }
@@ -82,6 +83,33 @@ impl Simulator {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .push(server);
+    }
+
+    /// Emails accepted by `POST /email`: the sending server and the request body.
+    pub fn sent_emails(&self) -> Vec<(i64, serde_json::Value)> {
+        self.inner
+            .sent_emails
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The server as the simulator holds it now.
+    pub fn server(&self, id: i64) -> Option<ServerInfo> {
+        self.inner
+            .servers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(|s| s.id == id)
+            .cloned()
+    }
+
+    fn account_allows(&self, headers: &HeaderMap) -> bool {
+        headers
+            .get("X-Postmark-Account-Token")
+            .and_then(|v| v.to_str().ok())
+            == Some(self.inner.account_token.as_str())
     }
 
     /// Ids of the account's servers.
@@ -145,6 +173,11 @@ impl Simulator {
     pub fn router(&self) -> Router {
         Router::new()
             .route("/servers", get(list_servers))
+            .route(
+                "/servers/{id}",
+                get(get_server).put(edit_server).delete(delete_server),
+            )
+            .route("/email", axum::routing::post(send_email))
             .route("/stats/outbound", get(outbound))
             .route("/gateway/users", get(gateway_list))
             .route(
@@ -368,6 +401,175 @@ async fn outbound(State(sim): State<Simulator>, headers: HeaderMap) -> Response 
         "Tracked": 0, "WithOpenTracking": 0, "WithLinkTracking": 0, "TotalClicks": 0,
         "UniqueLinksClicked": 0, "TotalTrackedLinksSent": 0, "WithClientRecorded": 0,
         "WithPlatformRecorded": 0,
+    }))
+    .into_response()
+}
+
+fn account_token_refused() -> Response {
+    postmark_error(
+        StatusCode::UNAUTHORIZED,
+        10,
+        "No Account API token or an incorrect Account API token was provided.",
+    )
+}
+
+fn no_such_server(id: i64) -> Response {
+    postmark_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        603,
+        &format!("Server {id} does not exist."),
+    )
+}
+
+async fn get_server(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Response {
+    if !sim.account_allows(&headers) {
+        return account_token_refused();
+    }
+    if let Err(response) = sim.before().await {
+        return response;
+    }
+    match sim.server(id) {
+        Some(server) => Json(api_json(&server)).into_response(),
+        None => no_such_server(id),
+    }
+}
+
+/// `PUT /servers/{id}`: applies the fields of `EditServerPayload` that are present.
+async fn edit_server(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Json(body): Json<serde_json::Map<String, serde_json::Value>>,
+) -> Response {
+    if !sim.account_allows(&headers) {
+        return account_token_refused();
+    }
+    if let Err(response) = sim.before().await {
+        return response;
+    }
+    let Some(current) = sim.server(id) else {
+        return no_such_server(id);
+    };
+    let mut value = serde_json::to_value(&current).unwrap_or_default();
+    const EDITABLE: [&str; 14] = [
+        "Name",
+        "Color",
+        "SmtpApiActivated",
+        "RawEmailEnabled",
+        "DeliveryHookUrl",
+        "InboundHookUrl",
+        "BounceHookUrl",
+        "OpenHookUrl",
+        "PostFirstOpenOnly",
+        "TrackOpens",
+        "TrackLinks",
+        "ClickHookUrl",
+        "InboundDomain",
+        "InboundSpamThreshold",
+    ];
+    for (key, field) in body {
+        if !EDITABLE.contains(&key.as_str()) {
+            return postmark_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                402,
+                &format!("Unknown field {key}."),
+            );
+        }
+        value[key.as_str()] = field;
+    }
+    let Ok(updated) = serde_json::from_value::<ServerInfo>(value) else {
+        return postmark_error(StatusCode::UNPROCESSABLE_ENTITY, 402, "Invalid JSON.");
+    };
+    sim.update_server(id, |server| *server = updated.clone());
+    Json(api_json(&updated)).into_response()
+}
+
+async fn delete_server(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Response {
+    if !sim.account_allows(&headers) {
+        return account_token_refused();
+    }
+    if let Err(response) = sim.before().await {
+        return response;
+    }
+    if sim.server(id).is_none() {
+        return no_such_server(id);
+    }
+    sim.remove_server(id);
+    Json(json!({ "ErrorCode": 0, "Message": format!("Server {id} removed.") })).into_response()
+}
+
+/// `POST /email` with a server token: Postmark requires `From`, `To` and a body.
+async fn send_email(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Json(body): Json<serde_json::Value>,
+) -> Response {
+    let token = headers
+        .get("X-Postmark-Server-Token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let server = sim
+        .inner
+        .servers
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .find(|s| s.api_tokens.contains(&token))
+        .map(|s| s.id);
+    let Some(server) = server else {
+        return postmark_error(
+            StatusCode::UNAUTHORIZED,
+            10,
+            "No Server API token or an incorrect Server API token was provided.",
+        );
+    };
+    if let Err(response) = sim.before().await {
+        return response;
+    }
+    let text = |key: &str| {
+        body.get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    if text("From").is_empty() || text("To").is_empty() {
+        return postmark_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            300,
+            "Invalid email request: From and To are required.",
+        );
+    }
+    if text("HtmlBody").is_empty() && text("TextBody").is_empty() {
+        return postmark_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            300,
+            "Provide either email TextBody or HtmlBody or both.",
+        );
+    }
+    let message_id = {
+        let mut sent = sim
+            .inner
+            .sent_emails
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        sent.push((server, body.clone()));
+        format!("00000000-0000-4000-8000-{:012}", sent.len())
+    };
+    Json(json!({
+        "To": text("To"),
+        "SubmittedAt": "2026-11-28T09:00:00.0000000Z",
+        "MessageID": message_id,
+        "ErrorCode": 0,
+        "Message": "OK",
     }))
     .into_response()
 }

@@ -97,14 +97,24 @@ pub async fn sync_now() -> Result<SyncView, AppError> {
 #[server(prefix = "/api", endpoint = "inventory_users")]
 pub async fn inventory_users(
     search: Option<String>,
+    flag: Option<String>,
+    status: Option<String>,
+    sort: Option<String>,
     page: Option<usize>,
 ) -> Result<UserList, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
     let state = crate::state::app_state()?;
     let today = state.clock.now().date();
+    let query = super::UserQuery {
+        search,
+        flag,
+        status,
+        sort,
+        page,
+    };
     respond(
-        super::db::users(&state.db, search.as_deref(), page, today)
+        super::db::users(&state.db, &query, today)
             .await
             .map_err(AppError::from),
     )

@@ -231,8 +231,7 @@ pub async fn changes(db: &Db, sync_id: i64) -> Result<Vec<ChangeView>, sqlx::Err
 /// Users matching `search` (email or name), one page, with permissions and flags.
 pub async fn users(
     db: &Db,
-    search: Option<&str>,
-    page: Option<usize>,
+    query: &super::UserQuery,
     today: time::Date,
 ) -> Result<UserList, sqlx::Error> {
     type Row = (
@@ -251,24 +250,73 @@ pub async fn users(
     )
     .fetch_all(db.pool())
     .await?;
-    let rows: Vec<Row> = rows
+    let counts: Vec<(String, i64)> =
+        sqlx::query_as("SELECT email, COUNT(*) FROM user_permissions GROUP BY email")
+            .fetch_all(db.pool())
+            .await?;
+    let counts: std::collections::HashMap<String, i64> = counts.into_iter().collect();
+
+    let date_format = time::macros::format_description!("[year]-[month]-[day]");
+    let flags_of = |role: &str, status: &str, invited_at: Option<&str>, servers: i64| {
+        let mut flags = Vec::new();
+        let stale = status == "pending"
+            && invited_at
+                .and_then(|d| time::Date::parse(d, &date_format).ok())
+                .is_some_and(|d| (today - d).whole_days() > 30);
+        if stale {
+            flags.push(UserFlag::StalePendingInvitation);
+        }
+        if role.eq_ignore_ascii_case("account owner") || role.eq_ignore_ascii_case("account admin")
+        {
+            flags.push(UserFlag::AccountAdmin);
+        }
+        if servers >= MANY_SERVERS as i64 {
+            flags.push(UserFlag::ManyServers);
+        }
+        flags
+    };
+    let flag = query.flag.as_deref().and_then(UserFlag::from_slug);
+    let status = query.status.as_deref().filter(|s| !s.is_empty());
+    let mut rows: Vec<(Row, Vec<UserFlag>, i64)> = rows
         .into_iter()
-        .filter(|r| matches(search, &[&r.0, &r.1]))
+        .filter(|r| matches(query.search.as_deref(), &[&r.0, &r.1]))
+        .filter(|r| status.is_none_or(|s| r.3 == s))
+        .map(|r| {
+            let servers = counts.get(&r.0).copied().unwrap_or(0);
+            let flags = flags_of(&r.2, &r.3, r.4.as_deref(), servers);
+            (r, flags, servers)
+        })
+        .filter(|(_, flags, _)| flag.is_none_or(|f| flags.contains(&f)))
         .collect();
+    match query.sort.as_deref() {
+        Some("name") => rows.sort_by_cached_key(|(r, _, _)| (r.1.to_lowercase(), r.0.clone())),
+        Some("servers") => rows.sort_by_key(|(r, _, n)| (std::cmp::Reverse(*n), r.0.clone())),
+        _ => {}
+    }
     let matching = rows.len();
     let pages = matching.div_ceil(PAGE_SIZE).max(1);
-    let page = page.unwrap_or(1).clamp(1, pages);
-    let rows: Vec<Row> = rows
+    let page = query.page.unwrap_or(1).clamp(1, pages);
+    let rows: Vec<(Row, Vec<UserFlag>, i64)> = rows
         .into_iter()
         .skip((page - 1) * PAGE_SIZE)
         .take(PAGE_SIZE)
         .collect();
 
-    // One query for the page's permissions (not one per user).
-    let (first, last) = match (rows.first(), rows.last()) {
-        (Some(f), Some(l)) => (f.0.clone(), l.0.clone()),
-        _ => (String::new(), String::new()),
-    };
+    // The page's permissions in one query (not one per user).
+    let emails: std::collections::HashSet<&str> =
+        rows.iter().map(|(r, _, _)| r.0.as_str()).collect();
+    let (first, last) = (
+        emails
+            .iter()
+            .min()
+            .map(|e| e.to_string())
+            .unwrap_or_default(),
+        emails
+            .iter()
+            .max()
+            .map(|e| e.to_string())
+            .unwrap_or_default(),
+    );
     let permission_rows: Vec<(String, i64, String, Option<String>)> = sqlx::query_as(
         "SELECT p.email, p.postmark_server_id, p.permission, s.name FROM user_permissions p \
          LEFT JOIN servers s ON s.postmark_id = p.postmark_server_id \
@@ -280,46 +328,26 @@ pub async fn users(
     .await?;
     let mut permissions: std::collections::HashMap<String, Vec<String>> = Default::default();
     for (email, id, permission, server) in permission_rows {
-        permissions.entry(email).or_default().push(format!(
-            "{} ({id}): {permission}",
-            server.unwrap_or_else(|| "unknown server".into())
-        ));
+        if emails.contains(email.as_str()) {
+            permissions.entry(email).or_default().push(format!(
+                "{} ({id}): {permission}",
+                server.unwrap_or_else(|| "unknown server".into())
+            ));
+        }
     }
-
-    let date_format = time::macros::format_description!("[year]-[month]-[day]");
     let users = rows
         .into_iter()
         .map(
-            |(email, name, role, status, invited_at, first_seen, last_seen)| {
-                let granted = permissions.remove(&email).unwrap_or_default();
-                let mut flags = Vec::new();
-                let stale = status == "pending"
-                    && invited_at
-                        .as_deref()
-                        .and_then(|d| time::Date::parse(d, &date_format).ok())
-                        .is_some_and(|d| (today - d).whole_days() > 30);
-                if stale {
-                    flags.push(UserFlag::StalePendingInvitation);
-                }
-                if role.eq_ignore_ascii_case("account owner")
-                    || role.eq_ignore_ascii_case("account admin")
-                {
-                    flags.push(UserFlag::AccountAdmin);
-                }
-                if granted.len() >= MANY_SERVERS {
-                    flags.push(UserFlag::ManyServers);
-                }
-                UserView {
-                    email,
-                    name,
-                    role,
-                    status,
-                    invited_at,
-                    permissions: granted,
-                    first_seen,
-                    last_seen,
-                    flags,
-                }
+            |((email, name, role, status, invited_at, first_seen, last_seen), flags, _)| UserView {
+                permissions: permissions.remove(&email).unwrap_or_default(),
+                email,
+                name,
+                role,
+                status,
+                invited_at,
+                first_seen,
+                last_seen,
+                flags,
             },
         )
         .collect();

@@ -163,6 +163,25 @@ pub enum UserFlag {
 }
 
 impl UserFlag {
+    pub const ALL: [UserFlag; 3] = [
+        UserFlag::StalePendingInvitation,
+        UserFlag::AccountAdmin,
+        UserFlag::ManyServers,
+    ];
+
+    /// Value in the `flag` query parameter.
+    pub fn slug(self) -> &'static str {
+        match self {
+            UserFlag::StalePendingInvitation => "stale-invitation",
+            UserFlag::AccountAdmin => "account-admin",
+            UserFlag::ManyServers => "many-servers",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<UserFlag> {
+        UserFlag::ALL.into_iter().find(|f| f.slug() == slug)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             UserFlag::StalePendingInvitation => "Invitation pending > 30 days",
@@ -188,6 +207,19 @@ pub struct UserView {
     pub first_seen: String,
     pub last_seen: String,
     pub flags: Vec<UserFlag>,
+}
+
+/// Search, filters, sort and page of the users list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserQuery {
+    pub search: Option<String>,
+    /// A [`UserFlag`] slug.
+    pub flag: Option<String>,
+    /// `active` or `pending`.
+    pub status: Option<String>,
+    /// `email` (default), `name`, `servers` (most first).
+    pub sort: Option<String>,
+    pub page: Option<usize>,
 }
 
 /// A page of users.

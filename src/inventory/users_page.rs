@@ -10,7 +10,7 @@ use leptos_router::{
 use super::{
     api::{inventory_users, ImportUsers},
     pages::{is_admin, InventoryTabs},
-    ImportResult, UserList,
+    ImportResult, UserFlag, UserList,
 };
 use crate::{components::notice::ErrorNotice, error::AppError};
 
@@ -21,11 +21,19 @@ pub fn UsersPage() -> impl IntoView {
         query.with(|q| {
             (
                 q.get("search"),
+                q.get("flag"),
+                q.get("status"),
+                q.get("sort"),
                 q.get("page").and_then(|p| p.parse::<usize>().ok()),
             )
         })
     };
-    let list = Resource::new(params, |(search, page)| inventory_users(search, page));
+    let list = Resource::new(params, |(search, flag, status, sort, page)| {
+        inventory_users(search, flag, status, sort, page)
+    });
+    let selected = move |key: &'static str, value: &'static str| {
+        query.with(|q| q.get(key).unwrap_or_default() == value)
+    };
     let admin = is_admin();
     view! {
         <Title text="Users" />
@@ -44,6 +52,31 @@ pub fn UsersPage() -> impl IntoView {
                 "Search "
                 <input type="search" name="search" placeholder="Email or name"
                     prop:value=move || query.with(|q| q.get("search").unwrap_or_default()) />
+            </label>
+            <label>
+                "Status "
+                <select name="status">
+                    <option value="">"Any"</option>
+                    <option value="active" selected=move || selected("status", "active")>"Active"</option>
+                    <option value="pending" selected=move || selected("status", "pending")>"Pending invitation"</option>
+                </select>
+            </label>
+            <label>
+                "Flag "
+                <select name="flag">
+                    <option value="">"Any"</option>
+                    {UserFlag::ALL.into_iter().map(|f| view! {
+                        <option value=f.slug() selected=move || selected("flag", f.slug())>{f.label()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>
+                "Sort "
+                <select name="sort">
+                    <option value="email">"Email"</option>
+                    <option value="name" selected=move || selected("sort", "name")>"Name"</option>
+                    <option value="servers" selected=move || selected("sort", "servers")>"Most servers"</option>
+                </select>
             </label>
             <button type="submit" class="button-secondary">"Apply"</button>
         </Form>

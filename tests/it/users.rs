@@ -252,3 +252,47 @@ async fn the_import_users_command_reports_problems_and_imports() {
         "{out:?}"
     );
 }
+
+#[tokio::test]
+async fn users_can_be_filtered_and_sorted() {
+    let (_app, ada) = synced_app().await;
+    import(&ada, "users.csv", GOOD).await;
+    let list = |params: &'static [(&'static str, &'static str)]| {
+        let ada = &ada;
+        async move {
+            let response = ada.post("/api/inventory_users", params).await;
+            assert_eq!(response.status(), 200);
+            let body: Value = response.json().await.unwrap();
+            body["users"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["email"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(list(&[("status", "pending")]).await, ["cy@example.com"]);
+    assert_eq!(
+        list(&[("flag", "account-admin")]).await,
+        ["ada@example.com"]
+    );
+    assert_eq!(
+        list(&[("flag", "stale-invitation")]).await,
+        ["cy@example.com"]
+    );
+    assert_eq!(
+        list(&[("sort", "servers")]).await,
+        ["ben@example.com", "cy@example.com", "ada@example.com"]
+    );
+    assert_eq!(list(&[("search", "BROOKS")]).await, ["ben@example.com"]);
+    let page = ada
+        .get("/inventory/users?flag=account-admin")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("1 users match") || page.contains("1 user"),
+        "{page}"
+    );
+}

@@ -537,7 +537,7 @@ async fn idle_sessions_expire_and_are_removed() {
 #[tokio::test]
 async fn activity_extends_the_idle_timeout() {
     let app = TestApp::builder()
-        .auth(|config| config.session_idle = std::time::Duration::from_secs(2))
+        .auth(|config| config.session_idle = std::time::Duration::from_secs(3))
         .spawn()
         .await;
     let browser = signed_in(&app, RITA).await;

@@ -17,7 +17,7 @@ use crate::{
     },
     home::Home,
     inventory::{
-        detail::ServerPage,
+        detail::{ServerPage, UserPage},
         pages::{InventoryPage, SyncsPage},
         users_page::UsersPage,
     },
@@ -106,6 +106,11 @@ pub fn App() -> impl IntoView {
                             <Route
                                 path=path!("/inventory/servers/:id")
                                 view=|| view! { <Protected><ServerPage /></Protected> }
+                                ssr=SsrMode::Async
+                            />
+                            <Route
+                                path=path!("/inventory/users/:email")
+                                view=|| view! { <Protected><UserPage /></Protected> }
                                 ssr=SsrMode::Async
                             />
                             <Route

@@ -2,7 +2,9 @@
 
 use leptos::prelude::*;
 
-use super::{ChangeView, ImportResult, ServerDetail, ServerList, ServerQuery, SyncView, UserList};
+use super::{
+    ChangeView, ImportResult, ServerDetail, ServerList, ServerQuery, SyncView, UserDetail, UserList,
+};
 use crate::error::AppError;
 
 /// The servers list (admins and auditors).
@@ -180,5 +182,18 @@ pub async fn inventory_server(postmark_id: i64) -> Result<ServerDetail, AppError
     )
     .await
     .map_err(AppError::from);
+    respond(detail.and_then(|d| d.ok_or(AppError::NotFound)))
+}
+
+/// One user with their change history (admins and auditors).
+#[server(prefix = "/api", endpoint = "inventory_user")]
+pub async fn inventory_user(email: String) -> Result<UserDetail, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    require(Need::AdminOrAuditor)?;
+    let state = crate::state::app_state()?;
+    let today = state.clock.now().date();
+    let detail = super::db::user_detail(&state.db, &email, today)
+        .await
+        .map_err(AppError::from);
     respond(detail.and_then(|d| d.ok_or(AppError::NotFound)))
 }

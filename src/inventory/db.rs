@@ -202,30 +202,32 @@ pub async fn changes(db: &Db, sync_id: i64) -> Result<Vec<ChangeView>, sqlx::Err
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(kind, key, change, detail)| {
-            let detail: serde_json::Value = serde_json::from_str(&detail).unwrap_or_default();
-            let fields = detail["fields"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|f| {
-                    format!(
-                        "{}: {} → {}",
-                        show(f.get("field")),
-                        show(f.get("before")),
-                        show(f.get("after"))
-                    )
-                })
-                .collect();
-            ChangeView {
-                kind,
-                key,
-                change,
-                name: show(detail.get("name")),
-                fields,
-            }
-        })
+        .map(|(kind, key, change, detail)| change_view(kind, key, change, &detail))
         .collect())
+}
+
+fn change_view(kind: String, key: String, change: String, detail: &str) -> ChangeView {
+    let detail: serde_json::Value = serde_json::from_str(detail).unwrap_or_default();
+    let fields = detail["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            format!(
+                "{}: {} → {}",
+                show(f.get("field")),
+                show(f.get("before")),
+                show(f.get("after"))
+            )
+        })
+        .collect();
+    ChangeView {
+        kind,
+        key,
+        change,
+        name: show(detail.get("name")),
+        fields,
+    }
 }
 
 /// Users matching `search` (email or name), one page, with permissions and flags.
@@ -462,4 +464,47 @@ pub async fn server_detail(
         last_seen,
         users,
     }))
+}
+
+/// One user, with every recorded change to them or their permissions.
+pub async fn user_detail(
+    db: &Db,
+    email: &str,
+    today: time::Date,
+) -> Result<Option<super::UserDetail>, sqlx::Error> {
+    let email = email.trim().to_lowercase();
+    let query = super::UserQuery {
+        search: Some(email.clone()),
+        ..Default::default()
+    };
+    let Some(user) = users(db, &query, today)
+        .await?
+        .users
+        .into_iter()
+        .find(|u| u.email == email)
+    else {
+        return Ok(None);
+    };
+    let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(
+        "SELECT c.sync_id, s.started_at, c.kind, c.item_key, c.change, c.detail \
+         FROM sync_changes c JOIN syncs s ON s.id = c.sync_id \
+         WHERE (c.kind = 'user' AND c.item_key = $1) OR (c.kind = 'permission' AND c.item_key LIKE $2) \
+         ORDER BY c.sync_id DESC, c.kind DESC, c.item_key",
+    )
+    .bind(&email)
+    .bind(format!("{}@%", email.replace(['%', '_'], "")))
+    .fetch_all(db.pool())
+    .await?;
+    let history = rows
+        .into_iter()
+        // The LIKE above is only a pre-filter: keep exact `email@server` keys.
+        .filter(|(_, _, kind, key, _, _)| {
+            kind == "user" || key.rsplit_once('@').is_some_and(|(e, _)| e == email)
+        })
+        .map(|(sync_id, at, kind, key, change, detail)| {
+            let view = change_view(kind, key, change, &detail);
+            (sync_id, at, view)
+        })
+        .collect();
+    Ok(Some(super::UserDetail { user, history }))
 }

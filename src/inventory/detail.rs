@@ -4,7 +4,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_params_map};
 
-use super::{api::inventory_server, pages::InventoryTabs, ServerDetail};
+use super::{
+    api::{inventory_server, inventory_user},
+    pages::InventoryTabs,
+    ServerDetail, UserDetail,
+};
 use crate::components::notice::ErrorNotice;
 
 #[component]
@@ -87,6 +91,76 @@ fn Detail(detail: ServerDetail) -> impl IntoView {
                     </div>
                 }.into_any()
             }}
+        </section>
+    }
+}
+
+#[component]
+pub fn UserPage() -> impl IntoView {
+    let params = use_params_map();
+    let email = move || params.with(|p| p.get("email").unwrap_or_default());
+    let detail = Resource::new(email, inventory_user);
+    view! {
+        <Title text="User" />
+        <header class="page-header">
+            <h1>"Inventory"</h1>
+        </header>
+        <InventoryTabs />
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(detail) => view! { <User detail /> }.into_any(),
+                    Err(crate::error::AppError::NotFound) => view! {
+                        <div class="notice notice-warn" role="alert">
+                            <p>"No such user in the inventory. " <A href="/inventory/users">"All users"</A></p>
+                        </div>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorNotice error needs="admins and auditors" /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn User(detail: UserDetail) -> impl IntoView {
+    let user = detail.user;
+    view! {
+        <section class="detail" aria-labelledby="user-heading">
+            <h2 id="user-heading">{user.name.clone()}</h2>
+            <p>{user.flags.iter().map(|f| view! { <span class="badge badge-warn">{f.label()}</span> }).collect_view()}</p>
+            <dl class="facts">
+                <dt>"Email"</dt>
+                <dd>{user.email.clone()}</dd>
+                <dt>"Role"</dt>
+                <dd>{user.role.clone()}</dd>
+                <dt>"Status"</dt>
+                <dd>{user.status.clone()}{user.invited_at.clone().map(|d| format!(" (invited {d})"))}</dd>
+                <dt>"First seen"</dt>
+                <dd>{user.first_seen.clone()}</dd>
+                <dt>"Last seen"</dt>
+                <dd>{user.last_seen.clone()}</dd>
+            </dl>
+            <h3>{format!("Server permissions ({})", user.permissions.len())}</h3>
+            {if user.permissions.is_empty() {
+                view! { <p class="muted">"None on individual servers."</p> }.into_any()
+            } else {
+                view! { <ul>{user.permissions.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul> }.into_any()
+            }}
+            <h3>"History"</h3>
+            <ul class="changes">
+                {detail.history.into_iter().map(|(sync_id, at, c)| view! {
+                    <li class=format!("change change-{}", c.change)>
+                        <A href=format!("/inventory/syncs?sync={sync_id}")>{format!("#{sync_id}")}</A>
+                        {format!(" {} ", at.get(..10).unwrap_or_default())}
+                        <span class="badge">{c.change.clone()}</span>
+                        {format!(" {} {}", c.kind, c.name)}
+                        {(!c.fields.is_empty()).then(|| view! {
+                            <ul>{c.fields.into_iter().map(|f| view! { <li><code>{f}</code></li> }).collect_view()}</ul>
+                        })}
+                    </li>
+                }).collect_view()}
+            </ul>
         </section>
     }
 }

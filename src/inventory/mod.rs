@@ -244,3 +244,11 @@ pub struct ServerDetail {
     /// `(email, name, permission)` of every user with a permission on it.
     pub users: Vec<(String, String, String)>,
 }
+
+/// One user with the history of changes the syncs and imports recorded for them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserDetail {
+    pub user: UserView,
+    /// `(sync id, sync time, change)`, newest first.
+    pub history: Vec<(i64, String, ChangeView)>,
+}

@@ -226,7 +226,13 @@ fn UserTable(list: UserList) -> impl IntoView {
                 <tbody>
                     {list.users.into_iter().map(|u| view! {
                         <tr>
-                            <td><strong>{u.name}</strong><br /><span class="muted">{u.email}</span></td>
+                            <td>
+                                <A href=format!("/inventory/users/{}", crate::urlenc::encode(&u.email, b"@+"))>
+                                    <strong>{u.name}</strong>
+                                </A>
+                                <br />
+                                <span class="muted">{u.email}</span>
+                            </td>
                             <td>{u.role}</td>
                             <td>{u.status}{u.invited_at.map(|d| format!(" (invited {d})"))}</td>
                             <td>

@@ -296,3 +296,39 @@ async fn users_can_be_filtered_and_sorted() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn a_user_page_shows_permissions_and_history() {
+    let (app, ada) = synced_app().await;
+    import(&ada, "users.csv", GOOD).await;
+    let next = "email,name,role,status,invited_at,server_id,permission\n\
+                ben@example.com,\"Brooks, Ben\",Member,active,,1,Server Viewer\n";
+    import(&ada, "users-2.csv", next).await;
+    let response = ada.get("/inventory/users/ben@example.com").await;
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("<h2 id=\"user-heading\">Brooks, Ben</h2>"),
+        "{html}"
+    );
+    assert!(html.contains("server-1 (1): Server Viewer"));
+    assert!(
+        html.contains("permission: Server Admin → Server Viewer"),
+        "{html}"
+    );
+    assert!(
+        html.contains("permission: Server Viewer → (none)"),
+        "server 2 removed: {html}"
+    );
+    assert_eq!(
+        ada.get("/inventory/users/nobody@example.com")
+            .await
+            .status(),
+        404
+    );
+    let rita = signed_in(&app, RITA).await;
+    assert_eq!(
+        rita.get("/inventory/users/ben@example.com").await.status(),
+        403
+    );
+}

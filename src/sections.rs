@@ -9,7 +9,44 @@ use leptos_meta::Title;
 use crate::{
     app::ShellInfo,
     auth::{page::PeopleSection, Role},
+    components::notice::ErrorNotice,
+    inventory::api::{webhook_allowlist, SetWebhookAllowlist},
 };
+
+/// The webhook host allowlist, editable by admins; every change is an audit event.
+#[component]
+fn AllowlistSection() -> impl IntoView {
+    let save = ServerAction::<SetWebhookAllowlist>::new();
+    let current = Resource::new(move || save.version().get(), |_| webhook_allowlist());
+    view! {
+        <section aria-labelledby="allowlist-heading">
+            <h2 id="allowlist-heading">"Webhook host allowlist"</h2>
+            <p class="muted">
+                "Servers whose webhooks post to any other host are flagged in the inventory. One host per line or comma-separated."
+            </p>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match current.await {
+                        Ok(hosts) => view! {
+                            <ActionForm action=save attr:class="settings-form">
+                                <label>
+                                    "Hosts"
+                                    <textarea name="hosts" rows="4">{hosts.join("\n")}</textarea>
+                                </label>
+                                <button type="submit" class="button">"Save allowlist"</button>
+                            </ActionForm>
+                        }.into_any(),
+                        Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            {move || save.value().get().map(|result| match result {
+                Ok(hosts) => view! { <p class="status-ok" role="status">{format!("Saved: {} hosts.", hosts.len())}</p> }.into_any(),
+                Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
+            })}
+        </section>
+    }
+}
 
 #[component]
 fn Section(title: &'static str, summary: &'static str, empty: &'static str) -> impl IntoView {
@@ -61,7 +98,11 @@ pub fn SettingsPage() -> impl IntoView {
             </p>
         </header>
         {if is_admin {
-            view! { <PeopleSection /> }.into_any()
+            view! {
+                <AllowlistSection />
+                <PeopleSection />
+            }
+            .into_any()
         } else {
             view! {
                 <div class="notice notice-warn" role="note">

@@ -14,15 +14,15 @@ pub async fn inventory_servers(query: ServerQuery) -> Result<ServerList, AppErro
     require(Need::AdminOrAuditor)?;
     let state = crate::state::app_state()?;
     let inventory = &state.inventory;
+    let allowlist = respond(
+        super::settings::allowlist(&state.db, &inventory.config.webhook_host_allowlist)
+            .await
+            .map_err(AppError::from),
+    )?;
     respond(
-        super::db::servers(
-            &state.db,
-            &query,
-            &inventory.config.webhook_host_allowlist,
-            inventory.connected(),
-        )
-        .await
-        .map_err(AppError::from),
+        super::db::servers(&state.db, &query, &allowlist, inventory.connected())
+            .await
+            .map_err(AppError::from),
     )
 }
 
@@ -175,13 +175,14 @@ pub async fn inventory_server(postmark_id: i64) -> Result<ServerDetail, AppError
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
     let state = crate::state::app_state()?;
-    let detail = super::db::server_detail(
-        &state.db,
-        postmark_id,
-        &state.inventory.config.webhook_host_allowlist,
-    )
-    .await
-    .map_err(AppError::from);
+    let allowlist = respond(
+        super::settings::allowlist(&state.db, &state.inventory.config.webhook_host_allowlist)
+            .await
+            .map_err(AppError::from),
+    )?;
+    let detail = super::db::server_detail(&state.db, postmark_id, &allowlist)
+        .await
+        .map_err(AppError::from);
     respond(detail.and_then(|d| d.ok_or(AppError::NotFound)))
 }
 
@@ -196,4 +197,55 @@ pub async fn inventory_user(email: String) -> Result<UserDetail, AppError> {
         .await
         .map_err(AppError::from);
     respond(detail.and_then(|d| d.ok_or(AppError::NotFound)))
+}
+
+/// The webhook host allowlist in force (admins and auditors).
+#[server(prefix = "/api", endpoint = "inventory_allowlist")]
+pub async fn webhook_allowlist() -> Result<Vec<String>, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    require(Need::AdminOrAuditor)?;
+    let state = crate::state::app_state()?;
+    respond(
+        super::settings::allowlist(&state.db, &state.inventory.config.webhook_host_allowlist)
+            .await
+            .map_err(AppError::from),
+    )
+}
+
+/// Replaces the webhook host allowlist (admins); comma- or line-separated host names.
+#[server(prefix = "/api", endpoint = "inventory_set_allowlist")]
+pub async fn set_webhook_allowlist(hosts: String) -> Result<Vec<String>, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    let user = require(Need::Admin)?;
+    let state = crate::state::app_state()?;
+    let hosts = respond(super::settings::parse_hosts(&hosts))?;
+    respond(
+        super::settings::set_allowlist(
+            &state.db,
+            state.clock.as_ref(),
+            &user.actor(),
+            &state.inventory.config.webhook_host_allowlist,
+            hosts.clone(),
+        )
+        .await,
+    )?;
+    Ok(hosts)
+}
+
+/// Sets a server's owner (admins); an empty email clears it.
+#[server(prefix = "/api", endpoint = "inventory_set_owner")]
+pub async fn set_server_owner(postmark_id: i64, email: String) -> Result<(), AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    let user = require(Need::Admin)?;
+    let state = crate::state::app_state()?;
+    respond(
+        super::settings::set_owner(
+            &state.db,
+            state.clock.as_ref(),
+            &user.actor(),
+            postmark_id,
+            &email,
+        )
+        .await,
+    )
 }

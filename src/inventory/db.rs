@@ -457,6 +457,7 @@ pub async fn server_detail(
     .await?;
     Ok(Some(super::ServerDetail {
         server,
+        owner: super::settings::owner(db, postmark_id).await?,
         server_link,
         settings,
         token_fingerprints: serde_json::from_str(&fingerprints).unwrap_or_default(),

@@ -5,8 +5,8 @@ use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_params_map};
 
 use super::{
-    api::{inventory_server, inventory_user},
-    pages::InventoryTabs,
+    api::{inventory_server, inventory_user, SetServerOwner},
+    pages::{is_admin, InventoryTabs},
     ServerDetail, UserDetail,
 };
 use crate::components::notice::ErrorNotice;
@@ -52,6 +52,8 @@ fn Detail(detail: ServerDetail) -> impl IntoView {
             <dl class="facts">
                 <dt>"Postmark ID"</dt>
                 <dd>{server.postmark_id}</dd>
+                <dt>"Owner"</dt>
+                <dd class="owner">{detail.owner.clone().unwrap_or_else(|| "(none)".to_string())}</dd>
                 <dt>"Sent in the last 30 days"</dt>
                 <dd>{server.sent_30d.map_or("unknown".to_string(), |n| n.to_string())}</dd>
                 <dt>"API tokens"</dt>
@@ -70,6 +72,9 @@ fn Detail(detail: ServerDetail) -> impl IntoView {
                     }
                 })}
             </dl>
+            <Show when=is_admin>
+                <OwnerForm postmark_id=server.postmark_id owner=detail.owner.clone().unwrap_or_default() />
+            </Show>
             <h3>"Settings"</h3>
             <dl class="facts">
                 {detail.settings.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
@@ -162,5 +167,25 @@ fn User(detail: UserDetail) -> impl IntoView {
                 }).collect_view()}
             </ul>
         </section>
+    }
+}
+
+/// Sets who answers for the server (admins); an empty field clears it.
+#[component]
+fn OwnerForm(postmark_id: i64, owner: String) -> impl IntoView {
+    let action = ServerAction::<SetServerOwner>::new();
+    view! {
+        <ActionForm action attr:class="settings-form owner-form">
+            <input type="hidden" name="postmark_id" value=postmark_id.to_string() />
+            <label>
+                "Owner's email"
+                <input type="email" name="email" value=owner />
+            </label>
+            <button type="submit" class="button-secondary">"Set owner"</button>
+        </ActionForm>
+        {move || action.value().get().map(|result| match result {
+            Ok(()) => view! { <p class="status-ok" role="status">"Owner saved. Reload to see it above."</p> }.into_any(),
+            Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
+        })}
     }
 }

@@ -12,6 +12,8 @@ pub mod db;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
+pub mod settings;
+#[cfg(feature = "ssr")]
 pub mod sync;
 #[cfg(feature = "ssr")]
 pub mod users;
@@ -235,6 +237,8 @@ pub struct UserList {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerDetail {
     pub server: ServerView,
+    /// Who answers for the server, set by an admin.
+    pub owner: Option<String>,
     pub server_link: Option<String>,
     /// `(setting, value)` pairs as Postmark names them.
     pub settings: Vec<(String, String)>,

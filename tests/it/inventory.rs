@@ -424,3 +424,101 @@ async fn syncs_left_running_by_a_stop_are_marked_interrupted() {
     assert_eq!(status, "failed");
     assert!(error.starts_with("interrupted"));
 }
+
+#[tokio::test]
+async fn admins_change_the_allowlist_and_server_owners_with_audit_events() {
+    let app = TestApp::spawn().await;
+    seed(&app, 4);
+    let ada = signed_in(&app, ADA).await;
+    sync_now(&ada).await;
+    assert_eq!(
+        servers(&ada, &[("flag", "webhook-host")]).await["matching"],
+        2
+    );
+
+    let bad = ada
+        .post(
+            "/api/inventory_set_allowlist",
+            &[("hosts", "https://elsewhere.example.net/x")],
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+    let saved = ada
+        .post(
+            "/api/inventory_set_allowlist",
+            &[("hosts", "hooks.example.com\nElsewhere.Example.net")],
+        )
+        .await;
+    assert_eq!(saved.status(), 200);
+    assert_eq!(
+        servers(&ada, &[("flag", "webhook-host")]).await["matching"],
+        0
+    );
+    let (details,): (String,) = sqlx::query_as(
+        "SELECT details FROM audit_events WHERE action = 'inventory.allowlist_changed'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        details,
+        r#"{"after":["elsewhere.example.net","hooks.example.com"],"before":["hooks.example.com"]}"#
+    );
+
+    let owner = ada
+        .post(
+            "/api/inventory_set_owner",
+            &[("postmark_id", "2"), ("email", "Manny.Manager@example.com")],
+        )
+        .await;
+    assert_eq!(owner.status(), 200);
+    let page = ada.get("/inventory/servers/2").await.text().await.unwrap();
+    assert!(page.contains("manny.manager@example.com"), "{page}");
+    assert_eq!(
+        ada.post(
+            "/api/inventory_set_owner",
+            &[("postmark_id", "2"), ("email", "not an email")]
+        )
+        .await
+        .status(),
+        422
+    );
+    assert_eq!(
+        ada.post(
+            "/api/inventory_set_owner",
+            &[("postmark_id", "99"), ("email", "x@example.com")]
+        )
+        .await
+        .status(),
+        404
+    );
+    let (details,): (String,) = sqlx::query_as(
+        "SELECT details FROM audit_events WHERE action = 'inventory.server_owner_changed'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        details,
+        r#"{"after":"manny.manager@example.com","before":null}"#
+    );
+
+    let aubrey = signed_in(&app, AUBREY).await;
+    let rita = signed_in(&app, RITA).await;
+    for browser in [&aubrey, &rita] {
+        let r = browser
+            .post(
+                "/api/inventory_set_allowlist",
+                &[("hosts", "a.example.com")],
+            )
+            .await;
+        assert_eq!(r.status(), 403);
+        let r = browser
+            .post(
+                "/api/inventory_set_owner",
+                &[("postmark_id", "2"), ("email", "")],
+            )
+            .await;
+        assert_eq!(r.status(), 403);
+    }
+}

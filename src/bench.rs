@@ -95,6 +95,39 @@ pub async fn sync(servers: usize, users_count: usize) -> anyhow::Result<()> {
     let imported = users::import(&db, &clock, &actor, "cli", "bench.csv", records).await?;
     let import_time = started.elapsed();
 
+    // The inventory pages' queries at this size (the pages render one of these per request).
+    let today = time::OffsetDateTime::UNIX_EPOCH.date();
+    let mut page_times = Vec::new();
+    for (label, query) in [
+        (
+            "servers, page 1 by name",
+            crate::inventory::ServerQuery::default(),
+        ),
+        (
+            "servers, search + flag + sort",
+            crate::inventory::ServerQuery {
+                search: Some("server 99".into()),
+                flag: Some("no-sends".into()),
+                sort: Some("sent".into()),
+                page: Some(1),
+            },
+        ),
+        (
+            "servers, last page",
+            crate::inventory::ServerQuery {
+                page: Some(usize::MAX),
+                ..Default::default()
+            },
+        ),
+    ] {
+        let started = Instant::now();
+        crate::inventory::db::servers(&db, &query, &[], true).await?;
+        page_times.push((label, started.elapsed()));
+    }
+    let started = Instant::now();
+    crate::inventory::db::users(&db, &Default::default(), today).await?;
+    page_times.push(("users, page 1", started.elapsed()));
+
     println!("servers synced:           {}", first.servers);
     println!(
         "first sync (all added):   {:.2} s",
@@ -110,6 +143,9 @@ pub async fn sync(servers: usize, users_count: usize) -> anyhow::Result<()> {
         users_count * 2,
         import_time.as_secs_f64()
     );
+    for (label, time) in page_times {
+        println!("query {label}: {:.1} ms", time.as_secs_f64() * 1000.0);
+    }
     match peak_rss_mib() {
         Some(mib) => println!("peak memory (VmHWM):      {mib:.1} MiB"),
         None => println!("peak memory:              unavailable on this system"),

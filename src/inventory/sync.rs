@@ -394,20 +394,13 @@ async fn save(
     let mut tx = db.begin().await?;
     changes::lock_inventory(&mut tx).await?;
 
-    let previous_sync: Option<(i64,)> = sqlx::query_as(changes::PREVIOUS_SYNC)
-        .bind("servers")
-        .bind(sync_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let previous_rows: Vec<(i64, String)> =
-        sqlx::query_as("SELECT postmark_id, data FROM server_snapshots WHERE sync_id = $1")
-            .bind(previous_sync.map_or(-1, |(id,)| id))
-            .fetch_all(&mut *tx)
-            .await?;
-    let previous: BTreeMap<i64, ServerRecord> = previous_rows
-        .into_iter()
-        .filter_map(|(id, data)| serde_json::from_str(&data).ok().map(|r| (id, r)))
-        .collect();
+    let previous: BTreeMap<i64, ServerRecord> = changes::previous_snapshot(
+        &mut tx,
+        "servers",
+        sync_id,
+        "SELECT postmark_id, data FROM server_snapshots WHERE sync_id = $1",
+    )
+    .await?;
     let mut changes = diff(&previous, &current);
 
     // Removal follows the live table, whatever the snapshot says.

@@ -151,20 +151,13 @@ pub async fn import(
     .fetch_one(&mut *tx)
     .await?;
 
-    let previous_sync: Option<(i64,)> = sqlx::query_as(changes::PREVIOUS_SYNC)
-        .bind("users")
-        .bind(sync_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let previous_rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT email, data FROM user_snapshots WHERE sync_id = $1")
-            .bind(previous_sync.map_or(-1, |(id,)| id))
-            .fetch_all(&mut *tx)
-            .await?;
-    let previous: BTreeMap<String, UserRecord> = previous_rows
-        .into_iter()
-        .filter_map(|(email, data)| serde_json::from_str(&data).ok().map(|u| (email, u)))
-        .collect();
+    let previous: BTreeMap<String, UserRecord> = changes::previous_snapshot(
+        &mut tx,
+        "users",
+        sync_id,
+        "SELECT email, data FROM user_snapshots WHERE sync_id = $1",
+    )
+    .await?;
     let changes = diff(&previous, &current);
 
     sqlx::query("DELETE FROM user_permissions")

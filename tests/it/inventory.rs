@@ -27,6 +27,33 @@ fn seed(app: &TestApp, n: i64) {
     }
 }
 
+/// A sync's changes as `"change kind key"` lines, and the raw answer.
+pub async fn change_summary(browser: &Browser, sync_id: i64) -> (Vec<String>, Value) {
+    let changes: Value = browser
+        .post(
+            "/api/inventory_sync_changes",
+            &[("sync_id", &sync_id.to_string())],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let summary = changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} {}",
+                c["change"].as_str().unwrap(),
+                c["kind"].as_str().unwrap(),
+                c["key"].as_str().unwrap()
+            )
+        })
+        .collect();
+    (summary, changes)
+}
+
 async fn sync_now(browser: &Browser) -> Value {
     let response = browser.post("/api/inventory_sync_now", &[]).await;
     assert_eq!(response.status(), 200);
@@ -370,28 +397,7 @@ async fn a_removed_server_takes_its_permissions_with_it() {
     assert_eq!(imported.status(), 200);
     app.simulator.remove_server(3);
     let sync = sync_now(&ada).await;
-    let changes: Value = ada
-        .post(
-            "/api/inventory_sync_changes",
-            &[("sync_id", &sync["id"].to_string())],
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let keys: Vec<String> = changes
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            format!(
-                "{} {} {}",
-                c["change"].as_str().unwrap(),
-                c["kind"].as_str().unwrap(),
-                c["key"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let (keys, _) = change_summary(&ada, sync["id"].as_i64().unwrap()).await;
     assert_eq!(
         keys,
         ["removed permission ben@example.com@3", "removed server 3"]

@@ -125,28 +125,7 @@ async fn imports_replace_the_users_and_record_the_diff() {
                 dee@example.com,Dee,Account Admin,active,,,\n";
     let second = import(&ada, "users-q2.csv", next).await;
     let sync_id = second["Imported"]["sync_id"].as_i64().unwrap();
-    let changes: Value = ada
-        .post(
-            "/api/inventory_sync_changes",
-            &[("sync_id", &sync_id.to_string())],
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let summary: Vec<String> = changes
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            format!(
-                "{} {} {}",
-                c["change"].as_str().unwrap(),
-                c["kind"].as_str().unwrap(),
-                c["key"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let (summary, _) = crate::inventory::change_summary(&ada, sync_id).await;
     assert_eq!(
         summary,
         [

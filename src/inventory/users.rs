@@ -36,11 +36,18 @@ fn diff(
                 kind: "user",
                 key: email.clone(),
                 change: "added",
-                detail: json!({ "name": now.name, "fields": [
-                    { "field": "role", "before": null, "after": now.role },
-                    { "field": "status", "before": null, "after": now.status },
-                    { "field": "invited_at", "before": null, "after": now.invited_at },
-                ]}),
+                detail: {
+                    let mut fields = vec![
+                        json!({ "field": "role", "before": null, "after": now.role }),
+                        json!({ "field": "status", "before": null, "after": now.status }),
+                    ];
+                    if let Some(invited_at) = &now.invited_at {
+                        fields.push(
+                            json!({ "field": "invited_at", "before": null, "after": invited_at }),
+                        );
+                    }
+                    json!({ "name": now.name, "fields": fields })
+                },
             });
             for (server, permission) in &now.permissions {
                 changes.push(Change {

@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 use crate::{
     audit::page::AuditPage,
     auth::Viewer,
+    campaigns::{
+        detail::CampaignPage,
+        pages::{CampaignsPage, NewCampaignPage},
+    },
     components::{
         shell::{DemoBanner, Footer, Protected, TopBar},
         status_pages::{ErrorPage, NotFound},
@@ -21,7 +25,8 @@ use crate::{
         pages::{InventoryPage, SyncsPage},
         users_page::UsersPage,
     },
-    sections::{CampaignsPage, ReviewsPage, SettingsPage},
+    reviews::page::ReviewsPage,
+    sections::SettingsPage,
 };
 
 /// Facts about this instance the shell shows on every page.
@@ -124,6 +129,15 @@ pub fn App() -> impl IntoView {
                             <Route
                                 path=path!("/campaigns")
                                 view=|| view! { <Protected><CampaignsPage /></Protected> }
+                            />
+                            <Route
+                                path=path!("/campaigns/new")
+                                view=|| view! { <Protected><NewCampaignPage /></Protected> }
+                            />
+                            <Route
+                                path=path!("/campaigns/:id")
+                                view=|| view! { <Protected><CampaignPage /></Protected> }
+                                ssr=SsrMode::Async
                             />
                             <Route
                                 path=path!("/reviews")

@@ -162,6 +162,13 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
                 );
             }
             inventory.spawn_schedule(db.clone(), clock.clone());
+            let campaigns = raw.campaigns()?;
+            crate::campaigns::schedule::spawn(
+                db.clone(),
+                clock.clone(),
+                campaigns.grace_days,
+                campaigns.check_interval,
+            );
             let listener = server::bind(server_config.bind_addr).await?;
             tracing::info!(
                 address = %server_config.bind_addr,
@@ -178,7 +185,8 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
                 inventory,
                 clock,
                 RunMode::Serve,
-            );
+            )
+            .with_campaigns(campaigns);
             server::serve(listener, state).await?;
             Ok(exit::OK)
         }

@@ -115,6 +115,18 @@ pub const KEYS: &[(&str, &str)] = &[
         "base URL of your users gateway (optional; see README)",
     ),
     ("POSTMARK_USERS_TOKEN", "bearer token for the users gateway"),
+    (
+        "STALE_SYNC_DAYS",
+        "warn before launching a campaign when the last sync is this many days old (default 7)",
+    ),
+    (
+        "CLOSE_GRACE_DAYS",
+        "days after the due date before an open campaign closes by itself (default 3)",
+    ),
+    (
+        "CAMPAIGN_CHECK_INTERVAL",
+        "how often due campaigns and recurring templates are checked, e.g. 1m (default 1m)",
+    ),
 ];
 
 /// Postmark's API.
@@ -502,6 +514,45 @@ impl RawConfig {
             sync_interval,
             webhook_host_allowlist,
         })
+    }
+}
+
+impl RawConfig {
+    /// Campaign defaults and the campaign schedule.
+    pub fn campaigns(&self) -> Result<CampaignConfig, ConfigError> {
+        let defaults = CampaignConfig::default();
+        let days = |v: &str| parse_in_range(v, 0u32, 3650);
+        Ok(CampaignConfig {
+            stale_sync_days: self
+                .parse("STALE_SYNC_DAYS", |v| parse_in_range(v, 1u32, 3650))?
+                .unwrap_or(defaults.stale_sync_days),
+            grace_days: self
+                .parse("CLOSE_GRACE_DAYS", days)?
+                .unwrap_or(defaults.grace_days),
+            check_interval: self
+                .parse("CAMPAIGN_CHECK_INTERVAL", parse_duration)?
+                .unwrap_or(defaults.check_interval),
+        })
+    }
+}
+
+/// Campaign defaults and how often the campaign schedule runs.
+#[derive(Debug, Clone)]
+pub struct CampaignConfig {
+    /// Preview warns when the last successful sync is at least this many days old.
+    pub stale_sync_days: u32,
+    /// An open campaign closes by itself this many days after its due date.
+    pub grace_days: u32,
+    pub check_interval: Duration,
+}
+
+impl Default for CampaignConfig {
+    fn default() -> Self {
+        Self {
+            stale_sync_days: 7,
+            grace_days: 3,
+            check_interval: Duration::from_secs(60),
+        }
     }
 }
 

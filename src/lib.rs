@@ -3,13 +3,18 @@
 //! The crate builds twice: with `ssr` into the server binary, with `hydrate` into the
 //! WebAssembly module that makes the server-rendered pages interactive.
 
+// Leptos views are nested types; the campaign dashboard is deeper than the default allows.
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod campaigns;
 pub mod components;
 pub mod error;
 pub mod home;
 pub mod inventory;
+pub mod reviews;
 pub mod sections;
 pub mod urlenc;
 

@@ -49,42 +49,6 @@ fn AllowlistSection() -> impl IntoView {
 }
 
 #[component]
-fn Section(title: &'static str, summary: &'static str, empty: &'static str) -> impl IntoView {
-    view! {
-        <Title text=title />
-        <header class="page-header">
-            <h1>{title}</h1>
-            <p class="lede">{summary}</p>
-        </header>
-        <div class="empty-state" role="note">
-            <p>{empty}</p>
-        </div>
-    }
-}
-
-#[component]
-pub fn CampaignsPage() -> impl IntoView {
-    view! {
-        <Section
-            title="Campaigns"
-            summary="Review campaigns: scope, reviewers, progress, close and sign-off."
-            empty="No campaigns yet. An administrator creates one once the inventory is in place."
-        />
-    }
-}
-
-#[component]
-pub fn ReviewsPage() -> impl IntoView {
-    view! {
-        <Section
-            title="My reviews"
-            summary="The accesses assigned to you in open campaigns, to approve or revoke."
-            empty="Nothing to review. When a campaign assigns you items, they appear here and you get an email."
-        />
-    }
-}
-
-#[component]
 pub fn SettingsPage() -> impl IntoView {
     let is_admin = use_context::<ShellInfo>()
         .and_then(|info| info.viewer)

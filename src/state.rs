@@ -8,7 +8,7 @@ use leptos::config::LeptosOptions;
 use crate::{
     auth::{service::AuthService, session::Store},
     clock::Clock,
-    config::ServerConfig,
+    config::{CampaignConfig, ServerConfig},
     db::Db,
     error::AppError,
     inventory::service::InventoryService,
@@ -33,6 +33,7 @@ pub struct AppState {
     pub auth: Arc<AuthService>,
     pub sessions: Store,
     pub inventory: Arc<InventoryService>,
+    pub campaigns: Arc<CampaignConfig>,
 }
 
 /// The application state inside a server function.
@@ -69,6 +70,13 @@ impl AppState {
             auth: Arc::new(auth),
             sessions,
             inventory,
+            campaigns: Arc::new(CampaignConfig::default()),
         }
+    }
+
+    /// Campaign settings other than the defaults.
+    pub fn with_campaigns(mut self, campaigns: CampaignConfig) -> Self {
+        self.campaigns = Arc::new(campaigns);
+        self
     }
 }

@@ -6,7 +6,7 @@ use super::{
 };
 use crate::db::Db;
 
-type ServerRow = (
+pub(crate) type ServerRow = (
     i64,
     String,
     Option<String>,
@@ -40,7 +40,7 @@ fn matches(search: Option<&str>, fields: &[&str]) -> bool {
     }
 }
 
-fn to_view(row: ServerRow, allowlist: &[String]) -> ServerView {
+pub(crate) fn to_view(row: ServerRow, allowlist: &[String]) -> ServerView {
     let (id, name, color, smtp, delivery, inbound, bounce, open, click, tokens, sent) = row;
     let mut hosts: Vec<String> = [delivery, inbound, bounce, open, click]
         .into_iter()
@@ -71,6 +71,13 @@ fn to_view(row: ServerRow, allowlist: &[String]) -> ServerView {
     }
 }
 
+/// Every server as a [`ServerRow`]. Booleans travel as integers: SQLite stores them as such
+/// and the Any driver decodes by the stored value's type.
+pub(crate) const SERVER_ROWS: &str = "SELECT postmark_id, name, color, \
+     CAST(CASE WHEN smtp_api_activated THEN 1 ELSE 0 END AS BIGINT), \
+     delivery_hook_url, inbound_hook_url, \
+     bounce_hook_url, open_hook_url, click_hook_url, token_count, sent_30d FROM servers";
+
 /// Servers matching the query, one page of them.
 pub async fn servers(
     db: &Db,
@@ -78,16 +85,7 @@ pub async fn servers(
     allowlist: &[String],
     connected: bool,
 ) -> Result<ServerList, sqlx::Error> {
-    let rows: Vec<ServerRow> = sqlx::query_as(
-        // Booleans travel as integers: SQLite stores them as such and the Any driver decodes
-        // by the stored value's type.
-        "SELECT postmark_id, name, color, \
-         CAST(CASE WHEN smtp_api_activated THEN 1 ELSE 0 END AS BIGINT), \
-         delivery_hook_url, inbound_hook_url, \
-         bounce_hook_url, open_hook_url, click_hook_url, token_count, sent_30d FROM servers",
-    )
-    .fetch_all(db.pool())
-    .await?;
+    let rows: Vec<ServerRow> = sqlx::query_as(SERVER_ROWS).fetch_all(db.pool()).await?;
     let search = query.search.as_deref();
     let flag = query.flag.as_deref().and_then(Flag::from_slug);
     let mut views: Vec<ServerView> = rows
@@ -231,6 +229,32 @@ fn change_view(kind: String, key: String, change: String, detail: &str) -> Chang
 }
 
 /// Users matching `search` (email or name), one page, with permissions and flags.
+/// A user's risk flags.
+pub(crate) fn user_flags(
+    role: &str,
+    status: &str,
+    invited_at: Option<&str>,
+    servers: i64,
+    today: time::Date,
+) -> Vec<UserFlag> {
+    let date_format = time::macros::format_description!("[year]-[month]-[day]");
+    let mut flags = Vec::new();
+    let stale = status == "pending"
+        && invited_at
+            .and_then(|d| time::Date::parse(d, &date_format).ok())
+            .is_some_and(|d| (today - d).whole_days() > 30);
+    if stale {
+        flags.push(UserFlag::StalePendingInvitation);
+    }
+    if role.eq_ignore_ascii_case("account owner") || role.eq_ignore_ascii_case("account admin") {
+        flags.push(UserFlag::AccountAdmin);
+    }
+    if servers >= MANY_SERVERS as i64 {
+        flags.push(UserFlag::ManyServers);
+    }
+    flags
+}
+
 pub async fn users(
     db: &Db,
     query: &super::UserQuery,
@@ -258,24 +282,8 @@ pub async fn users(
             .await?;
     let counts: std::collections::HashMap<String, i64> = counts.into_iter().collect();
 
-    let date_format = time::macros::format_description!("[year]-[month]-[day]");
     let flags_of = |role: &str, status: &str, invited_at: Option<&str>, servers: i64| {
-        let mut flags = Vec::new();
-        let stale = status == "pending"
-            && invited_at
-                .and_then(|d| time::Date::parse(d, &date_format).ok())
-                .is_some_and(|d| (today - d).whole_days() > 30);
-        if stale {
-            flags.push(UserFlag::StalePendingInvitation);
-        }
-        if role.eq_ignore_ascii_case("account owner") || role.eq_ignore_ascii_case("account admin")
-        {
-            flags.push(UserFlag::AccountAdmin);
-        }
-        if servers >= MANY_SERVERS as i64 {
-            flags.push(UserFlag::ManyServers);
-        }
-        flags
+        user_flags(role, status, invited_at, servers, today)
     };
     let flag = query.flag.as_deref().and_then(UserFlag::from_slug);
     let status = query.status.as_deref().filter(|s| !s.is_empty());

@@ -40,13 +40,22 @@ pub struct Rejected {
     pub more: usize,
 }
 
-struct Errors {
-    list: Vec<RowError>,
-    more: usize,
+/// Problems found so far, capped at [`MAX_ERRORS`].
+#[derive(Default)]
+pub(crate) struct Errors {
+    pub(crate) list: Vec<RowError>,
+    pub(crate) more: usize,
 }
 
 impl Errors {
-    fn push(&mut self, line: usize, column: Option<&str>, message: impl Into<String>) {
+    pub(crate) fn into_rejected(self) -> Rejected {
+        Rejected {
+            errors: self.list,
+            more: self.more,
+        }
+    }
+
+    pub(crate) fn push(&mut self, line: usize, column: Option<&str>, message: impl Into<String>) {
         if self.list.len() < MAX_ERRORS {
             self.list.push(RowError {
                 line,
@@ -59,7 +68,7 @@ impl Errors {
     }
 }
 
-fn valid_email(email: &str) -> bool {
+pub(crate) fn valid_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
     };
@@ -80,6 +89,27 @@ fn valid_date(text: &str) -> bool {
     .is_ok()
 }
 
+/// The text of an uploaded CSV file: at most [`MAX_BYTES`], UTF-8, without a byte order mark.
+pub(crate) fn decode(bytes: &[u8]) -> Result<&str, Rejected> {
+    let refuse = |message: String| Rejected {
+        errors: vec![RowError {
+            line: 0,
+            column: None,
+            message,
+        }],
+        more: 0,
+    };
+    if bytes.len() > MAX_BYTES {
+        return Err(refuse(format!(
+            "the file is larger than {} KiB",
+            MAX_BYTES / 1024
+        )));
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    std::str::from_utf8(bytes)
+        .map_err(|_| refuse("the file is not UTF-8 text (save it as CSV UTF-8)".into()))
+}
+
 /// Parses and checks a whole file. `known_servers` are the servers of the current inventory:
 /// a permission on any other server is an error (sync servers first).
 pub fn parse(bytes: &[u8], known_servers: &HashSet<i64>) -> Result<Vec<UserRecord>, Rejected> {
@@ -87,23 +117,7 @@ pub fn parse(bytes: &[u8], known_servers: &HashSet<i64>) -> Result<Vec<UserRecor
         list: Vec::new(),
         more: 0,
     };
-    let reject = |errors: Errors| Rejected {
-        errors: errors.list,
-        more: errors.more,
-    };
-    if bytes.len() > MAX_BYTES {
-        errors.push(
-            0,
-            None,
-            format!("the file is larger than {} KiB", MAX_BYTES / 1024),
-        );
-        return Err(reject(errors));
-    }
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        errors.push(0, None, "the file is not UTF-8 text (save it as CSV UTF-8)");
-        return Err(reject(errors));
-    };
+    let text = decode(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
@@ -114,7 +128,7 @@ pub fn parse(bytes: &[u8], known_servers: &HashSet<i64>) -> Result<Vec<UserRecor
         Ok(h) => h.iter().map(|c| c.to_ascii_lowercase()).collect(),
         Err(e) => {
             errors.push(1, None, format!("the header row could not be read: {e}"));
-            return Err(reject(errors));
+            return Err(errors.into_rejected());
         }
     };
     let mut column: HashMap<&str, usize> = HashMap::new();
@@ -139,7 +153,7 @@ pub fn parse(bytes: &[u8], known_servers: &HashSet<i64>) -> Result<Vec<UserRecor
         }
     }
     if !errors.list.is_empty() {
-        return Err(reject(errors));
+        return Err(errors.into_rejected());
     }
 
     let mut raw_rows = Vec::new();

@@ -1,6 +1,6 @@
 //! The users page: Postmark users with their per-server permissions, and the CSV import.
 
-use leptos::{html, prelude::*};
+use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{
     components::{Form, A},
@@ -12,7 +12,13 @@ use super::{
     pages::{is_admin, InventoryTabs},
     ImportResult, UserFlag, UserList,
 };
-use crate::{components::notice::ErrorNotice, error::AppError};
+use crate::{
+    components::{
+        csv_upload::{CsvFileForm, RowErrors},
+        notice::ErrorNotice,
+    },
+    error::AppError,
+};
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
@@ -91,67 +97,24 @@ pub fn UsersPage() -> impl IntoView {
     }
 }
 
-/// Reads the chosen file in the browser and sends its text to the import function.
+/// The CSV import: the file is read in the browser and sent to the import function.
 #[component]
 fn ImportForm(done: Callback<()>) -> impl IntoView {
     let action = ServerAction::<ImportUsers>::new();
-    let file_input = NodeRef::<html::Input>::new();
-    let read_error = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         if let Some(Ok(ImportResult::Imported { .. })) = action.value().get() {
             done.run(());
         }
     });
-    let on_submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        read_error.set(None);
-        #[cfg(feature = "hydrate")]
-        {
-            let Some(file) = file_input
-                .get()
-                .and_then(|input| input.files())
-                .and_then(|files| files.get(0))
-            else {
-                read_error.set(Some("Choose a CSV file first.".to_string()));
-                return;
-            };
-            // Same limit as the server's, checked before sending anything.
-            if file.size() > 1024.0 * 1024.0 {
-                read_error.set(Some("The file is larger than 1024 KiB.".to_string()));
-                return;
-            }
-            let file_name = file.name();
-            leptos::task::spawn_local(async move {
-                // Bytes, not text: a file that is not UTF-8 is refused, not silently garbled.
-                match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-                    Ok(buffer) => match String::from_utf8(js_sys::Uint8Array::new(&buffer).to_vec())
-                    {
-                        Ok(csv) => {
-                            action.dispatch(ImportUsers { file_name, csv });
-                        }
-                        Err(_) => read_error.set(Some(
-                            "The file is not UTF-8 text: save it as \"CSV UTF-8\" and try again."
-                                .to_string(),
-                        )),
-                    },
-                    Err(_) => read_error.set(Some("The file could not be read.".to_string())),
-                }
-            });
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = file_input;
-    };
     view! {
-        <form class="import-form" on:submit=on_submit>
-            <label>
-                "Import users (CSV) "
-                <input type="file" name="file" accept=".csv,text/csv" node_ref=file_input />
-            </label>
-            <button type="submit" class="button" disabled=move || action.pending().get()>
-                {move || if action.pending().get() { "Importing…" } else { "Import" }}
-            </button>
-        </form>
-        {move || read_error.get().map(|e| view! { <div class="notice notice-error" role="alert"><p>{e}</p></div> })}
+        <CsvFileForm
+            label="Import users (CSV)"
+            submit="Import"
+            pending=action.pending()
+            on_file=Callback::new(move |(file_name, csv)| {
+                action.dispatch(ImportUsers { file_name, csv });
+            })
+        />
         {move || action.value().get().map(import_result_view)}
     }
 }
@@ -167,23 +130,9 @@ fn import_result_view(result: Result<ImportResult, AppError>) -> AnyView {
             </div>
         }
         .into_any(),
-        Ok(ImportResult::Rejected { errors, more }) => view! {
-            <div class="notice notice-error import-errors" role="alert">
-                <p><strong>{format!("Nothing was imported: the file has {} problems.", errors.len() + more)}</strong></p>
-                <ul>
-                    {errors.into_iter().map(|e| {
-                        let at = match (e.line, e.column) {
-                            (0, _) => "File".to_string(),
-                            (line, Some(column)) => format!("Line {line}, {column}"),
-                            (line, None) => format!("Line {line}"),
-                        };
-                        view! { <li><strong>{at}</strong>": "{e.message}</li> }
-                    }).collect_view()}
-                </ul>
-                {(more > 0).then(|| view! { <p>{format!("… and {more} more.")}</p> })}
-            </div>
+        Ok(ImportResult::Rejected { errors, more }) => {
+            view! { <RowErrors errors more /> }.into_any()
         }
-        .into_any(),
         Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
     }
 }

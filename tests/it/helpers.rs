@@ -5,7 +5,7 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 use postmark_access_review::{
     auth::{dev_idp::DevIdp, service::AuthService, session::Store},
     clock::ManualClock,
-    config::{AuthConfig, DatabaseConfig, InventoryConfig, ServerConfig},
+    config::{AuthConfig, CampaignConfig, DatabaseConfig, InventoryConfig, ServerConfig},
     db::{Backend, Db},
     inventory::service::InventoryService,
     postmark::simulator::Simulator,
@@ -275,6 +275,13 @@ impl TestAppBuilder {
         tokio::spawn(async move {
             let _ = server::serve(listener, state).await;
         });
+        // The campaign schedule runs often so tests that move the clock see it act quickly.
+        postmark_access_review::campaigns::schedule::spawn(
+            db.clone(),
+            Arc::new(clock.clone()),
+            CampaignConfig::default().grace_days,
+            std::time::Duration::from_millis(50),
+        );
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

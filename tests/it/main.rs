@@ -11,6 +11,7 @@
 
 mod audit;
 mod auth;
+mod campaigns;
 mod cli;
 mod contract;
 mod gateway;
@@ -20,5 +21,6 @@ mod inventory;
 mod pages;
 mod postmark;
 mod readme;
+mod reviews;
 mod security;
 mod users;

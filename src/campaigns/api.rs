@@ -1,0 +1,225 @@
+//! Server functions of the campaign pages. Admins write; admins and auditors read.
+
+use leptos::prelude::*;
+
+use super::{CampaignInput, CampaignView, Dashboard, MappingResult, Preview};
+use crate::error::AppError;
+
+/// Every campaign, newest first.
+#[server(prefix = "/api", endpoint = "campaigns_list")]
+pub async fn campaigns_list() -> Result<Vec<CampaignView>, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    require(Need::AdminOrAuditor)?;
+    let state = crate::state::app_state()?;
+    respond(super::db::list(&state.db).await.map_err(AppError::from))
+}
+
+/// One campaign's settings.
+#[server(prefix = "/api", endpoint = "campaign_get")]
+pub async fn campaign_get(id: i64) -> Result<CampaignView, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    require(Need::AdminOrAuditor)?;
+    let state = crate::state::app_state()?;
+    let found = super::db::get(&state.db, id).await.map_err(AppError::from);
+    respond(found.and_then(|c| c.ok_or(AppError::NotFound)))
+}
+
+/// Saves a new draft, or a recurring template; answers its id.
+#[server(prefix = "/api", endpoint = "campaign_create")]
+pub async fn campaign_create(input: CampaignInput) -> Result<i64, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    let user = require(Need::Admin)?;
+    let state = crate::state::app_state()?;
+    let known = respond(
+        crate::inventory::db::server_ids(&state.db)
+            .await
+            .map_err(AppError::from),
+    )?;
+    let settings = respond(super::db::validate(&input, &known))?;
+    let id = respond(
+        super::db::create(
+            &state.db,
+            state.clock.as_ref(),
+            &user.actor(),
+            &user.email,
+            &settings,
+        )
+        .await,
+    )?;
+    leptos_axum::redirect(&format!("/campaigns/{id}"));
+    Ok(id)
+}
+
+/// Changes a draft or a template.
+#[server(prefix = "/api", endpoint = "campaign_update")]
+pub async fn campaign_update(id: i64, input: CampaignInput) -> Result<(), AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    let user = require(Need::Admin)?;
+    let state = crate::state::app_state()?;
+    let known = respond(
+        crate::inventory::db::server_ids(&state.db)
+            .await
+            .map_err(AppError::from),
+    )?;
+    let settings = respond(super::db::validate(&input, &known))?;
+    respond(
+        super::db::update(
+            &state.db,
+            state.clock.as_ref(),
+            &user.actor(),
+            id,
+            &settings,
+        )
+        .await,
+    )
+}
+
+/// Who would review what if the draft were launched now.
+#[server(prefix = "/api", endpoint = "campaign_preview")]
+pub async fn campaign_preview(id: i64) -> Result<Preview, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    require(Need::AdminOrAuditor)?;
+    let state = crate::state::app_state()?;
+    let allowlist = respond(
+        crate::inventory::settings::allowlist(
+            &state.db,
+            &state.inventory.config.webhook_host_allowlist,
+        )
+        .await
+        .map_err(AppError::from),
+    )?;
+    respond(
+        super::lifecycle::preview(
+            &state.db,
+            state.clock.as_ref(),
+            id,
+            &allowlist,
+            state.campaigns.stale_sync_days,
+        )
+        .await,
+    )
+}
+
+/// Launches a draft; answers how many items it created.
+#[server(prefix = "/api", endpoint = "campaign_launch")]
+pub async fn campaign_launch(id: i64) -> Result<usize, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    let user = require(Need::Admin)?;
+    let state = crate::state::app_state()?;
+    let allowlist = respond(
+        crate::inventory::settings::allowlist(
+            &state.db,
+            &state.inventory.config.webhook_host_allowlist,
+        )
+        .await
+        .map_err(AppError::from),
+    )?;
+    let launched = respond(
+        super::lifecycle::launch(
+            &state.db,
+            state.clock.as_ref(),
+            &user.actor(),
+            &user.email,
+            id,
+            &allowlist,
+        )
+        .await,
+    )?;
+    Ok(launched.items)
+}
+
+/// Closes an open campaign; answers how many undecided items got the default outcome.
+#[server(prefix = "/api", endpoint = "campaign_close")]
+pub async fn campaign_close(id: i64) -> Result<i64, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    let user = require(Need::Admin)?;
+    let state = crate::state::app_state()?;
+    let closed = respond(
+        super::lifecycle::close(
+            &state.db,
+            state.clock.as_ref(),
+            &user.actor(),
+            &user.email,
+            id,
+            false,
+        )
+        .await,
+    )?;
+    Ok(closed.defaulted)
+}
+
+/// Progress of a launched campaign.
+#[server(prefix = "/api", endpoint = "campaign_dashboard")]
+pub async fn campaign_dashboard(id: i64) -> Result<Dashboard, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    require(Need::AdminOrAuditor)?;
+    let state = crate::state::app_state()?;
+    respond(super::progress::dashboard(&state.db, id, state.clock.now().date()).await)
+}
+
+/// The manager mapping in force, `(user, manager)` pairs.
+#[server(prefix = "/api", endpoint = "managers_list")]
+pub async fn managers_list() -> Result<Vec<(String, String)>, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    require(Need::AdminOrAuditor)?;
+    let state = crate::state::app_state()?;
+    let mapping = super::managers::current(&state.db)
+        .await
+        .map_err(AppError::from);
+    respond(mapping.map(|m| m.into_iter().collect()))
+}
+
+/// Replaces the manager mapping with a CSV file (admins). A file with any problem changes
+/// nothing and comes back with every problem listed.
+#[server(prefix = "/api", endpoint = "managers_import", input = server_fn::codec::Json)]
+pub async fn managers_import(file_name: String, csv: String) -> Result<MappingResult, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    let user = require(Need::Admin)?;
+    let state = crate::state::app_state()?;
+    let mapping = match super::managers::parse(csv.as_bytes()) {
+        Ok(mapping) => mapping,
+        Err(rejected) => {
+            return Ok(MappingResult::Rejected {
+                errors: rejected.errors,
+                more: rejected.more,
+            })
+        }
+    };
+    let source: String = file_name
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    let imported = respond(
+        super::managers::import(
+            &state.db,
+            state.clock.as_ref(),
+            &user.actor(),
+            &source,
+            mapping,
+        )
+        .await,
+    )?;
+    Ok(MappingResult::Imported {
+        rows: imported.rows,
+        added: imported.added,
+        removed: imported.removed,
+        changed: imported.changed,
+        not_in_inventory: imported.not_in_inventory,
+    })
+}
+
+/// The settings a new campaign starts from: today, due in two weeks, the caller as fallback.
+#[server(prefix = "/api", endpoint = "campaign_defaults")]
+pub async fn campaign_defaults() -> Result<CampaignInput, AppError> {
+    use super::db::format_date;
+    use crate::auth::guard::{require, Need};
+    let user = require(Need::Admin)?;
+    let state = crate::state::app_state()?;
+    let today = state.clock.now().date();
+    Ok(super::form::new_input(
+        &format_date(today),
+        &format_date(today + time::Duration::days(14)),
+        &user.email.to_lowercase(),
+    ))
+}

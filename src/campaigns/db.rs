@@ -1,0 +1,482 @@
+//! Campaign settings: checking what an admin entered, saving drafts and templates, reading
+//! campaigns back.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::{CampaignInput, CampaignView, DefaultOutcome, ItemKind, Status};
+use crate::{
+    audit::{self, Actor, Event},
+    clock::{format_timestamp, Clock},
+    db::{Db, Tx},
+    error::AppError,
+    inventory::users_csv::valid_email,
+};
+
+/// Longest name and description accepted.
+const MAX_NAME: usize = 200;
+const MAX_DESCRIPTION: usize = 4000;
+
+/// Settings that passed every check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Settings {
+    pub name: String,
+    pub description: String,
+    pub kinds: Vec<ItemKind>,
+    pub server_ids: Vec<i64>,
+    pub roles: Vec<String>,
+    pub starts_on: String,
+    pub due_on: String,
+    pub default_outcome: DefaultOutcome,
+    pub revoke_needs_justification: bool,
+    pub privileged_needs_justification: bool,
+    pub use_manager_mapping: bool,
+    pub use_server_owners: bool,
+    pub fixed_reviewer: Option<String>,
+    pub fallback_reviewer: String,
+    pub recurring: bool,
+}
+
+const DATE: &[time::format_description::FormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
+
+pub fn parse_date(text: &str) -> Option<time::Date> {
+    time::Date::parse(text.trim(), DATE).ok()
+}
+
+pub fn format_date(date: time::Date) -> String {
+    date.format(DATE).unwrap_or_default()
+}
+
+/// Checks a form; every problem is named in one message.
+pub fn validate(input: &CampaignInput, known_servers: &HashSet<i64>) -> Result<Settings, AppError> {
+    let mut problems: Vec<String> = Vec::new();
+    let name = input.name.trim().to_string();
+    if name.is_empty() {
+        problems.push("give the campaign a name".into());
+    } else if name.chars().count() > MAX_NAME {
+        problems.push(format!("the name is longer than {MAX_NAME} characters"));
+    }
+    let description = input.description.trim().to_string();
+    if description.chars().count() > MAX_DESCRIPTION {
+        problems.push(format!(
+            "the description is longer than {MAX_DESCRIPTION} characters"
+        ));
+    }
+    let kinds: Vec<ItemKind> = [
+        (ItemKind::AccountRole, &input.kind_account_role),
+        (ItemKind::ServerPermission, &input.kind_server_permission),
+        (ItemKind::Server, &input.kind_server),
+    ]
+    .into_iter()
+    .filter(|(_, on)| on.is_some())
+    .map(|(kind, _)| kind)
+    .collect();
+    if kinds.is_empty() {
+        problems.push("choose at least one kind of item to review".into());
+    }
+    let mut server_ids = Vec::new();
+    for part in input
+        .server_ids
+        .split([',', ' ', '\n'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        match part.parse::<i64>() {
+            Ok(id) if known_servers.contains(&id) => {
+                if !server_ids.contains(&id) {
+                    server_ids.push(id);
+                }
+            }
+            Ok(id) => problems.push(format!("server {id} is not in the inventory")),
+            Err(_) => problems.push(format!("`{part}` is not a server id")),
+        }
+    }
+    server_ids.sort_unstable();
+    let mut roles: Vec<String> = Vec::new();
+    for role in input
+        .roles
+        .split(',')
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        if !roles.iter().any(|r| r.eq_ignore_ascii_case(role)) {
+            roles.push(role.to_string());
+        }
+    }
+    let starts = parse_date(&input.starts_on);
+    let due = parse_date(&input.due_on);
+    if starts.is_none() {
+        problems.push("the start date must be a date (YYYY-MM-DD)".into());
+    }
+    if due.is_none() {
+        problems.push("the due date must be a date (YYYY-MM-DD)".into());
+    }
+    if let (Some(starts), Some(due)) = (starts, due) {
+        if due < starts {
+            problems.push("the due date is before the start date".into());
+        }
+    }
+    let default_outcome = DefaultOutcome::from_slug(input.default_outcome.trim());
+    if default_outcome.is_none() {
+        problems.push("choose what happens to undecided items (keep, revoke or flag)".into());
+    }
+    let email = |text: &str, what: &str, problems: &mut Vec<String>| {
+        let text = text.trim().to_lowercase();
+        if text.is_empty() {
+            None
+        } else if valid_email(&text) {
+            Some(text)
+        } else {
+            problems.push(format!("the {what} `{text}` is not an email address"));
+            None
+        }
+    };
+    let fixed_reviewer = email(&input.fixed_reviewer, "fixed reviewer", &mut problems);
+    let fallback_reviewer = email(&input.fallback_reviewer, "fallback reviewer", &mut problems);
+    if fallback_reviewer.is_none() && input.fallback_reviewer.trim().is_empty() {
+        problems.push(
+            "name a fallback reviewer: they get every item the other rules leave, and items \
+             people would review themselves"
+                .into(),
+        );
+    }
+    match (
+        default_outcome,
+        fallback_reviewer,
+        starts,
+        due,
+        problems.is_empty(),
+    ) {
+        (Some(default_outcome), Some(fallback_reviewer), Some(starts), Some(due), true) => {
+            Ok(Settings {
+                name,
+                description,
+                kinds,
+                server_ids,
+                roles,
+                starts_on: format_date(starts),
+                due_on: format_date(due),
+                default_outcome,
+                revoke_needs_justification: input.revoke_needs_justification.is_some(),
+                privileged_needs_justification: input.privileged_needs_justification.is_some(),
+                use_manager_mapping: input.use_manager_mapping.is_some(),
+                use_server_owners: input.use_server_owners.is_some(),
+                fixed_reviewer,
+                fallback_reviewer,
+                recurring: input.recurring.is_some(),
+            })
+        }
+        _ => Err(AppError::Validation(format!(
+            "The campaign was not saved: {}.",
+            problems.join("; ")
+        ))),
+    }
+}
+
+fn json_or_null<T: Serialize>(values: &[T]) -> Option<String> {
+    (!values.is_empty()).then(|| serde_json::to_string(values).unwrap_or_default())
+}
+
+fn kinds_json(kinds: &[ItemKind]) -> String {
+    serde_json::to_string(&kinds.iter().map(|k| k.slug()).collect::<Vec<_>>()).unwrap_or_default()
+}
+
+/// Saves a new draft (or template) and its audit event.
+pub async fn create(
+    db: &Db,
+    clock: &dyn Clock,
+    actor: &Actor,
+    created_by: &str,
+    settings: &Settings,
+) -> Result<i64, AppError> {
+    let mut tx = db.begin().await?;
+    let id = insert(&mut tx, clock, created_by, settings, None).await?;
+    audit::record(
+        &mut tx,
+        clock,
+        actor,
+        &Event::new("campaign.created", format!("campaign:{id}"))
+            .details(json!({ "after": settings })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Inserts a campaign row in an open transaction.
+pub async fn insert(
+    tx: &mut Tx,
+    clock: &dyn Clock,
+    created_by: &str,
+    settings: &Settings,
+    template_id: Option<i64>,
+) -> Result<i64, sqlx::Error> {
+    let now = format_timestamp(clock.now());
+    let (status, next_run_on) = if settings.recurring {
+        (Status::Template, Some(settings.starts_on.clone()))
+    } else {
+        (Status::Draft, None)
+    };
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO campaigns (name, description, status, kinds, server_ids, roles, starts_on, \
+         due_on, default_outcome, revoke_needs_justification, privileged_needs_justification, \
+         use_manager_mapping, use_server_owners, fixed_reviewer, fallback_reviewer, next_run_on, \
+         template_id, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+         $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) RETURNING id",
+    )
+    .bind(&settings.name)
+    .bind(&settings.description)
+    .bind(status.slug())
+    .bind(kinds_json(&settings.kinds))
+    .bind(json_or_null(&settings.server_ids))
+    .bind(json_or_null(&settings.roles))
+    .bind(&settings.starts_on)
+    .bind(&settings.due_on)
+    .bind(settings.default_outcome.slug())
+    .bind(i64::from(settings.revoke_needs_justification))
+    .bind(i64::from(settings.privileged_needs_justification))
+    .bind(i64::from(settings.use_manager_mapping))
+    .bind(i64::from(settings.use_server_owners))
+    .bind(settings.fixed_reviewer.as_deref())
+    .bind(&settings.fallback_reviewer)
+    .bind(next_run_on)
+    .bind(template_id)
+    .bind(created_by)
+    .bind(&now)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// Changes a draft or a template; launched campaigns keep the settings they ran with.
+pub async fn update(
+    db: &Db,
+    clock: &dyn Clock,
+    actor: &Actor,
+    id: i64,
+    settings: &Settings,
+) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    let before = get_in(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let recurring = before.status == Status::Template;
+    if !matches!(before.status, Status::Draft | Status::Template) {
+        return Err(AppError::Conflict(format!(
+            "This campaign is {}: only drafts and templates can be changed.",
+            before.status.label().to_lowercase()
+        )));
+    }
+    if settings.recurring != recurring {
+        return Err(AppError::Validation(
+            "A draft cannot become a template or the other way round; create a new one.".into(),
+        ));
+    }
+    // A template's next run moves with its start date only if it has not run yet.
+    let next_run_on = if recurring {
+        Some(
+            match (&before.next_run_on, before.starts_on == settings.starts_on) {
+                (Some(next), true) => next.clone(),
+                _ => settings.starts_on.clone(),
+            },
+        )
+    } else {
+        None
+    };
+    sqlx::query(
+        "UPDATE campaigns SET name = $1, description = $2, kinds = $3, server_ids = $4, \
+         roles = $5, starts_on = $6, due_on = $7, default_outcome = $8, \
+         revoke_needs_justification = $9, privileged_needs_justification = $10, \
+         use_manager_mapping = $11, use_server_owners = $12, fixed_reviewer = $13, \
+         fallback_reviewer = $14, next_run_on = $15, updated_at = $16 WHERE id = $17",
+    )
+    .bind(&settings.name)
+    .bind(&settings.description)
+    .bind(kinds_json(&settings.kinds))
+    .bind(json_or_null(&settings.server_ids))
+    .bind(json_or_null(&settings.roles))
+    .bind(&settings.starts_on)
+    .bind(&settings.due_on)
+    .bind(settings.default_outcome.slug())
+    .bind(i64::from(settings.revoke_needs_justification))
+    .bind(i64::from(settings.privileged_needs_justification))
+    .bind(i64::from(settings.use_manager_mapping))
+    .bind(i64::from(settings.use_server_owners))
+    .bind(settings.fixed_reviewer.as_deref())
+    .bind(&settings.fallback_reviewer)
+    .bind(next_run_on)
+    .bind(format_timestamp(clock.now()))
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        clock,
+        actor,
+        &Event::new("campaign.updated", format!("campaign:{id}"))
+            .details(json!({ "before": before.input(), "after": settings })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct CampaignRow {
+    id: i64,
+    name: String,
+    description: String,
+    status: String,
+    kinds: String,
+    server_ids: Option<String>,
+    roles: Option<String>,
+    starts_on: String,
+    due_on: String,
+    default_outcome: String,
+    revoke_needs_justification: i64,
+    privileged_needs_justification: i64,
+    use_manager_mapping: i64,
+    use_server_owners: i64,
+    fixed_reviewer: Option<String>,
+    fallback_reviewer: String,
+    next_run_on: Option<String>,
+    template_id: Option<i64>,
+    created_by: String,
+    launched_at: Option<String>,
+    closed_at: Option<String>,
+    closed_by: Option<String>,
+    items: i64,
+    decided: i64,
+}
+
+const SELECT: &str = "SELECT c.id, c.name, c.description, c.status, c.kinds, c.server_ids, \
+     c.roles, c.starts_on, c.due_on, c.default_outcome, c.revoke_needs_justification, \
+     c.privileged_needs_justification, c.use_manager_mapping, c.use_server_owners, \
+     c.fixed_reviewer, c.fallback_reviewer, c.next_run_on, c.template_id, c.created_by, \
+     c.launched_at, c.closed_at, c.closed_by, \
+     (SELECT COUNT(*) FROM review_items i WHERE i.campaign_id = c.id) AS items, \
+     (SELECT COUNT(*) FROM review_items i WHERE i.campaign_id = c.id \
+      AND i.decision IS NOT NULL) AS decided FROM campaigns c";
+
+fn to_view(row: CampaignRow) -> CampaignView {
+    let kinds: Vec<String> = serde_json::from_str(&row.kinds).unwrap_or_default();
+    CampaignView {
+        id: row.id,
+        name: row.name,
+        description: row.description,
+        status: Status::from_slug(&row.status).unwrap_or(Status::Closed),
+        kinds: kinds
+            .iter()
+            .filter_map(|k| ItemKind::from_slug(k))
+            .collect(),
+        server_ids: row
+            .server_ids
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default(),
+        roles: row
+            .roles
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default(),
+        starts_on: row.starts_on,
+        due_on: row.due_on,
+        default_outcome: DefaultOutcome::from_slug(&row.default_outcome)
+            .unwrap_or(DefaultOutcome::Flag),
+        revoke_needs_justification: row.revoke_needs_justification != 0,
+        privileged_needs_justification: row.privileged_needs_justification != 0,
+        use_manager_mapping: row.use_manager_mapping != 0,
+        use_server_owners: row.use_server_owners != 0,
+        fixed_reviewer: row.fixed_reviewer,
+        fallback_reviewer: row.fallback_reviewer,
+        next_run_on: row.next_run_on,
+        template_id: row.template_id,
+        created_by: row.created_by,
+        launched_at: row.launched_at,
+        closed_at: row.closed_at,
+        closed_by: row.closed_by,
+        items: row.items,
+        decided: row.decided,
+    }
+}
+
+/// One campaign.
+pub async fn get(db: &Db, id: i64) -> Result<Option<CampaignView>, sqlx::Error> {
+    let row: Option<CampaignRow> = sqlx::query_as(&format!("{SELECT} WHERE c.id = $1"))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(to_view))
+}
+
+/// One campaign, read inside a write transaction.
+pub async fn get_in(tx: &mut Tx, id: i64) -> Result<Option<CampaignView>, sqlx::Error> {
+    let row: Option<CampaignRow> = sqlx::query_as(&format!("{SELECT} WHERE c.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.map(to_view))
+}
+
+/// Every campaign, newest first.
+pub async fn list(db: &Db) -> Result<Vec<CampaignView>, sqlx::Error> {
+    let rows: Vec<CampaignRow> = sqlx::query_as(&format!("{SELECT} ORDER BY c.id DESC"))
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.into_iter().map(to_view).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> CampaignInput {
+        CampaignInput {
+            name: " Q4 review ".into(),
+            kind_account_role: Some("on".into()),
+            server_ids: "2, 1,2".into(),
+            roles: "Account Admin, account admin".into(),
+            starts_on: "2026-12-01".into(),
+            due_on: "2026-12-15".into(),
+            default_outcome: "flag".into(),
+            fallback_reviewer: "Ada@Example.com".into(),
+            ..CampaignInput::default()
+        }
+    }
+
+    #[test]
+    fn good_input_is_normalised() {
+        let settings = validate(&input(), &HashSet::from([1, 2])).unwrap();
+        assert_eq!(settings.name, "Q4 review");
+        assert_eq!(settings.server_ids, [1, 2]);
+        assert_eq!(settings.roles, ["Account Admin"]);
+        assert_eq!(settings.fallback_reviewer, "ada@example.com");
+        assert_eq!(settings.kinds, [ItemKind::AccountRole]);
+    }
+
+    #[test]
+    fn every_problem_is_named() {
+        let bad = CampaignInput {
+            name: String::new(),
+            kind_account_role: None,
+            server_ids: "3, x".into(),
+            due_on: "2026-11-01".into(),
+            default_outcome: "maybe".into(),
+            fallback_reviewer: String::new(),
+            fixed_reviewer: "not-an-email".into(),
+            ..input()
+        };
+        let message = validate(&bad, &HashSet::from([1])).unwrap_err().to_string();
+        for expected in [
+            "name",
+            "at least one kind",
+            "server 3 is not in the inventory",
+            "`x` is not a server id",
+            "due date is before",
+            "undecided items",
+            "`not-an-email`",
+            "fallback reviewer",
+        ] {
+            assert!(message.contains(expected), "{expected}: {message}");
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! One campaign: a draft's settings, preview and launch; a launched campaign's dashboard and
+//! close.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::A, hooks::use_params_map};
+
+use super::{
+    api::{
+        campaign_close, campaign_dashboard, campaign_get, campaign_launch, campaign_preview,
+        CampaignUpdate,
+    },
+    form::CampaignFields,
+    pages::{status_badge, Progress},
+    CampaignView, Dashboard, ItemView, Preview, Status,
+};
+use crate::{
+    components::notice::ErrorNotice,
+    error::AppError,
+    inventory::pages::is_admin,
+    reviews::page::{DelegateForm, ReassignForm},
+};
+
+#[component]
+pub fn CampaignPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()));
+    let reload = RwSignal::new(0u32);
+    let campaign = Resource::new(
+        move || (id(), reload.get()),
+        |(id, _)| campaign_get(id.unwrap_or(-1)),
+    );
+    let changed = Callback::new(move |()| reload.update(|n| *n += 1));
+    view! {
+        <Title text="Campaign" />
+        <p class="breadcrumb"><A href="/campaigns">"All campaigns"</A></p>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match campaign.await {
+                    Ok(campaign) => view! { <Campaign campaign changed /> }.into_any(),
+                    Err(AppError::NotFound) => view! {
+                        <div class="notice notice-warn" role="alert"><p>"No such campaign."</p></div>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorNotice error needs="admins and auditors" /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Campaign(campaign: CampaignView, changed: Callback<()>) -> impl IntoView {
+    let status = campaign.status;
+    view! {
+        <header class="page-header">
+            <h1>{campaign.name.clone()} " " {status_badge(status)}</h1>
+            <p class="lede">{campaign.description.clone()}</p>
+            <p class="muted">
+                {format!("From {} to {}. Undecided items at close: {}.", campaign.starts_on, campaign.due_on, campaign.default_outcome.label().to_lowercase())}
+                {campaign.closed_at.clone().map(|at| format!(" Closed {} by {}.", at.get(..16).unwrap_or_default(), campaign.closed_by.clone().unwrap_or_default()))}
+            </p>
+        </header>
+        {match status {
+            Status::Draft | Status::Template => view! { <DraftView campaign changed /> }.into_any(),
+            Status::Active | Status::Closed => view! { <DashboardView id=campaign.id changed /> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn DraftView(campaign: CampaignView, changed: Callback<()>) -> impl IntoView {
+    let admin = is_admin();
+    let id = campaign.id;
+    let update = ServerAction::<CampaignUpdate>::new();
+    let preview = Resource::new(
+        move || update.version().get(),
+        move |_| campaign_preview(id),
+    );
+    let template = campaign.status == Status::Template;
+    let input = campaign.input();
+    view! {
+        {template.then(|| view! {
+            <div class="notice" role="note">
+                <p>{format!(
+                    "A recurring template: on {} it creates a draft for that quarter, then every three months.",
+                    campaign.next_run_on.clone().unwrap_or_default()
+                )}</p>
+            </div>
+        })}
+        <section aria-labelledby="preview-heading">
+            <h2 id="preview-heading">"Preview"</h2>
+            <Suspense fallback=|| view! { <p class="loading">"Working out who reviews what…"</p> }>
+                {move || Suspend::new(async move {
+                    match preview.await {
+                        Ok(preview) => view! { <PreviewView preview admin=admin && !template changed /> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error needs="admins and auditors" /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+        {admin.then(|| view! {
+            <section aria-labelledby="settings-heading">
+                <h2 id="settings-heading">"Settings"</h2>
+                <ActionForm action=update attr:class="campaign-form">
+                    <input type="hidden" name="id" value=id.to_string() />
+                    <CampaignFields input=input.clone() editing=true />
+                    <button type="submit" class="button-secondary">"Save changes"</button>
+                </ActionForm>
+                {move || update.value().get().map(|result| match result {
+                    Ok(()) => view! { <p class="status-ok" role="status">"Saved. The preview above is up to date."</p> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
+                })}
+            </section>
+        })}
+    }
+}
+
+#[component]
+fn PreviewView(preview: Preview, admin: bool, changed: Callback<()>) -> impl IntoView {
+    let id = preview.campaign.id;
+    let launch = Action::new(move |(): &()| campaign_launch(id));
+    let confirming = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = launch.value().get() {
+            changed.run(());
+        }
+    });
+    let blocked = !preview.unassigned.is_empty() || preview.items == 0;
+    let summary = format!(
+        "{} items for {} reviewers.",
+        preview.items,
+        preview.reviewers.len()
+    );
+    view! {
+        {preview.stale_warning.clone().map(|w| view! {
+            <div class="notice notice-warn stale-warning" role="alert"><p>{w}</p></div>
+        })}
+        <p class="preview-summary"><strong>{summary.clone()}</strong>
+            {(preview.self_review_rerouted > 0).then(|| format!(
+                " {} items would have gone to the person whose access it is; they go to the fallback reviewer.",
+                preview.self_review_rerouted
+            ))}
+        </p>
+        <div class="table-wrap">
+            <table class="data-table preview-table">
+                <thead>
+                    <tr><th scope="col">"Reviewer"</th><th scope="col">"Items"</th><th scope="col">"By kind"</th></tr>
+                </thead>
+                <tbody>
+                    {preview.reviewers.into_iter().map(|r| view! {
+                        <tr>
+                            <td>{r.reviewer}</td>
+                            <td>{r.items}</td>
+                            <td>{r.kinds.iter().map(|(k, n, _)| format!("{}: {n}", k.label())).collect::<Vec<_>>().join(" · ")}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <p class="muted">
+            {preview.by_kind.iter().map(|(k, n)| format!("{}: {n}", k.label())).collect::<Vec<_>>().join(" · ")}
+        </p>
+        {(!preview.unassigned.is_empty()).then(|| view! {
+            <div class="notice notice-error unassigned" role="alert">
+                <p><strong>{format!("{} items have no reviewer. Change the reviewer rules before launching.", preview.unassigned.len())}</strong></p>
+                <ul>
+                    {preview.unassigned.into_iter().map(|u| view! { <li>{u.subject}": "{u.reason}</li> }).collect_view()}
+                </ul>
+            </div>
+        })}
+        {admin.then(|| view! {
+            <div class="launch">
+                <Show
+                    when=move || confirming.get()
+                    fallback=move || view! {
+                        <button type="button" class="button" disabled=blocked on:click=move |_| confirming.set(true)>
+                            "Launch…"
+                        </button>
+                    }
+                >
+                    <div class="confirm" role="group" aria-label="Confirm launch">
+                        <p>{format!("Launch now? {summary} Reviewers can start at once; the settings can no longer change.")}</p>
+                        <button type="button" class="button" disabled=move || launch.pending().get()
+                            on:click=move |_| { launch.dispatch(()); }>
+                            "Launch campaign"
+                        </button>
+                        " "
+                        <button type="button" class="button-secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                    </div>
+                </Show>
+                {move || launch.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error needs="admins" /> })}
+            </div>
+        })}
+    }
+}
+
+#[component]
+fn DashboardView(id: i64, changed: Callback<()>) -> impl IntoView {
+    let reload = RwSignal::new(0u32);
+    let dashboard = Resource::new(move || reload.get(), move |_| campaign_dashboard(id));
+    let refresh = Callback::new(move |()| reload.update(|n| *n += 1));
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading progress…"</p> }>
+            {move || Suspend::new(async move {
+                match dashboard.await {
+                    Ok(dashboard) => view! { <DashboardBody dashboard refresh changed /> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error needs="admins and auditors" /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ItemTable(items: Vec<ItemView>, reassign: bool, refresh: Callback<()>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="data-table items-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Who or what"</th>
+                        <th scope="col">"Access"</th>
+                        <th scope="col">"Reviewer"</th>
+                        <th scope="col">"Decision"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {items.into_iter().map(|item| {
+                        let undecided = item.decision.is_none();
+                        view! {
+                            <tr data-item-id=item.id.to_string()>
+                                <td>{item.subject()}</td>
+                                <td>{item.what()} {item.flags.iter().map(|f| view! { <span class="badge badge-warn">{f.clone()}</span> }).collect_view()}</td>
+                                <td>{item.reviewer.clone()}
+                                    {(reassign && undecided).then(|| view! { <ReassignForm item_id=item.id done=refresh /> })}
+                                </td>
+                                <td>
+                                    {item.decision.map_or("Undecided".to_string(), |d| d.label().to_string())}
+                                    {item.justification.clone().map(|j| view! { <br /><span class="muted">{j}</span> })}
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn DashboardBody(
+    dashboard: Dashboard,
+    refresh: Callback<()>,
+    changed: Callback<()>,
+) -> impl IntoView {
+    let admin = is_admin();
+    let campaign = dashboard.campaign.clone();
+    let open = campaign.status == Status::Active;
+    let id = campaign.id;
+    let close = Action::new(move |(): &()| campaign_close(id));
+    let confirming = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = close.value().get() {
+            changed.run(());
+        }
+    });
+    let total = dashboard.approved + dashboard.revoked + dashboard.flagged + dashboard.undecided;
+    let decided = total - dashboard.undecided;
+    let reviewers: Vec<String> = dashboard
+        .reviewers
+        .iter()
+        .map(|r| r.reviewer.clone())
+        .collect();
+    let undecided = dashboard.undecided;
+    let outcome = campaign.default_outcome.label().to_lowercase();
+    view! {
+        <section aria-labelledby="progress-heading" class="dashboard">
+            <h2 id="progress-heading">"Progress"</h2>
+            <p class="big-progress"><Progress decided items=total label="Campaign progress" /></p>
+            <dl class="facts counts">
+                <dt>"Approved"</dt><dd class="count-approved">{dashboard.approved}</dd>
+                <dt>"Revoke"</dt><dd class="count-revoked">{dashboard.revoked}</dd>
+                <dt>"Flagged for admin"</dt><dd class="count-flagged">{dashboard.flagged}</dd>
+                <dt>"Undecided"</dt><dd class="count-undecided">{dashboard.undecided}</dd>
+                {(campaign.status == Status::Closed).then(|| view! {
+                    <dt>"Queued for revocation"</dt><dd class="count-to-revoke">{dashboard.to_revoke}</dd>
+                })}
+            </dl>
+            {(!dashboard.overdue.is_empty()).then(|| view! {
+                <div class="notice notice-warn overdue" role="note">
+                    <p><strong>"Overdue reviewers: "</strong>{dashboard.overdue.join(", ")}</p>
+                </div>
+            })}
+            <h3>"By reviewer"</h3>
+            <div class="table-wrap">
+                <table class="data-table reviewer-progress">
+                    <thead><tr><th scope="col">"Reviewer"</th><th scope="col">"Decided"</th><th scope="col">"By kind"</th></tr></thead>
+                    <tbody>
+                        {dashboard.reviewers.into_iter().map(|r| view! {
+                            <tr data-reviewer=r.reviewer.clone()>
+                                <td>{r.reviewer.clone()}</td>
+                                <td><Progress decided=r.decided items=r.items label=format!("Progress of {}", r.reviewer) /></td>
+                                <td>{r.kinds.iter().map(|(k, n, d)| format!("{}: {d}/{n}", k.label())).collect::<Vec<_>>().join(" · ")}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <h3>"By kind"</h3>
+            <ul class="plain kind-progress">
+                {dashboard.by_kind.into_iter().map(|(k, n, d)| view! {
+                    <li>{k.label()}" " <Progress decided=d items=n label=format!("Progress of {}", k.label()) /></li>
+                }).collect_view()}
+            </ul>
+        </section>
+        {(admin && open).then(|| view! {
+            <section aria-labelledby="close-heading" class="close-campaign">
+                <h2 id="close-heading">"Close"</h2>
+                <Show
+                    when=move || confirming.get()
+                    fallback=move || view! {
+                        <button type="button" class="button" on:click=move |_| confirming.set(true)>"Close campaign…"</button>
+                    }
+                >
+                    <div class="confirm" role="group" aria-label="Confirm close">
+                        <p>{format!("Close now? {undecided} undecided items get the default outcome ({outcome}), every decision becomes final, and revoke decisions are queued for revocation.")}</p>
+                        <button type="button" class="button" disabled=move || close.pending().get() on:click=move |_| { close.dispatch(()); }>"Close campaign"</button>
+                        " "
+                        <button type="button" class="button-secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                    </div>
+                </Show>
+                {move || close.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error needs="admins" /> })}
+            </section>
+            <section aria-labelledby="delegate-heading">
+                <h2 id="delegate-heading">"Hand a reviewer's queue on"</h2>
+                <DelegateForm campaign_id=id reviewers done=refresh />
+            </section>
+        })}
+        <section aria-labelledby="revoke-heading">
+            <h2 id="revoke-heading">{format!("Decided revoke ({})", dashboard.revoked)}</h2>
+            <ItemTable items=dashboard.revoke_items reassign=false refresh />
+        </section>
+        <section aria-labelledby="undecided-heading">
+            <h2 id="undecided-heading">{if open { "Undecided" } else { "Flagged for admin" }}</h2>
+            <ItemTable items=dashboard.undecided_items reassign=admin && open refresh />
+        </section>
+    }
+}

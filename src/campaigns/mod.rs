@@ -1,0 +1,407 @@
+//! Review campaigns: an admin drafts one (scope, dates, default outcome, reviewer rules),
+//! previews who reviews what, launches it (the inventory is copied into review items), watches
+//! progress and closes it. Reviewers work through their items in [`crate::reviews`].
+
+pub mod api;
+pub mod detail;
+pub mod form;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod assign;
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod lifecycle;
+#[cfg(feature = "ssr")]
+pub mod managers;
+#[cfg(feature = "ssr")]
+pub mod progress;
+#[cfg(feature = "ssr")]
+pub mod schedule;
+
+use serde::{Deserialize, Serialize};
+
+/// What a review item is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ItemKind {
+    /// A user holds an account role (Account Owner, Account Admin, Server Access, …).
+    AccountRole,
+    /// A user holds Server Admin or Server Viewer on one server.
+    ServerPermission,
+    /// A server itself: is it still owned and needed (tokens, SMTP, webhooks)?
+    Server,
+}
+
+impl ItemKind {
+    pub const ALL: [ItemKind; 3] = [
+        ItemKind::AccountRole,
+        ItemKind::ServerPermission,
+        ItemKind::Server,
+    ];
+
+    /// Name in the database and in query parameters.
+    pub fn slug(self) -> &'static str {
+        match self {
+            ItemKind::AccountRole => "account_role",
+            ItemKind::ServerPermission => "server_permission",
+            ItemKind::Server => "server",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.slug() == slug)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ItemKind::AccountRole => "Account roles",
+            ItemKind::ServerPermission => "Server permissions",
+            ItemKind::Server => "Servers",
+        }
+    }
+}
+
+/// What happens at close to items nobody decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DefaultOutcome {
+    Keep,
+    Revoke,
+    /// Left for an admin to decide.
+    Flag,
+}
+
+impl DefaultOutcome {
+    pub const ALL: [DefaultOutcome; 3] = [
+        DefaultOutcome::Keep,
+        DefaultOutcome::Revoke,
+        DefaultOutcome::Flag,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            DefaultOutcome::Keep => "keep",
+            DefaultOutcome::Revoke => "revoke",
+            DefaultOutcome::Flag => "flag",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.slug() == slug)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DefaultOutcome::Keep => "Keep the access",
+            DefaultOutcome::Revoke => "Revoke the access",
+            DefaultOutcome::Flag => "Flag for an admin",
+        }
+    }
+
+    /// The decision recorded for an undecided item at close.
+    pub fn decision(self) -> Decision {
+        match self {
+            DefaultOutcome::Keep => Decision::Approve,
+            DefaultOutcome::Revoke => Decision::Revoke,
+            DefaultOutcome::Flag => Decision::Flag,
+        }
+    }
+}
+
+/// A decision on a review item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Decision {
+    Approve,
+    Revoke,
+    /// Undecided at close, left for an admin (default outcome "flag").
+    Flag,
+}
+
+impl Decision {
+    pub fn slug(self) -> &'static str {
+        match self {
+            Decision::Approve => "approve",
+            Decision::Revoke => "revoke",
+            Decision::Flag => "flag",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        [Decision::Approve, Decision::Revoke, Decision::Flag]
+            .into_iter()
+            .find(|d| d.slug() == slug)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Decision::Approve => "Approved",
+            Decision::Revoke => "Revoke",
+            Decision::Flag => "Flagged for admin",
+        }
+    }
+}
+
+/// Where a campaign is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Status {
+    Draft,
+    Active,
+    Closed,
+    /// Not reviewed itself: creates a draft every quarter.
+    Template,
+}
+
+impl Status {
+    pub fn slug(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Active => "active",
+            Status::Closed => "closed",
+            Status::Template => "template",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        [
+            Status::Draft,
+            Status::Active,
+            Status::Closed,
+            Status::Template,
+        ]
+        .into_iter()
+        .find(|s| s.slug() == slug)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Draft => "Draft",
+            Status::Active => "Open",
+            Status::Closed => "Closed",
+            Status::Template => "Recurring template",
+        }
+    }
+}
+
+/// A campaign's settings as an admin enters them (also the HTML form's fields; checkboxes
+/// arrive as `Some("on")`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CampaignInput {
+    pub name: String,
+    pub description: String,
+    pub kind_account_role: Option<String>,
+    pub kind_server_permission: Option<String>,
+    pub kind_server: Option<String>,
+    /// Postmark server ids, comma-separated; empty: every server.
+    pub server_ids: String,
+    /// Account roles, comma-separated; empty: every role.
+    pub roles: String,
+    /// `YYYY-MM-DD`.
+    pub starts_on: String,
+    pub due_on: String,
+    /// A [`DefaultOutcome`] slug.
+    pub default_outcome: String,
+    pub revoke_needs_justification: Option<String>,
+    pub privileged_needs_justification: Option<String>,
+    pub use_manager_mapping: Option<String>,
+    pub use_server_owners: Option<String>,
+    pub fixed_reviewer: String,
+    pub fallback_reviewer: String,
+    /// Save as a template that creates a draft every quarter.
+    pub recurring: Option<String>,
+}
+
+/// A campaign as the pages show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignView {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub status: Status,
+    pub kinds: Vec<ItemKind>,
+    /// Empty: every server.
+    pub server_ids: Vec<i64>,
+    /// Empty: every role.
+    pub roles: Vec<String>,
+    pub starts_on: String,
+    pub due_on: String,
+    pub default_outcome: DefaultOutcome,
+    pub revoke_needs_justification: bool,
+    pub privileged_needs_justification: bool,
+    pub use_manager_mapping: bool,
+    pub use_server_owners: bool,
+    pub fixed_reviewer: Option<String>,
+    pub fallback_reviewer: String,
+    /// Templates: the start of the next draft they create.
+    pub next_run_on: Option<String>,
+    pub template_id: Option<i64>,
+    pub created_by: String,
+    pub launched_at: Option<String>,
+    pub closed_at: Option<String>,
+    pub closed_by: Option<String>,
+    /// Items in the campaign and how many are decided.
+    pub items: i64,
+    pub decided: i64,
+}
+
+impl CampaignView {
+    /// The form filled with this campaign's settings (to edit a draft).
+    pub fn input(&self) -> CampaignInput {
+        let on = |b: bool| b.then(|| "on".to_string());
+        CampaignInput {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            kind_account_role: on(self.kinds.contains(&ItemKind::AccountRole)),
+            kind_server_permission: on(self.kinds.contains(&ItemKind::ServerPermission)),
+            kind_server: on(self.kinds.contains(&ItemKind::Server)),
+            server_ids: self
+                .server_ids
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            roles: self.roles.join(", "),
+            starts_on: self.starts_on.clone(),
+            due_on: self.due_on.clone(),
+            default_outcome: self.default_outcome.slug().to_string(),
+            revoke_needs_justification: on(self.revoke_needs_justification),
+            privileged_needs_justification: on(self.privileged_needs_justification),
+            use_manager_mapping: on(self.use_manager_mapping),
+            use_server_owners: on(self.use_server_owners),
+            fixed_reviewer: self.fixed_reviewer.clone().unwrap_or_default(),
+            fallback_reviewer: self.fallback_reviewer.clone(),
+            recurring: on(self.status == Status::Template),
+        }
+    }
+}
+
+/// Items per reviewer and kind, before launch or while the campaign runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewerLoad {
+    pub reviewer: String,
+    /// `(kind, items, decided)`.
+    pub kinds: Vec<(ItemKind, i64, i64)>,
+    pub items: i64,
+    pub decided: i64,
+}
+
+/// An item the rules could not give to anyone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unassigned {
+    pub kind: ItemKind,
+    pub subject: String,
+    pub reason: String,
+}
+
+/// What launching a draft would create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preview {
+    pub campaign: CampaignView,
+    pub items: i64,
+    pub reviewers: Vec<ReviewerLoad>,
+    /// `(kind, items)`.
+    pub by_kind: Vec<(ItemKind, i64)>,
+    pub unassigned: Vec<Unassigned>,
+    /// Items whose first-choice reviewer was the person themselves (sent to the fallback).
+    pub self_review_rerouted: i64,
+    /// Set when the inventory is older than `PAR_STALE_SYNC_DAYS` (or was never synced).
+    pub stale_warning: Option<String>,
+}
+
+/// One row of the item lists on the dashboard and in the queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemView {
+    pub id: i64,
+    pub campaign_id: i64,
+    pub campaign_name: String,
+    pub kind: ItemKind,
+    pub user_email: Option<String>,
+    pub user_name: Option<String>,
+    pub server_id: Option<i64>,
+    pub server_name: Option<String>,
+    pub access: String,
+    pub privileged: bool,
+    /// Risk flags from the inventory, as labels.
+    pub flags: Vec<String>,
+    pub reviewer: String,
+    pub assigned_via: String,
+    pub decision: Option<Decision>,
+    pub justification: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    /// `reviewer` or `default` (applied at close).
+    pub decided_via: Option<String>,
+    pub version: i64,
+}
+
+impl ItemView {
+    /// Who or what the item is about, for lists.
+    pub fn subject(&self) -> String {
+        match (&self.user_name, &self.user_email, &self.server_name) {
+            (Some(name), Some(email), _) => format!("{name} <{email}>"),
+            (None, Some(email), _) => email.clone(),
+            (_, None, Some(server)) => server.clone(),
+            _ => format!("item {}", self.id),
+        }
+    }
+
+    /// The access being reviewed, for lists.
+    pub fn what(&self) -> String {
+        match (self.kind, &self.server_name, self.server_id) {
+            (ItemKind::AccountRole, _, _) => format!("Account role: {}", self.access),
+            (ItemKind::ServerPermission, Some(server), Some(id)) => {
+                format!("{} on {server} ({id})", self.access)
+            }
+            (ItemKind::Server, Some(server), Some(id)) => format!("Server {server} ({id})"),
+            _ => self.access.clone(),
+        }
+    }
+}
+
+/// Progress and the lists an admin watches while a campaign runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub campaign: CampaignView,
+    pub reviewers: Vec<ReviewerLoad>,
+    /// `(kind, items, decided)`.
+    pub by_kind: Vec<(ItemKind, i64, i64)>,
+    /// Reviewers with undecided items after the due date.
+    pub overdue: Vec<String>,
+    pub approved: i64,
+    pub revoked: i64,
+    pub flagged: i64,
+    pub undecided: i64,
+    /// Items decided "revoke" (first 200).
+    pub revoke_items: Vec<ItemView>,
+    /// Items nobody decided yet (first 200).
+    pub undecided_items: Vec<ItemView>,
+    /// Revocations waiting for the worker (after close).
+    pub to_revoke: i64,
+}
+
+/// What importing a manager mapping did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MappingResult {
+    Rejected {
+        errors: Vec<crate::inventory::RowError>,
+        more: usize,
+    },
+    Imported {
+        rows: usize,
+        added: usize,
+        removed: usize,
+        changed: usize,
+        /// Rows naming someone who is not a Postmark user (kept; they may join later).
+        not_in_inventory: usize,
+    },
+}
+
+/// A label for a stored flag slug (servers' and users' flags share one column).
+pub fn flag_label(slug: &str) -> String {
+    use crate::inventory::{Flag, UserFlag};
+    Flag::from_slug(slug)
+        .map(Flag::label)
+        .or_else(|| UserFlag::from_slug(slug).map(UserFlag::label))
+        .unwrap_or(slug)
+        .to_string()
+}

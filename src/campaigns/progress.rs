@@ -1,0 +1,110 @@
+//! The admin dashboard of a launched campaign: progress by reviewer and by kind, overdue
+//! reviewers, and the lists of revoke decisions and undecided items.
+
+use std::collections::BTreeMap;
+
+use super::{
+    db::{get, parse_date},
+    flag_label, Dashboard, Decision, ItemKind, ItemView, ReviewerLoad, Status,
+};
+use crate::{db::Db, error::AppError, reviews::db::items_where};
+
+/// Items listed per list on the dashboard.
+const LISTED: usize = 200;
+
+pub async fn dashboard(db: &Db, id: i64, today: time::Date) -> Result<Dashboard, AppError> {
+    let campaign = get(db, id).await?.ok_or(AppError::NotFound)?;
+    let counts: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT reviewer_email, kind, decision, COUNT(*) FROM review_items \
+         WHERE campaign_id = $1 GROUP BY reviewer_email, kind, decision",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
+    let mut per_reviewer: BTreeMap<String, BTreeMap<ItemKind, (i64, i64)>> = BTreeMap::new();
+    let mut per_kind: BTreeMap<ItemKind, (i64, i64)> = BTreeMap::new();
+    let (mut approved, mut revoked, mut flagged, mut undecided) = (0, 0, 0, 0);
+    for (reviewer, kind, decision, n) in counts {
+        let Some(kind) = ItemKind::from_slug(&kind) else {
+            continue;
+        };
+        let decided = if decision.is_some() { n } else { 0 };
+        match decision.as_deref().and_then(Decision::from_slug) {
+            Some(Decision::Approve) => approved += n,
+            Some(Decision::Revoke) => revoked += n,
+            Some(Decision::Flag) => flagged += n,
+            None => undecided += n,
+        }
+        let slot = per_reviewer
+            .entry(reviewer)
+            .or_default()
+            .entry(kind)
+            .or_default();
+        slot.0 += n;
+        slot.1 += decided;
+        let slot = per_kind.entry(kind).or_default();
+        slot.0 += n;
+        slot.1 += decided;
+    }
+    let reviewers: Vec<ReviewerLoad> = per_reviewer
+        .into_iter()
+        .map(|(reviewer, kinds)| ReviewerLoad {
+            reviewer,
+            items: kinds.values().map(|(n, _)| n).sum(),
+            decided: kinds.values().map(|(_, d)| d).sum(),
+            kinds: kinds.into_iter().map(|(k, (n, d))| (k, n, d)).collect(),
+        })
+        .collect();
+    let past_due = parse_date(&campaign.due_on).is_some_and(|due| today > due);
+    let overdue = if campaign.status == Status::Active && past_due {
+        reviewers
+            .iter()
+            .filter(|r| r.decided < r.items)
+            .map(|r| r.reviewer.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let labelled = |mut items: Vec<ItemView>| {
+        for item in &mut items {
+            item.flags = item.flags.iter().map(|f| flag_label(f)).collect();
+        }
+        items
+    };
+    let revoke_items = labelled(
+        items_where(
+            db,
+            "i.campaign_id = $1 AND i.decision = 'revoke'",
+            id,
+            Some(LISTED),
+        )
+        .await?,
+    );
+    let undecided_items = labelled(
+        items_where(
+            db,
+            "i.campaign_id = $1 AND (i.decision IS NULL OR i.decision = 'flag')",
+            id,
+            Some(LISTED),
+        )
+        .await?,
+    );
+    let (to_revoke,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM revocations WHERE campaign_id = $1")
+            .bind(id)
+            .fetch_one(db.pool())
+            .await?;
+    Ok(Dashboard {
+        campaign,
+        reviewers,
+        by_kind: per_kind.into_iter().map(|(k, (n, d))| (k, n, d)).collect(),
+        overdue,
+        approved,
+        revoked,
+        flagged,
+        undecided,
+        revoke_items,
+        undecided_items,
+        to_revoke,
+    })
+}

@@ -1,0 +1,187 @@
+//! Server functions of the review queue. Reviewers read and decide only the items assigned
+//! to them; admins may also hand anyone's items on; auditors only read.
+
+use leptos::prelude::*;
+
+use super::{Queue, QueueQuery};
+use crate::{campaigns::ItemView, error::AppError};
+
+/// The caller as a reviewer: their email, if the provider vouches for it. Auditors review
+/// nothing (they only read), so they are refused here.
+#[cfg(feature = "ssr")]
+fn reviewer(
+    user: &crate::auth::session::SessionUser,
+    state: &crate::state::AppState,
+    writes: bool,
+) -> Result<String, AppError> {
+    use crate::auth::Role;
+    let verified = user.email_verified == Some(true) || state.auth.config().trust_unverified_email;
+    let auditor_only = user.roles.contains(&Role::Auditor) && !user.roles.contains(&Role::Admin);
+    if !verified || (writes && auditor_only) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(user.email.to_lowercase())
+}
+
+#[cfg(feature = "ssr")]
+fn decision(slug: &str) -> Result<crate::campaigns::Decision, AppError> {
+    use crate::campaigns::Decision;
+    match Decision::from_slug(slug) {
+        Some(d @ (Decision::Approve | Decision::Revoke)) => Ok(d),
+        _ => Err(AppError::Validation(
+            "A decision is approve or revoke.".into(),
+        )),
+    }
+}
+
+/// One page of the caller's queue.
+#[server(prefix = "/api", endpoint = "reviews_queue")]
+pub async fn my_queue(query: QueueQuery) -> Result<Queue, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    let user = require(Need::SignedIn)?;
+    let state = crate::state::app_state()?;
+    let me = respond(reviewer(&user, &state, false))?;
+    respond(
+        super::db::queue(&state.db, &me, &query)
+            .await
+            .map_err(AppError::from),
+    )
+}
+
+/// Approves or revokes one item; `version` is the item's version the caller saw.
+#[server(prefix = "/api", endpoint = "reviews_decide")]
+pub async fn review_decide(
+    item_id: i64,
+    decision: String,
+    justification: String,
+    version: i64,
+) -> Result<ItemView, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    let user = require(Need::SignedIn)?;
+    let state = crate::state::app_state()?;
+    let me = respond(reviewer(&user, &state, true))?;
+    let decision = respond(self::decision(&decision))?;
+    respond(
+        super::db::decide(
+            &state.db,
+            state.clock.as_ref(),
+            &user.actor(),
+            &me,
+            item_id,
+            decision,
+            &justification,
+            version,
+        )
+        .await,
+    )
+}
+
+/// Approves or revokes many undecided items at once (all or none).
+#[server(prefix = "/api", endpoint = "reviews_decide_many", input = server_fn::codec::Json)]
+pub async fn review_decide_many(
+    item_ids: Vec<i64>,
+    decision: String,
+    justification: String,
+) -> Result<usize, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    let user = require(Need::SignedIn)?;
+    let state = crate::state::app_state()?;
+    let me = respond(reviewer(&user, &state, true))?;
+    let decision = respond(self::decision(&decision))?;
+    respond(
+        super::db::decide_many(
+            &state.db,
+            state.clock.as_ref(),
+            &user.actor(),
+            &me,
+            &item_ids,
+            decision,
+            &justification,
+        )
+        .await,
+    )
+}
+
+/// Takes back a decision while the campaign is open.
+#[server(prefix = "/api", endpoint = "reviews_undo")]
+pub async fn review_undo(item_id: i64, version: i64) -> Result<ItemView, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    let user = require(Need::SignedIn)?;
+    let state = crate::state::app_state()?;
+    let me = respond(reviewer(&user, &state, true))?;
+    respond(
+        super::db::undo(
+            &state.db,
+            state.clock.as_ref(),
+            &user.actor(),
+            &me,
+            item_id,
+            version,
+        )
+        .await,
+    )
+}
+
+/// Hands one undecided item to another reviewer, with a reason.
+#[server(prefix = "/api", endpoint = "reviews_reassign")]
+pub async fn review_reassign(
+    item_id: i64,
+    to: String,
+    reason: String,
+) -> Result<ItemView, AppError> {
+    use crate::auth::{
+        guard::{require, respond, Need},
+        Role,
+    };
+    let user = require(Need::SignedIn)?;
+    let state = crate::state::app_state()?;
+    let me = respond(reviewer(&user, &state, true))?;
+    respond(
+        super::db::reassign(
+            &state.db,
+            state.clock.as_ref(),
+            &user.actor(),
+            &me,
+            user.roles.contains(&Role::Admin),
+            item_id,
+            &to,
+            &reason,
+        )
+        .await,
+    )
+}
+
+/// Hands every undecided item of a reviewer (the caller unless an admin names another) in a
+/// campaign to someone else, with a reason.
+#[server(prefix = "/api", endpoint = "reviews_delegate")]
+pub async fn review_delegate(
+    campaign_id: i64,
+    from: Option<String>,
+    to: String,
+    reason: String,
+) -> Result<usize, AppError> {
+    use crate::auth::{
+        guard::{require, respond, Need},
+        Role,
+    };
+    let user = require(Need::SignedIn)?;
+    let state = crate::state::app_state()?;
+    let me = respond(reviewer(&user, &state, true))?;
+    let from = from
+        .filter(|f| !f.trim().is_empty())
+        .unwrap_or_else(|| me.clone());
+    respond(
+        super::db::delegate(
+            &state.db,
+            state.clock.as_ref(),
+            &user.actor(),
+            &me,
+            user.roles.contains(&Role::Admin),
+            campaign_id,
+            &from,
+            &to,
+            &reason,
+        )
+        .await,
+    )
+}

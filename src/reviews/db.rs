@@ -1,0 +1,678 @@
+//! Reading the queue and recording decisions. Every change checks, inside its transaction,
+//! that the item is the caller's, that its campaign is open and that nobody changed the item
+//! since the caller saw it; its audit event commits with it.
+
+use serde_json::json;
+
+use super::{Queue, QueueCampaign, QueueQuery, MAX_BULK, MAX_TEXT, PAGE_SIZE};
+use crate::{
+    audit::{self, Actor, Event},
+    campaigns::{flag_label, lifecycle::lock_campaign, Decision, ItemKind, ItemView, Status},
+    clock::{format_timestamp, Clock},
+    db::{Db, Tx},
+    error::AppError,
+    inventory::users_csv::valid_email,
+};
+
+#[derive(sqlx::FromRow)]
+struct ItemRow {
+    id: i64,
+    campaign_id: i64,
+    campaign_name: String,
+    kind: String,
+    user_email: Option<String>,
+    user_name: Option<String>,
+    server_id: Option<i64>,
+    server_name: Option<String>,
+    access: String,
+    privileged: i64,
+    flags: String,
+    reviewer_email: String,
+    assigned_via: String,
+    decision: Option<String>,
+    justification: Option<String>,
+    decided_by: Option<String>,
+    decided_at: Option<String>,
+    decided_via: Option<String>,
+    version: i64,
+}
+
+/// Items with their campaign's name; callers add `WHERE …`.
+pub const ITEMS: &str = "SELECT i.id, i.campaign_id, c.name AS campaign_name, i.kind, \
+     i.user_email, i.user_name, i.server_id, i.server_name, i.access, i.privileged, i.flags, \
+     i.reviewer_email, i.assigned_via, i.decision, i.justification, i.decided_by, i.decided_at, \
+     i.decided_via, i.version FROM review_items i JOIN campaigns c ON c.id = i.campaign_id";
+
+fn to_view(row: ItemRow) -> ItemView {
+    let flags: Vec<String> = serde_json::from_str(&row.flags).unwrap_or_default();
+    ItemView {
+        id: row.id,
+        campaign_id: row.campaign_id,
+        campaign_name: row.campaign_name,
+        kind: ItemKind::from_slug(&row.kind).unwrap_or(ItemKind::Server),
+        user_email: row.user_email,
+        user_name: row.user_name,
+        server_id: row.server_id,
+        server_name: row.server_name,
+        access: row.access,
+        privileged: row.privileged != 0,
+        flags,
+        reviewer: row.reviewer_email,
+        assigned_via: row.assigned_via,
+        decision: row.decision.as_deref().and_then(Decision::from_slug),
+        justification: row.justification,
+        decided_by: row.decided_by,
+        decided_at: row.decided_at,
+        decided_via: row.decided_via,
+        version: row.version,
+    }
+}
+
+/// Items matching `filter` (a `WHERE` clause over `i` and `c`) with one bound value, at most
+/// `limit` of them.
+pub async fn items_where<T>(
+    db: &Db,
+    filter: &str,
+    value: T,
+    limit: Option<usize>,
+) -> Result<Vec<ItemView>, sqlx::Error>
+where
+    T: for<'q> sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Send,
+{
+    let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+    let rows: Vec<ItemRow> =
+        sqlx::query_as(&format!("{ITEMS} WHERE {filter} ORDER BY i.id{limit}"))
+            .bind(value)
+            .fetch_all(db.pool())
+            .await?;
+    Ok(rows.into_iter().map(to_view).collect())
+}
+
+async fn item_in(tx: &mut Tx, id: i64) -> Result<Option<ItemView>, sqlx::Error> {
+    let row: Option<ItemRow> = sqlx::query_as(&format!("{ITEMS} WHERE i.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.map(to_view))
+}
+
+fn matches(search: &str, item: &ItemView) -> bool {
+    let needle = search.trim().to_lowercase();
+    needle.is_empty()
+        || [
+            item.user_email.as_deref(),
+            item.user_name.as_deref(),
+            item.server_name.as_deref(),
+            Some(item.access.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|field| field.to_lowercase().contains(&needle))
+        || item.server_id.is_some_and(|id| id.to_string() == needle)
+}
+
+/// One page of a reviewer's items in open campaigns, filtered and grouped.
+pub async fn queue(db: &Db, reviewer: &str, query: &QueueQuery) -> Result<Queue, sqlx::Error> {
+    let mut items = items_where(
+        db,
+        "i.reviewer_email = $1 AND c.status = 'active'",
+        reviewer.to_string(),
+        None,
+    )
+    .await?;
+    let mut campaigns: Vec<QueueCampaign> = Vec::new();
+    let rows: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(
+        "SELECT id, name, due_on, revoke_needs_justification, privileged_needs_justification \
+         FROM campaigns WHERE status = 'active' AND id IN \
+         (SELECT campaign_id FROM review_items WHERE reviewer_email = $1) ORDER BY due_on, id",
+    )
+    .bind(reviewer)
+    .fetch_all(db.pool())
+    .await?;
+    for (id, name, due_on, revoke, privileged) in rows {
+        let mine = items.iter().filter(|i| i.campaign_id == id);
+        let (n, decided) = mine.fold((0, 0), |(n, d), i| {
+            (n + 1, d + i64::from(i.decision.is_some()))
+        });
+        campaigns.push(QueueCampaign {
+            id,
+            name,
+            due_on,
+            revoke_needs_justification: revoke != 0,
+            privileged_needs_justification: privileged != 0,
+            items: n,
+            decided,
+        });
+    }
+    let total = items.len() as i64;
+    let decided = items.iter().filter(|i| i.decision.is_some()).count() as i64;
+    let kind = query.kind.as_deref().and_then(ItemKind::from_slug);
+    let flag = query.flag.as_deref().filter(|f| !f.is_empty());
+    items.retain(|item| {
+        query.campaign.is_none_or(|c| item.campaign_id == c)
+            && kind.is_none_or(|k| item.kind == k)
+            && match query.status.as_deref() {
+                Some("undecided") => item.decision.is_none(),
+                Some("decided") => item.decision.is_some(),
+                _ => true,
+            }
+            && match flag {
+                None => true,
+                Some("any") => !item.flags.is_empty(),
+                Some(slug) => item.flags.iter().any(|f| f == slug),
+            }
+            && matches(query.search.as_deref().unwrap_or(""), item)
+    });
+    let by_server = query.group.as_deref() == Some("server");
+    let heading = |item: &ItemView| -> String {
+        if by_server {
+            match (&item.server_name, item.server_id) {
+                (Some(name), Some(id)) => format!("{name} ({id})"),
+                _ => "Account-wide".to_string(),
+            }
+        } else {
+            item.subject()
+        }
+    };
+    items.sort_by_cached_key(|item| {
+        (
+            heading(item).to_lowercase(),
+            item.kind,
+            item.server_id,
+            item.id,
+        )
+    });
+    let matching = items.len();
+    let pages = matching.div_ceil(PAGE_SIZE).max(1);
+    let page = query.page.unwrap_or(1).clamp(1, pages);
+    let mut groups: Vec<(String, Vec<ItemView>)> = Vec::new();
+    for mut item in items
+        .into_iter()
+        .skip((page - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+    {
+        item.flags = item.flags.iter().map(|f| flag_label(f)).collect();
+        let head = heading(&item);
+        match groups.last_mut() {
+            Some((last, list)) if *last == head => list.push(item),
+            _ => groups.push((head, vec![item])),
+        }
+    }
+    Ok(Queue {
+        reviewer: reviewer.to_string(),
+        campaigns,
+        groups,
+        matching,
+        page,
+        pages,
+        total,
+        decided,
+    })
+}
+
+/// Trims a justification or reason and checks its length.
+fn text(value: &str, what: &str) -> Result<Option<String>, AppError> {
+    let value = value.trim();
+    if value.chars().count() > MAX_TEXT {
+        return Err(AppError::Validation(format!(
+            "The {what} is longer than {MAX_TEXT} characters."
+        )));
+    }
+    Ok((!value.is_empty()).then(|| value.to_string()))
+}
+
+/// Justification rules of the item's campaign.
+async fn needs_justification(tx: &mut Tx, campaign_id: i64) -> Result<(bool, bool), sqlx::Error> {
+    let (revoke, privileged): (i64, i64) = sqlx::query_as(
+        "SELECT revoke_needs_justification, privileged_needs_justification FROM campaigns \
+         WHERE id = $1",
+    )
+    .bind(campaign_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok((revoke != 0, privileged != 0))
+}
+
+async fn require_open(tx: &mut Tx, campaign_id: i64) -> Result<(), AppError> {
+    match lock_campaign(tx, campaign_id, false).await? {
+        Some(Status::Active) => Ok(()),
+        Some(Status::Closed) => Err(AppError::Conflict(
+            "This campaign is closed: its decisions are final and can no longer change.".into(),
+        )),
+        _ => Err(AppError::Conflict("This campaign is not open.".into())),
+    }
+}
+
+fn check_justification(
+    item: &ItemView,
+    decision: Decision,
+    justification: Option<&str>,
+    (revoke_needs, privileged_needs): (bool, bool),
+) -> Result<(), AppError> {
+    if justification.is_some() {
+        return Ok(());
+    }
+    match decision {
+        Decision::Revoke if revoke_needs => Err(AppError::Validation(
+            "Say why this access should be revoked: this campaign needs a justification for \
+             every revoke."
+                .into(),
+        )),
+        Decision::Approve if privileged_needs && item.privileged => {
+            Err(AppError::Validation(format!(
+                "{} is an admin or owner access: this campaign needs a justification to keep it.",
+                item.what()
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn conflict_message(item: &ItemView) -> String {
+    match (&item.decision, &item.decided_by, &item.decided_at) {
+        (Some(decision), by, at) => {
+            format!(
+            "This item changed while you were looking at it: it is now “{}”{}{}. Reload to see \
+             the current state; your decision was not recorded.",
+            decision.label(),
+            by.as_deref().map(|b| format!(" by {b}")).unwrap_or_default(),
+            at.as_deref().map(|a| format!(" at {a}")).unwrap_or_default(),
+        )
+        }
+        (None, _, _) => "This item changed while you were looking at it (its decision was undone \
+             or it was reassigned). Reload to see the current state; your decision was not \
+             recorded."
+            .to_string(),
+    }
+}
+
+fn snapshot(item: &ItemView) -> serde_json::Value {
+    json!({
+        "decision": item.decision.map(Decision::slug),
+        "justification": item.justification,
+        "reviewer": item.reviewer,
+    })
+}
+
+/// Records one decision. `version` is the item's version the reviewer saw: if the item
+/// changed since, nothing is written and the caller learns what changed.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site, each value named there"
+)]
+pub async fn decide(
+    db: &Db,
+    clock: &dyn Clock,
+    actor: &Actor,
+    reviewer: &str,
+    item_id: i64,
+    decision: Decision,
+    justification: &str,
+    version: i64,
+) -> Result<ItemView, AppError> {
+    let justification = text(justification, "justification")?;
+    let mut tx = db.begin().await?;
+    let item = item_in(&mut tx, item_id).await?.ok_or(AppError::NotFound)?;
+    if item.reviewer != reviewer {
+        return Err(AppError::Forbidden);
+    }
+    require_open(&mut tx, item.campaign_id).await?;
+    if item.version != version {
+        return Err(AppError::Conflict(conflict_message(&item)));
+    }
+    let rules = needs_justification(&mut tx, item.campaign_id).await?;
+    check_justification(&item, decision, justification.as_deref(), rules)?;
+    let now = format_timestamp(clock.now());
+    let updated = sqlx::query(
+        "UPDATE review_items SET decision = $1, justification = $2, decided_by = $3, \
+         decided_at = $4, decided_via = 'reviewer', version = version + 1 \
+         WHERE id = $5 AND version = $6 AND reviewer_email = $3",
+    )
+    .bind(decision.slug())
+    .bind(justification.as_deref())
+    .bind(reviewer)
+    .bind(&now)
+    .bind(item_id)
+    .bind(version)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        // Another transaction got there first (PostgreSQL re-checks the row after waiting).
+        tx.rollback().await?;
+        let current = items_where(db, "i.id = $1", item_id, None).await?;
+        let message = current
+            .first()
+            .map(conflict_message)
+            .unwrap_or_else(|| "This item no longer exists.".into());
+        return Err(AppError::Conflict(message));
+    }
+    let after = item_in(&mut tx, item_id).await?.ok_or(AppError::NotFound)?;
+    audit::record(
+        &mut tx,
+        clock,
+        actor,
+        &Event::new("review.decided", format!("item:{item_id}")).details(json!({
+            "campaign": item.campaign_id,
+            "before": snapshot(&item),
+            "after": snapshot(&after),
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Decides many undecided items at once: all of them or, if any is not the caller's, not
+/// open or already decided, none.
+pub async fn decide_many(
+    db: &Db,
+    clock: &dyn Clock,
+    actor: &Actor,
+    reviewer: &str,
+    item_ids: &[i64],
+    decision: Decision,
+    justification: &str,
+) -> Result<usize, AppError> {
+    let justification = text(justification, "justification")?;
+    let mut ids = item_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Err(AppError::Validation("Select at least one item.".into()));
+    }
+    if ids.len() > MAX_BULK {
+        return Err(AppError::Validation(format!(
+            "Select at most {MAX_BULK} items at a time."
+        )));
+    }
+    let mut tx = db.begin().await?;
+    let now = format_timestamp(clock.now());
+    let mut checked_campaigns = std::collections::HashMap::new();
+    let mut items = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let item = item_in(&mut tx, *id).await?.ok_or(AppError::NotFound)?;
+        if item.reviewer != reviewer {
+            return Err(AppError::Forbidden);
+        }
+        if let std::collections::hash_map::Entry::Vacant(slot) =
+            checked_campaigns.entry(item.campaign_id)
+        {
+            require_open(&mut tx, item.campaign_id).await?;
+            slot.insert(needs_justification(&mut tx, item.campaign_id).await?);
+        }
+        if item.decision.is_some() {
+            return Err(AppError::Conflict(format!(
+                "{} of the selected items is already decided ({}); nothing was recorded. \
+                 Reload and select again.",
+                item.what(),
+                item.subject()
+            )));
+        }
+        let rules = checked_campaigns
+            .get(&item.campaign_id)
+            .copied()
+            .unwrap_or((true, true));
+        check_justification(&item, decision, justification.as_deref(), rules)?;
+        items.push(item);
+    }
+    for item in &items {
+        let updated = sqlx::query(
+            "UPDATE review_items SET decision = $1, justification = $2, decided_by = $3, \
+             decided_at = $4, decided_via = 'reviewer', version = version + 1 \
+             WHERE id = $5 AND version = $6 AND decision IS NULL",
+        )
+        .bind(decision.slug())
+        .bind(justification.as_deref())
+        .bind(reviewer)
+        .bind(&now)
+        .bind(item.id)
+        .bind(item.version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            return Err(AppError::Conflict(format!(
+                "{} changed while you were deciding; nothing was recorded. Reload and select \
+                 again.",
+                item.what()
+            )));
+        }
+        audit::record(
+            &mut tx,
+            clock,
+            actor,
+            &Event::new("review.decided", format!("item:{}", item.id)).details(json!({
+                "campaign": item.campaign_id,
+                "bulk": ids.len(),
+                "before": snapshot(item),
+                "after": {
+                    "decision": decision.slug(),
+                    "justification": justification,
+                    "reviewer": item.reviewer,
+                },
+            })),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(items.len())
+}
+
+/// Takes back a decision while the campaign is open.
+pub async fn undo(
+    db: &Db,
+    clock: &dyn Clock,
+    actor: &Actor,
+    reviewer: &str,
+    item_id: i64,
+    version: i64,
+) -> Result<ItemView, AppError> {
+    let mut tx = db.begin().await?;
+    let item = item_in(&mut tx, item_id).await?.ok_or(AppError::NotFound)?;
+    if item.reviewer != reviewer {
+        return Err(AppError::Forbidden);
+    }
+    require_open(&mut tx, item.campaign_id).await?;
+    if item.version != version {
+        return Err(AppError::Conflict(conflict_message(&item)));
+    }
+    if item.decision.is_none() {
+        return Err(AppError::Conflict(
+            "This item has no decision to undo.".into(),
+        ));
+    }
+    let updated = sqlx::query(
+        "UPDATE review_items SET decision = NULL, justification = NULL, decided_by = NULL, \
+         decided_at = NULL, decided_via = NULL, version = version + 1 \
+         WHERE id = $1 AND version = $2",
+    )
+    .bind(item_id)
+    .bind(version)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(AppError::Conflict(
+            "This item changed while you were looking at it. Reload to see the current state."
+                .into(),
+        ));
+    }
+    let after = item_in(&mut tx, item_id).await?.ok_or(AppError::NotFound)?;
+    audit::record(
+        &mut tx,
+        clock,
+        actor,
+        &Event::new("review.undone", format!("item:{item_id}")).details(json!({
+            "campaign": item.campaign_id,
+            "before": snapshot(&item),
+            "after": snapshot(&after),
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+fn new_reviewer(to: &str) -> Result<String, AppError> {
+    let to = to.trim().to_lowercase();
+    if valid_email(&to) {
+        Ok(to)
+    } else {
+        Err(AppError::Validation(format!(
+            "`{to}` is not an email address: name the new reviewer by email."
+        )))
+    }
+}
+
+fn reason(text_value: &str) -> Result<String, AppError> {
+    text(text_value, "reason")?.ok_or_else(|| {
+        AppError::Validation("Give a reason: the audit log keeps it with the change.".into())
+    })
+}
+
+/// Hands one undecided item to another reviewer. `caller` may move it if it is theirs;
+/// `admin` may move any.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site, each value named there"
+)]
+pub async fn reassign(
+    db: &Db,
+    clock: &dyn Clock,
+    actor: &Actor,
+    caller: &str,
+    admin: bool,
+    item_id: i64,
+    to: &str,
+    reason_text: &str,
+) -> Result<ItemView, AppError> {
+    let to = new_reviewer(to)?;
+    let why = reason(reason_text)?;
+    let mut tx = db.begin().await?;
+    let item = item_in(&mut tx, item_id).await?.ok_or(AppError::NotFound)?;
+    if item.reviewer != caller && !admin {
+        return Err(AppError::Forbidden);
+    }
+    require_open(&mut tx, item.campaign_id).await?;
+    if item.decision.is_some() {
+        return Err(AppError::Conflict(
+            "This item is already decided; undo the decision before handing it on.".into(),
+        ));
+    }
+    if item.reviewer == to {
+        return Err(AppError::Validation(format!(
+            "{to} already reviews this item."
+        )));
+    }
+    if item.user_email.as_deref() == Some(to.as_str()) {
+        return Err(AppError::Validation(format!(
+            "{to} cannot review their own access."
+        )));
+    }
+    sqlx::query(
+        "UPDATE review_items SET reviewer_email = $1, assigned_via = 'reassigned', \
+         version = version + 1 WHERE id = $2",
+    )
+    .bind(&to)
+    .bind(item_id)
+    .execute(&mut *tx)
+    .await?;
+    let after = item_in(&mut tx, item_id).await?.ok_or(AppError::NotFound)?;
+    audit::record(
+        &mut tx,
+        clock,
+        actor,
+        &Event::new("review.reassigned", format!("item:{item_id}")).details(json!({
+            "campaign": item.campaign_id,
+            "before": { "reviewer": item.reviewer },
+            "after": { "reviewer": to },
+            "reason": why,
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Hands every undecided item of `from` in a campaign to `to`: all of them, or none when one
+/// is `to`'s own access.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site, each value named there"
+)]
+pub async fn delegate(
+    db: &Db,
+    clock: &dyn Clock,
+    actor: &Actor,
+    caller: &str,
+    admin: bool,
+    campaign_id: i64,
+    from: &str,
+    to: &str,
+    reason_text: &str,
+) -> Result<usize, AppError> {
+    let from = from.trim().to_lowercase();
+    if from != caller && !admin {
+        return Err(AppError::Forbidden);
+    }
+    let to = new_reviewer(to)?;
+    let why = reason(reason_text)?;
+    if from == to {
+        return Err(AppError::Validation(format!(
+            "{to} already reviews these items."
+        )));
+    }
+    let mut tx = db.begin().await?;
+    match lock_campaign(&mut tx, campaign_id, false).await? {
+        None => return Err(AppError::NotFound),
+        Some(_) => require_open(&mut tx, campaign_id).await?,
+    }
+    let rows: Vec<(i64, Option<String>)> = sqlx::query_as(
+        "SELECT id, user_email FROM review_items WHERE campaign_id = $1 AND reviewer_email = $2 \
+         AND decision IS NULL ORDER BY id",
+    )
+    .bind(campaign_id)
+    .bind(&from)
+    .fetch_all(&mut *tx)
+    .await?;
+    if rows.is_empty() {
+        return Err(AppError::Validation(format!(
+            "{from} has no undecided items in this campaign."
+        )));
+    }
+    let own = rows
+        .iter()
+        .filter(|(_, user)| user.as_deref() == Some(to.as_str()))
+        .count();
+    if own > 0 {
+        return Err(AppError::Validation(format!(
+            "{own} of these items are {to}'s own access, which nobody reviews themselves. \
+             Nothing was moved: hand those items to someone else first, one by one."
+        )));
+    }
+    sqlx::query(
+        "UPDATE review_items SET reviewer_email = $1, assigned_via = 'reassigned', \
+         version = version + 1 WHERE campaign_id = $2 AND reviewer_email = $3 \
+         AND decision IS NULL",
+    )
+    .bind(&to)
+    .bind(campaign_id)
+    .bind(&from)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        clock,
+        actor,
+        &Event::new("review.delegated", format!("campaign:{campaign_id}")).details(json!({
+            "before": { "reviewer": from },
+            "after": { "reviewer": to },
+            "items": rows.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+            "reason": why,
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(rows.len())
+}

@@ -469,6 +469,19 @@ async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result
         )
         .await
         .map_err(|e| anyhow::anyhow!("demo sync failed: {e}"))?;
+    crate::campaigns::demo::seed(
+        &db,
+        clock.as_ref(),
+        &inventory.config.webhook_host_allowlist,
+    )
+    .await?;
+    let campaigns = crate::config::CampaignConfig::default();
+    crate::campaigns::schedule::spawn(
+        db.clone(),
+        clock.clone(),
+        campaigns.grace_days,
+        campaigns.check_interval,
+    );
     let auth = AuthService::development(&server_config.public_url)?;
     let state = AppState::new(
         server_config,

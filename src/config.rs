@@ -898,4 +898,22 @@ mod tests {
         assert!(parse_public_url("https://access.example.com/review").is_err());
         assert!(parse_public_url("https://access.example.com").is_ok());
     }
+
+    #[test]
+    fn every_key_is_documented() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+        let example = std::fs::read_to_string(format!("{root}/.env.example")).unwrap();
+        for (key, _) in KEYS {
+            let name = format!("PAR_{key}");
+            assert!(
+                readme.contains(&format!("`{name}`")),
+                "{name} missing from README.md"
+            );
+            assert!(
+                example.contains(&format!("{name}=")),
+                "{name} missing from .env.example"
+            );
+        }
+    }
 }

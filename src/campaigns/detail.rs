@@ -235,7 +235,11 @@ fn ItemTable(items: Vec<ItemView>, reassign: bool, refresh: Callback<()>) -> imp
                                     {(reassign && undecided).then(|| view! { <ReassignForm item_id=item.id done=refresh /> })}
                                 </td>
                                 <td>
-                                    {item.decision.map_or("Undecided".to_string(), |d| d.label().to_string())}
+                                    {match (item.decision, item.decided_via.as_deref()) {
+                                        (None, _) => "Undecided".to_string(),
+                                        (Some(d), Some("default")) => format!("{} (default outcome)", d.label()),
+                                        (Some(d), _) => format!("{} by {}", d.label(), item.decided_by.clone().unwrap_or_default()),
+                                    }}
                                     {item.justification.clone().map(|j| view! { <br /><span class="muted">{j}</span> })}
                                 </td>
                             </tr>

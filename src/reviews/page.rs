@@ -322,6 +322,8 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
     };
     let (page, pages) = (queue.page, queue.pages);
     let campaigns = queue.campaigns.clone();
+    // Under a person's heading the rows need not repeat who it is.
+    let by_person = query.with(|q| q.get("group").as_deref() != Some("server"));
     let all_here = undecided_here.clone();
     view! {
         <section class="queue-progress" aria-label="Your progress">
@@ -343,7 +345,7 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
             <section class="queue-group">
                 <h2 class="group-heading">{heading}</h2>
                 <ul class="plain queue-items">
-                    {items.into_iter().map(|item| view! { <ItemRow item state /> }).collect_view()}
+                    {items.into_iter().map(|item| view! { <ItemRow item state by_person /> }).collect_view()}
                 </ul>
             </section>
         }).collect_view()}
@@ -427,7 +429,7 @@ fn BulkBar(state: QueueState, all_here: Vec<i64>) -> impl IntoView {
 }
 
 #[component]
-fn ItemRow(item: ItemView, state: QueueState) -> impl IntoView {
+fn ItemRow(item: ItemView, state: QueueState, by_person: bool) -> impl IntoView {
     let id = item.id;
     let decided = item.decision.is_some();
     let is_active = move || state.active.get() == Some(id);
@@ -457,7 +459,7 @@ fn ItemRow(item: ItemView, state: QueueState) -> impl IntoView {
                     <span class="visually-hidden">"Select"</span>
                 </label>
                 <div class="item-text">
-                    <strong class="item-subject">{item.subject()}</strong>
+                    {(!by_person || item.user_email.is_none()).then(|| view! { <strong class="item-subject">{item.subject()}</strong> })}
                     <span class="item-what">{item.what()}</span>
                     {item.privileged.then(|| view! { <span class="badge badge-bad">"Admin access"</span> })}
                     {item.flags.iter().map(|f| view! { <span class="badge badge-warn">{f.clone()}</span> }).collect_view()}

@@ -26,7 +26,7 @@ use crate::{
         users_page::UsersPage,
     },
     reviews::page::ReviewsPage,
-    sections::SettingsPage,
+    settings_page::SettingsPage,
 };
 
 /// Facts about this instance the shell shows on every page.

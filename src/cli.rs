@@ -85,6 +85,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2_000)]
         users: usize,
     },
+    /// Launch a campaign of about this many items (against a plain bulk insert of the same
+    /// rows), then time the queue page of a reviewer with `--queue` items.
+    Campaign {
+        #[arg(long, default_value_t = 100_000)]
+        items: usize,
+        #[arg(long, default_value_t = 5_000)]
+        queue: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -249,6 +257,13 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         } => {
             init_telemetry(&raw)?;
             crate::bench::sync(servers, users).await?;
+            Ok(exit::OK)
+        }
+        Command::Bench {
+            command: BenchCommand::Campaign { items, queue },
+        } => {
+            init_telemetry(&raw)?;
+            crate::bench::campaign::run(items, queue).await?;
             Ok(exit::OK)
         }
         Command::ImportUsers { file } => {

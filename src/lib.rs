@@ -15,7 +15,7 @@ pub mod error;
 pub mod home;
 pub mod inventory;
 pub mod reviews;
-pub mod sections;
+pub mod settings_page;
 pub mod urlenc;
 
 #[cfg(feature = "ssr")]

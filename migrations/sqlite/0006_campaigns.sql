@@ -40,6 +40,9 @@ CREATE TABLE campaigns (
 );
 
 CREATE INDEX campaigns_status ON campaigns (status);
+-- One draft per template and quarter, however many instances run the schedule.
+CREATE UNIQUE INDEX campaigns_from_template ON campaigns (template_id, starts_on)
+    WHERE template_id IS NOT NULL;
 
 -- One access under review, copied from the inventory at launch so later syncs do not change it.
 CREATE TABLE review_items (
@@ -75,6 +78,7 @@ CREATE TABLE revocations (
     user_email      TEXT,
     server_id       INTEGER,
     access          TEXT    NOT NULL,
+    decided_via     TEXT    NOT NULL,               -- reviewer | default (the default outcome)
     status          TEXT    NOT NULL,               -- to_revoke (the worker adds more)
     created_at      TEXT    NOT NULL,
     attempts        INTEGER NOT NULL DEFAULT 0,

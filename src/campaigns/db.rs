@@ -114,6 +114,11 @@ pub fn validate(input: &CampaignInput, known_servers: &HashSet<i64>) -> Result<S
     if due.is_none() {
         problems.push("the due date must be a date (YYYY-MM-DD)".into());
     }
+    for (date, what) in [(starts, "start"), (due, "due")] {
+        if date.is_some_and(|d| !(2000..=2100).contains(&d.year())) {
+            problems.push(format!("the {what} date must be between 2000 and 2100"));
+        }
+    }
     if let (Some(starts), Some(due)) = (starts, due) {
         if due < starts {
             problems.push("the due date is before the start date".into());
@@ -260,6 +265,8 @@ pub async fn update(
     settings: &Settings,
 ) -> Result<(), AppError> {
     let mut tx = db.begin().await?;
+    // A launch in progress must not see its settings change underneath it.
+    super::lifecycle::lock_campaign(&mut tx, id, true).await?;
     let before = get_in(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let recurring = before.status == Status::Template;
     if !matches!(before.status, Status::Draft | Status::Template) {

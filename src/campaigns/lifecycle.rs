@@ -232,7 +232,7 @@ pub async fn launch(
     let sync_of = |scope: &'static str| {
         sqlx::query_as::<_, (i64,)>(
             "SELECT id FROM syncs WHERE status = 'succeeded' AND scope = $1 \
-             ORDER BY finished_at DESC, id DESC LIMIT 1",
+             AND finished_at IS NOT NULL ORDER BY finished_at DESC, id DESC LIMIT 1",
         )
         .bind(scope)
     };
@@ -316,6 +316,12 @@ pub async fn close(
     }
     let campaign = get_in(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let now = format_timestamp(clock.now());
+    let undecided: Vec<(i64,)> = sqlx::query_as(
+        "SELECT id FROM review_items WHERE campaign_id = $1 AND decision IS NULL ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
     let defaulted = sqlx::query(
         "UPDATE review_items SET decision = $1, decided_via = 'default', decided_at = $2, \
          decided_by = NULL, version = version + 1 WHERE campaign_id = $3 AND decision IS NULL",
@@ -328,8 +334,9 @@ pub async fn close(
     .rows_affected() as i64;
     let to_revoke = sqlx::query(
         "INSERT INTO revocations (item_id, campaign_id, kind, user_email, server_id, access, \
-         status, created_at) SELECT id, campaign_id, kind, user_email, server_id, access, \
-         'to_revoke', $1 FROM review_items WHERE campaign_id = $2 AND decision = 'revoke'",
+         decided_via, status, created_at) SELECT id, campaign_id, kind, user_email, server_id, \
+         access, decided_via, 'to_revoke', $1 FROM review_items \
+         WHERE campaign_id = $2 AND decision = 'revoke'",
     )
     .bind(&now)
     .bind(id)
@@ -361,6 +368,7 @@ pub async fn close(
                 "status": "closed",
                 "default_outcome": campaign.default_outcome.slug(),
                 "defaulted": defaulted,
+                "defaulted_items": undecided.iter().map(|(i,)| *i).collect::<Vec<_>>(),
                 "to_revoke": to_revoke,
                 "decisions": counts.into_iter().collect::<std::collections::BTreeMap<_, _>>(),
             },

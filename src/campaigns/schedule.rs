@@ -52,12 +52,16 @@ pub async fn tick(db: &Db, clock: &dyn Clock, grace_days: u32) -> Result<Tick, A
         let Some(due) = parse_date(&due_on) else {
             continue;
         };
-        if today > due + time::Duration::days(i64::from(grace_days)) {
+        let closes_after = due.checked_add(time::Duration::days(i64::from(grace_days)));
+        if closes_after.is_some_and(|last| today > last) {
             match close(db, clock, &actor, "scheduler", id, true).await {
                 Ok(_) => done.closed.push(id),
                 // Closed by an admin in the meantime.
                 Err(AppError::Conflict(_)) => {}
-                Err(error) => return Err(error),
+                // One campaign that cannot close must not hold up the others.
+                Err(error) => {
+                    tracing::warn!(campaign = id, %error, "could not close a due campaign")
+                }
             }
         }
     }
@@ -68,8 +72,10 @@ pub async fn tick(db: &Db, clock: &dyn Clock, grace_days: u32) -> Result<Tick, A
     .fetch_all(db.pool())
     .await?;
     for (id,) in templates {
-        if let Some(draft) = draft_from_template(db, clock, &actor, id, today).await? {
-            done.drafts.push(draft);
+        match draft_from_template(db, clock, &actor, id, today).await {
+            Ok(Some(draft)) => done.drafts.push(draft),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(template = id, %error, "could not create a draft"),
         }
     }
     Ok(done)
@@ -84,6 +90,8 @@ async fn draft_from_template(
     today: Date,
 ) -> Result<Option<i64>, AppError> {
     let mut tx = db.begin().await?;
+    // Several instances may run the schedule: the template row is theirs one at a time.
+    super::lifecycle::lock_campaign(&mut tx, id, true).await?;
     let Some(template) = get_in(&mut tx, id).await? else {
         return Ok(None);
     };
@@ -109,7 +117,7 @@ async fn draft_from_template(
         server_ids: template.server_ids.clone(),
         roles: template.roles.clone(),
         starts_on: format_date(next),
-        due_on: format_date(next + (due - starts)),
+        due_on: format_date(next.checked_add(due - starts).unwrap_or(next)),
         default_outcome: template.default_outcome,
         revoke_needs_justification: template.revoke_needs_justification,
         privileged_needs_justification: template.privileged_needs_justification,

@@ -233,12 +233,14 @@ async fn needs_justification(tx: &mut Tx, campaign_id: i64) -> Result<(bool, boo
     Ok((revoke != 0, privileged != 0))
 }
 
+fn closed_message() -> &'static str {
+    "This campaign is closed: its decisions are final and can no longer change."
+}
+
 async fn require_open(tx: &mut Tx, campaign_id: i64) -> Result<(), AppError> {
     match lock_campaign(tx, campaign_id, false).await? {
         Some(Status::Active) => Ok(()),
-        Some(Status::Closed) => Err(AppError::Conflict(
-            "This campaign is closed: its decisions are final and can no longer change.".into(),
-        )),
+        Some(Status::Closed) => Err(AppError::Conflict(closed_message().into())),
         _ => Err(AppError::Conflict("This campaign is not open.".into())),
     }
 }
@@ -341,10 +343,14 @@ pub async fn decide(
         // Another transaction got there first (PostgreSQL re-checks the row after waiting).
         tx.rollback().await?;
         let current = items_where(db, "i.id = $1", item_id, None).await?;
-        let message = current
-            .first()
-            .map(conflict_message)
-            .unwrap_or_else(|| "This item no longer exists.".into());
+        let message = match current.first() {
+            Some(item) if item.reviewer == reviewer => conflict_message(item),
+            // Handed to someone else meanwhile: their decision is not the caller's to see.
+            Some(_) => "This item was handed to another reviewer while you were looking at \
+                        it; your decision was not recorded."
+                .to_string(),
+            None => "This item no longer exists.".to_string(),
+        };
         return Err(AppError::Conflict(message));
     }
     let after = item_in(&mut tx, item_id).await?.ok_or(AppError::NotFound)?;
@@ -570,14 +576,24 @@ pub async fn reassign(
             "{to} cannot review their own access."
         )));
     }
-    sqlx::query(
+    let moved = sqlx::query(
         "UPDATE review_items SET reviewer_email = $1, assigned_via = 'reassigned', \
-         version = version + 1 WHERE id = $2",
+         version = version + 1 WHERE id = $2 AND version = $3 AND decision IS NULL",
     )
     .bind(&to)
     .bind(item_id)
+    .bind(item.version)
     .execute(&mut *tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if moved == 0 {
+        // Decided or moved by someone else since it was read (PostgreSQL re-checks the row).
+        return Err(AppError::Conflict(
+            "This item changed while you were handing it on; nothing was moved. Reload to see \
+             the current state."
+                .into(),
+        ));
+    }
     let after = item_in(&mut tx, item_id).await?.ok_or(AppError::NotFound)?;
     audit::record(
         &mut tx,
@@ -626,12 +642,18 @@ pub async fn delegate(
     let mut tx = db.begin().await?;
     match lock_campaign(&mut tx, campaign_id, false).await? {
         None => return Err(AppError::NotFound),
-        Some(_) => require_open(&mut tx, campaign_id).await?,
+        Some(Status::Active) => {}
+        Some(_) => return Err(AppError::Conflict(closed_message().into())),
     }
-    let rows: Vec<(i64, Option<String>)> = sqlx::query_as(
+    // The rows checked are the rows moved: PostgreSQL locks them until commit.
+    let lock = match tx.backend() {
+        crate::db::Backend::Postgres => " FOR UPDATE",
+        crate::db::Backend::Sqlite => "",
+    };
+    let rows: Vec<(i64, Option<String>)> = sqlx::query_as(&format!(
         "SELECT id, user_email FROM review_items WHERE campaign_id = $1 AND reviewer_email = $2 \
-         AND decision IS NULL ORDER BY id",
-    )
+         AND decision IS NULL ORDER BY id{lock}"
+    ))
     .bind(campaign_id)
     .bind(&from)
     .fetch_all(&mut *tx)
@@ -651,16 +673,25 @@ pub async fn delegate(
              Nothing was moved: hand those items to someone else first, one by one."
         )));
     }
-    sqlx::query(
+    let ids: Vec<String> = rows.iter().map(|(id, _)| id.to_string()).collect();
+    let moved = sqlx::query(&format!(
         "UPDATE review_items SET reviewer_email = $1, assigned_via = 'reassigned', \
          version = version + 1 WHERE campaign_id = $2 AND reviewer_email = $3 \
-         AND decision IS NULL",
-    )
+         AND decision IS NULL AND id IN ({})",
+        ids.join(", ")
+    ))
     .bind(&to)
     .bind(campaign_id)
     .bind(&from)
     .execute(&mut *tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if moved != rows.len() as u64 {
+        return Err(AppError::Conflict(
+            "Some of these items changed meanwhile; nothing was moved. Reload and try again."
+                .into(),
+        ));
+    }
     audit::record(
         &mut tx,
         clock,

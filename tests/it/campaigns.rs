@@ -338,17 +338,17 @@ async fn launch_snapshots_the_inventory_and_later_syncs_change_nothing() {
 async fn launch_is_all_or_nothing() {
     let (app, ada) = setup().await;
     let id = create(&ada, &form("Q4", &[])).await;
-    // The database refuses one row in the middle of the launch.
+    // The database refuses the campaign's status change, the launch's last write but one: the
+    // items written before it must go too.
     let refuse: &[&str] = match app.db.backend() {
-        Backend::Sqlite => &["CREATE TRIGGER refuse_erin BEFORE INSERT ON review_items \
-             WHEN NEW.user_email = 'erin@example.com' AND NEW.kind = 'server_permission' \
-             BEGIN SELECT RAISE(ABORT, 'refused by test'); END"],
+        Backend::Sqlite => &["CREATE TRIGGER refuse_launch BEFORE UPDATE ON campaigns \
+             WHEN NEW.status = 'active' BEGIN SELECT RAISE(ABORT, 'refused by test'); END"],
         Backend::Postgres => &[
-            "CREATE FUNCTION refuse_erin() RETURNS trigger AS $$ BEGIN \
-             IF NEW.user_email = 'erin@example.com' AND NEW.kind = 'server_permission' THEN \
-             RAISE EXCEPTION 'refused by test'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
-            "CREATE TRIGGER refuse_erin BEFORE INSERT ON review_items \
-             FOR EACH ROW EXECUTE FUNCTION refuse_erin()",
+            "CREATE FUNCTION refuse_launch() RETURNS trigger AS $$ BEGIN \
+             IF NEW.status = 'active' THEN RAISE EXCEPTION 'refused by test'; END IF; \
+             RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_launch BEFORE UPDATE ON campaigns \
+             FOR EACH ROW EXECUTE FUNCTION refuse_launch()",
         ],
     };
     for sql in refuse {
@@ -366,8 +366,8 @@ async fn launch_is_all_or_nothing() {
     assert_eq!(campaign["status"], "Draft");
 
     let drop = match app.db.backend() {
-        Backend::Sqlite => "DROP TRIGGER refuse_erin",
-        Backend::Postgres => "DROP TRIGGER refuse_erin ON review_items",
+        Backend::Sqlite => "DROP TRIGGER refuse_launch",
+        Backend::Postgres => "DROP TRIGGER refuse_launch ON campaigns",
     };
     sqlx::query(drop).execute(app.db.pool()).await.unwrap();
     assert_eq!(launch(&ada, id).await.status(), 200);
@@ -543,5 +543,27 @@ async fn a_bad_manager_mapping_changes_nothing() {
     assert_eq!(
         result["Imported"],
         json!({ "rows": 2, "added": 1, "removed": 2, "changed": 1, "not_in_inventory": 1 })
+    );
+}
+
+#[tokio::test]
+async fn campaign_pages_render_with_real_statuses() {
+    let (app, ada, id) = launched().await;
+    let page = ada.get(&format!("/campaigns/{id}")).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Q4 access review") && html.contains("By reviewer"),
+        "{html}"
+    );
+    assert_eq!(ada.get("/campaigns/999").await.status(), 404);
+    let rita = signed_in(&app, crate::auth::RITA).await;
+    assert_eq!(rita.get(&format!("/campaigns/{id}")).await.status(), 403);
+    let queue = rita.get("/reviews?group=server").await;
+    assert_eq!(queue.status(), 200);
+    let html = queue.text().await.unwrap();
+    assert!(
+        html.contains("server-1 (1)") && html.contains("queue-item"),
+        "{html}"
     );
 }

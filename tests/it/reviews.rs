@@ -309,6 +309,11 @@ async fn concurrent_decisions_record_one_and_explain_the_conflict() {
     let mut statuses = [a.status().as_u16(), b.status().as_u16()];
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 409]);
+    let winner = if a.status() == StatusCode::OK {
+        "approve"
+    } else {
+        "revoke"
+    };
     let loser = if a.status() == StatusCode::CONFLICT {
         a
     } else {
@@ -329,6 +334,12 @@ async fn concurrent_decisions_record_one_and_explain_the_conflict() {
     )
     .await;
     assert_eq!(decided, 1);
+    let (stored,): (String,) = sqlx::query_as("SELECT decision FROM review_items WHERE id = $1")
+        .bind(id(&item))
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, winner);
 }
 
 #[tokio::test]
@@ -504,6 +515,22 @@ async fn decisions_after_close_are_refused() {
     let response = decide(&rita, &item, "approve", "").await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert!(response.text().await.unwrap().contains("closed"));
+    // Nor can she take back her earlier revoke.
+    let (version,): (i64,) = sqlx::query_as("SELECT version FROM review_items WHERE id = $1")
+        .bind(id(&items[0]))
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let response = rita
+        .post(
+            "/api/reviews_undo",
+            &[
+                ("item_id", id(&items[0]).to_string().as_str()),
+                ("version", version.to_string().as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
     // Her earlier revoke stands and is queued once.
     assert_eq!(
         count(

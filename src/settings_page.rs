@@ -1,7 +1,4 @@
-//! The main sections reached from the navigation.
-//!
-//! Each section states what it holds and, while it has nothing to show, what brings data into
-//! it; the features behind them fill these pages in.
+//! The settings page: the webhook allowlist and the people who have signed in.
 
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -1,6 +1,10 @@
-//! `postmark-access-review bench sync`: times a full inventory sync of a large simulated
+//! Benchmarks behind `postmark-access-review bench …`.
+//!
+//! `bench sync` times a full inventory sync of a large simulated
 //! account and a large users import, and reports peak memory. Numbers, not pass/fail: run it
 //! with `--release` and compare against the targets in the README.
+
+pub mod campaign;
 
 use std::{fmt::Write as _, sync::Arc, time::Instant};
 
@@ -17,7 +21,7 @@ use crate::{
 };
 
 /// Peak resident memory of this process so far, from Linux's `/proc/self/status`.
-fn peak_rss_mib() -> Option<f64> {
+pub(crate) fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kib: f64 = status
         .lines()

@@ -74,6 +74,12 @@ test('create, launch, review, hand on, bulk, close', async () => {
   await first.getByRole('button', { name: 'Hand on', exact: true }).click();
   await rita.page.waitForFunction((n) => document.querySelectorAll('.queue-item').length === n, ritaItems - 3);
   const ritaLeft = ritaItems - 3;
+  if (process.env.PAR_TEST_SCREENSHOTS) {
+    await rita.page.goto(`${demo.url}/reviews?campaign=${id}`);
+    await waitForHydration(rita.page);
+    await rita.page.keyboard.press('j');
+    await rita.page.screenshot({ path: `${process.env.PAR_TEST_SCREENSHOTS}/reviews.png`, fullPage: false });
+  }
 
   // Manny approves his whole queue in this campaign at once.
   const manny = await personAt('Manny Manager', `/reviews?campaign=${id}&status=undecided`);
@@ -106,7 +112,7 @@ test('create, launch, review, hand on, bulk, close', async () => {
   assert.equal(await number(ada.page, '.count-to-revoke'), 1 + ritaLeft + hiro);
   assert.match(await ada.page.locator('h1').innerText(), /Closed/);
   if (process.env.PAR_TEST_SCREENSHOTS) {
-    await ada.page.screenshot({ path: `${process.env.PAR_TEST_SCREENSHOTS}/campaign-closed.png`, fullPage: false });
+    await ada.page.screenshot({ path: `${process.env.PAR_TEST_SCREENSHOTS}/campaign.png`, fullPage: false });
   }
 
   // Rita's queue no longer holds the closed campaign's items.

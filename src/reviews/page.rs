@@ -331,7 +331,7 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
             <ul class="plain">
                 {campaigns.iter().map(|c| view! {
                     <li>
-                        <strong>{c.name.clone()}</strong>
+                        <a href=format!("/reviews?campaign={}", c.id)><strong>{c.name.clone()}</strong></a>
                         {format!(" — due {}. {} of {} decided.", c.due_on, c.decided, c.items)}
                         {c.revoke_needs_justification.then_some(" A revoke needs a justification.")}
                         {c.privileged_needs_justification.then_some(" Keeping an admin or owner access needs one too.")}

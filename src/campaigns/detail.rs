@@ -23,6 +23,13 @@ use crate::{
 
 #[component]
 pub fn CampaignPage() -> impl IntoView {
+    if !super::pages::reads_campaigns() {
+        return view! {
+            <Title text="Campaign" />
+            <super::pages::ForReviewers />
+        }
+        .into_any();
+    }
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()));
     let reload = RwSignal::new(0u32);
@@ -46,6 +53,7 @@ pub fn CampaignPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]

@@ -39,16 +39,44 @@ pub fn status_badge(status: Status) -> impl IntoView {
     view! { <span class=class>{status.label()}</span> }
 }
 
+/// Whether the signed-in person may read campaigns (admins and auditors). Others are told so
+/// without a request the server would refuse.
+pub(crate) fn reads_campaigns() -> bool {
+    use crate::{app::ShellInfo, auth::Role};
+    use_context::<ShellInfo>()
+        .and_then(|info| info.viewer)
+        .is_some_and(|viewer| viewer.has(Role::Admin) || viewer.has(Role::Auditor))
+}
+
+/// What reviewers see on the admins' campaign pages.
+#[component]
+pub fn ForReviewers() -> impl IntoView {
+    view! {
+        <div class="notice notice-warn" role="note">
+            <p>
+                "Campaigns are run by admins and read by auditors. The items assigned to you are under "
+                <A href="/reviews">"My reviews"</A>"."
+            </p>
+        </div>
+    }
+}
+
 #[component]
 pub fn CampaignsPage() -> impl IntoView {
-    let list = Resource::new(|| (), |()| campaigns_list());
-    let admin = is_admin();
-    view! {
+    let header = view! {
         <Title text="Campaigns" />
         <header class="page-header">
             <h1>"Campaigns"</h1>
             <p class="lede">"Review campaigns: scope, reviewers, progress and close."</p>
         </header>
+    };
+    if !reads_campaigns() {
+        return view! { {header} <ForReviewers /> }.into_any();
+    }
+    let list = Resource::new(|| (), |()| campaigns_list());
+    let admin = is_admin();
+    view! {
+        {header}
         <Show when=move || admin>
             <p><A href="/campaigns/new" attr:class="button">"New campaign"</A></p>
         </Show>
@@ -67,6 +95,7 @@ pub fn CampaignsPage() -> impl IntoView {
         </Suspense>
         <ManagerMapping admin />
     }
+    .into_any()
 }
 
 #[component]

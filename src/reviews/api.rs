@@ -137,7 +137,7 @@ pub async fn review_reassign(
     let state = crate::state::app_state()?;
     let me = respond(reviewer(&user, &state, true))?;
     respond(
-        super::db::reassign(
+        super::handover::reassign(
             &state.db,
             state.clock.as_ref(),
             &user.actor(),
@@ -171,7 +171,7 @@ pub async fn review_delegate(
         .filter(|f| !f.trim().is_empty())
         .unwrap_or_else(|| me.clone());
     respond(
-        super::db::delegate(
+        super::handover::delegate(
             &state.db,
             state.clock.as_ref(),
             &user.actor(),

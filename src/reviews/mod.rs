@@ -6,6 +6,8 @@ pub mod page;
 
 #[cfg(feature = "ssr")]
 pub mod db;
+#[cfg(feature = "ssr")]
+pub mod handover;
 
 use serde::{Deserialize, Serialize};
 

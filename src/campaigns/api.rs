@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::{CampaignInput, CampaignView, Dashboard, MappingResult, Preview};
+use super::{CampaignInput, CampaignView, Dashboard, ItemView, MappingResult, Preview};
 use crate::error::AppError;
 
 /// Every campaign, newest first.
@@ -146,6 +146,39 @@ pub async fn campaign_close(id: i64) -> Result<i64, AppError> {
         .await,
     )?;
     Ok(closed.defaulted)
+}
+
+/// Keeps (`approve`) or revokes an item a closed campaign flagged for an admin.
+#[server(prefix = "/api", endpoint = "campaign_resolve_flag")]
+pub async fn campaign_resolve_flag(
+    item_id: i64,
+    decision: String,
+    justification: String,
+) -> Result<ItemView, AppError> {
+    use super::Decision;
+    use crate::auth::guard::{require, respond, Need};
+    let user = require(Need::Admin)?;
+    let state = crate::state::app_state()?;
+    let decision = match Decision::from_slug(&decision) {
+        Some(d @ (Decision::Approve | Decision::Revoke)) => d,
+        _ => {
+            return respond(Err(AppError::Validation(
+                "A flagged item is kept (approve) or revoked.".into(),
+            )))
+        }
+    };
+    respond(
+        super::flagged::resolve(
+            &state.db,
+            state.clock.as_ref(),
+            &user.actor(),
+            &user.email.to_lowercase(),
+            item_id,
+            decision,
+            &justification,
+        )
+        .await,
+    )
 }
 
 /// Progress of a launched campaign.

@@ -8,11 +8,11 @@ use leptos_router::{components::A, hooks::use_params_map};
 use super::{
     api::{
         campaign_close, campaign_dashboard, campaign_get, campaign_launch, campaign_preview,
-        CampaignUpdate,
+        campaign_resolve_flag, CampaignUpdate,
     },
     form::CampaignFields,
     pages::{status_badge, Progress},
-    CampaignView, Dashboard, ItemView, Preview, Status,
+    CampaignView, Dashboard, Decision, ItemView, Preview, Status,
 };
 use crate::{
     components::notice::ErrorNotice,
@@ -220,7 +220,12 @@ fn DashboardView(id: i64, changed: Callback<()>) -> impl IntoView {
 }
 
 #[component]
-fn ItemTable(items: Vec<ItemView>, reassign: bool, refresh: Callback<()>) -> impl IntoView {
+fn ItemTable(
+    items: Vec<ItemView>,
+    reassign: bool,
+    #[prop(optional)] resolve: bool,
+    refresh: Callback<()>,
+) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="data-table items-table">
@@ -249,6 +254,7 @@ fn ItemTable(items: Vec<ItemView>, reassign: bool, refresh: Callback<()>) -> imp
                                         (Some(d), _) => format!("{} by {}", d.label(), item.decided_by.clone().unwrap_or_default()),
                                     }}
                                     {item.justification.clone().map(|j| view! { <br /><span class="muted">{j}</span> })}
+                                    {(resolve && item.decision == Some(Decision::Flag)).then(|| view! { <ResolveForm item_id=item.id done=refresh /> })}
                                 </td>
                             </tr>
                         }
@@ -354,7 +360,36 @@ fn DashboardBody(
         </section>
         <section aria-labelledby="undecided-heading">
             <h2 id="undecided-heading">{if open { "Undecided" } else { "Flagged for admin" }}</h2>
-            <ItemTable items=dashboard.undecided_items reassign=admin && open refresh />
+            <ItemTable items=dashboard.undecided_items reassign=admin && open resolve=admin && !open refresh />
         </section>
+    }
+}
+
+/// An admin keeps or revokes an item the default outcome flagged, with a justification.
+#[component]
+fn ResolveForm(item_id: i64, done: Callback<()>) -> impl IntoView {
+    let justification = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let settle = move |decision: Decision| {
+        let text = justification.get_untracked();
+        leptos::task::spawn_local(async move {
+            match campaign_resolve_flag(item_id, decision.slug().to_string(), text).await {
+                Ok(_) => done.run(()),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <div class="resolve-form">
+            <label>
+                <span class="visually-hidden">"Justification"</span>
+                <input type="text" class="resolve-justification" placeholder="Justification"
+                    prop:value=move || justification.get()
+                    on:input=move |ev| justification.set(event_target_value(&ev)) />
+            </label>
+            <button type="button" class="button-secondary resolve-keep" on:click=move |_| settle(Decision::Approve)>"Keep"</button>
+            <button type="button" class="button-secondary resolve-revoke" on:click=move |_| settle(Decision::Revoke)>"Revoke"</button>
+            {move || error.get().map(|e| view! { <p class="status-error" role="alert">{e}</p> })}
+        </div>
     }
 }

@@ -14,6 +14,8 @@ pub mod db;
 #[cfg(feature = "ssr")]
 pub mod demo;
 #[cfg(feature = "ssr")]
+pub mod flagged;
+#[cfg(feature = "ssr")]
 pub mod lifecycle;
 #[cfg(feature = "ssr")]
 pub mod managers;

@@ -87,7 +87,7 @@ where
     Ok(rows.into_iter().map(to_view).collect())
 }
 
-pub(super) async fn item_in(tx: &mut Tx, id: i64) -> Result<Option<ItemView>, sqlx::Error> {
+pub(crate) async fn item_in(tx: &mut Tx, id: i64) -> Result<Option<ItemView>, sqlx::Error> {
     let row: Option<ItemRow> = sqlx::query_as(&format!("{ITEMS} WHERE i.id = $1"))
         .bind(id)
         .fetch_optional(&mut **tx)
@@ -210,7 +210,7 @@ pub async fn queue(db: &Db, reviewer: &str, query: &QueueQuery) -> Result<Queue,
 }
 
 /// Trims a justification or reason and checks its length.
-pub(super) fn text(value: &str, what: &str) -> Result<Option<String>, AppError> {
+pub(crate) fn text(value: &str, what: &str) -> Result<Option<String>, AppError> {
     let value = value.trim();
     if value.chars().count() > MAX_TEXT {
         return Err(AppError::Validation(format!(

@@ -165,6 +165,18 @@ async fn authorization_matrix() {
         assert_eq!(status, expected, "{who} → managers_import");
         let status = browser.post("/api/campaign_defaults", &[]).await.status();
         assert_eq!(status, expected, "{who} → campaign_defaults");
+        let status = browser
+            .post(
+                "/api/campaign_resolve_flag",
+                &[
+                    ("item_id", id(&own).to_string().as_str()),
+                    ("decision", "revoke"),
+                    ("justification", "x"),
+                ],
+            )
+            .await
+            .status();
+        assert_eq!(status, expected, "{who} → campaign_resolve_flag");
     }
     assert_eq!(count(&app, "SELECT COUNT(*) FROM campaigns").await, 1);
     assert_eq!(

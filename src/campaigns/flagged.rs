@@ -1,0 +1,83 @@
+//! Items the default outcome "flag for an admin" left open at close: an admin keeps or revokes
+//! each, with a justification; a revoke joins the campaign's durable "to revoke" rows.
+
+use serde_json::json;
+
+use super::{lifecycle::lock_campaign, Decision, ItemView, Status};
+use crate::{
+    audit::{self, Actor, Event},
+    clock::{format_timestamp, Clock},
+    db::Db,
+    error::AppError,
+    reviews::db::{item_in, text},
+};
+
+/// Settles one flagged item of a closed campaign.
+pub async fn resolve(
+    db: &Db,
+    clock: &dyn Clock,
+    actor: &Actor,
+    admin: &str,
+    item_id: i64,
+    decision: Decision,
+    justification: &str,
+) -> Result<ItemView, AppError> {
+    let justification = text(justification, "justification")?.ok_or_else(|| {
+        AppError::Validation(
+            "Say why: a flagged item is settled by an admin with a justification.".into(),
+        )
+    })?;
+    let mut tx = db.begin().await?;
+    let item = item_in(&mut tx, item_id).await?.ok_or(AppError::NotFound)?;
+    match lock_campaign(&mut tx, item.campaign_id, true).await? {
+        Some(Status::Closed) => {}
+        _ => {
+            return Err(AppError::Conflict(
+                "Flagged items are settled once their campaign is closed.".into(),
+            ))
+        }
+    }
+    if item.decision != Some(Decision::Flag) {
+        return Err(AppError::Conflict(
+            "This item is not waiting for an admin (it was decided or settled already).".into(),
+        ));
+    }
+    let now = format_timestamp(clock.now());
+    sqlx::query(
+        "UPDATE review_items SET decision = $1, justification = $2, decided_by = $3, \
+         decided_at = $4, decided_via = 'admin', version = version + 1 \
+         WHERE id = $5 AND decision = 'flag'",
+    )
+    .bind(decision.slug())
+    .bind(&justification)
+    .bind(admin)
+    .bind(&now)
+    .bind(item_id)
+    .execute(&mut *tx)
+    .await?;
+    if decision == Decision::Revoke {
+        sqlx::query(
+            "INSERT INTO revocations (item_id, campaign_id, kind, user_email, server_id, \
+             access, decided_via, status, created_at) SELECT id, campaign_id, kind, user_email, \
+             server_id, access, 'admin', 'to_revoke', $1 FROM review_items WHERE id = $2",
+        )
+        .bind(&now)
+        .bind(item_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let after = item_in(&mut tx, item_id).await?.ok_or(AppError::NotFound)?;
+    audit::record(
+        &mut tx,
+        clock,
+        actor,
+        &Event::new("review.flag_resolved", format!("item:{item_id}")).details(json!({
+            "campaign": item.campaign_id,
+            "before": { "decision": "flag" },
+            "after": { "decision": decision.slug(), "justification": justification },
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}

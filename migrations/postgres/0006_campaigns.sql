@@ -13,13 +13,14 @@ CREATE TABLE campaigns (
     id                          BIGSERIAL PRIMARY KEY,
     name                        TEXT    NOT NULL,
     description                 TEXT    NOT NULL,
-    status                      TEXT    NOT NULL,  -- draft | active | closed | template
+    status                      TEXT    NOT NULL
+        CHECK (status IN ('draft', 'active', 'closed', 'template')),
     kinds                       TEXT    NOT NULL,  -- JSON array: account_role, server_permission, server
     server_ids                  TEXT,              -- JSON array of Postmark server ids; NULL: all
     roles                       TEXT,              -- JSON array of account roles; NULL: all
     starts_on                   TEXT    NOT NULL,  -- YYYY-MM-DD
     due_on                      TEXT    NOT NULL,
-    default_outcome             TEXT    NOT NULL,  -- keep | revoke | flag
+    default_outcome             TEXT    NOT NULL CHECK (default_outcome IN ('keep', 'revoke', 'flag')),
     revoke_needs_justification  BIGINT  NOT NULL,
     privileged_needs_justification BIGINT  NOT NULL,
     use_manager_mapping         BIGINT  NOT NULL,
@@ -48,7 +49,8 @@ CREATE UNIQUE INDEX campaigns_from_template ON campaigns (template_id, starts_on
 CREATE TABLE review_items (
     id             BIGSERIAL PRIMARY KEY,
     campaign_id    BIGINT  NOT NULL REFERENCES campaigns (id),
-    kind           TEXT    NOT NULL,               -- account_role | server_permission | server
+    kind           TEXT    NOT NULL
+        CHECK (kind IN ('account_role', 'server_permission', 'server')),
     user_email     TEXT,
     user_name      TEXT,
     server_id      BIGINT ,
@@ -58,11 +60,11 @@ CREATE TABLE review_items (
     flags          TEXT    NOT NULL,               -- JSON array of flag slugs
     reviewer_email TEXT    NOT NULL,
     assigned_via   TEXT    NOT NULL,               -- manager | owner | fixed | fallback | self_review | reassigned
-    decision       TEXT,                           -- approve | revoke | flag; NULL: undecided
+    decision       TEXT CHECK (decision IN ('approve', 'revoke', 'flag')),  -- NULL: undecided
     justification  TEXT,
     decided_by     TEXT,
     decided_at     TEXT,
-    decided_via    TEXT,                           -- reviewer | default
+    decided_via    TEXT CHECK (decided_via IN ('reviewer', 'default', 'admin')),
     version        BIGINT  NOT NULL DEFAULT 0      -- bumped by every change, for conflict checks
 );
 
@@ -78,7 +80,7 @@ CREATE TABLE revocations (
     user_email      TEXT,
     server_id       BIGINT ,
     access          TEXT    NOT NULL,
-    decided_via     TEXT    NOT NULL,               -- reviewer | default (the default outcome)
+    decided_via     TEXT    NOT NULL,               -- reviewer | default | admin
     status          TEXT    NOT NULL,               -- to_revoke (the worker adds more)
     created_at      TEXT    NOT NULL,
     attempts        BIGINT  NOT NULL DEFAULT 0,

@@ -446,6 +446,9 @@ async fn an_open_campaign_closes_itself_after_the_grace_period() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let campaign = call(&ada, "/api/campaign_get", &json!({ "id": id })).await;
     assert_eq!(campaign["status"], "Active");
+    // Past the due date, in the grace period: everyone with undecided items is overdue.
+    let dashboard = call(&ada, "/api/campaign_dashboard", &json!({ "id": id })).await;
+    assert_eq!(dashboard["overdue"], json!([MANNY_EMAIL, RITA_EMAIL]));
     app.clock.advance(time::Duration::days(1));
     let mut status = Value::Null;
     for _ in 0..100 {

@@ -10,6 +10,14 @@ use crate::{
     inventory::api::{webhook_allowlist, SetWebhookAllowlist},
 };
 
+/// Leptos does not escape a textarea's text when it renders on the server; the configured
+/// allowlist is whatever the operator wrote, so it is escaped here.
+fn escape_text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 /// The webhook host allowlist, editable by admins; every change is an audit event.
 #[component]
 fn AllowlistSection() -> impl IntoView {
@@ -28,7 +36,7 @@ fn AllowlistSection() -> impl IntoView {
                             <ActionForm action=save attr:class="settings-form">
                                 <label>
                                     "Hosts"
-                                    <textarea name="hosts" rows="4">{hosts.join("\n")}</textarea>
+                                    <textarea name="hosts" rows="4">{escape_text(&hosts.join("\n"))}</textarea>
                                 </label>
                                 <button type="submit" class="button">"Save allowlist"</button>
                             </ActionForm>

@@ -60,6 +60,7 @@ pub fn CampaignPage() -> impl IntoView {
 fn Campaign(campaign: CampaignView, changed: Callback<()>) -> impl IntoView {
     let status = campaign.status;
     view! {
+        <Title text=campaign.name.clone() />
         <header class="page-header">
             <h1>{campaign.name.clone()} " " {status_badge(status)}</h1>
             <p class="lede">{campaign.description.clone()}</p>
@@ -84,6 +85,12 @@ fn DraftView(campaign: CampaignView, changed: Callback<()>) -> impl IntoView {
         move || update.version().get(),
         move |_| campaign_preview(id),
     );
+    // Saved settings show in the heading too: reload the campaign.
+    Effect::new(move |_| {
+        if let Some(Ok(())) = update.value().get() {
+            changed.run(());
+        }
+    });
     let template = campaign.status == Status::Template;
     let input = campaign.input();
     view! {
@@ -245,7 +252,7 @@ fn ItemTable(
                                 <td>{item.subject()}</td>
                                 <td>{item.what()} {item.flags.iter().map(|f| view! { <span class="badge badge-warn">{f.clone()}</span> }).collect_view()}</td>
                                 <td>{item.reviewer.clone()}
-                                    {(reassign && undecided).then(|| view! { <ReassignForm item_id=item.id done=refresh /> })}
+                                    {(reassign && undecided).then(|| view! { <ReassignForm item_id=item.id done=Callback::new(move |_: String| refresh.run(())) /> })}
                                 </td>
                                 <td>
                                     {match (item.decision, item.decided_via.as_deref()) {
@@ -297,7 +304,7 @@ fn DashboardBody(
             <p class="big-progress"><Progress decided items=total label="Campaign progress" /></p>
             <dl class="facts counts">
                 <dt>"Approved"</dt><dd class="count-approved">{dashboard.approved}</dd>
-                <dt>"Revoke"</dt><dd class="count-revoked">{dashboard.revoked}</dd>
+                <dt>"To revoke"</dt><dd class="count-revoked">{dashboard.revoked}</dd>
                 <dt>"Flagged for admin"</dt><dd class="count-flagged">{dashboard.flagged}</dd>
                 <dt>"Undecided"</dt><dd class="count-undecided">{dashboard.undecided}</dd>
                 {(campaign.status == Status::Closed).then(|| view! {
@@ -351,7 +358,7 @@ fn DashboardBody(
             </section>
             <section aria-labelledby="delegate-heading">
                 <h2 id="delegate-heading">"Hand a reviewer's queue on"</h2>
-                <DelegateForm campaign_id=id reviewers done=refresh />
+                <DelegateForm campaign_id=id reviewers done=Callback::new(move |_: String| refresh.run(())) />
             </section>
         })}
         <section aria-labelledby="revoke-heading">

@@ -35,7 +35,9 @@ pub fn CampaignFields(input: CampaignInput, #[prop(optional)] editing: bool) -> 
             </label>
             <label>
                 "Description"
-                <textarea name="input[description]" rows="2" maxlength="4000">{input.description.clone()}</textarea>
+                // An input, not a textarea: Leptos does not escape a textarea's text when it
+                // renders on the server, and the description is free text.
+                <input type="text" name="input[description]" maxlength="4000" value=input.description.clone() />
             </label>
             <div class="form-row">
                 <label>

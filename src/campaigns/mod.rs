@@ -139,7 +139,7 @@ impl Decision {
     pub fn label(self) -> &'static str {
         match self {
             Decision::Approve => "Approved",
-            Decision::Revoke => "Revoke",
+            Decision::Revoke => "To revoke",
             Decision::Flag => "Flagged for admin",
         }
     }

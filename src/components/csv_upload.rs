@@ -31,7 +31,7 @@ pub fn CsvFileForm(
             };
             // Same limit as the server's, checked before sending anything.
             if file.size() > 1024.0 * 1024.0 {
-                read_error.set(Some("The file is larger than 1024 KiB.".to_string()));
+                read_error.set(Some("The file is larger than 1 MiB.".to_string()));
                 return;
             }
             let file_name = file.name();

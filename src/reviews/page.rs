@@ -35,6 +35,13 @@ struct QueueState {
     active: RwSignal<Option<i64>>,
     /// Items on the page in order, with their version and whether they are decided.
     order: RwSignal<Vec<(i64, i64, bool)>>,
+    /// Items with a request on its way: further keys and clicks on them are ignored.
+    in_flight: RwSignal<HashSet<i64>>,
+    /// The bulk confirmation (open for which decision) and its justification; kept here so a
+    /// refused bulk decision leaves both as they were.
+    confirming: RwSignal<Option<Decision>>,
+    bulk_justification: RwSignal<String>,
+    bulk_pending: RwSignal<bool>,
 }
 
 impl QueueState {
@@ -50,13 +57,23 @@ impl QueueState {
         self.refresh();
     }
 
+    /// Marks an item busy; false when a request for it is already on its way.
+    fn start(&self, id: i64) -> bool {
+        let mut fresh = false;
+        self.in_flight.update(|f| fresh = f.insert(id));
+        fresh
+    }
+
     fn decide(&self, id: i64, decision: Decision) {
-        let Some((_, version, _)) = self
+        let Some((_, version, false)) = self
             .order
             .with_untracked(|o| o.iter().find(|(i, _, _)| *i == id).copied())
         else {
             return;
         };
+        if !self.start(id) {
+            return;
+        }
         let justification = self
             .comments
             .with_untracked(|c| c.get(&id).cloned())
@@ -65,6 +82,9 @@ impl QueueState {
         leptos::task::spawn_local(async move {
             let result =
                 review_decide(id, decision.slug().to_string(), justification, version).await;
+            state.in_flight.update(|f| {
+                f.remove(&id);
+            });
             if result.is_ok() {
                 state.comments.update(|c| {
                     c.remove(&id);
@@ -81,15 +101,21 @@ impl QueueState {
     }
 
     fn undo(&self, id: i64) {
-        let Some((_, version, _)) = self
+        let Some((_, version, true)) = self
             .order
             .with_untracked(|o| o.iter().find(|(i, _, _)| *i == id).copied())
         else {
             return;
         };
+        if !self.start(id) {
+            return;
+        }
         let state = *self;
         leptos::task::spawn_local(async move {
             let result = review_undo(id, version).await;
+            state.in_flight.update(|f| {
+                f.remove(&id);
+            });
             state.report(result.map(|item| format!("Decision on {} undone.", item.what())));
         });
     }
@@ -148,6 +174,10 @@ pub fn ReviewsPage() -> impl IntoView {
         selected: RwSignal::new(HashSet::new()),
         active: RwSignal::new(None),
         order: RwSignal::new(Vec::new()),
+        in_flight: RwSignal::new(HashSet::new()),
+        confirming: RwSignal::new(None),
+        bulk_justification: RwSignal::new(String::new()),
+        bulk_pending: RwSignal::new(false),
     };
     let queue = Resource::new(
         move || (query.with(query_from), state.reload.get()),
@@ -164,9 +194,12 @@ pub fn ReviewsPage() -> impl IntoView {
             <p class="lede">"The accesses assigned to you in open campaigns: keep what is needed, revoke the rest."</p>
         </header>
         <Form method="GET" action="/reviews" attr:class="filters">
+            // Apply keeps the campaign chosen from the progress list.
+            {move || query.with(|q| q.get("campaign")).map(|c| view! { <input type="hidden" name="campaign" value=c /> })}
             <label>
                 "Search "
                 <input type="search" name="search" placeholder="Person, server or permission"
+                    value=query.with_untracked(|q| q.get("search").unwrap_or_default())
                     prop:value=move || query.with(|q| q.get("search").unwrap_or_default()) />
             </label>
             <label>
@@ -235,7 +268,11 @@ fn install_shortcuts(state: QueueState) {
     {
         use wasm_bindgen::JsCast;
         let handle = window_event_listener(leptos::ev::keydown, move |event| {
-            if event.ctrl_key() || event.meta_key() || event.alt_key() {
+            if event.ctrl_key() || event.meta_key() || event.alt_key() || event.repeat() {
+                return;
+            }
+            if event.key() == "Escape" && state.confirming.get_untracked().is_some() {
+                state.confirming.set(None);
                 return;
             }
             let typing = event
@@ -257,11 +294,18 @@ fn install_shortcuts(state: QueueState) {
                 ("a", Some(id)) => state.decide(id, Decision::Approve),
                 ("r", Some(id)) => state.decide(id, Decision::Revoke),
                 ("u", Some(id)) => state.undo(id),
-                ("x", Some(id)) => state.selected.update(|s| {
-                    if !s.remove(&id) {
-                        s.insert(id);
+                ("x", Some(id)) => {
+                    let undecided = state
+                        .order
+                        .with_untracked(|o| o.iter().any(|(i, _, d)| *i == id && !d));
+                    if undecided {
+                        state.selected.update(|s| {
+                            if !s.remove(&id) {
+                                s.insert(id);
+                            }
+                        });
                     }
-                }),
+                }
                 ("c", Some(id)) => focus(&format!("comment-{id}")),
                 _ => return,
             }
@@ -289,7 +333,27 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
         .filter(|(_, _, d)| !d)
         .map(|(i, _, _)| *i)
         .collect();
+    // The keyboard's item stays where it was: when it left the page (decided under
+    // "Undecided", handed on) the item now in its place takes over, and keeps the focus.
+    let previous = state.order.get_untracked();
+    let active = state.active.get_untracked();
+    if active.is_some_and(|a| !order.iter().any(|(i, _, _)| *i == a)) {
+        let position = previous
+            .iter()
+            .position(|(i, _, _)| Some(*i) == active)
+            .unwrap_or(0);
+        let next = order
+            .get(position.min(order.len().saturating_sub(1)))
+            .map(|(i, _, _)| *i);
+        state.active.set(next);
+    }
     state.order.set(order);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(id) = state.active.get_untracked() {
+            focus(&format!("item-{id}"));
+        }
+    });
     // Selections of items no longer undecided on this page are dropped.
     state
         .selected
@@ -354,10 +418,10 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
             {(page < pages).then(|| view! { <a href=page_href(page + 1)>"Next page"</a> })}
         </nav>
         <details class="delegate">
-            <summary>"Hand my whole queue in a campaign to someone else"</summary>
+            <summary>"Hand all my undecided items in a campaign to someone else"</summary>
             {campaigns.into_iter().map(|c| view! {
                 <h3>{c.name.clone()}</h3>
-                <DelegateForm campaign_id=c.id reviewers=Vec::new() done=Callback::new(move |()| state.refresh()) />
+                <DelegateForm campaign_id=c.id reviewers=Vec::new() done=Callback::new(move |message| state.report(Ok(message))) />
             }).collect_view()}
         </details>
     }
@@ -368,19 +432,25 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
 #[component]
 fn BulkBar(state: QueueState, all_here: Vec<i64>) -> impl IntoView {
     let all_for_change = all_here.clone();
-    let confirming = RwSignal::new(None::<Decision>);
-    let justification = RwSignal::new(String::new());
+    let none_here = all_here.is_empty();
+    let confirming = state.confirming;
+    let justification = state.bulk_justification;
     let count = move || state.selected.with(HashSet::len);
     let submit = move |_| {
         let Some(decision) = confirming.get_untracked() else {
             return;
         };
+        if state.bulk_pending.get_untracked() {
+            return;
+        }
+        state.bulk_pending.set(true);
         let ids: Vec<i64> = state
             .selected
             .with_untracked(|s| s.iter().copied().collect());
         let text = justification.get_untracked();
         leptos::task::spawn_local(async move {
             let result = review_decide_many(ids, decision.slug().to_string(), text).await;
+            state.bulk_pending.set(false);
             if result.is_ok() {
                 state.selected.set(HashSet::new());
                 confirming.set(None);
@@ -389,10 +459,17 @@ fn BulkBar(state: QueueState, all_here: Vec<i64>) -> impl IntoView {
             state.report(result.map(|n| format!("{}: {n} items.", decision.label())));
         });
     };
+    // The confirmation takes the focus when it opens, so keyboard users land in it.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if confirming.get().is_some() {
+            focus("bulk-justification");
+        }
+    });
     view! {
         <div class="bulk-bar" role="group" aria-label="Bulk decisions">
             <label class="check">
-                <input type="checkbox" class="select-all"
+                <input type="checkbox" class="select-all" disabled=none_here
                     prop:checked=move || !all_here.is_empty() && state.selected.with(|s| all_here.iter().all(|i| s.contains(i)))
                     on:change={
                         let all = all_for_change;
@@ -403,28 +480,34 @@ fn BulkBar(state: QueueState, all_here: Vec<i64>) -> impl IntoView {
                     } />
                 "Select all undecided on this page"
             </label>
-            <span class="selected-count">{move || format!("{} selected", count())}</span>
+            <span class="selected-count" aria-live="polite">{move || format!("{} selected", count())}</span>
             <button type="button" class="button-secondary bulk-approve" disabled=move || count() == 0
                 on:click=move |_| confirming.set(Some(Decision::Approve))>"Approve selected…"</button>
             <button type="button" class="button-secondary bulk-revoke" disabled=move || count() == 0
                 on:click=move |_| confirming.set(Some(Decision::Revoke))>"Revoke selected…"</button>
+            {move || confirming.get().map(|decision| {
+                let verb = if decision == Decision::Approve { "Approve" } else { "Revoke" };
+                view! {
+                    <div class="confirm bulk-confirm" role="alertdialog"
+                        aria-labelledby="bulk-confirm-question" aria-describedby="bulk-confirm-note">
+                        <p>
+                            <strong id="bulk-confirm-question">{move || format!("{verb} {} items?", count())}</strong>
+                            " "<span id="bulk-confirm-note">"Each one is recorded in your name. Esc cancels."</span>
+                        </p>
+                        <label>
+                            "Justification"
+                            <textarea id="bulk-justification" rows="2" class="bulk-justification" prop:value=move || justification.get()
+                                on:input=move |ev| justification.set(event_target_value(&ev))></textarea>
+                        </label>
+                        <button type="button" class="button bulk-submit" disabled=move || state.bulk_pending.get() on:click=submit>
+                            {move || format!("{verb} {} items", count())}
+                        </button>
+                        " "
+                        <button type="button" class="button-secondary" on:click=move |_| confirming.set(None)>"Cancel"</button>
+                    </div>
+                }
+            })}
         </div>
-        {move || confirming.get().map(|decision| {
-            let verb = if decision == Decision::Approve { "Approve" } else { "Revoke" };
-            view! {
-                <div class="confirm bulk-confirm" role="alertdialog" aria-label="Confirm bulk decision">
-                    <p><strong>{format!("{verb} {} items?", count())}</strong> " Each one is recorded in your name."</p>
-                    <label>
-                        "Justification"
-                        <textarea rows="2" class="bulk-justification" prop:value=move || justification.get()
-                            on:input=move |ev| justification.set(event_target_value(&ev))></textarea>
-                    </label>
-                    <button type="button" class="button bulk-submit" on:click=submit>{format!("{verb} {} items", count())}</button>
-                    " "
-                    <button type="button" class="button-secondary" on:click=move |_| confirming.set(None)>"Cancel"</button>
-                </div>
-            }
-        })}
     }
 }
 
@@ -432,6 +515,8 @@ fn BulkBar(state: QueueState, all_here: Vec<i64>) -> impl IntoView {
 fn ItemRow(item: ItemView, state: QueueState, by_person: bool) -> impl IntoView {
     let id = item.id;
     let decided = item.decision.is_some();
+    // Names the item for screen readers, where every row's buttons would sound the same.
+    let label = format!("{}, {}", item.subject(), item.what());
     let is_active = move || state.active.get() == Some(id);
     let comment = move || {
         state
@@ -456,12 +541,12 @@ fn ItemRow(item: ItemView, state: QueueState, by_person: bool) -> impl IntoView 
                             let on = event_target_checked(&ev);
                             state.selected.update(|s| if on { s.insert(id); } else { s.remove(&id); });
                         } />
-                    <span class="visually-hidden">"Select"</span>
+                    <span class="visually-hidden">{format!("Select {label}")}</span>
                 </label>
                 <div class="item-text">
                     {(!by_person || item.user_email.is_none()).then(|| view! { <strong class="item-subject">{item.subject()}</strong> })}
                     <span class="item-what">{item.what()}</span>
-                    {item.privileged.then(|| view! { <span class="badge badge-bad">"Admin access"</span> })}
+                    {item.privileged.then(|| view! { <span class="badge badge-bad">"Admin or owner access"</span> })}
                     {item.flags.iter().map(|f| view! { <span class="badge badge-warn">{f.clone()}</span> }).collect_view()}
                     <span class="muted item-campaign">{item.campaign_name.clone()}</span>
                 </div>
@@ -484,9 +569,9 @@ fn ItemRow(item: ItemView, state: QueueState, by_person: bool) -> impl IntoView 
                                     state.comments.update(|c| { c.insert(id, text); });
                                 }></textarea>
                         </label>
-                        <button type="button" class="button approve" on:click=move |_| state.decide(id, Decision::Approve)>"Approve"</button>
-                        <button type="button" class="button-secondary revoke" on:click=move |_| state.decide(id, Decision::Revoke)>"Revoke"</button>
-                        <ReassignForm item_id=id done=Callback::new(move |()| state.refresh()) />
+                        <button type="button" class="button approve" aria-label=format!("Approve: {label}") on:click=move |_| state.decide(id, Decision::Approve)>"Approve"</button>
+                        <button type="button" class="button-secondary revoke" aria-label=format!("Revoke: {label}") on:click=move |_| state.decide(id, Decision::Revoke)>"Revoke"</button>
+                        <ReassignForm item_id=id done=Callback::new(move |message| state.report(Ok(message))) />
                     }.into_any()
                 }}
             </div>
@@ -494,23 +579,27 @@ fn ItemRow(item: ItemView, state: QueueState, by_person: bool) -> impl IntoView 
     }
 }
 
-/// Hands one item to another reviewer, with a reason.
+/// Hands one item to another reviewer, with a reason. `done` gets the success message (the
+/// list reloads, so the caller shows it); a refusal is shown here.
 #[component]
-pub fn ReassignForm(item_id: i64, done: Callback<()>) -> impl IntoView {
+pub fn ReassignForm(item_id: i64, done: Callback<String>) -> impl IntoView {
     let to = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
-    let result = RwSignal::new(None::<Result<String, AppError>>);
+    let error = RwSignal::new(None::<AppError>);
+    let pending = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        pending.set(true);
         let (to, reason) = (to.get_untracked(), reason.get_untracked());
         leptos::task::spawn_local(async move {
             let outcome = review_reassign(item_id, to, reason).await;
-            let ok = outcome.is_ok();
-            result.set(Some(
-                outcome.map(|item| format!("Handed to {}.", item.reviewer)),
-            ));
-            if ok {
-                done.run(());
+            pending.set(false);
+            match outcome {
+                Ok(item) => done.run(format!("{} handed to {}.", item.what(), item.reviewer)),
+                Err(e) => error.set(Some(e)),
             }
         });
     };
@@ -520,35 +609,42 @@ pub fn ReassignForm(item_id: i64, done: Callback<()>) -> impl IntoView {
             <form class="reassign-form" on:submit=submit>
                 <label>"To (email)" <input type="email" class="reassign-to" required prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev)) /></label>
                 <label>"Reason" <input type="text" class="reassign-reason" required prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev)) /></label>
-                <button type="submit" class="button-secondary">"Hand on"</button>
+                <button type="submit" class="button-secondary" disabled=move || pending.get()>"Hand on"</button>
             </form>
-            {move || result.get().map(|r| match r {
-                Ok(text) => view! { <p class="status-ok" role="status">{text}</p> }.into_any(),
-                Err(error) => view! { <p class="status-error" role="alert">{error.to_string()}</p> }.into_any(),
-            })}
+            {move || error.get().map(|e| view! { <p class="status-error" role="alert">{e.to_string()}</p> })}
         </details>
     }
 }
 
 /// Hands every undecided item of a reviewer in a campaign to someone else. With `reviewers`
-/// (admins) the source is chosen; without, it is the caller's own queue.
+/// (admins) the source is chosen; without, it is the caller's own queue. `done` gets the
+/// success message.
 #[component]
-pub fn DelegateForm(campaign_id: i64, reviewers: Vec<String>, done: Callback<()>) -> impl IntoView {
+pub fn DelegateForm(
+    campaign_id: i64,
+    reviewers: Vec<String>,
+    done: Callback<String>,
+) -> impl IntoView {
     let from = RwSignal::new(reviewers.first().cloned().unwrap_or_default());
     let to = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
-    let result = RwSignal::new(None::<Result<String, AppError>>);
+    let error = RwSignal::new(None::<AppError>);
+    let pending = RwSignal::new(false);
     let choose = !reviewers.is_empty();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        pending.set(true);
         let from = choose.then(|| from.get_untracked());
         let (to, reason) = (to.get_untracked(), reason.get_untracked());
         leptos::task::spawn_local(async move {
             let outcome = review_delegate(campaign_id, from, to.clone(), reason).await;
-            let ok = outcome.is_ok();
-            result.set(Some(outcome.map(|n| format!("{n} items handed to {to}."))));
-            if ok {
-                done.run(());
+            pending.set(false);
+            match outcome {
+                Ok(n) => done.run(format!("{n} undecided items handed to {to}.")),
+                Err(e) => error.set(Some(e)),
             }
         });
     };
@@ -563,11 +659,8 @@ pub fn DelegateForm(campaign_id: i64, reviewers: Vec<String>, done: Callback<()>
             })}
             <label>"To (email)" <input type="email" class="delegate-to" required prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev)) /></label>
             <label>"Reason" <input type="text" class="delegate-reason" required prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev)) /></label>
-            <button type="submit" class="button-secondary">"Hand on every undecided item"</button>
+            <button type="submit" class="button-secondary" disabled=move || pending.get()>"Hand on every undecided item"</button>
         </form>
-        {move || result.get().map(|r| match r {
-            Ok(text) => view! { <p class="status-ok" role="status">{text}</p> }.into_any(),
-            Err(error) => view! { <p class="status-error" role="alert">{error.to_string()}</p> }.into_any(),
-        })}
+        {move || error.get().map(|e| view! { <p class="status-error" role="alert">{e.to_string()}</p> })}
     }
 }

@@ -566,6 +566,20 @@ async fn campaign_pages_render_with_real_statuses() {
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("Campaigns are run by admins") && !html.contains("By reviewer"));
+    // Free text is escaped wherever the server renders it, form fields included.
+    let fields = form(
+        "Markup test",
+        &[("description", "</textarea><script>alert(1)</script>")],
+    );
+    let draft_id = create(&ada, &fields).await;
+    let html = ada
+        .get(&format!("/campaigns/{draft_id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("<script>alert(1)"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(1)"), "{html}");
     let queue = rita.get("/reviews?group=server").await;
     assert_eq!(queue.status(), 200);
     let html = queue.text().await.unwrap();

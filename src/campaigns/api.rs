@@ -88,7 +88,7 @@ pub async fn campaign_preview(id: i64) -> Result<Preview, AppError> {
         .await
         .map_err(AppError::from),
     )?;
-    respond(
+    let mut preview = respond(
         super::lifecycle::preview(
             &state.db,
             state.clock.as_ref(),
@@ -97,7 +97,17 @@ pub async fn campaign_preview(id: i64) -> Result<Preview, AppError> {
             state.campaigns.stale_sync_days,
         )
         .await,
-    )
+    )?;
+    // Auditors only read; the email lists are what this server knows of them (group
+    // membership shows only when the person signs in).
+    let auth = state.auth.config();
+    preview.auditor_reviewers = preview
+        .reviewers
+        .iter()
+        .map(|r| r.reviewer.clone())
+        .filter(|r| auth.auditor_emails.contains(r) && !auth.admin_emails.contains(r))
+        .collect();
+    Ok(preview)
 }
 
 /// Launches a draft; answers how many items it created.

@@ -147,6 +147,15 @@ fn PreviewView(preview: Preview, admin: bool, changed: Callback<()>) -> impl Int
         preview.reviewers.len()
     );
     view! {
+        {(!preview.auditor_reviewers.is_empty()).then(|| view! {
+            <div class="notice notice-warn auditor-reviewers" role="note">
+                <p>{format!(
+                    "{} would review items but {} an auditor: auditors only read, so those items would never be decided. Change the reviewer rules.",
+                    preview.auditor_reviewers.join(", "),
+                    if preview.auditor_reviewers.len() == 1 { "is" } else { "are each" }
+                )}</p>
+            </div>
+        })}
         {preview.stale_warning.clone().map(|w| view! {
             <div class="notice notice-warn stale-warning" role="alert"><p>{w}</p></div>
         })}

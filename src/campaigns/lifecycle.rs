@@ -107,6 +107,7 @@ pub async fn preview(
             .count() as i64,
         unassigned: assignment.unassigned,
         stale_warning,
+        auditor_reviewers: Vec::new(),
         campaign,
     })
 }

@@ -310,6 +310,9 @@ pub struct Preview {
     pub self_review_rerouted: i64,
     /// Set when the inventory is older than `PAR_STALE_SYNC_DAYS` (or was never synced).
     pub stale_warning: Option<String>,
+    /// Reviewers listed as auditors (and not admins): auditors only read, so their items could
+    /// never be decided.
+    pub auditor_reviewers: Vec<String>,
 }
 
 /// One row of the item lists on the dashboard and in the queue.

@@ -246,11 +246,14 @@ pub fn ReviewsPage() -> impl IntoView {
             <kbd>"a"</kbd>" approve · "<kbd>"r"</kbd>" revoke · "<kbd>"c"</kbd>" comment · "
             <kbd>"x"</kbd>" select · "<kbd>"u"</kbd>" undo"
         </p>
-        {move || state.notice.get().map(|(ok, text)| if ok {
-            view! { <div class="notice notice-ok queue-notice" role="status"><p>{text}</p></div> }.into_any()
-        } else {
-            view! { <div class="notice notice-error queue-notice" role="alert"><p>{text}</p></div> }.into_any()
-        })}
+        // One live region for the whole page, so screen readers announce every new message.
+        <div class="queue-live" aria-live="polite" aria-atomic="true">
+            {move || state.notice.get().map(|(ok, text)| view! {
+                <div class=if ok { "notice notice-ok queue-notice" } else { "notice notice-error queue-notice" }>
+                    <p>{text}</p>
+                </div>
+            })}
+        </div>
         <Transition fallback=|| view! { <p class="loading">"Loading your queue…"</p> }>
             {move || Suspend::new(async move {
                 match queue.await {

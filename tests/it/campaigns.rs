@@ -248,6 +248,25 @@ async fn preview_assigns_reviewers_in_order_and_reroutes_self_review() {
     assert_eq!(preview["self_review_rerouted"], 1);
     assert_eq!(preview["unassigned"], json!([]));
     assert_eq!(preview["stale_warning"], Value::Null);
+    assert_eq!(preview["auditor_reviewers"], json!([]));
+    // An auditor as fixed reviewer is pointed out: auditors never decide.
+    let audited = create(
+        &ada,
+        &form(
+            "Auditor reviews",
+            &[
+                ("use_manager_mapping", ""),
+                ("use_server_owners", ""),
+                ("fixed_reviewer", "aubrey.auditor@example.com"),
+            ],
+        ),
+    )
+    .await;
+    let preview = call(&ada, "/api/campaign_preview", &json!({ "id": audited })).await;
+    assert_eq!(
+        preview["auditor_reviewers"],
+        json!(["aubrey.auditor@example.com"])
+    );
 
     // Scope: only server 2 and no account roles.
     let narrow = create(

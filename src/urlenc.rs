@@ -13,6 +13,15 @@ pub fn encode(text: &str, keep: &[u8]) -> String {
         .collect()
 }
 
+/// `key=value&…` with every value encoded.
+pub fn query_string(params: &[(String, String)]) -> String {
+    params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v, b"")))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

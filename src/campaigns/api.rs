@@ -5,6 +5,26 @@ use leptos::prelude::*;
 use super::{CampaignInput, CampaignView, Dashboard, ItemView, MappingResult, Preview};
 use crate::error::AppError;
 
+/// A campaign form checked against the servers of the current inventory.
+#[cfg(feature = "ssr")]
+async fn checked(
+    state: &crate::state::AppState,
+    input: &CampaignInput,
+) -> Result<super::db::Settings, AppError> {
+    let known = crate::inventory::db::server_ids(&state.db).await?;
+    super::db::validate(input, &known)
+}
+
+/// The webhook host allowlist in force, for the risk flags items carry.
+#[cfg(feature = "ssr")]
+async fn allowlist(state: &crate::state::AppState) -> Result<Vec<String>, AppError> {
+    Ok(crate::inventory::settings::allowlist(
+        &state.db,
+        &state.inventory.config.webhook_host_allowlist,
+    )
+    .await?)
+}
+
 /// Every campaign, newest first.
 #[server(prefix = "/api", endpoint = "campaigns_list")]
 pub async fn campaigns_list() -> Result<Vec<CampaignView>, AppError> {
@@ -30,18 +50,13 @@ pub async fn campaign_create(input: CampaignInput) -> Result<i64, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;
     let state = crate::state::app_state()?;
-    let known = respond(
-        crate::inventory::db::server_ids(&state.db)
-            .await
-            .map_err(AppError::from),
-    )?;
-    let settings = respond(super::db::validate(&input, &known))?;
+    let settings = respond(checked(&state, &input).await)?;
     let id = respond(
         super::db::create(
             &state.db,
             state.clock.as_ref(),
             &user.actor(),
-            &user.email,
+            &user.email.to_lowercase(),
             &settings,
         )
         .await,
@@ -56,12 +71,7 @@ pub async fn campaign_update(id: i64, input: CampaignInput) -> Result<(), AppErr
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;
     let state = crate::state::app_state()?;
-    let known = respond(
-        crate::inventory::db::server_ids(&state.db)
-            .await
-            .map_err(AppError::from),
-    )?;
-    let settings = respond(super::db::validate(&input, &known))?;
+    let settings = respond(checked(&state, &input).await)?;
     respond(
         super::db::update(
             &state.db,
@@ -80,14 +90,7 @@ pub async fn campaign_preview(id: i64) -> Result<Preview, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
     let state = crate::state::app_state()?;
-    let allowlist = respond(
-        crate::inventory::settings::allowlist(
-            &state.db,
-            &state.inventory.config.webhook_host_allowlist,
-        )
-        .await
-        .map_err(AppError::from),
-    )?;
+    let allowlist = respond(allowlist(&state).await)?;
     let mut preview = respond(
         super::lifecycle::preview(
             &state.db,
@@ -116,20 +119,13 @@ pub async fn campaign_launch(id: i64) -> Result<usize, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;
     let state = crate::state::app_state()?;
-    let allowlist = respond(
-        crate::inventory::settings::allowlist(
-            &state.db,
-            &state.inventory.config.webhook_host_allowlist,
-        )
-        .await
-        .map_err(AppError::from),
-    )?;
+    let allowlist = respond(allowlist(&state).await)?;
     let launched = respond(
         super::lifecycle::launch(
             &state.db,
             state.clock.as_ref(),
             &user.actor(),
-            &user.email,
+            &user.email.to_lowercase(),
             id,
             &allowlist,
         )
@@ -149,7 +145,7 @@ pub async fn campaign_close(id: i64) -> Result<i64, AppError> {
             &state.db,
             state.clock.as_ref(),
             &user.actor(),
-            &user.email,
+            &user.email.to_lowercase(),
             id,
             false,
         )

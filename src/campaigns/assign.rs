@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use sqlx::AnyConnection;
 
 use super::{CampaignView, ItemKind, ReviewerLoad, Unassigned};
-use crate::inventory::db::{to_view, user_flags, ServerRow, SERVER_ROWS};
+use crate::inventory::db::{is_account_admin_role, to_view, user_flags, ServerRow, SERVER_ROWS};
 
 /// An access the campaign's scope covers, as the inventory holds it now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,10 +115,6 @@ pub async fn rules(
     })
 }
 
-fn is_privileged_role(role: &str) -> bool {
-    role.eq_ignore_ascii_case("account owner") || role.eq_ignore_ascii_case("account admin")
-}
-
 /// Every access in the campaign's scope, from the current inventory.
 pub async fn candidates(
     conn: &mut AnyConnection,
@@ -182,7 +178,7 @@ pub async fn candidates(
                 server_id: None,
                 server_name: None,
                 access: role.clone(),
-                privileged: is_privileged_role(role),
+                privileged: is_account_admin_role(role),
                 flags: flags.clone(),
             });
         }

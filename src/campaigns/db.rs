@@ -189,6 +189,46 @@ fn kinds_json(kinds: &[ItemKind]) -> String {
     serde_json::to_string(&kinds.iter().map(|k| k.slug()).collect::<Vec<_>>()).unwrap_or_default()
 }
 
+/// The columns a campaign's [`Settings`] fill, bound as `$1`… by [`bind_settings`].
+const SETTINGS_COLUMNS: [&str; 14] = [
+    "name",
+    "description",
+    "kinds",
+    "server_ids",
+    "roles",
+    "starts_on",
+    "due_on",
+    "default_outcome",
+    "revoke_needs_justification",
+    "privileged_needs_justification",
+    "use_manager_mapping",
+    "use_server_owners",
+    "fixed_reviewer",
+    "fallback_reviewer",
+];
+
+/// Binds `settings` in the order of [`SETTINGS_COLUMNS`].
+fn bind_settings<'q, O>(
+    query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    settings: &'q Settings,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+    query
+        .bind(&settings.name)
+        .bind(&settings.description)
+        .bind(kinds_json(&settings.kinds))
+        .bind(json_or_null(&settings.server_ids))
+        .bind(json_or_null(&settings.roles))
+        .bind(&settings.starts_on)
+        .bind(&settings.due_on)
+        .bind(settings.default_outcome.slug())
+        .bind(i64::from(settings.revoke_needs_justification))
+        .bind(i64::from(settings.privileged_needs_justification))
+        .bind(i64::from(settings.use_manager_mapping))
+        .bind(i64::from(settings.use_server_owners))
+        .bind(settings.fixed_reviewer.as_deref())
+        .bind(&settings.fallback_reviewer)
+}
+
 /// Saves a new draft (or template) and its audit event.
 pub async fn create(
     db: &Db,
@@ -225,34 +265,24 @@ pub async fn insert(
     } else {
         (Status::Draft, None)
     };
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO campaigns (name, description, status, kinds, server_ids, roles, starts_on, \
-         due_on, default_outcome, revoke_needs_justification, privileged_needs_justification, \
-         use_manager_mapping, use_server_owners, fixed_reviewer, fallback_reviewer, next_run_on, \
-         template_id, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-         $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) RETURNING id",
-    )
-    .bind(&settings.name)
-    .bind(&settings.description)
-    .bind(status.slug())
-    .bind(kinds_json(&settings.kinds))
-    .bind(json_or_null(&settings.server_ids))
-    .bind(json_or_null(&settings.roles))
-    .bind(&settings.starts_on)
-    .bind(&settings.due_on)
-    .bind(settings.default_outcome.slug())
-    .bind(i64::from(settings.revoke_needs_justification))
-    .bind(i64::from(settings.privileged_needs_justification))
-    .bind(i64::from(settings.use_manager_mapping))
-    .bind(i64::from(settings.use_server_owners))
-    .bind(settings.fixed_reviewer.as_deref())
-    .bind(&settings.fallback_reviewer)
-    .bind(next_run_on)
-    .bind(template_id)
-    .bind(created_by)
-    .bind(&now)
-    .fetch_one(&mut **tx)
-    .await?;
+    let sql = format!(
+        "INSERT INTO campaigns ({}, status, next_run_on, template_id, created_by, \
+         created_at, updated_at) VALUES ({}, $15, $16, $17, $18, $19, $19) RETURNING id",
+        SETTINGS_COLUMNS.join(", "),
+        (1..=SETTINGS_COLUMNS.len())
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let query = sqlx::query_as(&sql);
+    let (id,): (i64,) = bind_settings(query, settings)
+        .bind(status.slug())
+        .bind(next_run_on)
+        .bind(template_id)
+        .bind(created_by)
+        .bind(&now)
+        .fetch_one(&mut **tx)
+        .await?;
     Ok(id)
 }
 
@@ -291,32 +321,22 @@ pub async fn update(
     } else {
         None
     };
-    sqlx::query(
-        "UPDATE campaigns SET name = $1, description = $2, kinds = $3, server_ids = $4, \
-         roles = $5, starts_on = $6, due_on = $7, default_outcome = $8, \
-         revoke_needs_justification = $9, privileged_needs_justification = $10, \
-         use_manager_mapping = $11, use_server_owners = $12, fixed_reviewer = $13, \
-         fallback_reviewer = $14, next_run_on = $15, updated_at = $16 WHERE id = $17",
-    )
-    .bind(&settings.name)
-    .bind(&settings.description)
-    .bind(kinds_json(&settings.kinds))
-    .bind(json_or_null(&settings.server_ids))
-    .bind(json_or_null(&settings.roles))
-    .bind(&settings.starts_on)
-    .bind(&settings.due_on)
-    .bind(settings.default_outcome.slug())
-    .bind(i64::from(settings.revoke_needs_justification))
-    .bind(i64::from(settings.privileged_needs_justification))
-    .bind(i64::from(settings.use_manager_mapping))
-    .bind(i64::from(settings.use_server_owners))
-    .bind(settings.fixed_reviewer.as_deref())
-    .bind(&settings.fallback_reviewer)
-    .bind(next_run_on)
-    .bind(format_timestamp(clock.now()))
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
+    let assignments: Vec<String> = SETTINGS_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(n, column)| format!("{column} = ${}", n + 1))
+        .collect();
+    let sql = format!(
+        "UPDATE campaigns SET {}, next_run_on = $15, updated_at = $16 WHERE id = $17 \
+         RETURNING id",
+        assignments.join(", ")
+    );
+    let _: (i64,) = bind_settings(sqlx::query_as(&sql), settings)
+        .bind(next_run_on)
+        .bind(format_timestamp(clock.now()))
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
     audit::record(
         &mut tx,
         clock,

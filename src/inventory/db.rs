@@ -229,6 +229,11 @@ fn change_view(kind: String, key: String, change: String, detail: &str) -> Chang
 }
 
 /// Users matching `search` (email or name), one page, with permissions and flags.
+/// Account Owner or Account Admin: everything in the account.
+pub(crate) fn is_account_admin_role(role: &str) -> bool {
+    role.eq_ignore_ascii_case("account owner") || role.eq_ignore_ascii_case("account admin")
+}
+
 /// A user's risk flags.
 pub(crate) fn user_flags(
     role: &str,
@@ -246,7 +251,7 @@ pub(crate) fn user_flags(
     if stale {
         flags.push(UserFlag::StalePendingInvitation);
     }
-    if role.eq_ignore_ascii_case("account owner") || role.eq_ignore_ascii_case("account admin") {
+    if is_account_admin_role(role) {
         flags.push(UserFlag::AccountAdmin);
     }
     if servers >= MANY_SERVERS as i64 {

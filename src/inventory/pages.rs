@@ -163,7 +163,7 @@ fn ServerTable(list: ServerList) -> impl IntoView {
             let mut params = url_params(q);
             params.retain(|(k, _)| k != "page");
             params.push(("page".to_string(), page.to_string()));
-            format!("/inventory?{}", encode_params(&params))
+            format!("/inventory?{}", crate::urlenc::query_string(&params))
         })
     };
     let status = match (&list.last_sync, list.connected) {
@@ -224,14 +224,6 @@ fn url_params(q: &leptos_router::params::ParamsMap) -> Vec<(String, String)> {
         .into_iter()
         .filter_map(|k| q.get(k).map(|v| (k.to_string(), v)))
         .collect()
-}
-
-fn encode_params(params: &[(String, String)]) -> String {
-    params
-        .iter()
-        .map(|(k, v)| format!("{k}={}", crate::urlenc::encode(v, b"")))
-        .collect::<Vec<_>>()
-        .join("&")
 }
 
 #[component]

@@ -378,14 +378,7 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
                 .collect()
         });
         params.push(("page".into(), page.to_string()));
-        format!(
-            "/reviews?{}",
-            params
-                .iter()
-                .map(|(k, v)| format!("{k}={}", crate::urlenc::encode(v, b"")))
-                .collect::<Vec<_>>()
-                .join("&")
-        )
+        format!("/reviews?{}", crate::urlenc::query_string(&params))
     };
     let (page, pages) = (queue.page, queue.pages);
     let campaigns = queue.campaigns.clone();

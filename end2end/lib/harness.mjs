@@ -1,6 +1,7 @@
 // Starts the real binary in demo mode on a free port and drives Debian's Chromium.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -58,11 +59,17 @@ export async function launchBrowser() {
   });
 }
 
-/** Collects console errors and CSP violations so a test can assert there were none. */
+/**
+ * Collects console errors, CSP violations and Leptos' warnings about signals read outside a
+ * reactive context (a render that misses updates), so a test can assert there were none.
+ */
 export function watchConsole(page) {
   const problems = [];
   page.on('console', (msg) => {
     if (msg.type() === 'error') problems.push(msg.text());
+    if (msg.type() === 'warning' && /reactive tracking context/.test(msg.text())) {
+      problems.push(msg.text());
+    }
   });
   page.on('pageerror', (err) => problems.push(String(err)));
   return problems;
@@ -78,4 +85,39 @@ export async function signIn(page, baseUrl, path, name) {
   await page.goto(baseUrl + path);
   await page.waitForSelector('text=Development identity provider');
   await page.getByRole('button', { name: new RegExp(name) }).click();
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Runs axe-core on the page as it is now and returns the violations of impact serious or
+ * critical, one line each. Evaluated through the debugging protocol, so the page's CSP stays on.
+ */
+export async function seriousA11yViolations(page) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) {
+    await page.evaluate(AXE_SOURCE);
+  }
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
+    }));
+  });
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.targets.join(', ')}`);
+}
+
+/** Checks the page with axe-core at desktop width and at 390 px; resizes back afterwards. */
+export async function assertAccessible(page, where) {
+  const size = page.viewportSize();
+  const found = [];
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
+    for (const v of await seriousA11yViolations(page)) found.push(`${where} at ${width}px: ${v}`);
+  }
+  if (size) await page.setViewportSize(size);
+  if (found.length) throw new Error(`accessibility violations:\n${found.join('\n')}`);
 }

@@ -8,7 +8,7 @@ use super::{
 use crate::error::AppError;
 
 /// The servers list (admins and auditors).
-#[server(prefix = "/api", endpoint = "inventory_servers")]
+#[server(prefix = "/api", endpoint = "inventory_servers", input = server_fn::codec::Json)]
 pub async fn inventory_servers(query: ServerQuery) -> Result<ServerList, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;

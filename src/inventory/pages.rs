@@ -158,8 +158,9 @@ pub fn InventoryPage() -> impl IntoView {
 #[component]
 fn ServerTable(list: ServerList) -> impl IntoView {
     let query = use_query_map();
+    // Read once while rendering: the table is rebuilt whenever the query changes.
     let page_href = move |page: usize| {
-        query.with(|q| {
+        query.with_untracked(|q| {
             let mut params = url_params(q);
             params.retain(|(k, _)| k != "page");
             params.push(("page".to_string(), page.to_string()));

@@ -35,7 +35,7 @@ fn decision(slug: &str) -> Result<crate::campaigns::Decision, AppError> {
 }
 
 /// One page of the caller's queue.
-#[server(prefix = "/api", endpoint = "reviews_queue")]
+#[server(prefix = "/api", endpoint = "reviews_queue", input = server_fn::codec::Json)]
 pub async fn my_queue(query: QueueQuery) -> Result<Queue, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::SignedIn)?;

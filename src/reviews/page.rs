@@ -371,7 +371,8 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
     }
     let query = use_query_map();
     let page_href = move |page: usize| {
-        let mut params: Vec<(String, String)> = query.with(|q| {
+        // Read once while rendering: the list is rebuilt whenever the query changes.
+        let mut params: Vec<(String, String)> = query.with_untracked(|q| {
             ["campaign", "group", "status", "kind", "flag", "search"]
                 .into_iter()
                 .filter_map(|k| q.get(k).map(|v| (k.to_string(), v)))
@@ -383,7 +384,7 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
     let (page, pages) = (queue.page, queue.pages);
     let campaigns = queue.campaigns.clone();
     // Under a person's heading the rows need not repeat who it is.
-    let by_person = query.with(|q| q.get("group").as_deref() != Some("server"));
+    let by_person = query.with_untracked(|q| q.get("group").as_deref() != Some("server"));
     let all_here = undecided_here.clone();
     view! {
         <section class="queue-progress" aria-label="Your progress">

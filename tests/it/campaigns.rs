@@ -65,10 +65,12 @@ pub async fn setup() -> (TestApp, Browser) {
 }
 
 /// Server functions that take JSON; the others take a form, as the pages send them.
-const JSON_ENDPOINTS: [&str; 3] = [
+const JSON_ENDPOINTS: [&str; 5] = [
     "/api/inventory_import_users",
+    "/api/inventory_servers",
     "/api/managers_import",
     "/api/reviews_decide_many",
+    "/api/reviews_queue",
 ];
 
 fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {

@@ -2,7 +2,7 @@
 
 use postmark_access_review::postmark::{simulator::Fault, ServerInfo};
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::{
     auth::{signed_in, Browser, ADA, AUBREY, RITA},
@@ -61,13 +61,16 @@ async fn sync_now(browser: &Browser) -> Value {
 }
 
 async fn servers(browser: &Browser, params: &[(&str, &str)]) -> Value {
-    let form: Vec<(String, &str)> = params
+    let query: serde_json::Map<String, Value> = params
         .iter()
-        .map(|(k, v)| (format!("query[{k}]"), *v))
-        .chain(std::iter::once(("query[page]".to_string(), "1")).filter(|_| params.is_empty()))
+        .map(|(k, v)| {
+            let value = v.parse::<u64>().map_or_else(|_| json!(v), |n| json!(n));
+            (k.to_string(), value)
+        })
         .collect();
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    let response = browser.post("/api/inventory_servers", &form).await;
+    let response = browser
+        .post_json("/api/inventory_servers", &json!({ "query": query }))
+        .await;
     let status = response.status();
     let body = response.text().await.unwrap();
     assert_eq!(status, 200, "{body}");
@@ -311,7 +314,7 @@ async fn inventory_functions_check_the_caller() {
         assert_eq!(response.status().as_u16(), expected);
     }
     assert_eq!(
-        rita.post("/api/inventory_servers", &[("query[page]", "1")])
+        rita.post_json("/api/inventory_servers", &json!({ "query": { "page": 1 } }))
             .await
             .status(),
         StatusCode::FORBIDDEN

@@ -11,14 +11,10 @@ use crate::{
 
 const MANNY: usize = 3;
 
-/// Every item in a reviewer's queue: `(id, version, subject, what)`.
+/// Every item in a reviewer's queue: `(id, version, subject, what)`. The query is empty, as
+/// the browser sends it when no filter is set.
 async fn queue_items(browser: &Browser) -> Vec<Value> {
-    let queue = call(
-        browser,
-        "/api/reviews_queue",
-        &json!({ "query": { "page": 1 } }),
-    )
-    .await;
+    let queue = call(browser, "/api/reviews_queue", &json!({ "query": {} })).await;
     queue["groups"]
         .as_array()
         .unwrap()

@@ -1,0 +1,89 @@
+//! Who may reach what: anonymous visitors sent to sign in, the rate limit on the sign-in routes,
+//! and the role check of server functions.
+
+use reqwest::StatusCode;
+
+use super::{signed_in, urlencode, Browser, ADA, AUBREY, RITA};
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn anonymous_visitors_of_protected_pages_are_sent_to_sign_in() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/inventory",
+        "/campaigns",
+        "/reviews",
+        "/audit",
+        "/settings",
+    ] {
+        let response = app.get(&format!("{path}?x=1")).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(
+            response.headers()["location"],
+            format!("/auth/login?next={}", urlencode(&format!("{path}?x=1")))
+        );
+    }
+}
+
+#[tokio::test]
+async fn auth_routes_are_rate_limited_per_address() {
+    let app = TestApp::builder()
+        .auth(|config| config.rate_limit_per_minute = 5)
+        .spawn()
+        .await;
+    let browser = Browser::new(&app);
+    for _ in 0..5 {
+        assert_eq!(
+            browser.get("/auth/login").await.status(),
+            StatusCode::SEE_OTHER
+        );
+    }
+    let limited = browser.get("/auth/login").await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        limited.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    assert_eq!(
+        browser.get("/healthz").await.status(),
+        200,
+        "other routes unaffected"
+    );
+}
+
+#[tokio::test]
+async fn server_functions_check_the_caller() {
+    let app = TestApp::spawn().await;
+    let anonymous = Browser::new(&app);
+    let rita = signed_in(&app, RITA).await;
+    let aubrey = signed_in(&app, AUBREY).await;
+    let ada = signed_in(&app, ADA).await;
+    // (function, anonymous, reviewer, auditor, admin)
+    let matrix = [
+        ("/api/people", 401, 403, 403, 200),
+        ("/api/audit_events", 401, 403, 200, 200),
+        ("/api/audit_verify", 401, 403, 200, 200),
+    ];
+    for (path, expect_anon, expect_reviewer, expect_auditor, expect_admin) in matrix {
+        for (who, browser, expected) in [
+            ("anonymous", &anonymous, expect_anon),
+            ("reviewer", &rita, expect_reviewer),
+            ("auditor", &aubrey, expect_auditor),
+            ("admin", &ada, expect_admin),
+        ] {
+            let response = browser.post(path, &[]).await;
+            assert_eq!(response.status().as_u16(), expected, "{who} → {path}");
+        }
+    }
+    let body: serde_json::Value = ada
+        .post("/api/audit_events", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(body["total"].as_i64().unwrap() >= 3, "{body}");
+}

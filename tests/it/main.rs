@@ -22,5 +22,6 @@ mod pages;
 mod postmark;
 mod readme;
 mod reviews;
+mod schema;
 mod security;
 mod users;

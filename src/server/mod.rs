@@ -170,9 +170,9 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
         .map_err(|e| anyhow::anyhow!("could not listen on {addr}: {e}"))
 }
 
-/// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish.
-pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
-    let app = router(state);
+/// Serves `app` (from [`router`]) until Ctrl-C or SIGTERM, then lets in-flight requests
+/// finish.
+pub async fn serve(listener: TcpListener, app: Router) -> anyhow::Result<()> {
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -57,7 +57,10 @@ pub fn router(state: AppState) -> Router {
         >(context, render_shell))
         // Layers run outside-in from the last one added.
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            auth::session::LoadUserState {
+                auth: state.auth.clone(),
+                clock: state.clock.clone(),
+            },
             auth::session::load_user,
         ))
         .layer(sessions)

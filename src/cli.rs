@@ -11,8 +11,9 @@ use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
 use crate::{
+    application::{Application, Jobs, Startup, Storage},
     audit::{self, Actor},
-    auth::{oidc::DevelopmentProviderRefused, service::AuthService, session::Store},
+    auth::{oidc::DevelopmentProviderRefused, service::AuthService},
     clock::SystemClock,
     config::{ConfigError, DatabaseConfig, RawConfig, ServerConfig},
     db::{redacted, Db},
@@ -22,7 +23,7 @@ use crate::{
     },
     postmark::simulator::Simulator,
     server,
-    state::{AppState, RunMode},
+    state::RunMode,
     telemetry,
 };
 
@@ -155,47 +156,29 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
                 ),
             }
             let inventory_config = raw.inventory()?;
-            let db = connect_and_migrate(&db_config).await?;
-            let sessions = Store::connect(&db_config).await?;
-            sessions.spawn_cleanup(std::time::Duration::from_secs(300));
-            let inventory = Arc::new(InventoryService::new(inventory_config)?);
-            let clock: Arc<dyn crate::clock::Clock> = Arc::new(SystemClock);
-            let interrupted = crate::inventory::sync::mark_interrupted(&db, clock.as_ref())
-                .await
-                .map_err(anyhow::Error::from)?;
-            if interrupted > 0 {
-                tracing::warn!(
-                    interrupted,
-                    "syncs interrupted by the last stop marked failed"
-                );
-            }
-            inventory.spawn_schedule(db.clone(), clock.clone());
             let campaigns = raw.campaigns()?;
-            crate::campaigns::schedule::spawn(
-                db.clone(),
-                clock.clone(),
-                campaigns.grace_days,
-                campaigns.check_interval,
-            );
-            let listener = server::bind(server_config.bind_addr).await?;
+            let database = redacted(&db_config.url);
+            let app = Application::build(Startup {
+                mode: RunMode::Serve,
+                server: server_config,
+                storage: Storage::Connect(db_config),
+                auth,
+                inventory: inventory_config,
+                campaigns,
+                clock: Arc::new(SystemClock),
+                jobs: Jobs::ALL,
+            })
+            .await?;
+            let state = app.state();
+            let listener = server::bind(state.config.bind_addr).await?;
             tracing::info!(
-                address = %server_config.bind_addr,
-                public_url = %server_config.public_url,
-                database = %redacted(&db_config.url),
-                issuer = %auth.oidc().issuer(),
+                address = %state.config.bind_addr,
+                public_url = %state.config.public_url,
+                database = %database,
+                issuer = %state.auth.oidc().issuer(),
                 "serving"
             );
-            let state = AppState::new(
-                server_config,
-                db,
-                sessions,
-                auth,
-                inventory,
-                clock,
-                RunMode::Serve,
-            )
-            .with_campaigns(campaigns);
-            server::serve(listener, state).await?;
+            app.serve(listener).await?;
             Ok(exit::OK)
         }
         Command::Demo { port, data_dir } => {
@@ -405,10 +388,6 @@ async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result
         url: SecretString::from(format!("sqlite://{}", db_path.display())),
         max_connections: 5,
     };
-    let db = connect_and_migrate(&db_config).await?;
-    let sessions = Store::connect(&db_config).await?;
-    sessions.spawn_cleanup(std::time::Duration::from_secs(300));
-
     let listener = server::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
     let bound = listener.local_addr()?;
     let public_url = format!("http://{bound}");
@@ -416,19 +395,6 @@ async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result
     demo_raw.set("PUBLIC_URL", public_url.clone());
     demo_raw.set("BIND_ADDR", bound.to_string());
     let server_config: ServerConfig = demo_raw.server()?;
-
-    println!();
-    println!("  Postmark Access Review — DEMO MODE");
-    println!(
-        "  Sample data on a throwaway database: {}",
-        db_path.display()
-    );
-    println!("  Sign-in goes through the built-in development identity provider:");
-    println!("  pick Ada (admin), Aubrey (auditor), Rita or Manny (reviewers).");
-    println!("  Listening on 127.0.0.1 only. Press Ctrl-C to stop.");
-    println!();
-    println!("  Open {public_url}");
-    println!();
 
     // The demo's Postmark account lives in an in-process simulator, with a users gateway
     // holding about 40 users (the same people as docs/sample-users.csv).
@@ -460,24 +426,52 @@ async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result
         });
     }
     let simulator_url = simulator.spawn(0).await?;
-    let inventory = Arc::new(InventoryService::new(crate::config::InventoryConfig {
-        api_url: simulator_url.clone(),
-        account_token: Some(SecretString::from("demo-account-token".to_string())),
-        sync_interval: None,
-        webhook_host_allowlist: vec![
-            "hooks.example.com".to_string(),
-            "billing.example.com".to_string(),
-        ],
-        users_gateway: Some((
-            simulator_url.join("gateway/")?,
-            SecretString::from("demo-gateway-token".to_string()),
-        )),
-    })?);
-    let clock: Arc<dyn crate::clock::Clock> = Arc::new(SystemClock);
-    inventory
+    let auth = AuthService::development(&server_config.public_url)?;
+    let app = Application::build(Startup {
+        mode: RunMode::Demo,
+        server: server_config,
+        storage: Storage::Connect(db_config),
+        auth,
+        inventory: crate::config::InventoryConfig {
+            api_url: simulator_url.clone(),
+            account_token: Some(SecretString::from("demo-account-token".to_string())),
+            sync_interval: None,
+            webhook_host_allowlist: vec![
+                "hooks.example.com".to_string(),
+                "billing.example.com".to_string(),
+            ],
+            users_gateway: Some((
+                simulator_url.join("gateway/")?,
+                SecretString::from("demo-gateway-token".to_string()),
+            )),
+        },
+        campaigns: crate::config::CampaignConfig::default(),
+        clock: Arc::new(SystemClock),
+        jobs: Jobs::ALL,
+    })
+    .await?;
+
+    println!();
+    println!("  Postmark Access Review — DEMO MODE");
+    println!(
+        "  Sample data on a throwaway database: {}",
+        db_path.display()
+    );
+    println!("  Sign-in goes through the built-in development identity provider:");
+    println!("  pick Ada (admin), Aubrey (auditor), Rita or Manny (reviewers).");
+    println!("  Listening on 127.0.0.1 only. Press Ctrl-C to stop.");
+    println!();
+    println!("  Open {public_url}");
+    println!();
+
+    // Sample data goes in before the background jobs start, so the campaign schedule's first
+    // pass already sees the seeded campaigns.
+    let state = app.state();
+    state
+        .inventory
         .sync(
-            &db,
-            clock.as_ref(),
+            &state.db,
+            state.clock.as_ref(),
             Trigger::Demo,
             &Actor::system("demo"),
             &|_| {},
@@ -485,27 +479,10 @@ async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result
         .await
         .map_err(|e| anyhow::anyhow!("demo sync failed: {e}"))?;
     crate::campaigns::demo::seed(
-        &db,
-        clock.as_ref(),
-        &inventory.config.webhook_host_allowlist,
+        &state.db,
+        state.clock.as_ref(),
+        &state.inventory.config.webhook_host_allowlist,
     )
     .await?;
-    let campaigns = crate::config::CampaignConfig::default();
-    crate::campaigns::schedule::spawn(
-        db.clone(),
-        clock.clone(),
-        campaigns.grace_days,
-        campaigns.check_interval,
-    );
-    let auth = AuthService::development(&server_config.public_url)?;
-    let state = AppState::new(
-        server_config,
-        db,
-        sessions,
-        auth,
-        inventory,
-        clock,
-        RunMode::Demo,
-    );
-    server::serve(listener, state).await
+    app.serve(listener).await
 }

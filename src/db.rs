@@ -196,6 +196,44 @@ impl DerefMut for Tx {
     }
 }
 
+/// Locks that serialise writers of one kind across processes; see [`lock_xact`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockKey {
+    /// Audit writers, so the hash chain stays linear.
+    Audit,
+    /// Inventory writers (syncs, imports, and launches reading the inventory).
+    Inventory,
+}
+
+impl LockKey {
+    /// The PostgreSQL advisory lock key: eight ASCII letters. Every process of a deployment
+    /// must agree on these numbers, so they never change.
+    fn id(self) -> i64 {
+        match self {
+            // "PARAUDIT"
+            LockKey::Audit => 0x5041_5241_5544_4954,
+            // "PARINVEN"
+            LockKey::Inventory => 0x5041_5249_4E56_454E,
+        }
+    }
+}
+
+/// Holds `key` until `tx` commits or rolls back; other writers taking it wait their turn.
+///
+/// PostgreSQL takes a transaction-scoped advisory lock. SQLite has nothing to do: a [`Tx`]
+/// begins with `BEGIN IMMEDIATE` (see [`Db::begin`]), so it already holds the database's one
+/// write lock and no other writer can run beside it.
+pub async fn lock_xact(tx: &mut Tx, key: LockKey) -> Result<(), sqlx::Error> {
+    if tx.backend() == Backend::Postgres {
+        // A SELECT of a void function cannot be decoded by the Any driver; wrap it.
+        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS advisory_lock")
+            .bind(key.id())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 /// The same SQLite URL with `mode=ro`.
 fn read_only_sqlite_url(url: &str) -> String {
     let (base, query) = url.split_once('?').unwrap_or((url, ""));
@@ -261,6 +299,12 @@ mod tests {
         assert!(file.parent().unwrap().is_dir());
         let ro = format!("{url}?mode=ro");
         assert_eq!(prepare_sqlite_url(&ro).unwrap(), ro);
+    }
+
+    #[test]
+    fn lock_keys_spell_their_names() {
+        assert_eq!(&LockKey::Audit.id().to_be_bytes(), b"PARAUDIT");
+        assert_eq!(&LockKey::Inventory.id().to_be_bytes(), b"PARINVEN");
     }
 
     #[test]

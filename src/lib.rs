@@ -19,6 +19,8 @@ pub mod settings_page;
 pub mod urlenc;
 
 #[cfg(feature = "ssr")]
+pub mod application;
+#[cfg(feature = "ssr")]
 pub mod bench;
 #[cfg(feature = "ssr")]
 pub mod cli;

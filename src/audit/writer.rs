@@ -8,11 +8,8 @@ use super::{
 };
 use crate::{
     clock::{format_timestamp, Clock},
-    db::{Backend, Tx},
+    db::{lock_xact, LockKey, Tx},
 };
-
-/// Advisory lock key that serializes audit writers on PostgreSQL ("PARAUDIT" in ASCII).
-const POSTGRES_AUDIT_LOCK: i64 = 0x5041_5241_5544_4954;
 
 /// Position of a newly written event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,23 +20,15 @@ pub struct Recorded {
 
 /// Appends `event` to the audit chain inside `tx`.
 ///
-/// The chain stays linear under concurrency: PostgreSQL writers queue on a transaction-scoped
-/// advisory lock (released at commit or rollback), SQLite writers already hold the database
-/// write lock because [`Db::begin`](crate::db::Db::begin) uses `BEGIN IMMEDIATE`. The unique
-/// primary key on `seq` is the last line of defence.
+/// The chain stays linear under concurrency: writers queue on [`LockKey::Audit`] (see
+/// [`lock_xact`]). The unique primary key on `seq` is the last line of defence.
 pub async fn record(
     tx: &mut Tx,
     clock: &dyn Clock,
     actor: &Actor,
     event: &Event,
 ) -> Result<Recorded, sqlx::Error> {
-    if tx.backend() == Backend::Postgres {
-        // A SELECT of a void function cannot be decoded by the Any driver; wrap it.
-        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS audit_lock")
-            .bind(POSTGRES_AUDIT_LOCK)
-            .execute(&mut **tx)
-            .await?;
-    }
+    lock_xact(tx, LockKey::Audit).await?;
 
     let head: Option<(i64, String)> =
         sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")

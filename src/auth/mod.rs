@@ -63,6 +63,16 @@ impl Viewer {
     }
 }
 
+/// A row of the people list shown to admins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonSummary {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub first_sign_in_at: String,
+    pub last_sign_in_at: String,
+}
+
 /// Paths that need a signed-in person; anonymous visitors are sent to sign in first.
 pub const PROTECTED_PREFIXES: [&str; 5] = [
     "/inventory",

@@ -1,6 +1,6 @@
 //! The people table: everyone who has signed in.
 
-use super::{api::PersonSummary, oidc::Identity, Role};
+use super::{oidc::Identity, PersonSummary, Role};
 use crate::{config::AuthConfig, db::Tx};
 
 /// Records a sign-in: creates the person on first sight, refreshes email and name after.

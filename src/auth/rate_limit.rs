@@ -3,7 +3,7 @@
 use std::{
     collections::HashMap,
     net::{IpAddr, SocketAddr},
-    sync::Mutex,
+    sync::{Arc, Mutex},
     time::Instant,
 };
 
@@ -13,8 +13,6 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-
-use crate::state::AppState;
 
 /// Buckets kept before idle ones are dropped, bounding memory under address churn.
 const MAX_TRACKED: usize = 10_000;
@@ -104,13 +102,19 @@ fn client_addr(req: &Request, trust_forwarded_for: bool) -> Option<IpAddr> {
         .map(|info| info.0.ip())
 }
 
+/// What [`limit`] needs: the buckets and whether to believe `X-Forwarded-For`.
+#[derive(Debug, Clone)]
+pub struct RateLimitState {
+    pub limiter: Arc<RateLimiter>,
+    pub trust_forwarded_for: bool,
+}
+
 /// Middleware for the `/auth` routes.
-pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let auth = state.auth.clone();
-    let Some(addr) = client_addr(&req, auth.config().trust_forwarded_for) else {
+pub async fn limit(State(state): State<RateLimitState>, req: Request, next: Next) -> Response {
+    let Some(addr) = client_addr(&req, state.trust_forwarded_for) else {
         return next.run(req).await;
     };
-    match auth.limiter().take(addr, Instant::now()) {
+    match state.limiter.take(addr, Instant::now()) {
         Ok(()) => next.run(req).await,
         Err(wait) => {
             tracing::warn!(client = %addr, "sign-in rate limit reached");

@@ -35,7 +35,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/auth/callback", get(callback))
         .route("/auth/logout", post(logout))
         .route_layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.auth.rate_limit(),
             rate_limit::limit,
         ))
 }

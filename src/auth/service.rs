@@ -4,13 +4,17 @@ use std::sync::Arc;
 
 use url::Url;
 
-use super::{dev_idp::DevIdp, oidc::OidcClient, rate_limit::RateLimiter};
+use super::{
+    dev_idp::DevIdp,
+    oidc::OidcClient,
+    rate_limit::{RateLimitState, RateLimiter},
+};
 use crate::config::AuthConfig;
 
 pub struct AuthService {
     config: AuthConfig,
     oidc: OidcClient,
-    limiter: RateLimiter,
+    limiter: Arc<RateLimiter>,
     dev_idp: Option<Arc<DevIdp>>,
     public_url: Url,
 }
@@ -44,7 +48,7 @@ impl AuthService {
     ) -> anyhow::Result<Self> {
         let oidc = OidcClient::new(config.clone(), public_url, dev_idp.is_some())?;
         Ok(Self {
-            limiter: RateLimiter::new(config.rate_limit_per_minute),
+            limiter: Arc::new(RateLimiter::new(config.rate_limit_per_minute)),
             config,
             oidc,
             dev_idp,
@@ -60,8 +64,12 @@ impl AuthService {
         &self.oidc
     }
 
-    pub fn limiter(&self) -> &RateLimiter {
-        &self.limiter
+    /// The state of the sign-in rate limit middleware.
+    pub fn rate_limit(&self) -> RateLimitState {
+        RateLimitState {
+            limiter: self.limiter.clone(),
+            trust_forwarded_for: self.config.trust_forwarded_for,
+        }
     }
 
     pub fn dev_idp(&self) -> Option<Arc<DevIdp>> {

@@ -1,6 +1,6 @@
 //! Server-side sessions (tower-sessions with its sqlx store) and the per-request user.
 
-use std::{str::FromStr as _, time::Duration};
+use std::{str::FromStr as _, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use async_trait::async_trait;
@@ -24,11 +24,11 @@ use tower_sessions::{
 };
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-use super::{is_protected, Role, Viewer};
+use super::{is_protected, service::AuthService, Role, Viewer};
 use crate::{
+    clock::Clock,
     config::DatabaseConfig,
     db::{prepare_sqlite_url, Backend},
-    state::AppState,
 };
 
 /// Cookie name. Not `id` or `session`, so it does not collide with other apps on the host.
@@ -195,11 +195,18 @@ async fn touch(session: &Session, now: i64, idle: Duration) {
     }
 }
 
+/// What [`load_user`] needs: the sign-in settings (session lifetimes, roles) and the clock.
+#[derive(Clone)]
+pub struct LoadUserState {
+    pub auth: Arc<AuthService>,
+    pub clock: Arc<dyn Clock>,
+}
+
 /// Loads the signed-in person into the request (for handlers, server functions and the page
 /// shell), ends sessions past their absolute lifetime, and sends anonymous visitors of
 /// protected pages to sign in.
 pub async fn load_user(
-    State(state): State<AppState>,
+    State(state): State<LoadUserState>,
     session: Session,
     mut req: Request,
     next: Next,

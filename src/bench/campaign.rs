@@ -15,8 +15,9 @@ use secrecy::SecretString;
 
 use super::peak_rss_mib;
 use crate::{
+    application::{Application, Jobs, Startup, Storage},
     audit::Actor,
-    auth::{service::AuthService, session::Store},
+    auth::service::AuthService,
     campaigns::{
         assign::{self, Assignment},
         db::{create, get, validate},
@@ -24,11 +25,10 @@ use crate::{
         CampaignInput,
     },
     clock::{format_timestamp, Clock, SystemClock},
-    config::{DatabaseConfig, InventoryConfig, ServerConfig},
+    config::{CampaignConfig, DatabaseConfig, InventoryConfig, ServerConfig},
     db::Db,
-    inventory::service::InventoryService,
     server,
-    state::{AppState, RunMode},
+    state::RunMode,
 };
 
 /// The reviewer whose queue is timed: Rita of the development identity provider.
@@ -256,30 +256,32 @@ async fn render_queue(db: &Db, dir: &Path) -> anyhow::Result<Renders> {
         max_body_bytes: 2 * 1024 * 1024,
         site_root: std::path::PathBuf::from("target/site"),
     };
-    let sessions = Store::connect(&DatabaseConfig {
-        url: SecretString::from(format!("sqlite://{}", dir.join("sessions.db").display())),
-        max_connections: 5,
+    let app = Application::build(Startup {
+        mode: RunMode::Serve,
+        server: config,
+        storage: Storage::Connected {
+            db: db.clone(),
+            sessions: DatabaseConfig {
+                url: SecretString::from(format!("sqlite://{}", dir.join("sessions.db").display())),
+                max_connections: 5,
+            },
+        },
+        auth: AuthService::development(&public_url)?,
+        inventory: InventoryConfig {
+            api_url: "http://127.0.0.1:9/".parse()?,
+            account_token: None,
+            sync_interval: None,
+            webhook_host_allowlist: vec![],
+            users_gateway: None,
+        },
+        campaigns: CampaignConfig::default(),
+        clock: Arc::new(SystemClock),
+        // No schedules: nothing but the timed requests touches the database.
+        jobs: Jobs::NONE,
     })
     .await?;
-    let inventory = Arc::new(InventoryService::new(InventoryConfig {
-        api_url: "http://127.0.0.1:9/".parse()?,
-        account_token: None,
-        sync_interval: None,
-        webhook_host_allowlist: vec![],
-        users_gateway: None,
-    })?);
-    let auth = AuthService::development(&public_url)?;
-    let state = AppState::new(
-        config,
-        db.clone(),
-        sessions,
-        auth,
-        inventory,
-        Arc::new(SystemClock),
-        RunMode::Serve,
-    );
     tokio::spawn(async move {
-        let _ = server::serve(listener, state).await;
+        let _ = app.serve(listener).await;
     });
     let client = reqwest::Client::builder()
         .cookie_store(true)

@@ -2,7 +2,10 @@
 
 use serde_json::Value;
 
-use crate::{audit::chain::canonical_json, db::Tx};
+use crate::{
+    audit::chain::canonical_json,
+    db::{lock_xact, LockKey, Tx},
+};
 
 /// One change against the previous successful sync of the same scope.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,19 +43,9 @@ pub async fn save(tx: &mut Tx, sync_id: i64, changes: &[Change]) -> Result<(), s
     Ok(())
 }
 
-/// Advisory lock key serialising inventory writers on PostgreSQL ("PARINVEN").
-const POSTGRES_INVENTORY_LOCK: i64 = 0x5041_5249_4E56_454E;
-
-/// Serialises inventory writers across processes: PostgreSQL takes a transaction-scoped
-/// advisory lock; on SQLite the write transaction already holds the database lock.
+/// Serialises inventory writers across processes until `tx` ends (see [`lock_xact`]).
 pub async fn lock_inventory(tx: &mut Tx) -> Result<(), sqlx::Error> {
-    if tx.backend() == crate::db::Backend::Postgres {
-        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS inventory_lock")
-            .bind(POSTGRES_INVENTORY_LOCK)
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
+    lock_xact(tx, LockKey::Inventory).await
 }
 
 /// The last successful sync of a scope, in the order syncs were saved.

@@ -57,7 +57,10 @@ pub fn router(state: AppState) -> Router {
         >(context, render_shell))
         // Layers run outside-in from the last one added.
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            auth::session::LoadUserState {
+                auth: state.auth.clone(),
+                clock: state.clock.clone(),
+            },
             auth::session::load_user,
         ))
         .layer(sessions)
@@ -170,9 +173,9 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
         .map_err(|e| anyhow::anyhow!("could not listen on {addr}: {e}"))
 }
 
-/// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish.
-pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
-    let app = router(state);
+/// Serves `app` (from [`router`]) until Ctrl-C or SIGTERM, then lets in-flight requests
+/// finish.
+pub async fn serve(listener: TcpListener, app: Router) -> anyhow::Result<()> {
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -1,16 +1,16 @@
 //! `TestApp` and throwaway databases.
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use postmark_access_review::{
+    application::{Application, Jobs, Startup, Storage},
     auth::{dev_idp::DevIdp, service::AuthService, session::Store},
     clock::ManualClock,
     config::{AuthConfig, CampaignConfig, DatabaseConfig, InventoryConfig, ServerConfig},
     db::{Backend, Db},
-    inventory::service::InventoryService,
     postmark::simulator::Simulator,
     server,
-    state::{AppState, RunMode},
+    state::RunMode,
 };
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::{Connection as _, Executor as _, PgConnection};
@@ -220,7 +220,6 @@ impl TestAppBuilder {
 
     pub async fn spawn(self) -> TestApp {
         let test_db = TestDb::fresh().await;
-        let db = test_db.connect_migrated().await;
         let listener = server::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .expect("bind");
@@ -238,50 +237,51 @@ impl TestAppBuilder {
             site_root: PathBuf::from("target/site"),
         };
         let clock = ManualClock::new(datetime!(2026-11-28 09:00 UTC));
-        let sessions = Store::connect(&test_db.config)
-            .await
-            .expect("session store");
         let adjust = self.adjust_auth.unwrap_or_else(|| Box::new(|_| {}));
         let auth = AuthService::development_with(&config.public_url, adjust)
             .expect("development provider");
         let idp = auth.dev_idp().expect("development provider");
         let simulator = Simulator::new(SIMULATOR_TOKEN);
         let simulator_url = simulator.spawn(0).await.expect("simulator");
-        let inventory = Arc::new(
-            InventoryService::new(InventoryConfig {
-                api_url: simulator_url.clone(),
-                account_token: Some(SecretString::from(SIMULATOR_TOKEN.to_string())),
-                sync_interval: None,
-                webhook_host_allowlist: vec!["hooks.example.com".to_string()],
-                users_gateway: self.users_gateway.then(|| {
-                    simulator.enable_gateway(GATEWAY_TOKEN);
-                    (
-                        simulator_url.join("gateway/").expect("gateway url"),
-                        SecretString::from(GATEWAY_TOKEN.to_string()),
-                    )
-                }),
-            })
-            .expect("inventory"),
-        );
-        let state = AppState::new(
-            config,
-            db.clone(),
-            sessions.clone(),
+        let inventory = InventoryConfig {
+            api_url: simulator_url.clone(),
+            account_token: Some(SecretString::from(SIMULATOR_TOKEN.to_string())),
+            sync_interval: None,
+            webhook_host_allowlist: vec!["hooks.example.com".to_string()],
+            users_gateway: self.users_gateway.then(|| {
+                simulator.enable_gateway(GATEWAY_TOKEN);
+                (
+                    simulator_url.join("gateway/").expect("gateway url"),
+                    SecretString::from(GATEWAY_TOKEN.to_string()),
+                )
+            }),
+        };
+        let app = Application::build(Startup {
+            mode: RunMode::Serve,
+            server: config,
+            storage: Storage::Connect(test_db.config.clone()),
             auth,
             inventory,
-            Arc::new(clock.clone()),
-            RunMode::Serve,
-        );
+            // The campaign schedule runs often so tests that move the clock see it act quickly.
+            campaigns: CampaignConfig {
+                check_interval: Duration::from_millis(50),
+                ..CampaignConfig::default()
+            },
+            clock: Arc::new(clock.clone()),
+            // Expired sessions stay put (the inventory schedule does nothing without an
+            // interval).
+            jobs: Jobs {
+                session_cleanup: false,
+                ..Jobs::ALL
+            },
+        })
+        .await
+        .expect("application");
+        let db = app.state().db.clone();
+        let sessions = app.state().sessions.clone();
         tokio::spawn(async move {
-            let _ = server::serve(listener, state).await;
+            let _ = app.serve(listener).await;
         });
-        // The campaign schedule runs often so tests that move the clock see it act quickly.
-        postmark_access_review::campaigns::schedule::spawn(
-            db.clone(),
-            Arc::new(clock.clone()),
-            CampaignConfig::default().grace_days,
-            std::time::Duration::from_millis(50),
-        );
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -14,10 +14,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{page, pkce_s256, DevIdp, Grant, PEOPLE};
-use crate::state::AppState;
 
-/// The provider's routes; empty when the application runs without it.
-pub fn router(idp: Option<Arc<DevIdp>>) -> Router<AppState> {
+/// The provider's routes; empty when the application runs without it. They carry their own
+/// state, so they merge into a router of any state.
+pub fn router<S: Clone + Send + Sync + 'static>(idp: Option<Arc<DevIdp>>) -> Router<S> {
     let Some(idp) = idp else {
         return Router::new();
     };

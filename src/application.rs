@@ -1,0 +1,148 @@
+//! Start-up in one place: the application state, its background jobs and the router, for
+//! `serve`, `demo`, the benchmarks and the test suite alike. Callers say what differs (run
+//! mode, database, sign-in, Postmark, clock, which jobs run) in a [`Startup`]; everything else
+//! is wired here.
+
+use std::{sync::Arc, time::Duration};
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::{
+    auth::{service::AuthService, session::Store},
+    clock::Clock,
+    config::{CampaignConfig, DatabaseConfig, InventoryConfig, ServerConfig},
+    db::Db,
+    inventory::service::InventoryService,
+    server,
+    state::{AppState, RunMode},
+};
+
+/// How often expired sessions are deleted.
+const SESSION_CLEANUP_EVERY: Duration = Duration::from_secs(300);
+
+/// The background jobs that start with [`Application::serve`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Jobs {
+    /// Deletes expired sessions every five minutes.
+    pub session_cleanup: bool,
+    /// Syncs the inventory every `InventoryConfig::sync_interval` (when there is one and an
+    /// account token is configured).
+    pub inventory_schedule: bool,
+    /// Closes due campaigns and drafts recurring ones every `CampaignConfig::check_interval`.
+    pub campaign_schedule: bool,
+}
+
+impl Jobs {
+    pub const ALL: Jobs = Jobs {
+        session_cleanup: true,
+        inventory_schedule: true,
+        campaign_schedule: true,
+    };
+    pub const NONE: Jobs = Jobs {
+        session_cleanup: false,
+        inventory_schedule: false,
+        campaign_schedule: false,
+    };
+}
+
+/// Where the application keeps its data.
+pub enum Storage {
+    /// Connect to this database and apply pending migrations; sessions are kept there too.
+    Connect(DatabaseConfig),
+    /// A database that is already connected and migrated, and the one sessions go to.
+    Connected { db: Db, sessions: DatabaseConfig },
+}
+
+/// What differs between the ways the application starts.
+pub struct Startup {
+    pub mode: RunMode,
+    pub server: ServerConfig,
+    pub storage: Storage,
+    pub auth: AuthService,
+    pub inventory: InventoryConfig,
+    pub campaigns: CampaignConfig,
+    pub clock: Arc<dyn Clock>,
+    pub jobs: Jobs,
+}
+
+/// The application, ready to serve.
+pub struct Application {
+    state: AppState,
+    router: Router,
+    jobs: Jobs,
+}
+
+impl Application {
+    /// Opens the database (and the session store), marks syncs the last stop interrupted as
+    /// failed, and builds the state and the router. Nothing runs in the background yet.
+    pub async fn build(startup: Startup) -> anyhow::Result<Self> {
+        let Startup {
+            mode,
+            server,
+            storage,
+            auth,
+            inventory,
+            campaigns,
+            clock,
+            jobs,
+        } = startup;
+        let (db, sessions) = match storage {
+            Storage::Connect(config) => {
+                let db = Db::connect(&config).await?;
+                db.migrate().await?;
+                (db, config)
+            }
+            Storage::Connected { db, sessions } => (db, sessions),
+        };
+        let sessions = Store::connect(&sessions).await?;
+        let inventory = Arc::new(InventoryService::new(inventory)?);
+        let interrupted = crate::inventory::sync::mark_interrupted(&db, clock.as_ref()).await?;
+        if interrupted > 0 {
+            tracing::warn!(
+                interrupted,
+                "syncs interrupted by the last stop marked failed"
+            );
+        }
+        let state = AppState::new(server, db, sessions, auth, inventory, clock, mode)
+            .with_campaigns(campaigns);
+        let router = server::router(state.clone());
+        Ok(Self {
+            state,
+            router,
+            jobs,
+        })
+    }
+
+    /// The shared state (the database, sessions, services and clock the app uses).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Starts the background jobs, then serves on `listener` until Ctrl-C or SIGTERM. The
+    /// caller binds it ([`server::bind`]), so it can learn the port first.
+    pub async fn serve(self, listener: TcpListener) -> anyhow::Result<()> {
+        self.start_jobs();
+        server::serve(listener, self.router).await
+    }
+
+    fn start_jobs(&self) {
+        let state = &self.state;
+        if self.jobs.session_cleanup {
+            state.sessions.spawn_cleanup(SESSION_CLEANUP_EVERY);
+        }
+        if self.jobs.inventory_schedule {
+            state
+                .inventory
+                .spawn_schedule(state.db.clone(), state.clock.clone());
+        }
+        if self.jobs.campaign_schedule {
+            crate::campaigns::schedule::spawn(
+                state.db.clone(),
+                state.clock.clone(),
+                state.campaigns.grace_days,
+                state.campaigns.check_interval,
+            );
+        }
+    }
+}

@@ -6,18 +6,17 @@ use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
 };
-use serde::{Deserialize, Serialize};
 
 use crate::{
     audit::page::AuditPage,
-    auth::Viewer,
     campaigns::{
         detail::CampaignPage,
         pages::{CampaignsPage, NewCampaignPage},
     },
     components::{
-        shell::{DemoBanner, Footer, Protected, TopBar},
+        shell::{DemoBanner, Footer, Protected, StaffOnly, TopBar},
         status_pages::{ErrorPage, NotFound},
+        viewer::ShellInfo,
     },
     home::Home,
     inventory::{
@@ -28,15 +27,6 @@ use crate::{
     reviews::page::ReviewsPage,
     settings_page::SettingsPage,
 };
-
-/// Facts about this instance the shell shows on every page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ShellInfo {
-    pub version: String,
-    pub demo: bool,
-    /// The signed-in person, if any.
-    pub viewer: Option<Viewer>,
-}
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -105,26 +95,26 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/") view=Home />
                             <Route
                                 path=path!("/inventory")
-                                view=|| view! { <Protected><InventoryPage /></Protected> }
+                                view=|| view! { <Protected><StaffOnly title="Inventory"><InventoryPage /></StaffOnly></Protected> }
                             />
                             // Rendered whole before answering, so a missing server is a real 404.
                             <Route
                                 path=path!("/inventory/servers/:id")
-                                view=|| view! { <Protected><ServerPage /></Protected> }
+                                view=|| view! { <Protected><StaffOnly title="Server"><ServerPage /></StaffOnly></Protected> }
                                 ssr=SsrMode::Async
                             />
                             <Route
                                 path=path!("/inventory/users/:email")
-                                view=|| view! { <Protected><UserPage /></Protected> }
+                                view=|| view! { <Protected><StaffOnly title="User"><UserPage /></StaffOnly></Protected> }
                                 ssr=SsrMode::Async
                             />
                             <Route
                                 path=path!("/inventory/users")
-                                view=|| view! { <Protected><UsersPage /></Protected> }
+                                view=|| view! { <Protected><StaffOnly title="Users"><UsersPage /></StaffOnly></Protected> }
                             />
                             <Route
                                 path=path!("/inventory/syncs")
-                                view=|| view! { <Protected><SyncsPage /></Protected> }
+                                view=|| view! { <Protected><StaffOnly title="Sync history"><SyncsPage /></StaffOnly></Protected> }
                             />
                             <Route
                                 path=path!("/campaigns")
@@ -145,7 +135,7 @@ pub fn App() -> impl IntoView {
                             />
                             <Route
                                 path=path!("/audit")
-                                view=|| view! { <Protected><AuditPage /></Protected> }
+                                view=|| view! { <Protected><StaffOnly title="Audit"><AuditPage /></StaffOnly></Protected> }
                             />
                             <Route
                                 path=path!("/settings")

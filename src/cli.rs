@@ -19,7 +19,8 @@ use crate::{
     db::{redacted, Db},
     inventory::{
         service::{InventoryService, StartError},
-        sync::{Progress, Trigger},
+        sync::Progress,
+        Trigger,
     },
     postmark::simulator::Simulator,
     server,
@@ -285,7 +286,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
                         &db,
                         &SystemClock,
                         &Actor::system("cli"),
-                        "cli",
+                        Trigger::Cli,
                         &source,
                         records,
                     )
@@ -408,7 +409,7 @@ async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result
     })?;
     for user in demo_users {
         simulator.put_user(crate::postmark::gateway::GatewayUser {
-            email: user.email,
+            email: user.email.into_string(),
             name: user.name,
             role: user.role,
             status: user.status,

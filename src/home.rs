@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::{app::ShellInfo, auth::Viewer};
+use crate::{auth::Viewer, components::viewer::viewer};
 
 /// The review cycle, in the order it happens.
 const STEPS: [(&str, &str); 5] = [
@@ -37,7 +37,7 @@ const STEPS: [(&str, &str); 5] = [
 
 #[component]
 pub fn Home() -> impl IntoView {
-    match use_context::<ShellInfo>().and_then(|info| info.viewer) {
+    match viewer() {
         Some(viewer) => view! { <Welcome viewer /> }.into_any(),
         None => view! { <Landing /> }.into_any(),
     }

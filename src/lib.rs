@@ -2,6 +2,34 @@
 //!
 //! The crate builds twice: with `ssr` into the server binary, with `hydrate` into the
 //! WebAssembly module that makes the server-rendered pages interactive.
+//!
+//! # Layers
+//!
+//! Dependencies run one way, top to bottom of this list; no module imports one above it.
+//!
+//! 1. **Infrastructure**: [`config`], [`db`] (pool, migrations, write transactions, the
+//!    PostgreSQL advisory locks), [`clock`], [`error`], [`telemetry`], and the small shared
+//!    types [`email`] (an address parsed once), [`csv_file`] (upload checks), [`urlenc`].
+//!    [`postmark`] is the outbound client and the in-repo simulator.
+//! 2. **Domain**, each a folder with `mod.rs` (types), `db.rs` and friends (server only):
+//!    [`audit`] (the hash chain), [`auth`] (OIDC, sessions, roles), [`inventory`] (servers,
+//!    users, syncs), [`review_items`] (the items of every campaign: model, reader, lock,
+//!    writers), [`campaigns`] (settings, assignment, launch, close), [`reviews`] (a
+//!    reviewer's queue and decisions).
+//! 3. **State and handlers**: [`state`] (the `AppState` every handler gets: pool, config,
+//!    clock, services, metrics), then each feature's server functions (`api.rs`, each starting
+//!    with `auth::guard::require(Need::…)` and returning purpose-made view types) and axum
+//!    routes (`auth::routes`: sign-in and out).
+//! 4. **Pages**: each feature's page files, and [`home`] / [`settings_page`]; widgets used by
+//!    more than one page (the signed-in viewer and its role tests, progress bars, notices,
+//!    the hand-on forms, CSV upload) live in [`components`].
+//! 5. **Shell**: [`app`] (the HTML document, `<App/>`, routes).
+//! 6. **Process** (server only): [`server`] (router, security headers, metrics), [`cli`]
+//!    (`serve`, `demo`, `migrate`, …) and [`bench`].
+//!
+//! A request starts in [`server`]: the router runs the security, session and rate-limit
+//! layers, then either an axum route (sign-in, health, metrics) or Leptos, which renders a page
+//! from [`app`] or runs a server function from some feature's `api.rs`.
 
 // Leptos views are nested types; the campaign dashboard is deeper than the default allows.
 #![recursion_limit = "256"]
@@ -11,9 +39,12 @@ pub mod audit;
 pub mod auth;
 pub mod campaigns;
 pub mod components;
+pub mod csv_file;
+pub mod email;
 pub mod error;
 pub mod home;
 pub mod inventory;
+pub mod review_items;
 pub mod reviews;
 pub mod settings_page;
 pub mod urlenc;

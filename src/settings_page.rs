@@ -4,9 +4,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    app::ShellInfo,
-    auth::{page::PeopleSection, Role},
-    components::notice::ErrorNotice,
+    auth::page::PeopleSection,
+    components::{notice::ErrorNotice, viewer::is_admin},
     inventory::api::{webhook_allowlist, SetWebhookAllowlist},
 };
 
@@ -55,9 +54,7 @@ fn AllowlistSection() -> impl IntoView {
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    let is_admin = use_context::<ShellInfo>()
-        .and_then(|info| info.viewer)
-        .is_some_and(|viewer| viewer.has(Role::Admin));
+    let is_admin = is_admin();
     view! {
         <Title text="Settings" />
         <header class="page-header">

@@ -94,7 +94,7 @@ fn EventTable(events: Vec<AuditEventView>) -> impl IntoView {
         return view! { <div class="empty-state"><p>"No events yet."</p></div> }.into_any();
     }
     view! {
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Audit events">
             <table class="data-table audit-table">
                 <thead>
                     <tr>

@@ -15,7 +15,7 @@ pub fn PeopleSection() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match people.await {
                         Ok(people) => view! {
-                            <div class="table-wrap">
+                            <div class="table-wrap" tabindex="0" role="region" aria-label="People">
                                 <table class="data-table people-table">
                                     <thead>
                                         <tr>

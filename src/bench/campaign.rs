@@ -21,7 +21,7 @@ use crate::{
     campaigns::{
         assign::{self, Assignment},
         db::{create, get, validate},
-        lifecycle::{insert_items, launch},
+        lifecycle::launch,
         CampaignInput,
     },
     clock::{format_timestamp, Clock, SystemClock},
@@ -179,7 +179,7 @@ async fn measure(dir: &Path, items: usize, queue: usize) -> anyhow::Result<()> {
     let rows = Assignment::new(candidates, &rules).items;
     let started = Instant::now();
     let mut tx = plain_db.begin().await?;
-    insert_items(&mut tx, plain_id, &rows).await?;
+    crate::review_items::db::insert(&mut tx, plain_id, &rows).await?;
     tx.commit().await?;
     let plain_time = started.elapsed();
     plain_db.close().await;

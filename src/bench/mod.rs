@@ -16,7 +16,7 @@ use crate::{
     clock::SystemClock,
     config::{DatabaseConfig, InventoryConfig},
     db::Db,
-    inventory::{service::InventoryService, sync::Trigger, users, users_csv},
+    inventory::{service::InventoryService, users, users_csv, Trigger},
     postmark::{simulator::Simulator, ServerInfo},
 };
 
@@ -96,7 +96,7 @@ pub async fn sync(servers: usize, users_count: usize) -> anyhow::Result<()> {
     let known = crate::inventory::db::server_ids(&db).await?;
     let records = users_csv::parse(csv.as_bytes(), &known)
         .map_err(|r| anyhow::anyhow!("bench CSV refused: {:?}", r.errors.first()))?;
-    let imported = users::import(&db, &clock, &actor, "cli", "bench.csv", records).await?;
+    let imported = users::import(&db, &clock, &actor, Trigger::Cli, "bench.csv", records).await?;
     let import_time = started.elapsed();
 
     // The inventory pages' queries at this size (the pages render one of these per request).

@@ -2,8 +2,8 @@
 
 use leptos::prelude::*;
 
-use super::{CampaignInput, CampaignView, Dashboard, ItemView, MappingResult, Preview};
-use crate::error::AppError;
+use super::{CampaignInput, CampaignView, Dashboard, MappingResult, Preview};
+use crate::{error::AppError, review_items::ItemView};
 
 /// A campaign form checked against the servers of the current inventory.
 #[cfg(feature = "ssr")]

@@ -6,45 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use sqlx::AnyConnection;
 
-use super::{CampaignView, ItemKind, ReviewerLoad, Unassigned};
+use super::{CampaignView, ReviewerLoad, Unassigned};
 use crate::inventory::db::{is_account_admin_role, to_view, user_flags, ServerRow, SERVER_ROWS};
-
-/// An access the campaign's scope covers, as the inventory holds it now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Candidate {
-    pub kind: ItemKind,
-    pub user_email: Option<String>,
-    pub user_name: Option<String>,
-    pub server_id: Option<i64>,
-    pub server_name: Option<String>,
-    pub access: String,
-    pub privileged: bool,
-    /// Flag slugs.
-    pub flags: Vec<&'static str>,
-}
-
-/// How an item got its reviewer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    Manager,
-    Owner,
-    Fixed,
-    Fallback,
-    /// The first choice was the person whose access it is.
-    SelfReview,
-}
-
-impl Via {
-    pub fn slug(self) -> &'static str {
-        match self {
-            Via::Manager => "manager",
-            Via::Owner => "owner",
-            Via::Fixed => "fixed",
-            Via::Fallback => "fallback",
-            Via::SelfReview => "self_review",
-        }
-    }
-}
+use crate::review_items::{Candidate, ItemKind, Via};
 
 /// The reviewer rules of one campaign, with the mappings they read.
 #[derive(Debug, Clone, Default)]

@@ -6,13 +6,14 @@ use std::collections::HashSet;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{CampaignInput, CampaignView, DefaultOutcome, ItemKind, Status};
+use super::{CampaignInput, CampaignView, DefaultOutcome, Status};
 use crate::{
     audit::{self, Actor, Event},
     clock::{format_timestamp, Clock},
     db::{Db, Tx},
+    email::Email,
     error::AppError,
-    inventory::users_csv::valid_email,
+    review_items::ItemKind,
 };
 
 /// Longest name and description accepted.
@@ -129,14 +130,16 @@ pub fn validate(input: &CampaignInput, known_servers: &HashSet<i64>) -> Result<S
         problems.push("choose what happens to undecided items (keep, revoke or flag)".into());
     }
     let email = |text: &str, what: &str, problems: &mut Vec<String>| {
-        let text = text.trim().to_lowercase();
-        if text.is_empty() {
-            None
-        } else if valid_email(&text) {
-            Some(text)
-        } else {
-            problems.push(format!("the {what} `{text}` is not an email address"));
-            None
+        if text.trim().is_empty() {
+            return None;
+        }
+        match Email::parse(text) {
+            Ok(email) => Some(email.into_string()),
+            Err(_) => {
+                let shown = text.trim().to_lowercase();
+                problems.push(format!("the {what} `{shown}` is not an email address"));
+                None
+            }
         }
     };
     let fixed_reviewer = email(&input.fixed_reviewer, "fixed reviewer", &mut problems);
@@ -296,7 +299,7 @@ pub async fn update(
 ) -> Result<(), AppError> {
     let mut tx = db.begin().await?;
     // A launch in progress must not see its settings change underneath it.
-    super::lifecycle::lock_campaign(&mut tx, id, true).await?;
+    crate::review_items::db::lock_campaign(&mut tx, id, true).await?;
     let before = get_in(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let recurring = before.status == Status::Template;
     if !matches!(before.status, Status::Draft | Status::Template) {

@@ -11,22 +11,26 @@ use super::{
         campaign_resolve_flag, CampaignUpdate,
     },
     form::CampaignFields,
-    pages::{status_badge, Progress},
-    CampaignView, Dashboard, Decision, ItemView, Preview, Status,
+    pages::{status_badge, ForReviewers},
+    CampaignView, Dashboard, Preview, Status,
 };
 use crate::{
-    components::notice::ErrorNotice,
+    components::{
+        handover::{DelegateForm, ReassignForm},
+        notice::ErrorNotice,
+        progress::Progress,
+        viewer::{is_admin, reads_campaigns},
+    },
     error::AppError,
-    inventory::pages::is_admin,
-    reviews::page::{DelegateForm, ReassignForm},
+    review_items::{DecidedVia, Decision, ItemView},
 };
 
 #[component]
 pub fn CampaignPage() -> impl IntoView {
-    if !super::pages::reads_campaigns() {
+    if !reads_campaigns() {
         return view! {
             <Title text="Campaign" />
-            <super::pages::ForReviewers />
+            <ForReviewers />
         }
         .into_any();
     }
@@ -165,7 +169,7 @@ fn PreviewView(preview: Preview, admin: bool, changed: Callback<()>) -> impl Int
                 preview.self_review_rerouted
             ))}
         </p>
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Preview">
             <table class="data-table preview-table">
                 <thead>
                     <tr><th scope="col">"Reviewer"</th><th scope="col">"Items"</th><th scope="col">"By kind"</th></tr>
@@ -243,7 +247,7 @@ fn ItemTable(
     refresh: Callback<()>,
 ) -> impl IntoView {
     view! {
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Items">
             <table class="data-table items-table">
                 <thead>
                     <tr>
@@ -264,9 +268,9 @@ fn ItemTable(
                                     {(reassign && undecided).then(|| view! { <ReassignForm item_id=item.id done=Callback::new(move |_: String| refresh.run(())) /> })}
                                 </td>
                                 <td>
-                                    {match (item.decision, item.decided_via.as_deref()) {
+                                    {match (item.decision, item.decided_via) {
                                         (None, _) => "Undecided".to_string(),
-                                        (Some(d), Some("default")) => format!("{} (default outcome)", d.label()),
+                                        (Some(d), Some(DecidedVia::Default)) => format!("{} (default outcome)", d.label()),
                                         (Some(d), _) => format!("{} by {}", d.label(), item.decided_by.clone().unwrap_or_default()),
                                     }}
                                     {item.justification.clone().map(|j| view! { <br /><span class="muted">{j}</span> })}
@@ -326,7 +330,7 @@ fn DashboardBody(
                 </div>
             })}
             <h3>"By reviewer"</h3>
-            <div class="table-wrap">
+            <div class="table-wrap" tabindex="0" role="region" aria-label="Flagged items">
                 <table class="data-table reviewer-progress">
                     <thead><tr><th scope="col">"Reviewer"</th><th scope="col">"Decided"</th><th scope="col">"By kind"</th></tr></thead>
                     <tbody>

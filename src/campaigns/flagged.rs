@@ -3,13 +3,17 @@
 
 use serde_json::json;
 
-use super::{lifecycle::lock_campaign, Decision, ItemView, Status};
+use super::Status;
 use crate::{
     audit::{self, Actor, Event},
     clock::{format_timestamp, Clock},
     db::Db,
     error::AppError,
-    reviews::db::{item_in, text},
+    review_items::{
+        db::{item_in, lock_campaign, set_decision, Decided, Expect},
+        DecidedVia, Decision, ItemView,
+    },
+    reviews::db::text,
 };
 
 /// Settles one flagged item of a closed campaign.
@@ -43,18 +47,14 @@ pub async fn resolve(
         ));
     }
     let now = format_timestamp(clock.now());
-    sqlx::query(
-        "UPDATE review_items SET decision = $1, justification = $2, decided_by = $3, \
-         decided_at = $4, decided_via = 'admin', version = version + 1 \
-         WHERE id = $5 AND decision = 'flag'",
-    )
-    .bind(decision.slug())
-    .bind(&justification)
-    .bind(admin)
-    .bind(&now)
-    .bind(item_id)
-    .execute(&mut *tx)
-    .await?;
+    let decided = Decided {
+        decision,
+        justification: Some(&justification),
+        by: Some(admin),
+        via: DecidedVia::Admin,
+        at: &now,
+    };
+    set_decision(&mut tx, item_id, Expect::Flagged, &decided).await?;
     if decision == Decision::Revoke {
         sqlx::query(
             "INSERT INTO revocations (item_id, campaign_id, kind, user_email, server_id, \

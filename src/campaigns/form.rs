@@ -3,7 +3,8 @@
 
 use leptos::prelude::*;
 
-use super::{CampaignInput, DefaultOutcome, ItemKind};
+use super::{CampaignInput, DefaultOutcome};
+use crate::review_items::ItemKind;
 
 fn checked(value: &Option<String>) -> bool {
     value.is_some()

@@ -5,22 +5,18 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 use super::{
-    assign::{self, Assignment, Candidate, Via},
+    assign::{self, Assignment},
     db::get_in,
-    CampaignView, ItemKind, Preview, Status,
+    CampaignView, Preview, Status,
 };
 use crate::{
     audit::{self, Actor, Event},
     clock::{format_timestamp, parse_timestamp, Clock},
-    db::{Backend, Db, Tx},
+    db::Db,
     error::AppError,
     inventory::changes::lock_inventory,
+    review_items::{self, db::lock_campaign, ItemKind, Via},
 };
-
-/// Rows per INSERT statement at launch. Small on purpose: binding many parameters to one SQLite
-/// statement through sqlx grows worse than linearly (1,000-row statements took 4.7 s for
-/// 20,000 items, 50-row ones 0.43 s; see `bench campaign`).
-const BATCH: usize = 50;
 
 /// The inventory's age, as a warning when it is older than `stale_days` (or missing).
 pub async fn stale_warning(
@@ -112,71 +108,6 @@ pub async fn preview(
     })
 }
 
-/// Locks a campaign row against concurrent changes of its status and returns the status.
-/// Decisions take a shared lock, close an exclusive one (PostgreSQL); on SQLite the write
-/// transaction already serialises them.
-pub async fn lock_campaign(
-    tx: &mut Tx,
-    id: i64,
-    exclusive: bool,
-) -> Result<Option<Status>, sqlx::Error> {
-    let sql = match (tx.backend(), exclusive) {
-        (Backend::Sqlite, _) => "SELECT status FROM campaigns WHERE id = $1",
-        (Backend::Postgres, true) => "SELECT status FROM campaigns WHERE id = $1 FOR UPDATE",
-        (Backend::Postgres, false) => "SELECT status FROM campaigns WHERE id = $1 FOR SHARE",
-    };
-    let row: Option<(String,)> = sqlx::query_as(sql)
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    Ok(row.and_then(|(s,)| Status::from_slug(&s)))
-}
-
-/// Inserts review items in batches (also the baseline of the launch benchmark).
-pub async fn insert_items(
-    tx: &mut Tx,
-    campaign_id: i64,
-    items: &[(Candidate, String, Via)],
-) -> Result<(), sqlx::Error> {
-    const COLUMNS: usize = 11;
-    for chunk in items.chunks(BATCH) {
-        let mut sql = String::from(
-            "INSERT INTO review_items (campaign_id, kind, user_email, user_name, server_id, \
-             server_name, access, privileged, flags, reviewer_email, assigned_via) VALUES ",
-        );
-        for row in 0..chunk.len() {
-            if row > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('(');
-            for column in 0..COLUMNS {
-                if column > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!("${}", row * COLUMNS + column + 1));
-            }
-            sql.push(')');
-        }
-        let mut query = sqlx::query(&sql);
-        for (candidate, reviewer, via) in chunk {
-            query = query
-                .bind(campaign_id)
-                .bind(candidate.kind.slug())
-                .bind(candidate.user_email.as_deref())
-                .bind(candidate.user_name.as_deref())
-                .bind(candidate.server_id)
-                .bind(candidate.server_name.as_deref())
-                .bind(candidate.access.as_str())
-                .bind(i64::from(candidate.privileged))
-                .bind(serde_json::to_string(&candidate.flags).unwrap_or_default())
-                .bind(reviewer.as_str())
-                .bind(via.slug());
-        }
-        query.execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
 /// What a launch created.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Launched {
@@ -231,7 +162,7 @@ pub async fn launch(
                 .into(),
         ));
     }
-    insert_items(&mut tx, id, &assignment.items).await?;
+    review_items::db::insert(&mut tx, id, &assignment.items).await?;
     let sync_of = |scope: &'static str| {
         sqlx::query_as::<_, (i64,)>(
             "SELECT id FROM syncs WHERE status = 'succeeded' AND scope = $1 \
@@ -319,22 +250,9 @@ pub async fn close(
     }
     let campaign = get_in(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let now = format_timestamp(clock.now());
-    let undecided: Vec<(i64,)> = sqlx::query_as(
-        "SELECT id FROM review_items WHERE campaign_id = $1 AND decision IS NULL ORDER BY id",
-    )
-    .bind(id)
-    .fetch_all(&mut *tx)
-    .await?;
-    let defaulted = sqlx::query(
-        "UPDATE review_items SET decision = $1, decided_via = 'default', decided_at = $2, \
-         decided_by = NULL, version = version + 1 WHERE campaign_id = $3 AND decision IS NULL",
-    )
-    .bind(campaign.default_outcome.decision().slug())
-    .bind(&now)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected() as i64;
+    let undecided = review_items::db::undecided_ids(&mut tx, id).await?;
+    let default = campaign.default_outcome.decision();
+    let defaulted = review_items::db::apply_default(&mut tx, id, default, &now).await? as i64;
     let to_revoke = sqlx::query(
         "INSERT INTO revocations (item_id, campaign_id, kind, user_email, server_id, access, \
          decided_via, status, created_at) SELECT id, campaign_id, kind, user_email, server_id, \
@@ -355,12 +273,13 @@ pub async fn close(
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    let counts: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT decision, COUNT(*) FROM review_items WHERE campaign_id = $1 GROUP BY decision",
-    )
-    .bind(id)
-    .fetch_all(&mut *tx)
-    .await?;
+    // Every item is decided now; the map has no undecided entry.
+    let counts: std::collections::BTreeMap<String, i64> =
+        review_items::db::count_by_decision(&mut tx, id)
+            .await?
+            .into_iter()
+            .filter_map(|(decision, n)| decision.map(|d| (d, n)))
+            .collect();
     audit::record(
         &mut tx,
         clock,
@@ -371,9 +290,9 @@ pub async fn close(
                 "status": "closed",
                 "default_outcome": campaign.default_outcome.slug(),
                 "defaulted": defaulted,
-                "defaulted_items": undecided.iter().map(|(i,)| *i).collect::<Vec<_>>(),
+                "defaulted_items": undecided,
                 "to_revoke": to_revoke,
-                "decisions": counts.into_iter().collect::<std::collections::BTreeMap<_, _>>(),
+                "decisions": counts,
             },
             "automatic": automatic,
         })),

@@ -9,13 +9,14 @@ use serde_json::json;
 use crate::{
     audit::{self, Actor, Event},
     clock::{format_timestamp, Clock},
+    csv_file::{decode, Errors, Rejected, MAX_ROWS},
     db::Db,
+    email::Email,
     error::AppError,
-    inventory::users_csv::{decode, valid_email, Errors, Rejected, MAX_ROWS},
 };
 
-/// Parses a mapping file into `user → manager`, lower-cased.
-pub fn parse(bytes: &[u8]) -> Result<BTreeMap<String, String>, Rejected> {
+/// Parses a mapping file into `user → manager`.
+pub fn parse(bytes: &[u8]) -> Result<BTreeMap<Email, Email>, Rejected> {
     let text = decode(bytes)?;
     let mut errors = Errors::default();
     let mut reader = csv::ReaderBuilder::new()
@@ -52,7 +53,7 @@ pub fn parse(bytes: &[u8]) -> Result<BTreeMap<String, String>, Rejected> {
         return Err(errors.into_rejected());
     };
     let mut mapping = BTreeMap::new();
-    let mut first_line: BTreeMap<String, usize> = BTreeMap::new();
+    let mut first_line: BTreeMap<Email, usize> = BTreeMap::new();
     for (index, record) in reader.records().enumerate() {
         if index >= MAX_ROWS {
             errors.push(0, None, format!("more than {MAX_ROWS} rows"));
@@ -67,23 +68,31 @@ pub fn parse(bytes: &[u8]) -> Result<BTreeMap<String, String>, Rejected> {
             }
         };
         let line = record.position().map_or(index + 2, |p| p.line() as usize);
-        let user = record.get(user_col).unwrap_or("").to_lowercase();
-        let manager = record.get(manager_col).unwrap_or("").to_lowercase();
-        let mut ok = true;
-        for (column, value) in [("user_email", &user), ("manager_email", &manager)] {
+        let mut column = |column: &str, index: usize| {
+            let value = record.get(index).unwrap_or("");
             if value.is_empty() {
                 errors.push(line, Some(column), "is empty");
-                ok = false;
-            } else if !valid_email(value) {
-                errors.push(
-                    line,
-                    Some(column),
-                    format!("`{value}` is not an email address"),
-                );
-                ok = false;
+                return None;
             }
-        }
-        if ok && user == manager {
+            Email::parse(value)
+                .map_err(|_| {
+                    let shown = value.to_lowercase();
+                    errors.push(
+                        line,
+                        Some(column),
+                        format!("`{shown}` is not an email address"),
+                    );
+                })
+                .ok()
+        };
+        let (Some(user), Some(manager)) = (
+            column("user_email", user_col),
+            column("manager_email", manager_col),
+        ) else {
+            continue;
+        };
+        let mut ok = true;
+        if user == manager {
             errors.push(
                 line,
                 Some("manager_email"),
@@ -139,8 +148,12 @@ pub async fn import(
     clock: &dyn Clock,
     actor: &Actor,
     source: &str,
-    mapping: BTreeMap<String, String>,
+    mapping: BTreeMap<Email, Email>,
 ) -> Result<Imported, AppError> {
+    let mapping: BTreeMap<String, String> = mapping
+        .into_iter()
+        .map(|(user, manager)| (user.into_string(), manager.into_string()))
+        .collect();
     let mut tx = db.begin().await?;
     let before: Vec<(String, String)> =
         sqlx::query_as("SELECT user_email, manager_email FROM manager_mappings")
@@ -212,7 +225,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            mapping.get("chloe.chen@example.com").map(String::as_str),
+            mapping.get("chloe.chen@example.com").map(Email::as_str),
             Some("rita@example.com")
         );
     }

@@ -26,45 +26,7 @@ pub mod schedule;
 
 use serde::{Deserialize, Serialize};
 
-/// What a review item is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum ItemKind {
-    /// A user holds an account role (Account Owner, Account Admin, Server Access, …).
-    AccountRole,
-    /// A user holds Server Admin or Server Viewer on one server.
-    ServerPermission,
-    /// A server itself: is it still owned and needed (tokens, SMTP, webhooks)?
-    Server,
-}
-
-impl ItemKind {
-    pub const ALL: [ItemKind; 3] = [
-        ItemKind::AccountRole,
-        ItemKind::ServerPermission,
-        ItemKind::Server,
-    ];
-
-    /// Name in the database and in query parameters.
-    pub fn slug(self) -> &'static str {
-        match self {
-            ItemKind::AccountRole => "account_role",
-            ItemKind::ServerPermission => "server_permission",
-            ItemKind::Server => "server",
-        }
-    }
-
-    pub fn from_slug(slug: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.slug() == slug)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ItemKind::AccountRole => "Account roles",
-            ItemKind::ServerPermission => "Server permissions",
-            ItemKind::Server => "Servers",
-        }
-    }
-}
+use crate::review_items::{Decision, ItemKind, ItemView};
 
 /// What happens at close to items nobody decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,39 +70,6 @@ impl DefaultOutcome {
             DefaultOutcome::Keep => Decision::Approve,
             DefaultOutcome::Revoke => Decision::Revoke,
             DefaultOutcome::Flag => Decision::Flag,
-        }
-    }
-}
-
-/// A decision on a review item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Decision {
-    Approve,
-    Revoke,
-    /// Undecided at close, left for an admin (default outcome "flag").
-    Flag,
-}
-
-impl Decision {
-    pub fn slug(self) -> &'static str {
-        match self {
-            Decision::Approve => "approve",
-            Decision::Revoke => "revoke",
-            Decision::Flag => "flag",
-        }
-    }
-
-    pub fn from_slug(slug: &str) -> Option<Self> {
-        [Decision::Approve, Decision::Revoke, Decision::Flag]
-            .into_iter()
-            .find(|d| d.slug() == slug)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Decision::Approve => "Approved",
-            Decision::Revoke => "To revoke",
-            Decision::Flag => "Flagged for admin",
         }
     }
 }
@@ -315,56 +244,6 @@ pub struct Preview {
     pub auditor_reviewers: Vec<String>,
 }
 
-/// One row of the item lists on the dashboard and in the queue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ItemView {
-    pub id: i64,
-    pub campaign_id: i64,
-    pub campaign_name: String,
-    pub kind: ItemKind,
-    pub user_email: Option<String>,
-    pub user_name: Option<String>,
-    pub server_id: Option<i64>,
-    pub server_name: Option<String>,
-    pub access: String,
-    pub privileged: bool,
-    /// Risk flags from the inventory, as labels.
-    pub flags: Vec<String>,
-    pub reviewer: String,
-    pub assigned_via: String,
-    pub decision: Option<Decision>,
-    pub justification: Option<String>,
-    pub decided_by: Option<String>,
-    pub decided_at: Option<String>,
-    /// `reviewer` or `default` (applied at close).
-    pub decided_via: Option<String>,
-    pub version: i64,
-}
-
-impl ItemView {
-    /// Who or what the item is about, for lists.
-    pub fn subject(&self) -> String {
-        match (&self.user_name, &self.user_email, &self.server_name) {
-            (Some(name), Some(email), _) => format!("{name} <{email}>"),
-            (None, Some(email), _) => email.clone(),
-            (_, None, Some(server)) => server.clone(),
-            _ => format!("item {}", self.id),
-        }
-    }
-
-    /// The access being reviewed, for lists.
-    pub fn what(&self) -> String {
-        match (self.kind, &self.server_name, self.server_id) {
-            (ItemKind::AccountRole, _, _) => format!("Account role: {}", self.access),
-            (ItemKind::ServerPermission, Some(server), Some(id)) => {
-                format!("{} on {server} ({id})", self.access)
-            }
-            (ItemKind::Server, Some(server), Some(id)) => format!("Server {server} ({id})"),
-            _ => self.access.clone(),
-        }
-    }
-}
-
 /// Progress and the lists an admin watches while a campaign runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dashboard {
@@ -390,7 +269,7 @@ pub struct Dashboard {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MappingResult {
     Rejected {
-        errors: Vec<crate::inventory::RowError>,
+        errors: Vec<crate::csv_file::RowError>,
         more: usize,
     },
     Imported {
@@ -401,14 +280,4 @@ pub enum MappingResult {
         /// Rows naming someone who is not a Postmark user (kept; they may join later).
         not_in_inventory: usize,
     },
-}
-
-/// A label for a stored flag slug (servers' and users' flags share one column).
-pub fn flag_label(slug: &str) -> String {
-    use crate::inventory::{Flag, UserFlag};
-    Flag::from_slug(slug)
-        .map(Flag::label)
-        .or_else(|| UserFlag::from_slug(slug).map(UserFlag::label))
-        .unwrap_or(slug)
-        .to_string()
 }

@@ -9,26 +9,12 @@ use super::{
     form::CampaignFields,
     CampaignView, MappingResult, Status,
 };
-use crate::{
-    components::{
-        csv_upload::{CsvFileForm, RowErrors},
-        notice::ErrorNotice,
-    },
-    inventory::pages::is_admin,
+use crate::components::{
+    csv_upload::{CsvFileForm, RowErrors},
+    notice::ErrorNotice,
+    progress::Progress,
+    viewer::{is_admin, reads_campaigns},
 };
-
-/// `decided of items` with a progress bar.
-#[component]
-pub fn Progress(decided: i64, items: i64, #[prop(into)] label: String) -> impl IntoView {
-    let percent = if items > 0 { decided * 100 / items } else { 0 };
-    view! {
-        <span class="progress">
-            <progress max=items.max(1).to_string() value=decided.to_string() aria-label=label></progress>
-            " "
-            <span class="progress-text">{format!("{decided} of {items} ({percent}%)")}</span>
-        </span>
-    }
-}
 
 pub fn status_badge(status: Status) -> impl IntoView {
     let class = match status {
@@ -37,15 +23,6 @@ pub fn status_badge(status: Status) -> impl IntoView {
         Status::Closed => "badge badge-muted",
     };
     view! { <span class=class>{status.label()}</span> }
-}
-
-/// Whether the signed-in person may read campaigns (admins and auditors). Others are told so
-/// without a request the server would refuse.
-pub(crate) fn reads_campaigns() -> bool {
-    use crate::{app::ShellInfo, auth::Role};
-    use_context::<ShellInfo>()
-        .and_then(|info| info.viewer)
-        .is_some_and(|viewer| viewer.has(Role::Admin) || viewer.has(Role::Auditor))
 }
 
 /// What reviewers see on the admins' campaign pages.
@@ -101,7 +78,7 @@ pub fn CampaignsPage() -> impl IntoView {
 #[component]
 fn CampaignTable(list: Vec<CampaignView>) -> impl IntoView {
     view! {
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Campaigns">
             <table class="data-table campaigns-table">
                 <thead>
                     <tr>

@@ -5,9 +5,13 @@ use std::collections::BTreeMap;
 
 use super::{
     db::{get, parse_date},
-    flag_label, Dashboard, Decision, ItemKind, ItemView, ReviewerLoad, Status,
+    Dashboard, ReviewerLoad, Status,
 };
-use crate::{db::Db, error::AppError, reviews::db::items_where};
+use crate::{
+    db::Db,
+    error::AppError,
+    review_items::{db::items_where, flag_label, Decision, ItemKind, ItemView},
+};
 
 /// Items listed per list on the dashboard.
 const LISTED: usize = 200;

@@ -91,7 +91,7 @@ async fn draft_from_template(
 ) -> Result<Option<i64>, AppError> {
     let mut tx = db.begin().await?;
     // Several instances may run the schedule: the template row is theirs one at a time.
-    super::lifecycle::lock_campaign(&mut tx, id, true).await?;
+    crate::review_items::db::lock_campaign(&mut tx, id, true).await?;
     let Some(template) = get_in(&mut tx, id).await? else {
         return Ok(None);
     };

@@ -3,7 +3,7 @@
 
 use leptos::{html, prelude::*};
 
-use crate::inventory::RowError;
+use crate::csv_file::RowError;
 
 /// A file field and a submit button. The file is read in the browser (at most 1 MiB, UTF-8
 /// checked on the bytes) and handed to `on_file` as `(file name, text)`.

@@ -1,6 +1,9 @@
 //! Widgets used by several pages.
 
 pub mod csv_upload;
+pub mod handover;
 pub mod notice;
+pub mod progress;
 pub mod shell;
 pub mod status_pages;
+pub mod viewer;

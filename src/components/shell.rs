@@ -69,8 +69,7 @@ pub fn TopBar(viewer: Option<Viewer>) -> impl IntoView {
 /// client-side navigation after the session ended, by leaving for the sign-in page.
 #[component]
 pub fn Protected(children: ChildrenFn) -> impl IntoView {
-    let signed_in =
-        use_context::<crate::app::ShellInfo>().is_some_and(|info| info.viewer.is_some());
+    let signed_in = super::viewer::signed_in();
     move || {
         if signed_in {
             children().into_any()
@@ -89,6 +88,32 @@ pub fn Protected(children: ChildrenFn) -> impl IntoView {
                 ));
             }
             view! { <p class="loading">"Taking you to sign in…"</p> }.into_any()
+        }
+    }
+}
+
+/// Wraps a page only admins and auditors read (the inventory, the audit log). Others are told
+/// so at once, without the page asking the server for data it would refuse.
+#[component]
+pub fn StaffOnly(title: &'static str, children: ChildrenFn) -> impl IntoView {
+    move || {
+        if super::viewer::reads_campaigns() {
+            children().into_any()
+        } else {
+            #[cfg(feature = "ssr")]
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(http::StatusCode::FORBIDDEN);
+            }
+            view! {
+                <leptos_meta::Title text=title />
+                <header class="page-header">
+                    <h1>{title}</h1>
+                </header>
+                <div class="notice notice-warn" role="alert">
+                    <p>"This page is for admins and auditors. Ask an administrator if you need access."</p>
+                </div>
+            }
+            .into_any()
         }
     }
 }

@@ -56,10 +56,7 @@ pub async fn inventory_sync_changes(sync_id: i64) -> Result<Vec<ChangeView>, App
 #[server(prefix = "/api", endpoint = "inventory_sync_now")]
 pub async fn sync_now() -> Result<SyncView, AppError> {
     use crate::auth::guard::{require, respond, Need};
-    use crate::inventory::{
-        service::StartError,
-        sync::{SyncError, Trigger},
-    };
+    use crate::inventory::{service::StartError, sync::SyncError, Trigger};
     let user = require(Need::Admin)?;
     let state = crate::state::app_state()?;
     let result = state
@@ -153,7 +150,7 @@ pub async fn import_users(file_name: String, csv: String) -> Result<ImportResult
             &state.db,
             state.clock.as_ref(),
             &user.actor(),
-            "import",
+            super::Trigger::Import,
             &source,
             records,
         )

@@ -1,8 +1,8 @@
 //! Reading the inventory for the pages.
 
 use super::{
-    ChangeView, Flag, ServerList, ServerQuery, ServerView, SyncView, UserFlag, UserList, UserView,
-    MANY_SERVERS, PAGE_SIZE,
+    ChangeView, Flag, ServerList, ServerQuery, ServerView, SyncScope, SyncStatus, SyncView,
+    Trigger, UserFlag, UserList, UserView, MANY_SERVERS, PAGE_SIZE,
 };
 use crate::db::Db;
 
@@ -116,7 +116,7 @@ pub async fn servers(
         last_sync: syncs(db, 50)
             .await?
             .into_iter()
-            .find(|s| s.scope == "servers"),
+            .find(|s| s.scope == SyncScope::Servers),
         connected,
     })
 }
@@ -145,8 +145,7 @@ pub async fn syncs(db: &Db, limit: i64) -> Result<Vec<SyncView>, sqlx::Error> {
     .bind(limit)
     .fetch_all(db.pool())
     .await?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(
             |(
                 id,
@@ -162,23 +161,30 @@ pub async fn syncs(db: &Db, limit: i64) -> Result<Vec<SyncView>, sqlx::Error> {
                 removed,
                 changed,
             )| {
-                SyncView {
+                // A value this version cannot read is an error naming the sync, not a guess.
+                let unreadable = |column: &str, value: &str| {
+                    sqlx::Error::Decode(format!("sync {id}: unknown {column} {value:?}").into())
+                };
+                Ok(SyncView {
                     id,
-                    scope,
+                    scope: SyncScope::from_slug(&scope)
+                        .ok_or_else(|| unreadable("scope", &scope))?,
                     source,
-                    trigger,
+                    trigger: Trigger::from_slug(&trigger)
+                        .ok_or_else(|| unreadable("trigger_kind", &trigger))?,
                     started_at,
                     finished_at,
-                    status,
+                    status: SyncStatus::from_slug(&status)
+                        .ok_or_else(|| unreadable("status", &status))?,
                     error,
                     servers,
                     added,
                     removed,
                     changed,
-                }
+                })
             },
         )
-        .collect())
+        .collect()
 }
 
 fn show(value: Option<&serde_json::Value>) -> String {

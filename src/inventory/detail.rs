@@ -6,10 +6,10 @@ use leptos_router::{components::A, hooks::use_params_map};
 
 use super::{
     api::{inventory_server, inventory_user, SetServerOwner},
-    pages::{is_admin, InventoryTabs},
+    pages::InventoryTabs,
     ServerDetail, UserDetail,
 };
-use crate::components::notice::ErrorNotice;
+use crate::components::{notice::ErrorNotice, viewer::is_admin};
 
 #[component]
 pub fn ServerPage() -> impl IntoView {
@@ -84,7 +84,7 @@ fn Detail(detail: ServerDetail) -> impl IntoView {
                 view! { <p class="muted">"Nobody has a permission on this server (account admins and the owner reach every server)."</p> }.into_any()
             } else {
                 view! {
-                    <div class="table-wrap">
+                    <div class="table-wrap" tabindex="0" role="region" aria-label="Permissions">
                         <table class="data-table">
                             <thead><tr><th scope="col">"User"</th><th scope="col">"Permission"</th></tr></thead>
                             <tbody>

@@ -101,18 +101,72 @@ pub struct ServerList {
     pub connected: bool,
 }
 
+/// Declares a stored enum: its database name (`slug`), `from_slug` and `ALL`.
+macro_rules! stored_enum {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $slug:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vmeta])* $variant,)+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// Name in the database.
+            pub fn slug(self) -> &'static str {
+                match self { $($name::$variant => $slug,)+ }
+            }
+
+            pub fn from_slug(slug: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.slug() == slug)
+            }
+        }
+    };
+}
+
+stored_enum! {
+    /// What a sync brought in.
+    pub enum SyncScope {
+        /// Servers, from Postmark's Account API.
+        Servers => "servers",
+        /// Users and permissions, from a CSV import or the users gateway.
+        Users => "users",
+    }
+}
+
+stored_enum! {
+    /// Where a sync is.
+    pub enum SyncStatus {
+        Running => "running",
+        Succeeded => "succeeded",
+        /// Failed, or interrupted when the process stopped (the error says which).
+        Failed => "failed",
+    }
+}
+
+stored_enum! {
+    /// What started a sync.
+    pub enum Trigger {
+        Schedule => "schedule",
+        Manual => "manual",
+        Cli => "cli",
+        Demo => "demo",
+        /// A CSV file uploaded on the users page.
+        Import => "import",
+    }
+}
+
 /// One sync in the history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncView {
     pub id: i64,
-    /// `servers` (from Postmark) or `users` (an import or the gateway).
-    pub scope: String,
+    pub scope: SyncScope,
     /// What was imported (file name), if anything.
     pub source: Option<String>,
-    pub trigger: String,
+    pub trigger: Trigger,
     pub started_at: String,
     pub finished_at: Option<String>,
-    pub status: String,
+    pub status: SyncStatus,
     pub error: Option<String>,
     pub servers: Option<i64>,
     pub added: Option<i64>,
@@ -131,19 +185,14 @@ pub struct ChangeView {
     pub fields: Vec<String>,
 }
 
-/// A problem in an imported file: line 1 is the header row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RowError {
-    pub line: usize,
-    pub column: Option<String>,
-    pub message: String,
-}
-
 /// What an import did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ImportResult {
     /// Nothing changed; here is every problem found.
-    Rejected { errors: Vec<RowError>, more: usize },
+    Rejected {
+        errors: Vec<crate::csv_file::RowError>,
+        more: usize,
+    },
     Imported {
         sync_id: i64,
         users: usize,

@@ -10,9 +10,9 @@ use leptos_router::{
 
 use super::{
     api::{inventory_servers, inventory_sync_changes, inventory_syncs, SyncNow},
-    Flag, ServerList, ServerQuery, ServerView, SyncView,
+    Flag, ServerList, ServerQuery, ServerView, SyncScope, SyncStatus, SyncView,
 };
-use crate::{app::ShellInfo, auth::Role, components::notice::ErrorNotice};
+use crate::components::{notice::ErrorNotice, viewer::is_admin};
 
 #[component]
 pub(crate) fn InventoryTabs() -> impl IntoView {
@@ -24,12 +24,6 @@ pub(crate) fn InventoryTabs() -> impl IntoView {
             <A href="/inventory/syncs" exact=true>"Sync history"</A>
         </nav>
     }
-}
-
-pub(crate) fn is_admin() -> bool {
-    use_context::<ShellInfo>()
-        .and_then(|info| info.viewer)
-        .is_some_and(|viewer| viewer.has(Role::Admin))
 }
 
 /// "Sync now", for admins; `done` runs after each finished sync.
@@ -55,7 +49,7 @@ fn SyncButton(done: Callback<()>) -> impl IntoView {
             </button>
             <span class="sync-result" aria-live="polite">
                 {move || action.value().get().map(|result| match result {
-                    Ok(sync) if sync.status == "succeeded" => view! {
+                    Ok(sync) if sync.status == SyncStatus::Succeeded => view! {
                         <span class="status-ok">{format!("Sync #{} done: {} servers", sync.id, sync.servers.unwrap_or(0))}</span>
                     }.into_any(),
                     Ok(sync) => view! {
@@ -69,8 +63,8 @@ fn SyncButton(done: Callback<()>) -> impl IntoView {
 }
 
 fn sync_summary(sync: &SyncView) -> String {
-    match sync.status.as_str() {
-        "succeeded" => format!(
+    match sync.status {
+        SyncStatus::Succeeded => format!(
             "Last sync #{} at {}: {} servers ({} added, {} removed, {} changed).",
             sync.id,
             sync.finished_at.as_deref().unwrap_or(&sync.started_at),
@@ -79,12 +73,12 @@ fn sync_summary(sync: &SyncView) -> String {
             sync.removed.unwrap_or(0),
             sync.changed.unwrap_or(0),
         ),
-        "failed" => format!(
+        SyncStatus::Failed => format!(
             "Last sync #{} failed: {}. The inventory below is from the sync before it.",
             sync.id,
             sync.error.as_deref().unwrap_or("unknown reason")
         ),
-        _ => format!("Sync #{} is running.", sync.id),
+        SyncStatus::Running => format!("Sync #{} is running.", sync.id),
     }
 }
 
@@ -178,7 +172,7 @@ fn ServerTable(list: ServerList) -> impl IntoView {
     view! {
         <p class="count">{status}</p>
         <p class="count">{format!("{} servers match. Page {page} of {pages}.", list.matching)}</p>
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Servers">
             <table class="data-table servers-table">
                 <thead>
                     <tr>
@@ -254,7 +248,7 @@ pub fn SyncsPage() -> impl IntoView {
                 match syncs.await {
                     Ok(list) if list.is_empty() => view! { <div class="empty-state"><p>"No sync has run yet."</p></div> }.into_any(),
                     Ok(list) => view! {
-                        <div class="table-wrap">
+                        <div class="table-wrap" tabindex="0" role="region" aria-label="Syncs">
                             <table class="data-table syncs-table">
                                 <thead>
                                     <tr>
@@ -276,12 +270,12 @@ pub fn SyncsPage() -> impl IntoView {
                                                 <td><A href=format!("/inventory/syncs?sync={}", s.id)>{format!("#{}", s.id)}</A></td>
                                                 <td class="nowrap">{s.started_at.clone()}</td>
                                                 <td>
-                                                    {if s.scope == "users" { "Users: " } else { "Servers: " }}
-                                                    {s.trigger.clone()}
+                                                    {if s.scope == SyncScope::Users { "Users: " } else { "Servers: " }}
+                                                    {s.trigger.slug()}
                                                     {s.source.clone().map(|src| format!(" ({src})"))}
                                                 </td>
                                                 <td>
-                                                    <span class=if s.status == "failed" { "badge badge-bad" } else { "badge" }>{s.status.clone()}</span>
+                                                    <span class=if s.status == SyncStatus::Failed { "badge badge-bad" } else { "badge" }>{s.status.slug()}</span>
                                                     {s.error.clone().map(|e| view! { <div class="sync-error">{e}</div> })}
                                                 </td>
                                                 <td class="num">{num(s.servers)}</td>

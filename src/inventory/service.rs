@@ -5,7 +5,10 @@ use std::{sync::Arc, time::Duration};
 
 use tokio::sync::Mutex;
 
-use super::sync::{self, Progress, SyncError, SyncOutcome, Trigger};
+use super::{
+    sync::{self, Progress, SyncError, SyncOutcome},
+    Trigger,
+};
 use crate::{
     audit::Actor,
     clock::Clock,

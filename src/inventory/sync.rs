@@ -11,7 +11,10 @@ use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
 use time::Duration;
 
-use super::changes::{self, Change};
+use super::{
+    changes::{self, Change},
+    Trigger,
+};
 use crate::{
     audit::{self, chain::canonical_json, Actor, Event},
     clock::{format_timestamp, Clock},
@@ -21,26 +24,6 @@ use crate::{
 
 /// Parallel activity requests (one per server, each with that server's token).
 const ACTIVITY_CONCURRENCY: usize = 8;
-
-/// What started a sync.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    Schedule,
-    Manual,
-    Cli,
-    Demo,
-}
-
-impl Trigger {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Trigger::Schedule => "schedule",
-            Trigger::Manual => "manual",
-            Trigger::Cli => "cli",
-            Trigger::Demo => "demo",
-        }
-    }
-}
 
 /// Progress reports for a terminal or a log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,7 +130,7 @@ pub async fn run(
     let (sync_id,): (i64,) = sqlx::query_as(
         "INSERT INTO syncs (trigger_kind, started_at, status) VALUES ($1, $2, 'running') RETURNING id",
     )
-    .bind(trigger.as_str())
+    .bind(trigger.slug())
     .bind(&started_at)
     .fetch_one(&mut *tx)
     .await?;
@@ -271,10 +254,7 @@ pub async fn users_from_gateway(
     .await;
     match outcome {
         Ok(records) => {
-            Ok(
-                super::users::import(db, clock, actor, trigger.as_str(), "users gateway", records)
-                    .await?,
-            )
+            Ok(super::users::import(db, clock, actor, trigger, "users gateway", records).await?)
         }
         Err(reason) => {
             let mut tx = db.begin().await?;
@@ -282,7 +262,7 @@ pub async fn users_from_gateway(
                 "INSERT INTO syncs (trigger_kind, started_at, finished_at, status, scope, source, error) \
                  VALUES ($1, $2, $2, 'failed', 'users', 'users gateway', $3) RETURNING id",
             )
-            .bind(trigger.as_str())
+            .bind(trigger.slug())
             .bind(format_timestamp(clock.now()))
             .bind(&reason)
             .fetch_one(&mut *tx)
@@ -292,7 +272,7 @@ pub async fn users_from_gateway(
                 clock,
                 actor,
                 &Event::new("inventory.sync_failed", format!("sync:{sync_id}")).details(
-                    json!({ "trigger": trigger.as_str(), "scope": "users", "reason": reason }),
+                    json!({ "trigger": trigger.slug(), "scope": "users", "reason": reason }),
                 ),
             )
             .await?;
@@ -322,7 +302,7 @@ async fn record_failure(
         clock,
         actor,
         &Event::new("inventory.sync_failed", format!("sync:{sync_id}"))
-            .details(json!({ "trigger": trigger.as_str(), "reason": reason })),
+            .details(json!({ "trigger": trigger.slug(), "reason": reason })),
     )
     .await?;
     tx.commit().await
@@ -509,7 +489,7 @@ async fn save(
         clock,
         actor,
         &Event::new("inventory.synced", format!("sync:{sync_id}")).details(json!({
-            "trigger": trigger.as_str(),
+            "trigger": trigger.slug(),
             "servers": outcome.servers,
             "added": outcome.added,
             "removed": outcome.removed,

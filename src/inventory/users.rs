@@ -139,20 +139,22 @@ pub async fn import(
     db: &Db,
     clock: &dyn Clock,
     actor: &Actor,
-    trigger: &str,
+    trigger: super::Trigger,
     source: &str,
     users: Vec<UserRecord>,
 ) -> Result<ImportOutcome, sqlx::Error> {
     let now = format_timestamp(clock.now());
-    let current: BTreeMap<String, UserRecord> =
-        users.into_iter().map(|u| (u.email.clone(), u)).collect();
+    let current: BTreeMap<String, UserRecord> = users
+        .into_iter()
+        .map(|u| (u.email.to_string(), u))
+        .collect();
     let mut tx = db.begin().await?;
     changes::lock_inventory(&mut tx).await?;
     let (sync_id,): (i64,) = sqlx::query_as(
         "INSERT INTO syncs (trigger_kind, started_at, finished_at, status, scope, source) \
          VALUES ($1, $2, $2, 'succeeded', 'users', $3) RETURNING id",
     )
-    .bind(trigger)
+    .bind(trigger.slug())
     .bind(&now)
     .bind(source)
     .fetch_one(&mut *tx)

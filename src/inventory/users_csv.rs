@@ -9,14 +9,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::RowError;
-
-/// Largest accepted file.
-pub const MAX_BYTES: usize = 1024 * 1024;
-/// Most rows accepted.
-pub const MAX_ROWS: usize = 50_000;
-/// Most errors reported (the count of the rest is given).
-pub const MAX_ERRORS: usize = 200;
+use crate::{
+    csv_file::{decode, Errors, Rejected, MAX_ROWS},
+    email::Email,
+};
 
 const REQUIRED: [&str; 4] = ["email", "name", "role", "status"];
 const OPTIONAL: [&str; 3] = ["invited_at", "server_id", "permission"];
@@ -24,61 +20,13 @@ const OPTIONAL: [&str; 3] = ["invited_at", "server_id", "permission"];
 /// A user as imported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct UserRecord {
-    pub email: String,
+    pub email: Email,
     pub name: String,
     pub role: String,
     pub status: String,
     pub invited_at: Option<String>,
     /// Postmark server id → permission name.
     pub permissions: BTreeMap<i64, String>,
-}
-
-/// Why a file was refused: every problem found, capped at [`MAX_ERRORS`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejected {
-    pub errors: Vec<RowError>,
-    pub more: usize,
-}
-
-/// Problems found so far, capped at [`MAX_ERRORS`].
-#[derive(Default)]
-pub(crate) struct Errors {
-    pub(crate) list: Vec<RowError>,
-    pub(crate) more: usize,
-}
-
-impl Errors {
-    pub(crate) fn into_rejected(self) -> Rejected {
-        Rejected {
-            errors: self.list,
-            more: self.more,
-        }
-    }
-
-    pub(crate) fn push(&mut self, line: usize, column: Option<&str>, message: impl Into<String>) {
-        if self.list.len() < MAX_ERRORS {
-            self.list.push(RowError {
-                line,
-                column: column.map(str::to_string),
-                message: message.into(),
-            });
-        } else {
-            self.more += 1;
-        }
-    }
-}
-
-pub(crate) fn valid_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !email.contains(char::is_whitespace)
-        && email.matches('@').count() == 1
-        && email.len() <= 254
 }
 
 fn valid_date(text: &str) -> bool {
@@ -89,34 +37,10 @@ fn valid_date(text: &str) -> bool {
     .is_ok()
 }
 
-/// The text of an uploaded CSV file: at most [`MAX_BYTES`], UTF-8, without a byte order mark.
-pub(crate) fn decode(bytes: &[u8]) -> Result<&str, Rejected> {
-    let refuse = |message: String| Rejected {
-        errors: vec![RowError {
-            line: 0,
-            column: None,
-            message,
-        }],
-        more: 0,
-    };
-    if bytes.len() > MAX_BYTES {
-        return Err(refuse(format!(
-            "the file is larger than {} KiB",
-            MAX_BYTES / 1024
-        )));
-    }
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    std::str::from_utf8(bytes)
-        .map_err(|_| refuse("the file is not UTF-8 text (save it as CSV UTF-8)".into()))
-}
-
 /// Parses and checks a whole file. `known_servers` are the servers of the current inventory:
 /// a permission on any other server is an error (sync servers first).
 pub fn parse(bytes: &[u8], known_servers: &HashSet<i64>) -> Result<Vec<UserRecord>, Rejected> {
-    let mut errors = Errors {
-        list: Vec::new(),
-        more: 0,
-    };
+    let mut errors = Errors::default();
     let text = decode(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -236,14 +160,7 @@ pub fn from_gateway(
             rows.push(base);
         }
     }
-    validate(
-        rows,
-        known_servers,
-        Errors {
-            list: Vec::new(),
-            more: 0,
-        },
-    )
+    validate(rows, known_servers, Errors::default())
 }
 
 fn validate(
@@ -251,21 +168,21 @@ fn validate(
     known_servers: &HashSet<i64>,
     mut errors: Errors,
 ) -> Result<Vec<UserRecord>, Rejected> {
-    let mut users: BTreeMap<String, (usize, UserRecord)> = BTreeMap::new();
+    let mut users: BTreeMap<Email, (usize, UserRecord)> = BTreeMap::new();
     let mut owners = Vec::new();
     let row_count = rows.len();
     for row in rows {
         let line = row.line;
-        let email = row.email.to_lowercase();
+        let email = Email::parse(&row.email);
         let (name, role, status) = (row.name, row.role, row.status.to_lowercase());
         let invited_at = Some(row.invited_at).filter(|v| !v.is_empty());
         let (server_id, permission) = (row.server_id, row.permission);
         let before = errors.list.len() + errors.more;
-        if !valid_email(&email) {
+        if let Err(bad) = &email {
             errors.push(
                 line,
                 Some("email"),
-                format!("`{email}` is not an email address"),
+                format!("`{}` is not an email address", bad.0.trim().to_lowercase()),
             );
         }
         if name.is_empty() || name.chars().count() > 200 {
@@ -333,6 +250,7 @@ fn validate(
                 }
             },
         };
+        let Ok(email) = email else { continue };
         if errors.list.len() + errors.more > before {
             continue;
         }
@@ -394,10 +312,7 @@ fn validate(
     if errors.list.is_empty() {
         Ok(users.into_values().map(|(_, u)| u).collect())
     } else {
-        Err(Rejected {
-            errors: errors.list,
-            more: errors.more,
-        })
+        Err(errors.into_rejected())
     }
 }
 

@@ -9,13 +9,14 @@ use leptos_router::{
 
 use super::{
     api::{inventory_users, ImportUsers},
-    pages::{is_admin, InventoryTabs},
+    pages::InventoryTabs,
     ImportResult, UserFlag, UserList,
 };
 use crate::{
     components::{
         csv_upload::{CsvFileForm, RowErrors},
         notice::ErrorNotice,
+        viewer::is_admin,
     },
     error::AppError,
 };
@@ -159,7 +160,7 @@ fn UserTable(list: UserList) -> impl IntoView {
     }
     view! {
         <p class="count">{format!("{} users match. Page {page} of {pages}.", list.matching)}</p>
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Users">
             <table class="data-table users-table">
                 <thead>
                     <tr>

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::{Queue, QueueQuery};
-use crate::{campaigns::ItemView, error::AppError};
+use crate::{error::AppError, review_items::ItemView};
 
 /// The caller as a reviewer: their email, if the provider vouches for it. Auditors review
 /// nothing (they only read), so they are refused here.
@@ -24,8 +24,8 @@ fn reviewer(
 }
 
 #[cfg(feature = "ssr")]
-fn decision(slug: &str) -> Result<crate::campaigns::Decision, AppError> {
-    use crate::campaigns::Decision;
+fn decision(slug: &str) -> Result<crate::review_items::Decision, AppError> {
+    use crate::review_items::Decision;
     match Decision::from_slug(slug) {
         Some(d @ (Decision::Approve | Decision::Revoke)) => Ok(d),
         _ => Err(AppError::Validation(

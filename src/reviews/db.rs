@@ -7,93 +7,15 @@ use serde_json::json;
 use super::{Queue, QueueCampaign, QueueQuery, MAX_BULK, MAX_TEXT, PAGE_SIZE};
 use crate::{
     audit::{self, Actor, Event},
-    campaigns::{flag_label, lifecycle::lock_campaign, Decision, ItemKind, ItemView, Status},
+    campaigns::Status,
     clock::{format_timestamp, Clock},
     db::{Db, Tx},
     error::AppError,
+    review_items::{
+        db::{clear_decision, item_in, items_where, lock_campaign, set_decision, Decided, Expect},
+        flag_label, DecidedVia, Decision, ItemKind, ItemView,
+    },
 };
-
-#[derive(sqlx::FromRow)]
-struct ItemRow {
-    id: i64,
-    campaign_id: i64,
-    campaign_name: String,
-    kind: String,
-    user_email: Option<String>,
-    user_name: Option<String>,
-    server_id: Option<i64>,
-    server_name: Option<String>,
-    access: String,
-    privileged: i64,
-    flags: String,
-    reviewer_email: String,
-    assigned_via: String,
-    decision: Option<String>,
-    justification: Option<String>,
-    decided_by: Option<String>,
-    decided_at: Option<String>,
-    decided_via: Option<String>,
-    version: i64,
-}
-
-/// Items with their campaign's name; callers add `WHERE …`.
-pub const ITEMS: &str = "SELECT i.id, i.campaign_id, c.name AS campaign_name, i.kind, \
-     i.user_email, i.user_name, i.server_id, i.server_name, i.access, i.privileged, i.flags, \
-     i.reviewer_email, i.assigned_via, i.decision, i.justification, i.decided_by, i.decided_at, \
-     i.decided_via, i.version FROM review_items i JOIN campaigns c ON c.id = i.campaign_id";
-
-fn to_view(row: ItemRow) -> ItemView {
-    let flags: Vec<String> = serde_json::from_str(&row.flags).unwrap_or_default();
-    ItemView {
-        id: row.id,
-        campaign_id: row.campaign_id,
-        campaign_name: row.campaign_name,
-        kind: ItemKind::from_slug(&row.kind).unwrap_or(ItemKind::Server),
-        user_email: row.user_email,
-        user_name: row.user_name,
-        server_id: row.server_id,
-        server_name: row.server_name,
-        access: row.access,
-        privileged: row.privileged != 0,
-        flags,
-        reviewer: row.reviewer_email,
-        assigned_via: row.assigned_via,
-        decision: row.decision.as_deref().and_then(Decision::from_slug),
-        justification: row.justification,
-        decided_by: row.decided_by,
-        decided_at: row.decided_at,
-        decided_via: row.decided_via,
-        version: row.version,
-    }
-}
-
-/// Items matching `filter` (a `WHERE` clause over `i` and `c`) with one bound value, at most
-/// `limit` of them.
-pub async fn items_where<T>(
-    db: &Db,
-    filter: &str,
-    value: T,
-    limit: Option<usize>,
-) -> Result<Vec<ItemView>, sqlx::Error>
-where
-    T: for<'q> sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Send,
-{
-    let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
-    let rows: Vec<ItemRow> =
-        sqlx::query_as(&format!("{ITEMS} WHERE {filter} ORDER BY i.id{limit}"))
-            .bind(value)
-            .fetch_all(db.pool())
-            .await?;
-    Ok(rows.into_iter().map(to_view).collect())
-}
-
-pub(crate) async fn item_in(tx: &mut Tx, id: i64) -> Result<Option<ItemView>, sqlx::Error> {
-    let row: Option<ItemRow> = sqlx::query_as(&format!("{ITEMS} WHERE i.id = $1"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    Ok(row.map(to_view))
-}
 
 fn matches(search: &str, item: &ItemView) -> bool {
     let needle = search.trim().to_lowercase();
@@ -324,20 +246,20 @@ pub async fn decide(
     let rules = needs_justification(&mut tx, item.campaign_id).await?;
     check_justification(&item, decision, justification.as_deref(), rules)?;
     let now = format_timestamp(clock.now());
-    let updated = sqlx::query(
-        "UPDATE review_items SET decision = $1, justification = $2, decided_by = $3, \
-         decided_at = $4, decided_via = 'reviewer', version = version + 1 \
-         WHERE id = $5 AND version = $6 AND reviewer_email = $3",
+    let decided = Decided {
+        decision,
+        justification: justification.as_deref(),
+        by: Some(reviewer),
+        via: DecidedVia::Reviewer,
+        at: &now,
+    };
+    let updated = set_decision(
+        &mut tx,
+        item_id,
+        Expect::VersionOfDecider(version),
+        &decided,
     )
-    .bind(decision.slug())
-    .bind(justification.as_deref())
-    .bind(reviewer)
-    .bind(&now)
-    .bind(item_id)
-    .bind(version)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    .await?;
     if updated == 0 {
         // Another transaction got there first (PostgreSQL re-checks the row after waiting).
         tx.rollback().await?;
@@ -421,21 +343,16 @@ pub async fn decide_many(
         check_justification(&item, decision, justification.as_deref(), rules)?;
         items.push(item);
     }
+    let decided = Decided {
+        decision,
+        justification: justification.as_deref(),
+        by: Some(reviewer),
+        via: DecidedVia::Reviewer,
+        at: &now,
+    };
     for item in &items {
-        let updated = sqlx::query(
-            "UPDATE review_items SET decision = $1, justification = $2, decided_by = $3, \
-             decided_at = $4, decided_via = 'reviewer', version = version + 1 \
-             WHERE id = $5 AND version = $6 AND decision IS NULL",
-        )
-        .bind(decision.slug())
-        .bind(justification.as_deref())
-        .bind(reviewer)
-        .bind(&now)
-        .bind(item.id)
-        .bind(item.version)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let expect = Expect::UndecidedVersion(item.version);
+        let updated = set_decision(&mut tx, item.id, expect, &decided).await?;
         if updated == 0 {
             return Err(AppError::Conflict(format!(
                 "{} changed while you were deciding; nothing was recorded. Reload and select \
@@ -487,16 +404,7 @@ pub async fn undo(
             "This item has no decision to undo.".into(),
         ));
     }
-    let updated = sqlx::query(
-        "UPDATE review_items SET decision = NULL, justification = NULL, decided_by = NULL, \
-         decided_at = NULL, decided_via = NULL, version = version + 1 \
-         WHERE id = $1 AND version = $2",
-    )
-    .bind(item_id)
-    .bind(version)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    let updated = clear_decision(&mut tx, item_id, version).await?;
     if updated == 0 {
         return Err(AppError::Conflict(
             "This item changed while you were looking at it. Reload to see the current state."

@@ -3,25 +3,27 @@
 
 use serde_json::json;
 
-use super::db::{closed_message, item_in, require_open, text};
+use super::db::{closed_message, require_open, text};
 use crate::{
     audit::{self, Actor, Event},
-    campaigns::{lifecycle::lock_campaign, ItemView, Status},
+    campaigns::Status,
     clock::Clock,
     db::Db,
+    email::Email,
     error::AppError,
-    inventory::users_csv::valid_email,
+    review_items::{
+        db::{item_in, lock_campaign, reassign_all, undecided_of},
+        ItemView,
+    },
 };
 
 fn new_reviewer(to: &str) -> Result<String, AppError> {
-    let to = to.trim().to_lowercase();
-    if valid_email(&to) {
-        Ok(to)
-    } else {
-        Err(AppError::Validation(format!(
-            "`{to}` is not an email address: name the new reviewer by email."
-        )))
-    }
+    Email::parse(to).map(Email::into_string).map_err(|_| {
+        AppError::Validation(format!(
+            "`{}` is not an email address: name the new reviewer by email.",
+            to.trim().to_lowercase()
+        ))
+    })
 }
 
 fn reason(text_value: &str) -> Result<String, AppError> {
@@ -69,16 +71,7 @@ pub async fn reassign(
             "{to} cannot review their own access."
         )));
     }
-    let moved = sqlx::query(
-        "UPDATE review_items SET reviewer_email = $1, assigned_via = 'reassigned', \
-         version = version + 1 WHERE id = $2 AND version = $3 AND decision IS NULL",
-    )
-    .bind(&to)
-    .bind(item_id)
-    .bind(item.version)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    let moved = crate::review_items::db::reassign(&mut tx, item_id, item.version, &to).await?;
     if moved == 0 {
         // Decided or moved by someone else since it was read (PostgreSQL re-checks the row).
         return Err(AppError::Conflict(
@@ -139,18 +132,7 @@ pub async fn delegate(
         Some(_) => return Err(AppError::Conflict(closed_message().into())),
     }
     // The rows checked are the rows moved: PostgreSQL locks them until commit.
-    let lock = match tx.backend() {
-        crate::db::Backend::Postgres => " FOR UPDATE",
-        crate::db::Backend::Sqlite => "",
-    };
-    let rows: Vec<(i64, Option<String>)> = sqlx::query_as(&format!(
-        "SELECT id, user_email FROM review_items WHERE campaign_id = $1 AND reviewer_email = $2 \
-         AND decision IS NULL ORDER BY id{lock}"
-    ))
-    .bind(campaign_id)
-    .bind(&from)
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows = undecided_of(&mut tx, campaign_id, &from).await?;
     if rows.is_empty() {
         return Err(AppError::Validation(format!(
             "{from} has no undecided items in this campaign."
@@ -166,19 +148,8 @@ pub async fn delegate(
              Nothing was moved: hand those items to someone else first, one by one."
         )));
     }
-    let ids: Vec<String> = rows.iter().map(|(id, _)| id.to_string()).collect();
-    let moved = sqlx::query(&format!(
-        "UPDATE review_items SET reviewer_email = $1, assigned_via = 'reassigned', \
-         version = version + 1 WHERE campaign_id = $2 AND reviewer_email = $3 \
-         AND decision IS NULL AND id IN ({})",
-        ids.join(", ")
-    ))
-    .bind(&to)
-    .bind(campaign_id)
-    .bind(&from)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+    let moved = reassign_all(&mut tx, campaign_id, &from, &to, &ids).await?;
     if moved != rows.len() as u64 {
         return Err(AppError::Conflict(
             "Some of these items changed meanwhile; nothing was moved. Reload and try again."

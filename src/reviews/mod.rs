@@ -11,7 +11,7 @@ pub mod handover;
 
 use serde::{Deserialize, Serialize};
 
-use crate::campaigns::ItemView;
+use crate::review_items::ItemView;
 
 /// Items per page of the queue.
 pub const PAGE_SIZE: usize = 100;

@@ -26,8 +26,9 @@ use tower_http::{
 use tracing::Span;
 
 use crate::{
-    app::{shell, App, ShellInfo},
+    app::{shell, App},
     auth::{self, Viewer},
+    components::viewer::ShellInfo,
     state::{AppState, RunMode},
 };
 

@@ -9,6 +9,8 @@ use std::{collections::BTreeMap, fmt, net::SocketAddr, path::Path, path::PathBuf
 use secrecy::SecretString;
 use url::Url;
 
+use crate::email::Email;
+
 /// Prefix of every environment variable the application reads.
 pub const ENV_PREFIX: &str = "PAR_";
 
@@ -595,9 +597,9 @@ pub struct AuthConfig {
     pub admin_group: Option<String>,
     pub auditor_group: Option<String>,
     /// Lower-cased.
-    pub admin_emails: Vec<String>,
+    pub admin_emails: Vec<Email>,
     /// Lower-cased.
-    pub auditor_emails: Vec<String>,
+    pub auditor_emails: Vec<Email>,
     pub session_idle: Duration,
     pub session_max: Duration,
     pub rate_limit_per_minute: u32,
@@ -634,18 +636,12 @@ fn parse_duration(value: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(seconds))
 }
 
-fn parse_email_list(value: &str) -> Result<Vec<String>, String> {
+fn parse_email_list(value: &str) -> Result<Vec<Email>, String> {
     value
         .split(',')
         .map(str::trim)
         .filter(|e| !e.is_empty())
-        .map(|e| {
-            if e.contains('@') && !e.contains(char::is_whitespace) {
-                Ok(e.to_lowercase())
-            } else {
-                Err(format!("`{e}` is not an email address"))
-            }
-        })
+        .map(|e| Email::parse(e).map_err(|_| format!("`{e}` is not an email address")))
         .collect()
 }
 

@@ -1,7 +1,7 @@
 //! The people table: everyone who has signed in.
 
 use super::{oidc::Identity, PersonSummary, Role};
-use crate::{config::AuthConfig, db::Tx};
+use crate::{config::AuthConfig, db::Tx, email::Email};
 
 /// Records a sign-in: creates the person on first sight, refreshes email and name after.
 /// Returns the person's id.
@@ -39,17 +39,17 @@ pub fn roles_for(
     groups: &[String],
 ) -> Vec<Role> {
     let email_counts = email_verified == Some(true) || config.trust_unverified_email;
-    let email = email.to_lowercase();
+    let listed = |list: &[Email]| email_counts && list.iter().any(|e| e.is(email));
     let in_group = |group: &Option<String>| {
         group
             .as_ref()
             .is_some_and(|g| groups.iter().any(|member_of| member_of == g))
     };
     let mut roles = Vec::new();
-    if (email_counts && config.admin_emails.contains(&email)) || in_group(&config.admin_group) {
+    if listed(&config.admin_emails) || in_group(&config.admin_group) {
         roles.push(Role::Admin);
     }
-    if (email_counts && config.auditor_emails.contains(&email)) || in_group(&config.auditor_group) {
+    if listed(&config.auditor_emails) || in_group(&config.auditor_group) {
         roles.push(Role::Auditor);
     }
     roles
@@ -89,8 +89,8 @@ mod tests {
             groups_claim: Some("groups".into()),
             admin_group: Some("Admins".into()),
             auditor_group: None,
-            admin_emails: vec!["ada@example.com".into()],
-            auditor_emails: vec!["aubrey@example.com".into()],
+            admin_emails: vec![Email::parse("ada@example.com").unwrap()],
+            auditor_emails: vec![Email::parse("aubrey@example.com").unwrap()],
             session_idle: std::time::Duration::from_secs(60),
             session_max: std::time::Duration::from_secs(600),
             rate_limit_per_minute: 10,

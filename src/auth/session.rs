@@ -68,6 +68,12 @@ impl SessionUser {
         }
     }
 
+    /// The address people are matched by (review items, mappings, owners). A provider that
+    /// sends something else gets no access by email.
+    pub fn person_email(&self) -> Result<crate::email::Email, crate::error::AppError> {
+        crate::email::Email::parse(&self.email).map_err(|_| crate::error::AppError::Forbidden)
+    }
+
     pub fn actor(&self) -> crate::audit::Actor {
         crate::audit::Actor::Person {
             issuer: self.issuer.clone(),

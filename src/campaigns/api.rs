@@ -3,7 +3,10 @@
 use leptos::prelude::*;
 
 use super::{CampaignInput, CampaignView, Dashboard, MappingResult, Preview};
-use crate::{error::AppError, review_items::ItemView};
+use crate::{
+    error::AppError,
+    review_items::{Decision, ItemView},
+};
 
 /// A campaign form checked against the servers of the current inventory.
 #[cfg(feature = "ssr")]
@@ -56,7 +59,7 @@ pub async fn campaign_create(input: CampaignInput) -> Result<i64, AppError> {
             &state.db,
             state.clock.as_ref(),
             &user.actor(),
-            &user.email.to_lowercase(),
+            respond(user.person_email())?.as_str(),
             &settings,
         )
         .await,
@@ -108,7 +111,10 @@ pub async fn campaign_preview(id: i64) -> Result<Preview, AppError> {
         .reviewers
         .iter()
         .map(|r| r.reviewer.clone())
-        .filter(|r| auth.auditor_emails.contains(r) && !auth.admin_emails.contains(r))
+        .filter(|r| {
+            let listed = |list: &[crate::email::Email]| list.iter().any(|e| e.is(r));
+            listed(&auth.auditor_emails) && !listed(&auth.admin_emails)
+        })
         .collect();
     Ok(preview)
 }
@@ -125,7 +131,7 @@ pub async fn campaign_launch(id: i64) -> Result<usize, AppError> {
             &state.db,
             state.clock.as_ref(),
             &user.actor(),
-            &user.email.to_lowercase(),
+            respond(user.person_email())?.as_str(),
             id,
             &allowlist,
         )
@@ -145,7 +151,7 @@ pub async fn campaign_close(id: i64) -> Result<i64, AppError> {
             &state.db,
             state.clock.as_ref(),
             &user.actor(),
-            &user.email.to_lowercase(),
+            respond(user.person_email())?.as_str(),
             id,
             false,
         )
@@ -158,27 +164,23 @@ pub async fn campaign_close(id: i64) -> Result<i64, AppError> {
 #[server(prefix = "/api", endpoint = "campaign_resolve_flag")]
 pub async fn campaign_resolve_flag(
     item_id: i64,
-    decision: String,
+    decision: Decision,
     justification: String,
 ) -> Result<ItemView, AppError> {
-    use super::Decision;
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;
     let state = crate::state::app_state()?;
-    let decision = match Decision::from_slug(&decision) {
-        Some(d @ (Decision::Approve | Decision::Revoke)) => d,
-        _ => {
-            return respond(Err(AppError::Validation(
-                "A flagged item is kept (approve) or revoked.".into(),
-            )))
-        }
-    };
+    if decision == Decision::Flag {
+        return respond(Err(AppError::Validation(
+            "A flagged item is kept (approve) or revoked.".into(),
+        )));
+    }
     respond(
         super::flagged::resolve(
             &state.db,
             state.clock.as_ref(),
             &user.actor(),
-            &user.email.to_lowercase(),
+            respond(user.person_email())?.as_str(),
             item_id,
             decision,
             &justification,
@@ -256,9 +258,14 @@ pub async fn campaign_defaults() -> Result<CampaignInput, AppError> {
     let user = require(Need::Admin)?;
     let state = crate::state::app_state()?;
     let today = state.clock.now().date();
+    // The caller as fallback reviewer, when their address is one.
+    let me = user
+        .person_email()
+        .map(|e| e.into_string())
+        .unwrap_or_default();
     Ok(super::form::new_input(
         &format_date(today),
         &format_date(today + time::Duration::days(14)),
-        &user.email.to_lowercase(),
+        &me,
     ))
 }

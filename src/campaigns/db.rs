@@ -389,29 +389,42 @@ const SELECT: &str = "SELECT c.id, c.name, c.description, c.status, c.kinds, c.s
      (SELECT COUNT(*) FROM review_items i WHERE i.campaign_id = c.id \
       AND i.decision IS NOT NULL) AS decided FROM campaigns c";
 
-fn to_view(row: CampaignRow) -> CampaignView {
-    let kinds: Vec<String> = serde_json::from_str(&row.kinds).unwrap_or_default();
-    CampaignView {
-        id: row.id,
+/// A stored value this version cannot read: an error naming the campaign, never a default
+/// (an unreadable server list must not widen a campaign to every server).
+fn unreadable(id: i64, column: &str, value: &str) -> sqlx::Error {
+    sqlx::Error::Decode(format!("campaign {id}: unreadable {column} {value:?}").into())
+}
+
+/// A JSON list column; `NULL` is "no restriction".
+fn json_list<T: serde::de::DeserializeOwned>(
+    id: i64,
+    column: &str,
+    value: Option<String>,
+) -> Result<Vec<T>, sqlx::Error> {
+    value.map_or(Ok(Vec::new()), |text| {
+        serde_json::from_str(&text).map_err(|_| unreadable(id, column, &text))
+    })
+}
+
+fn to_view(row: CampaignRow) -> Result<CampaignView, sqlx::Error> {
+    let id = row.id;
+    let kinds: Vec<String> = json_list(id, "kinds", Some(row.kinds))?;
+    Ok(CampaignView {
+        id,
         name: row.name,
         description: row.description,
-        status: Status::from_slug(&row.status).unwrap_or(Status::Closed),
+        status: Status::from_slug(&row.status)
+            .ok_or_else(|| unreadable(id, "status", &row.status))?,
         kinds: kinds
             .iter()
-            .filter_map(|k| ItemKind::from_slug(k))
-            .collect(),
-        server_ids: row
-            .server_ids
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or_default(),
-        roles: row
-            .roles
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or_default(),
+            .map(|k| ItemKind::from_slug(k).ok_or_else(|| unreadable(id, "kind", k)))
+            .collect::<Result<_, _>>()?,
+        server_ids: json_list(id, "server_ids", row.server_ids)?,
+        roles: json_list(id, "roles", row.roles)?,
         starts_on: row.starts_on,
         due_on: row.due_on,
         default_outcome: DefaultOutcome::from_slug(&row.default_outcome)
-            .unwrap_or(DefaultOutcome::Flag),
+            .ok_or_else(|| unreadable(id, "default_outcome", &row.default_outcome))?,
         revoke_needs_justification: row.revoke_needs_justification != 0,
         privileged_needs_justification: row.privileged_needs_justification != 0,
         use_manager_mapping: row.use_manager_mapping != 0,
@@ -426,7 +439,7 @@ fn to_view(row: CampaignRow) -> CampaignView {
         closed_by: row.closed_by,
         items: row.items,
         decided: row.decided,
-    }
+    })
 }
 
 /// One campaign.
@@ -435,7 +448,7 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<CampaignView>, sqlx::Error> 
         .bind(id)
         .fetch_optional(db.pool())
         .await?;
-    Ok(row.map(to_view))
+    row.map(to_view).transpose()
 }
 
 /// One campaign, read inside a write transaction.
@@ -444,7 +457,7 @@ pub async fn get_in(tx: &mut Tx, id: i64) -> Result<Option<CampaignView>, sqlx::
         .bind(id)
         .fetch_optional(&mut **tx)
         .await?;
-    Ok(row.map(to_view))
+    row.map(to_view).transpose()
 }
 
 /// Every campaign, newest first.
@@ -452,7 +465,7 @@ pub async fn list(db: &Db) -> Result<Vec<CampaignView>, sqlx::Error> {
     let rows: Vec<CampaignRow> = sqlx::query_as(&format!("{SELECT} ORDER BY c.id DESC"))
         .fetch_all(db.pool())
         .await?;
-    Ok(rows.into_iter().map(to_view).collect())
+    rows.into_iter().map(to_view).collect()
 }
 
 #[cfg(test)]

@@ -393,7 +393,7 @@ fn ResolveForm(item_id: i64, done: Callback<()>) -> impl IntoView {
     let settle = move |decision: Decision| {
         let text = justification.get_untracked();
         leptos::task::spawn_local(async move {
-            match campaign_resolve_flag(item_id, decision.slug().to_string(), text).await {
+            match campaign_resolve_flag(item_id, decision, text).await {
                 Ok(_) => done.run(()),
                 Err(e) => error.set(Some(e.to_string())),
             }

@@ -492,7 +492,9 @@ pub async fn user_detail(
     email: &str,
     today: time::Date,
 ) -> Result<Option<super::UserDetail>, sqlx::Error> {
-    let email = email.trim().to_lowercase();
+    let Ok(email) = crate::email::Email::parse(email).map(crate::email::Email::into_string) else {
+        return Ok(None);
+    };
     let query = super::UserQuery {
         search: Some(email.clone()),
         ..Default::default()

@@ -7,6 +7,7 @@ use crate::{
     audit::{self, Actor, Event},
     clock::{format_timestamp, Clock},
     db::Db,
+    email::Email,
     error::AppError,
 };
 
@@ -119,17 +120,13 @@ pub async fn set_owner(
     postmark_id: i64,
     email: &str,
 ) -> Result<(), AppError> {
-    let email = email.trim().to_lowercase();
-    let valid = email.is_empty()
-        || (email
-            .split_once('@')
-            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
-            && !email.contains(char::is_whitespace));
-    if !valid {
-        return Err(AppError::Validation(format!(
-            "`{email}` is not an email address"
-        )));
-    }
+    // Empty clears the owner.
+    let email = match email.trim() {
+        "" => String::new(),
+        text => Email::parse(text).map(Email::into_string).map_err(|_| {
+            AppError::Validation(format!("`{}` is not an email address", text.to_lowercase()))
+        })?,
+    };
     let exists: Option<(i64,)> =
         sqlx::query_as("SELECT postmark_id FROM servers WHERE postmark_id = $1")
             .bind(postmark_id)

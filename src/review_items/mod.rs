@@ -48,12 +48,16 @@ impl ItemKind {
     }
 }
 
-/// A decision on a review item.
+/// A decision on a review item. Read from requests by its variant name or its database name
+/// (`approve`), so forms and JSON clients both name it plainly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Decision {
+    #[serde(alias = "approve")]
     Approve,
+    #[serde(alias = "revoke")]
     Revoke,
     /// Undecided at close, left for an admin (default outcome "flag").
+    #[serde(alias = "flag")]
     Flag,
 }
 

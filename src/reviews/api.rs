@@ -4,7 +4,10 @@
 use leptos::prelude::*;
 
 use super::{Queue, QueueQuery};
-use crate::{error::AppError, review_items::ItemView};
+use crate::{
+    error::AppError,
+    review_items::{Decision, ItemView},
+};
 
 /// The caller as a reviewer: their email, if the provider vouches for it. Auditors review
 /// nothing (they only read), so they are refused here.
@@ -20,15 +23,15 @@ fn reviewer(
     if !verified || (writes && auditor_only) {
         return Err(AppError::Forbidden);
     }
-    Ok(user.email.to_lowercase())
+    user.person_email().map(crate::email::Email::into_string)
 }
 
+/// Reviewers approve or revoke; "flag" is only ever the default outcome at close.
 #[cfg(feature = "ssr")]
-fn decision(slug: &str) -> Result<crate::review_items::Decision, AppError> {
-    use crate::review_items::Decision;
-    match Decision::from_slug(slug) {
-        Some(d @ (Decision::Approve | Decision::Revoke)) => Ok(d),
-        _ => Err(AppError::Validation(
+fn decision(decision: Decision) -> Result<Decision, AppError> {
+    match decision {
+        Decision::Approve | Decision::Revoke => Ok(decision),
+        Decision::Flag => Err(AppError::Validation(
             "A decision is approve or revoke.".into(),
         )),
     }
@@ -52,7 +55,7 @@ pub async fn my_queue(query: QueueQuery) -> Result<Queue, AppError> {
 #[server(prefix = "/api", endpoint = "reviews_decide")]
 pub async fn review_decide(
     item_id: i64,
-    decision: String,
+    decision: Decision,
     justification: String,
     version: i64,
 ) -> Result<ItemView, AppError> {
@@ -60,7 +63,7 @@ pub async fn review_decide(
     let user = require(Need::SignedIn)?;
     let state = crate::state::app_state()?;
     let me = respond(reviewer(&user, &state, true))?;
-    let decision = respond(self::decision(&decision))?;
+    let decision = respond(self::decision(decision))?;
     respond(
         super::db::decide(
             &state.db,
@@ -80,14 +83,14 @@ pub async fn review_decide(
 #[server(prefix = "/api", endpoint = "reviews_decide_many", input = server_fn::codec::Json)]
 pub async fn review_decide_many(
     item_ids: Vec<i64>,
-    decision: String,
+    decision: Decision,
     justification: String,
 ) -> Result<usize, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::SignedIn)?;
     let state = crate::state::app_state()?;
     let me = respond(reviewer(&user, &state, true))?;
-    let decision = respond(self::decision(&decision))?;
+    let decision = respond(self::decision(decision))?;
     respond(
         super::db::decide_many(
             &state.db,

@@ -114,10 +114,16 @@ pub async fn delegate(
     to: &str,
     reason_text: &str,
 ) -> Result<usize, AppError> {
-    let from = from.trim().to_lowercase();
-    if from != caller && !admin {
-        return Err(AppError::Forbidden);
-    }
+    let from = match Email::parse(from) {
+        Ok(from) if from.as_str() == caller || admin => from.into_string(),
+        Err(_) if admin => {
+            return Err(AppError::Validation(format!(
+                "`{}` is not an email address.",
+                from.trim()
+            )))
+        }
+        _ => return Err(AppError::Forbidden),
+    };
     let to = new_reviewer(to)?;
     let why = reason(reason_text)?;
     if from == to {

@@ -82,8 +82,7 @@ impl QueueState {
             .unwrap_or_default();
         let state = *self;
         leptos::task::spawn_local(async move {
-            let result =
-                review_decide(id, decision.slug().to_string(), justification, version).await;
+            let result = review_decide(id, decision, justification, version).await;
             state.in_flight.update(|f| {
                 f.remove(&id);
             });
@@ -448,7 +447,7 @@ fn BulkBar(state: QueueState, all_here: Vec<i64>) -> impl IntoView {
             .with_untracked(|s| s.iter().copied().collect());
         let text = justification.get_untracked();
         leptos::task::spawn_local(async move {
-            let result = review_decide_many(ids, decision.slug().to_string(), text).await;
+            let result = review_decide_many(ids, decision, text).await;
             state.bulk_pending.set(false);
             if result.is_ok() {
                 state.selected.set(HashSet::new());

@@ -1,5 +1,6 @@
 //! The HTTP server: routes, middleware and the serve loop.
 
+mod api_errors;
 pub mod health;
 pub mod metrics;
 pub mod security;
@@ -57,6 +58,7 @@ pub fn router(state: AppState) -> Router {
             _,
         >(context, render_shell))
         // Layers run outside-in from the last one added.
+        .layer(middleware::from_fn(api_errors::client_errors_are_4xx))
         .layer(middleware::from_fn_with_state(
             auth::session::LoadUserState {
                 auth: state.auth.clone(),

@@ -160,3 +160,40 @@ async fn cross_origin_state_changes_are_refused() {
         .unwrap();
     assert_eq!(read.status(), 200);
 }
+
+#[tokio::test]
+async fn unreadable_server_function_arguments_are_the_callers_error() {
+    let app = TestApp::spawn().await;
+    let rita = crate::auth::signed_in(&app, crate::auth::RITA).await;
+    // An unknown decision: refused before the function runs, named in a 400.
+    let response = rita
+        .post(
+            "/api/reviews_decide",
+            &[
+                ("item_id", "1"),
+                ("decision", "maybe"),
+                ("justification", ""),
+                ("version", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 400);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("maybe"), "{body}");
+    // A missing argument (what a browser sent before the queue's filter went as JSON).
+    let response = rita.post("/api/reviews_queue", &[]).await;
+    assert_eq!(response.status(), 400);
+    // "flag" is a word the server reads, but not a decision a reviewer makes.
+    let response = rita
+        .post(
+            "/api/reviews_decide",
+            &[
+                ("item_id", "1"),
+                ("decision", "flag"),
+                ("justification", ""),
+                ("version", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+}

@@ -44,6 +44,21 @@ pub struct DemoPerson {
     pub about: &'static str,
 }
 
+/// Parameters of an authorization request (query on GET, hidden fields on POST).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct AuthorizeParams {
+    pub response_type: Option<String>,
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub scope: Option<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    /// Index into [`PEOPLE`], set by the chooser's buttons.
+    pub person: Option<usize>,
+}
+
 /// The demo's people. Admin through a group, auditor through the email list.
 pub const PEOPLE: &[DemoPerson] = &[
     DemoPerson {
@@ -174,7 +189,9 @@ impl DevIdp {
             admin_group: Some(ADMIN_GROUP.to_string()),
             auditor_group: None,
             admin_emails: Vec::new(),
-            auditor_emails: vec!["aubrey.auditor@example.com".to_string()],
+            auditor_emails: crate::email::Email::parse("aubrey.auditor@example.com")
+                .into_iter()
+                .collect(),
             session_idle: std::time::Duration::from_secs(8 * 3600),
             session_max: std::time::Duration::from_secs(24 * 3600),
             rate_limit_per_minute: 120,

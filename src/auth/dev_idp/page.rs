@@ -1,6 +1,6 @@
 //! The development provider's HTML: a list of demo people to sign in as.
 
-use super::{routes::AuthorizeParams, PEOPLE};
+use super::{AuthorizeParams, PEOPLE};
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")

@@ -13,7 +13,7 @@ use base64::{engine::general_purpose::STANDARD, Engine as _};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{page, pkce_s256, DevIdp, Grant, PEOPLE};
+use super::{page, pkce_s256, AuthorizeParams, DevIdp, Grant, PEOPLE};
 
 /// The provider's routes; empty when the application runs without it. They carry their own
 /// state, so they merge into a router of any state.
@@ -38,21 +38,6 @@ async fn discovery(State(idp): State<Arc<DevIdp>>) -> Json<serde_json::Value> {
 
 async fn jwks(State(idp): State<Arc<DevIdp>>) -> Json<serde_json::Value> {
     Json(json!({ "keys": [idp.public_jwk] }))
-}
-
-/// Parameters of an authorization request (query on GET, hidden fields on POST).
-#[derive(Debug, Clone, Deserialize)]
-pub struct AuthorizeParams {
-    pub response_type: Option<String>,
-    pub client_id: Option<String>,
-    pub redirect_uri: Option<String>,
-    pub scope: Option<String>,
-    pub state: Option<String>,
-    pub nonce: Option<String>,
-    pub code_challenge: Option<String>,
-    pub code_challenge_method: Option<String>,
-    /// Index into [`PEOPLE`], set by the chooser's buttons.
-    pub person: Option<usize>,
 }
 
 /// Checks the request against the registered client. Errors are shown, never redirected:

@@ -11,9 +11,10 @@ use tokio::net::TcpListener;
 use crate::{
     auth::{service::AuthService, session::Store},
     clock::Clock,
-    config::{CampaignConfig, DatabaseConfig, InventoryConfig, ServerConfig},
+    config::{CampaignConfig, DatabaseConfig, InventoryConfig, MailConfig, ServerConfig},
     db::Db,
     inventory::service::InventoryService,
+    notifications::worker::Worker,
     server,
     state::{AppState, RunMode},
 };
@@ -31,6 +32,8 @@ pub struct Jobs {
     pub inventory_schedule: bool,
     /// Closes due campaigns and drafts recurring ones every `CampaignConfig::check_interval`.
     pub campaign_schedule: bool,
+    /// Sends queued notifications about every second (when mail is configured).
+    pub notifications: bool,
 }
 
 impl Jobs {
@@ -38,11 +41,13 @@ impl Jobs {
         session_cleanup: true,
         inventory_schedule: true,
         campaign_schedule: true,
+        notifications: true,
     };
     pub const NONE: Jobs = Jobs {
         session_cleanup: false,
         inventory_schedule: false,
         campaign_schedule: false,
+        notifications: false,
     };
 }
 
@@ -62,6 +67,8 @@ pub struct Startup {
     pub auth: AuthService,
     pub inventory: InventoryConfig,
     pub campaigns: CampaignConfig,
+    /// Outgoing mail; `None`: mail is off and notifications stay queued.
+    pub mail: Option<MailConfig>,
     pub clock: Arc<dyn Clock>,
     pub jobs: Jobs,
 }
@@ -84,6 +91,7 @@ impl Application {
             auth,
             inventory,
             campaigns,
+            mail,
             clock,
             jobs,
         } = startup;
@@ -105,7 +113,8 @@ impl Application {
             );
         }
         let state = AppState::new(server, db, sessions, auth, inventory, clock, mode)
-            .with_campaigns(campaigns);
+            .with_campaigns(campaigns)
+            .with_mail(mail);
         let router = server::router(state.clone());
         Ok(Self {
             state,
@@ -122,11 +131,24 @@ impl Application {
     /// Starts the background jobs, then serves on `listener` until Ctrl-C or SIGTERM. The
     /// caller binds it ([`server::bind`]), so it can learn the port first.
     pub async fn serve(self, listener: TcpListener) -> anyhow::Result<()> {
-        self.start_jobs();
+        self.start_jobs()?;
         server::serve(listener, self.router).await
     }
 
-    fn start_jobs(&self) {
+    /// The outbox worker over this application's database, clock and mail settings (the
+    /// `notifications` job runs one; tests drive one by hand with `run_once`).
+    pub fn notification_worker(&self) -> anyhow::Result<Worker> {
+        let state = &self.state;
+        Worker::new(
+            state.db.clone(),
+            state.clock.clone(),
+            state.mail.as_deref(),
+            state.config.public_url.clone(),
+            state.campaigns.grace_days,
+        )
+    }
+
+    fn start_jobs(&self) -> anyhow::Result<()> {
         let state = &self.state;
         if self.jobs.session_cleanup {
             state.sessions.spawn_cleanup(SESSION_CLEANUP_EVERY);
@@ -144,5 +166,9 @@ impl Application {
                 state.campaigns.check_interval,
             );
         }
+        if self.jobs.notifications {
+            self.notification_worker()?.spawn();
+        }
+        Ok(())
     }
 }

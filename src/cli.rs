@@ -158,6 +158,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             }
             let inventory_config = raw.inventory()?;
             let campaigns = raw.campaigns()?;
+            let mail = raw.mail()?;
             let database = redacted(&db_config.url);
             let app = Application::build(Startup {
                 mode: RunMode::Serve,
@@ -166,6 +167,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
                 auth,
                 inventory: inventory_config,
                 campaigns,
+                mail,
                 clock: Arc::new(SystemClock),
                 jobs: Jobs::ALL,
             })
@@ -427,6 +429,11 @@ async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result
         });
     }
     let simulator_url = simulator.spawn(0).await?;
+    // Review emails go out through the simulator's first server, whose Inbox the demo shows.
+    let mail_token = simulator
+        .server(crate::postmark::simulator::DEMO_MAIL_SERVER)
+        .and_then(|s| s.api_tokens.first().cloned())
+        .context("the demo account has no mail server")?;
     let auth = AuthService::development(&server_config.public_url)?;
     let app = Application::build(Startup {
         mode: RunMode::Demo,
@@ -447,6 +454,12 @@ async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result
             )),
         },
         campaigns: crate::config::CampaignConfig::default(),
+        mail: Some(crate::config::MailConfig {
+            api_url: simulator_url.clone(),
+            server_token: SecretString::from(mail_token),
+            from: "Access Review <access-review@example.com>".to_string(),
+            stream: crate::config::DEFAULT_MAIL_STREAM.to_string(),
+        }),
         clock: Arc::new(SystemClock),
         jobs: Jobs::ALL,
     })

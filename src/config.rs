@@ -11,6 +11,10 @@ use url::Url;
 
 use crate::email::Email;
 
+mod mail;
+
+pub use mail::{MailConfig, DEFAULT_MAIL_STREAM};
+
 /// Prefix of every environment variable the application reads.
 pub const ENV_PREFIX: &str = "PAR_";
 
@@ -117,6 +121,18 @@ pub const KEYS: &[(&str, &str)] = &[
         "base URL of your users gateway (optional; see README)",
     ),
     ("POSTMARK_USERS_TOKEN", "bearer token for the users gateway"),
+    (
+        "POSTMARK_SERVER_TOKEN",
+        "Postmark server API token that sends review emails; without it mail is off",
+    ),
+    (
+        "MAIL_FROM",
+        "sender of review emails, e.g. Access Review <review@example.com> (required with the server token)",
+    ),
+    (
+        "MAIL_STREAM",
+        "Postmark message stream for review emails (default outbound)",
+    ),
     (
         "STALE_SYNC_DAYS",
         "warn before launching a campaign when the last sync is this many days old (default 7)",

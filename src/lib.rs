@@ -15,7 +15,8 @@
 //!    [`audit`] (the hash chain), [`auth`] (OIDC, sessions, roles), [`inventory`] (servers,
 //!    users, syncs), [`review_items`] (the items of every campaign: model, reader, lock,
 //!    writers), [`campaigns`] (settings, assignment, launch, close), [`reviews`] (a
-//!    reviewer's queue and decisions).
+//!    reviewer's queue and decisions), [`approval_links`] (the `/r/{token}` links, stored
+//!    hashed) and [`notifications`] (the email outbox and the worker that sends it).
 //! 3. **State and handlers**: [`state`] (the `AppState` every handler gets: pool, config,
 //!    clock, services, metrics), then each feature's server functions (`api.rs`, each starting
 //!    with `auth::guard::require(Need::…)` and returning purpose-made view types) and axum
@@ -35,6 +36,7 @@
 #![recursion_limit = "256"]
 
 pub mod app;
+pub mod approval_links;
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
@@ -44,6 +46,7 @@ pub mod email;
 pub mod error;
 pub mod home;
 pub mod inventory;
+pub mod notifications;
 pub mod review_items;
 pub mod reviews;
 pub mod settings_page;

@@ -8,7 +8,7 @@ use leptos::config::LeptosOptions;
 use crate::{
     auth::{service::AuthService, session::Store},
     clock::Clock,
-    config::{CampaignConfig, ServerConfig},
+    config::{CampaignConfig, MailConfig, ServerConfig},
     db::Db,
     error::AppError,
     inventory::service::InventoryService,
@@ -34,6 +34,8 @@ pub struct AppState {
     pub sessions: Store,
     pub inventory: Arc<InventoryService>,
     pub campaigns: Arc<CampaignConfig>,
+    /// Outgoing mail; `None` when no server token is configured.
+    pub mail: Option<Arc<MailConfig>>,
 }
 
 /// The application state inside a server function.
@@ -71,6 +73,7 @@ impl AppState {
             sessions,
             inventory,
             campaigns: Arc::new(CampaignConfig::default()),
+            mail: None,
         }
     }
 
@@ -78,5 +81,16 @@ impl AppState {
     pub fn with_campaigns(mut self, campaigns: CampaignConfig) -> Self {
         self.campaigns = Arc::new(campaigns);
         self
+    }
+
+    /// Mail settings (`None`: mail is off).
+    pub fn with_mail(mut self, mail: Option<MailConfig>) -> Self {
+        self.mail = mail.map(Arc::new);
+        self
+    }
+
+    /// Whether emails are sent; without it notifications stay queued and the admin page says so.
+    pub fn mail_enabled(&self) -> bool {
+        self.mail.is_some()
     }
 }

@@ -275,6 +275,7 @@ async fn render_queue(db: &Db, dir: &Path) -> anyhow::Result<Renders> {
             users_gateway: None,
         },
         campaigns: CampaignConfig::default(),
+        mail: None,
         clock: Arc::new(SystemClock),
         // No schedules: nothing but the timed requests touches the database.
         jobs: Jobs::NONE,

@@ -5,6 +5,7 @@
 //! description in `shared/postmark/account-api.yaml` field for field, because the crate's own
 //! `Server` type carries only four of them.
 
+pub mod email;
 pub mod gateway;
 pub mod simulator;
 pub mod transport;

@@ -1,5 +1,12 @@
 //! A Postmark simulator for tests and the demo: the Account API's server endpoints and the
-//! outbound stats endpoint, with Postmark's token checks and injectable faults.
+//! outbound stats endpoint, the Email API (see [`email`]), with Postmark's token checks and
+//! injectable faults.
+
+mod demo;
+mod email;
+
+pub use demo::DEMO_MAIL_SERVER;
+pub use email::ReceivedEmail;
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -48,7 +55,9 @@ struct Inner {
     faults: Mutex<VecDeque<Fault>>,
     requests: Mutex<u64>,
     failing_stats: RwLock<Vec<i64>>,
-    sent_emails: RwLock<Vec<(i64, serde_json::Value)>>,
+    sent_emails: RwLock<Vec<email::StoredEmail>>,
+    /// Lower-cased addresses `POST /email` refuses with 422 / 406.
+    inactive_recipients: RwLock<std::collections::HashSet<String>>,
     gateway_token: RwLock<Option<String>>,
     users: RwLock<std::collections::BTreeMap<String, GatewayUser>>,
 }
@@ -83,15 +92,6 @@ impl Simulator {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .push(server);
-    }
-
-    /// Emails accepted by `POST /email`: the sending server and the request body.
-    pub fn sent_emails(&self) -> Vec<(i64, serde_json::Value)> {
-        self.inner
-            .sent_emails
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
     }
 
     /// The server as the simulator holds it now.
@@ -177,7 +177,7 @@ impl Simulator {
                 "/servers/{id}",
                 get(get_server).put(edit_server).delete(delete_server),
             )
-            .route("/email", axum::routing::post(send_email))
+            .route("/email", axum::routing::post(email::send_email))
             .route("/stats/outbound", get(outbound))
             .route("/gateway/users", get(gateway_list))
             .route(
@@ -506,74 +506,6 @@ async fn delete_server(
     Json(json!({ "ErrorCode": 0, "Message": format!("Server {id} removed.") })).into_response()
 }
 
-/// `POST /email` with a server token: Postmark requires `From`, `To` and a body.
-async fn send_email(
-    State(sim): State<Simulator>,
-    headers: HeaderMap,
-    Json(body): Json<serde_json::Value>,
-) -> Response {
-    let token = headers
-        .get("X-Postmark-Server-Token")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let server = sim
-        .inner
-        .servers
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .iter()
-        .find(|s| s.api_tokens.contains(&token))
-        .map(|s| s.id);
-    let Some(server) = server else {
-        return postmark_error(
-            StatusCode::UNAUTHORIZED,
-            10,
-            "No Server API token or an incorrect Server API token was provided.",
-        );
-    };
-    if let Err(response) = sim.before().await {
-        return response;
-    }
-    let text = |key: &str| {
-        body.get(key)
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_string()
-    };
-    if text("From").is_empty() || text("To").is_empty() {
-        return postmark_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            300,
-            "Invalid email request: From and To are required.",
-        );
-    }
-    if text("HtmlBody").is_empty() && text("TextBody").is_empty() {
-        return postmark_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            300,
-            "Provide either email TextBody or HtmlBody or both.",
-        );
-    }
-    let message_id = {
-        let mut sent = sim
-            .inner
-            .sent_emails
-            .write()
-            .unwrap_or_else(|p| p.into_inner());
-        sent.push((server, body.clone()));
-        format!("00000000-0000-4000-8000-{:012}", sent.len())
-    };
-    Json(json!({
-        "To": text("To"),
-        "SubmittedAt": "2026-11-28T09:00:00.0000000Z",
-        "MessageID": message_id,
-        "ErrorCode": 0,
-        "Message": "OK",
-    }))
-    .into_response()
-}
-
 async fn gateway_list(State(sim): State<Simulator>, headers: HeaderMap) -> Response {
     if !sim.gateway_allows(&headers) {
         return StatusCode::UNAUTHORIZED.into_response();
@@ -664,130 +596,3 @@ fn api_json(server: &ServerInfo) -> serde_json::Value {
     value
 }
 
-impl Simulator {
-    /// The demo's account: 15 servers with mixed settings, activity and webhooks.
-    pub fn seed_demo_account(&self) {
-        let servers: [(&str, bool, Option<&str>, usize, i64); 15] = [
-            (
-                "Transactional — production",
-                true,
-                Some("https://hooks.example.com/postmark/bounce"),
-                2,
-                48_211,
-            ),
-            ("Transactional — staging", true, None, 1, 312),
-            (
-                "Marketing newsletters",
-                false,
-                Some("https://hooks.example.com/postmark/open"),
-                1,
-                120_450,
-            ),
-            ("Password resets", true, None, 1, 9_870),
-            (
-                "Billing receipts",
-                true,
-                Some("https://billing.example.com/webhooks/postmark"),
-                1,
-                4_410,
-            ),
-            (
-                "Support inbox (inbound)",
-                false,
-                Some("https://helpdesk.example.net/inbound"),
-                1,
-                0,
-            ),
-            ("Legacy app 2019", true, None, 3, 0),
-            (
-                "Onboarding drip",
-                false,
-                Some("https://hooks.example.com/postmark/click"),
-                1,
-                15_302,
-            ),
-            ("Security alerts", true, None, 1, 1_204),
-            (
-                "Partner notifications",
-                true,
-                Some("https://webhook.site/2f1c9d"),
-                1,
-                87,
-            ),
-            ("Internal reports", true, None, 1, 640),
-            (
-                "Hackathon test",
-                true,
-                Some("https://requestbin.example.org/abc"),
-                2,
-                0,
-            ),
-            ("Mobile push fallback", false, None, 1, 22_870),
-            ("Status page", true, None, 1, 3_115),
-            (
-                "EU customers",
-                true,
-                Some("https://hooks.example.com/postmark/delivery"),
-                1,
-                18_440,
-            ),
-        ];
-        for (i, (name, smtp, hook, tokens, sent)) in servers.into_iter().enumerate() {
-            let id = 10_001 + i as i64;
-            let tokens: Vec<String> = (0..tokens)
-                .map(|n| format!("{:08x}-demo-{id}-{n}", id * 7919 + n as i64))
-                .collect();
-            let refs: Vec<&str> = tokens.iter().map(String::as_str).collect();
-            let mut server = ServerInfo::sample(id, name, &refs);
-            server.smtp_api_activated = smtp;
-            server.bounce_hook_url = hook.map(str::to_string);
-            server.color = Some(["Purple", "Blue", "Green", "Red", "Orange"][i % 5].to_string());
-            self.add_server(server);
-            // The activity of one server cannot be read: its signal shows as unknown.
-            if name != "Internal reports" {
-                self.set_sent(id, sent);
-            } else {
-                self.fail_stats_for(id);
-            }
-        }
-    }
-
-    /// Makes `GET /stats/outbound` fail for one server.
-    pub fn fail_stats_for(&self, server_id: i64) {
-        self.inner
-            .failing_stats
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(server_id);
-    }
-}
-
-// Used by tests and the demo to build plausible servers.
-impl ServerInfo {
-    /// A server with defaults for everything but id, name and tokens.
-    pub fn sample(id: i64, name: &str, tokens: &[&str]) -> Self {
-        Self {
-            id,
-            name: name.to_string(),
-            api_tokens: tokens.iter().map(|t| t.to_string()).collect(),
-            server_link: Some(format!(
-                "https://account.postmarkapp.com/servers/{id}/streams"
-            )),
-            color: Some("Blue".to_string()),
-            smtp_api_activated: true,
-            raw_email_enabled: false,
-            delivery_hook_url: None,
-            inbound_address: Some(format!("{id}@inbound.postmarkapp.com")),
-            inbound_hook_url: None,
-            bounce_hook_url: None,
-            open_hook_url: None,
-            post_first_open_only: false,
-            track_opens: false,
-            track_links: Some("None".to_string()),
-            click_hook_url: None,
-            inbound_domain: None,
-            inbound_hash: Some(format!("hash{id}")),
-            inbound_spam_threshold: Some(0),
-        }
-    }
-}

@@ -170,7 +170,7 @@ fn classify(error: reqwest::Error) -> TransportError {
     }
 }
 
-fn retry_after(response: &Response<Bytes>) -> Option<Duration> {
+pub(crate) fn retry_after(response: &Response<Bytes>) -> Option<Duration> {
     let value = response
         .headers()
         .get(http::header::RETRY_AFTER)?

@@ -6,9 +6,12 @@ use postmark_access_review::{
     application::{Application, Jobs, Startup, Storage},
     auth::{dev_idp::DevIdp, service::AuthService, session::Store},
     clock::ManualClock,
-    config::{AuthConfig, CampaignConfig, DatabaseConfig, InventoryConfig, ServerConfig},
+    config::{
+        AuthConfig, CampaignConfig, DatabaseConfig, InventoryConfig, MailConfig, ServerConfig,
+    },
     db::{Backend, Db},
-    postmark::simulator::Simulator,
+    notifications::worker::Worker,
+    postmark::{simulator::Simulator, ServerInfo},
     server,
     state::RunMode,
 };
@@ -21,6 +24,15 @@ pub const SIMULATOR_TOKEN: &str = "simulated-account-token";
 
 /// Bearer token of the simulated users gateway.
 pub const GATEWAY_TOKEN: &str = "simulated-gateway-token";
+
+/// Server token of the simulated server that sends the app's emails (with `.mail()`).
+pub const MAIL_TOKEN: &str = "simulated-server-token-for-mail";
+
+/// Id of that server in the simulator.
+pub const MAIL_SERVER: i64 = 90_001;
+
+/// Sender of the app's emails (with `.mail()`).
+pub const MAIL_FROM: &str = "Access Review <review@example.com>";
 
 /// Which database this run of the suite uses.
 pub fn backend_under_test() -> Backend {
@@ -141,6 +153,9 @@ pub struct TestApp {
     /// The Postmark account the app syncs from.
     pub simulator: Simulator,
     pub simulator_url: url::Url,
+    /// The notification worker over this app (mail off unless the builder asked for `.mail()`);
+    /// tests drive it with `run_once`.
+    pub worker: Worker,
     /// Kept for its `Drop`, which removes the database.
     _test_db: TestDb,
 }
@@ -152,6 +167,8 @@ pub struct TestAppBuilder {
     max_body_bytes: usize,
     adjust_auth: Option<AdjustAuth>,
     users_gateway: bool,
+    mail: bool,
+    jobs: Jobs,
 }
 
 impl TestApp {
@@ -165,6 +182,14 @@ impl TestApp {
             max_body_bytes: 64 * 1024,
             adjust_auth: None,
             users_gateway: false,
+            mail: false,
+            // Expired sessions stay put (the inventory schedule does nothing without an
+            // interval); notifications are sent only when a test runs the worker.
+            jobs: Jobs {
+                session_cleanup: false,
+                notifications: false,
+                ..Jobs::ALL
+            },
         }
     }
 
@@ -213,6 +238,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Mail is on: the simulated account gets a server (id [`MAIL_SERVER`]) whose token sends.
+    pub fn mail(mut self) -> Self {
+        self.mail = true;
+        self
+    }
+
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
         self
@@ -256,6 +287,15 @@ impl TestAppBuilder {
                 )
             }),
         };
+        let mail = self.mail.then(|| {
+            simulator.add_server(ServerInfo::sample(MAIL_SERVER, "Mail", &[MAIL_TOKEN]));
+            MailConfig {
+                api_url: simulator_url.clone(),
+                server_token: SecretString::from(MAIL_TOKEN.to_string()),
+                from: MAIL_FROM.to_string(),
+                stream: "outbound".to_string(),
+            }
+        });
         let app = Application::build(Startup {
             mode: RunMode::Serve,
             server: config,
@@ -267,18 +307,15 @@ impl TestAppBuilder {
                 check_interval: Duration::from_millis(50),
                 ..CampaignConfig::default()
             },
+            mail,
             clock: Arc::new(clock.clone()),
-            // Expired sessions stay put (the inventory schedule does nothing without an
-            // interval).
-            jobs: Jobs {
-                session_cleanup: false,
-                ..Jobs::ALL
-            },
+            jobs: self.jobs,
         })
         .await
         .expect("application");
         let db = app.state().db.clone();
         let sessions = app.state().sessions.clone();
+        let worker = app.notification_worker().expect("notification worker");
         tokio::spawn(async move {
             let _ = app.serve(listener).await;
         });
@@ -295,6 +332,7 @@ impl TestAppBuilder {
             sessions,
             simulator,
             simulator_url,
+            worker,
             _test_db: test_db,
         }
     }

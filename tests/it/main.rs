@@ -18,6 +18,7 @@ mod gateway;
 mod health;
 mod helpers;
 mod inventory;
+mod notifications;
 mod pages;
 mod postmark;
 mod readme;

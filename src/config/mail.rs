@@ -32,7 +32,9 @@ impl RawConfig {
         let from = self.parse("MAIL_FROM", parse_sender)?;
         let stream = self
             .parse("MAIL_STREAM", |v| {
-                if v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                if v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                {
                     Ok(v.to_string())
                 } else {
                     Err(format!("`{v}` is not a message stream id"))
@@ -65,7 +67,9 @@ fn parse_sender(value: &str) -> Result<String, String> {
                 return Err(format!("expected Name <address>, got `{value}`"));
             };
             if name.contains(['<', '>', '"', '\r', '\n']) {
-                return Err(format!("the display name in `{value}` has unusual characters"));
+                return Err(format!(
+                    "the display name in `{value}` has unusual characters"
+                ));
             }
             address
         }

@@ -213,10 +213,18 @@ pub async fn record_attempt(
 /// The end of an attempt, as the worker records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Sent { message_id: String },
+    Sent {
+        message_id: String,
+    },
     /// Try again at `at` (a clock timestamp).
-    Retry { at: String, error: String },
-    Failed { error: String, permanent: bool },
+    Retry {
+        at: String,
+        error: String,
+    },
+    Failed {
+        error: String,
+        permanent: bool,
+    },
 }
 
 /// Records the outcome of the attempt made under `lease_until`, with its audit event, if the
@@ -286,9 +294,8 @@ pub async fn finish(
         }
         Outcome::Failed { error, permanent } => {
             fail(&mut tx, clock, id, error, *permanent).await?;
-            let event = Event::new("notification.failed", subject).details(details(
-                json!({ "error": error, "permanent": permanent }),
-            ));
+            let event = Event::new("notification.failed", subject)
+                .details(details(json!({ "error": error, "permanent": permanent })));
             audit::record(&mut tx, clock, &actor, &event).await?;
         }
     }

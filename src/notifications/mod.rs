@@ -78,7 +78,12 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [Status::Queued, Status::Sending, Status::Sent, Status::Failed];
+    pub const ALL: [Status; 4] = [
+        Status::Queued,
+        Status::Sending,
+        Status::Sent,
+        Status::Failed,
+    ];
 
     pub fn slug(self) -> &'static str {
         match self {

@@ -228,7 +228,10 @@ pub fn render(
             let due = d.text("due_on")?;
             let overdue = d.list("overdue")?;
             (
-                format!("Overdue: {} reviewers have not finished {campaign}", overdue.len()),
+                format!(
+                    "Overdue: {} reviewers have not finished {campaign}",
+                    overdue.len()
+                ),
                 Body {
                     paragraphs: vec![
                         "Hello,".to_string(),
@@ -276,7 +279,13 @@ mod tests {
         )
         .unwrap();
         assert!(r.subject.contains("3 accesses") && r.subject.contains("2026-12-15"));
-        for needle in ["3 accesses", "2026-12-15", "https://par.example/r/TOKEN", "ada@example.com", "rita@example.com"] {
+        for needle in [
+            "3 accesses",
+            "2026-12-15",
+            "https://par.example/r/TOKEN",
+            "ada@example.com",
+            "rita@example.com",
+        ] {
             assert!(r.text.contains(needle), "{needle} missing from {}", r.text);
         }
         assert!(r.html.contains("Q4 &lt;review&gt; &amp; &quot;more&quot;"));
@@ -306,6 +315,9 @@ mod tests {
     #[test]
     fn missing_data_is_named() {
         let err = render(Kind::Reminder, &json!({}), "x@example.com", None).unwrap_err();
-        assert_eq!(err.to_string(), "template data for reminder lacks campaign_name");
+        assert_eq!(
+            err.to_string(),
+            "template data for reminder lacks campaign_name"
+        );
     }
 }

@@ -120,9 +120,7 @@ impl Worker {
     /// and leaves the queue alone.
     pub fn spawn(self) {
         if !self.mail_enabled() {
-            tracing::info!(
-                "mail is off (no PAR_POSTMARK_SERVER_TOKEN): notifications stay queued"
-            );
+            tracing::info!("mail is off (no PAR_POSTMARK_SERVER_TOKEN): notifications stay queued");
             return;
         }
         tokio::spawn(async move {
@@ -175,15 +173,27 @@ impl Worker {
                     });
                 }
                 Err(problem) => {
-                    tracing::warn!(notification.id = row.id, problem, "notification cannot be sent");
+                    tracing::warn!(
+                        notification.id = row.id,
+                        problem,
+                        "notification cannot be sent"
+                    );
                     db::fail(&mut tx, self.clock.as_ref(), row.id, &problem, false).await?;
-                    let event = Event::new("notification.failed", format!("notification:{}", row.id))
-                        .details(serde_json::json!({
-                            "kind": row.kind.slug(), "recipient": row.recipient,
-                            "campaign_id": row.campaign_id, "error": problem, "permanent": false,
-                        }));
-                    audit::record(&mut tx, self.clock.as_ref(), &Actor::system("notifications"), &event)
-                        .await?;
+                    let event = Event::new(
+                        "notification.failed",
+                        format!("notification:{}", row.id),
+                    )
+                    .details(serde_json::json!({
+                        "kind": row.kind.slug(), "recipient": row.recipient,
+                        "campaign_id": row.campaign_id, "error": problem, "permanent": false,
+                    }));
+                    audit::record(
+                        &mut tx,
+                        self.clock.as_ref(),
+                        &Actor::system("notifications"),
+                        &event,
+                    )
+                    .await?;
                 }
             }
         }
@@ -209,7 +219,9 @@ impl Worker {
                 return Ok(Err(format!("campaign {campaign_id} does not exist")));
             };
             let Ok(expires_at) = link_expiry(&due_on, self.grace_days) else {
-                return Ok(Err(format!("campaign {campaign_id} has an unreadable due date")));
+                return Ok(Err(format!(
+                    "campaign {campaign_id} has an unreadable due date"
+                )));
             };
             let token = approval_links::db::mint(
                 tx,
@@ -225,7 +237,8 @@ impl Worker {
             None
         };
         let url = token.as_ref().map(|t| self.link_url(t)).transpose()?;
-        let rendered = match render::render(row.kind, &row.data, recipient.as_str(), url.as_deref()) {
+        let rendered = match render::render(row.kind, &row.data, recipient.as_str(), url.as_deref())
+        {
             Ok(rendered) => rendered,
             Err(missing) => return Ok(Err(missing.to_string())),
         };
@@ -270,7 +283,9 @@ impl Worker {
                 error: error.to_string(),
                 permanent,
             },
-            Err(SendError::Retry { error, .. }) if claimed.attempts >= self.settings.max_attempts => {
+            Err(SendError::Retry { error, .. })
+                if claimed.attempts >= self.settings.max_attempts =>
+            {
                 Outcome::Failed {
                     error: format!("{error} (gave up after {} attempts)", claimed.attempts),
                     permanent: false,
@@ -286,16 +301,28 @@ impl Worker {
         };
         // Between Postmark's answer and this commit lies the at-least-once window (see the
         // module documentation).
-        let ours = db::finish(&self.db, self.clock.as_ref(), claimed.id, &claimed.lease_until, &outcome)
-            .await?;
+        let ours = db::finish(
+            &self.db,
+            self.clock.as_ref(),
+            claimed.id,
+            &claimed.lease_until,
+            &outcome,
+        )
+        .await?;
         if !ours {
-            tracing::warn!("lease ran out before the outcome was recorded; another worker has the row");
+            tracing::warn!(
+                "lease ran out before the outcome was recorded; another worker has the row"
+            );
             return Ok(None);
         }
         match &outcome {
             Outcome::Sent { .. } => tracing::info!("notification sent"),
-            Outcome::Retry { error, at } => tracing::warn!(%error, retry_at = %at, "notification will be retried"),
-            Outcome::Failed { error, permanent } => tracing::warn!(%error, permanent, "notification failed"),
+            Outcome::Retry { error, at } => {
+                tracing::warn!(%error, retry_at = %at, "notification will be retried")
+            }
+            Outcome::Failed { error, permanent } => {
+                tracing::warn!(%error, permanent, "notification failed")
+            }
         }
         Ok(Some(outcome))
     }
@@ -303,7 +330,9 @@ impl Worker {
     /// Exponential backoff with jitter (half to all of the step, so parallel failures spread
     /// out), never shorter than Postmark's `Retry-After`.
     fn backoff(&self, attempts: i64, retry_after: Option<Duration>) -> Duration {
-        let exponent = u32::try_from(attempts.saturating_sub(1)).unwrap_or(u32::MAX).min(20);
+        let exponent = u32::try_from(attempts.saturating_sub(1))
+            .unwrap_or(u32::MAX)
+            .min(20);
         let step = self
             .settings
             .base_delay

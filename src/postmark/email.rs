@@ -150,8 +150,7 @@ impl ::postmark::Client for RetryAfterCapture<'_> {
 
     async fn execute(&self, req: Request<Bytes>) -> Result<Response<Bytes>, Self::Error> {
         let response = ::postmark::Client::execute(self.transport, req).await?;
-        if response.status() == StatusCode::TOO_MANY_REQUESTS
-            || response.status().is_server_error()
+        if response.status() == StatusCode::TOO_MANY_REQUESTS || response.status().is_server_error()
         {
             *self
                 .retry_after

@@ -595,4 +595,3 @@ fn api_json(server: &ServerInfo) -> serde_json::Value {
     }
     value
 }
-

@@ -154,3 +154,120 @@ fn the_checker_notices_what_does_not_conform() {
     );
     assert_eq!(problems.len(), 3, "{problems:#?}");
 }
+
+/// Fields Postmark documents for `POST /email` (developer docs, Email API) that the copy of
+/// the description in `tests/postmark-api/` predates; checked here by hand instead.
+const SEND_EMAIL_GAPS: [&str; 2] = ["Metadata", "MessageStream"];
+
+#[tokio::test]
+async fn the_emails_the_app_sends_match_the_published_description() {
+    use postmark_access_review::{
+        email::Email,
+        notifications::{
+            db::{enqueue, NewNotification},
+            Kind,
+        },
+    };
+
+    let server_api = spec("server-api.yaml");
+    let app = crate::helpers::TestApp::builder().mail().spawn().await;
+    let (campaign_id,): (i64,) = sqlx::query_as(
+        "INSERT INTO campaigns (name, description, status, kinds, starts_on, due_on, \
+         default_outcome, revoke_needs_justification, privileged_needs_justification, \
+         use_manager_mapping, use_server_owners, fallback_reviewer, created_by, created_at, \
+         updated_at) VALUES ('Q4', '', 'active', '[]', '2026-11-28', '2026-12-15', 'keep', 0, \
+         0, 0, 0, 'ada@example.com', 'ada@example.com', 'x', 'x') RETURNING id",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let data = serde_json::json!({
+        "campaign_name": "Q4", "items": 2, "due_on": "2026-12-15", "contact": "ada@example.com",
+        "from": "manny@example.com", "what": "Server Admin on Billing",
+        "overdue": ["rita@example.com"],
+    });
+    let recipient = Email::parse("rita@example.com").unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    for kind in Kind::ALL {
+        let new = NewNotification {
+            kind,
+            recipient: &recipient,
+            campaign_id: Some(campaign_id),
+            data: data.clone(),
+        };
+        enqueue(&mut tx, &app.clock, &new).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    assert_eq!(app.worker.run_once().await.unwrap().sent, Kind::ALL.len());
+
+    let mut problems = Vec::new();
+    let sent = app.simulator.sent_emails();
+    assert_eq!(sent.len(), Kind::ALL.len());
+    for (i, (_, body)) in sent.iter().enumerate() {
+        let mut described = body.clone();
+        let map = described.as_object_mut().unwrap();
+        for gap in SEND_EMAIL_GAPS {
+            map.remove(gap);
+        }
+        check(
+            &server_api,
+            schema(&server_api, "SendEmailRequest"),
+            &described,
+            &format!("email[{i}]"),
+            &mut problems,
+        );
+        assert!(body["MessageStream"].is_string(), "{body}");
+        assert!(
+            body["Metadata"]
+                .as_object()
+                .is_some_and(|m| m.values().all(Value::is_string)),
+            "Metadata values are strings: {body}"
+        );
+        for required in ["From", "To", "Subject", "TextBody", "HtmlBody", "Tag"] {
+            assert!(body[required].is_string(), "{required} missing: {body}");
+        }
+    }
+
+    // The simulator's answers to `POST /email`, accepted and refused.
+    let client = reqwest::Client::new();
+    let post = |body: Value| {
+        client
+            .post(app.simulator_url.join("email").unwrap())
+            .header("X-Postmark-Server-Token", crate::helpers::MAIL_TOKEN)
+            .json(&body)
+            .send()
+    };
+    let accepted = post(sent[0].1.clone()).await.unwrap();
+    assert_eq!(accepted.status(), 200);
+    let accepted: Value = accepted.json().await.unwrap();
+    check(
+        &server_api,
+        schema(&server_api, "SendEmailResponse"),
+        &accepted,
+        "accepted",
+        &mut problems,
+    );
+    app.simulator.deactivate_recipient("rita@example.com");
+    let refused = post(sent[0].1.clone()).await.unwrap();
+    assert_eq!(refused.status(), 422);
+    let refused: Value = refused.json().await.unwrap();
+    assert_eq!(refused["ErrorCode"], 406);
+    check(
+        &server_api,
+        schema(&server_api, "StandardPostmarkResponse"),
+        &refused,
+        "refused",
+        &mut problems,
+    );
+    let unknown = post(
+        serde_json::json!({"From": "a@b.io", "To": "c@d.io", "TextBody": "x", "Colour": "red"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        unknown.status(),
+        422,
+        "fields outside the description are refused"
+    );
+    assert!(problems.is_empty(), "{problems:#?}");
+}

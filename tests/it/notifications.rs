@@ -99,14 +99,28 @@ fn quick(worker: &Worker) -> Worker {
 async fn a_queued_email_is_sent_once_through_postmark() {
     let app = TestApp::builder().mail().spawn().await;
     let campaign_id = campaign(&app.db, "2026-12-15").await;
-    let id = enqueue(&app.db, &app, Kind::ReviewRequest, "Rita@Example.com", campaign_id).await;
+    let id = enqueue(
+        &app.db,
+        &app,
+        Kind::ReviewRequest,
+        "Rita@Example.com",
+        campaign_id,
+    )
+    .await;
 
     assert_eq!(app.worker.run_once().await.unwrap().sent, 1);
-    assert_eq!(app.worker.run_once().await.unwrap().sent, 0, "sent once only");
+    assert_eq!(
+        app.worker.run_once().await.unwrap().sent,
+        0,
+        "sent once only"
+    );
     let sent = app.simulator.sent_emails();
     assert_eq!(sent.len(), 1);
     let (server, body) = &sent[0];
-    assert_eq!(*server, MAIL_SERVER, "sent with the configured server token");
+    assert_eq!(
+        *server, MAIL_SERVER,
+        "sent with the configured server token"
+    );
     assert_eq!(body["From"], MAIL_FROM);
     assert_eq!(body["To"], RITA);
     assert_eq!(body["Tag"], "review_request");
@@ -116,7 +130,10 @@ async fn a_queued_email_is_sent_once_through_postmark() {
         json!({"campaign_id": campaign_id.to_string(), "notification_id": id.to_string()})
     );
     let subject = body["Subject"].as_str().unwrap();
-    assert!(subject.contains("3 accesses") && subject.contains("2026-12-15"), "{subject}");
+    assert!(
+        subject.contains("3 accesses") && subject.contains("2026-12-15"),
+        "{subject}"
+    );
     let text = body["TextBody"].as_str().unwrap();
     assert!(text.contains(&format!("{}/r/", app.url)), "{text}");
     assert!(text.contains("ada@example.com"));
@@ -128,12 +145,18 @@ async fn a_queued_email_is_sent_once_through_postmark() {
     let row = only(&app.db).await;
     assert_eq!(row.status, Status::Sent);
     assert_eq!(row.attempts, 1);
-    assert_eq!(row.message_id.as_deref(), Some(inbox[0].message_id.as_str()));
+    assert_eq!(
+        row.message_id.as_deref(),
+        Some(inbox[0].message_id.as_str())
+    );
     assert!(row.sent_at.is_some());
     assert_eq!(row.campaign_name.as_deref(), Some("Q4 <2026>"));
     let token = token_in(text);
     let preview = row.preview.unwrap();
-    assert!(preview.contains("/r/[link]") && !preview.contains(&token), "{preview}");
+    assert!(
+        preview.contains("/r/[link]") && !preview.contains(&token),
+        "{preview}"
+    );
     match links::lookup(&app.db, &app.clock, &token).await.unwrap() {
         Lookup::Valid {
             reviewer,
@@ -189,7 +212,12 @@ async fn the_raw_token_reaches_neither_the_database_nor_the_logs() {
     assert_eq!(hashes.len(), 2);
     assert!(hashes.contains(&(links::hash(&tokens[0]),)));
 
-    for table in ["notifications", "approval_links", "audit_events", "campaigns"] {
+    for table in [
+        "notifications",
+        "approval_links",
+        "audit_events",
+        "campaigns",
+    ] {
         let rows = sqlx::query(&format!("SELECT * FROM {table}"))
             .fetch_all(app.db.pool())
             .await
@@ -210,7 +238,10 @@ async fn the_raw_token_reaches_neither_the_database_nor_the_logs() {
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     // A thread-local subscriber can miss events whose callsites other tests, running in
     // parallel, registered first; the test's own line shows the capture itself works.
-    assert!(logs.contains("capture started"), "the capture works: {logs}");
+    assert!(
+        logs.contains("capture started"),
+        "the capture works: {logs}"
+    );
     assert!(!logs.contains(&tokens[0]), "token in the logs");
 }
 
@@ -254,15 +285,22 @@ async fn server_errors_until_the_last_attempt_fail_and_are_audited() {
             if attempt < attempts { (1, 0) } else { (0, 1) },
             "attempt {attempt}"
         );
-        app.clock.advance(time::Duration::hours(1) + time::Duration::seconds(1));
+        app.clock
+            .advance(time::Duration::hours(1) + time::Duration::seconds(1));
     }
     let row = only(&app.db).await;
-    assert_eq!((row.status, row.attempts, row.permanent), (Status::Failed, attempts, false));
+    assert_eq!(
+        (row.status, row.attempts, row.permanent),
+        (Status::Failed, attempts, false)
+    );
     assert!(row.last_error.unwrap().contains("500"));
     assert_eq!(app.worker.run_once().await.unwrap(), Default::default());
     assert!(app.simulator.sent_emails().is_empty());
     assert_eq!(audit_actions(&app.db).await, ["notification.failed"]);
-    assert!(outbox::unreachable(&app.db, campaign_id).await.unwrap().is_empty());
+    assert!(outbox::unreachable(&app.db, campaign_id)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]
@@ -271,7 +309,14 @@ async fn an_inactive_recipient_fails_at_once_and_is_unreachable() {
     let campaign_id = campaign(&app.db, "2026-12-15").await;
     app.simulator.deactivate_recipient(RITA);
     enqueue(&app.db, &app, Kind::ReviewRequest, RITA, campaign_id).await;
-    enqueue(&app.db, &app, Kind::ReviewRequest, "manny@example.com", campaign_id).await;
+    enqueue(
+        &app.db,
+        &app,
+        Kind::ReviewRequest,
+        "manny@example.com",
+        campaign_id,
+    )
+    .await;
     let report = app.worker.run_once().await.unwrap();
     assert_eq!((report.sent, report.failed), (1, 1));
     let rita = outbox::list(&app.db, Some(campaign_id), Some(Status::Failed), 10)
@@ -295,7 +340,14 @@ async fn two_workers_never_send_one_row_twice() {
     let app = TestApp::builder().mail().spawn().await;
     let campaign_id = campaign(&app.db, "2026-12-15").await;
     for n in 0..30 {
-        enqueue(&app.db, &app, Kind::ReviewRequest, &format!("r{n}@example.com"), campaign_id).await;
+        enqueue(
+            &app.db,
+            &app,
+            Kind::ReviewRequest,
+            &format!("r{n}@example.com"),
+            campaign_id,
+        )
+        .await;
     }
     let run = |worker: Worker| {
         tokio::spawn(async move {
@@ -316,13 +368,20 @@ async fn two_workers_never_send_one_row_twice() {
         .simulator
         .sent_emails()
         .iter()
-        .map(|(_, body)| body["Metadata"]["notification_id"].as_str().unwrap().to_string())
+        .map(|(_, body)| {
+            body["Metadata"]["notification_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(ids.len(), 30);
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 30, "each row sent once");
-    let sent = outbox::list(&app.db, None, Some(Status::Sent), 100).await.unwrap();
+    let sent = outbox::list(&app.db, None, Some(Status::Sent), 100)
+        .await
+        .unwrap();
     assert!(sent.iter().all(|n| n.attempts == 1));
 }
 
@@ -336,7 +395,11 @@ async fn a_claim_whose_worker_stopped_is_taken_again_after_its_lease() {
     assert_eq!(claimed.len(), 1);
     drop(claimed);
     assert_eq!(only(&app.db).await.status, Status::Sending);
-    assert_eq!(app.worker.run_once().await.unwrap(), Default::default(), "lease is live");
+    assert_eq!(
+        app.worker.run_once().await.unwrap(),
+        Default::default(),
+        "lease is live"
+    );
     app.clock.advance(time::Duration::seconds(301));
     assert_eq!(app.worker.run_once().await.unwrap().sent, 1);
     assert_eq!(app.simulator.sent_emails().len(), 1);
@@ -383,7 +446,9 @@ async fn links_rotate_expire_and_refuse_what_they_do_not_know() {
     else {
         panic!("the newest link works");
     };
-    links::mark_used(&app.db, &app.clock, link_id).await.unwrap();
+    links::mark_used(&app.db, &app.clock, link_id)
+        .await
+        .unwrap();
 
     for garbage in [
         &second[..second.len() - 1],
@@ -409,7 +474,12 @@ async fn links_rotate_expire_and_refuse_what_they_do_not_know() {
     );
 
     let mut tx = app.db.begin().await.unwrap();
-    assert_eq!(links::revoke(&mut tx, &app.clock, &rita, campaign_id).await.unwrap(), 1);
+    assert_eq!(
+        links::revoke(&mut tx, &app.clock, &rita, campaign_id)
+            .await
+            .unwrap(),
+        1
+    );
     tx.commit().await.unwrap();
     assert_eq!(
         links::lookup(&app.db, &app.clock, &second).await.unwrap(),

@@ -184,9 +184,10 @@ pub(super) async fn send_email(
             "Invalid email request: more than 50 recipients.",
         );
     }
-    let metadata_is_flat = body
-        .get("Metadata")
-        .is_none_or(|m| m.as_object().is_some_and(|m| m.values().all(Value::is_string)));
+    let metadata_is_flat = body.get("Metadata").is_none_or(|m| {
+        m.as_object()
+            .is_some_and(|m| m.values().all(Value::is_string))
+    });
     if !metadata_is_flat {
         return postmark_error(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -24,6 +24,7 @@ use crate::{
         pages::{InventoryPage, SyncsPage},
         users_page::UsersPage,
     },
+    notifications::page::{InboxPage, NotificationsPage},
     reviews::page::ReviewsPage,
     settings_page::SettingsPage,
 };
@@ -136,6 +137,14 @@ pub fn App() -> impl IntoView {
                             <Route
                                 path=path!("/audit")
                                 view=|| view! { <Protected><StaffOnly title="Audit"><AuditPage /></StaffOnly></Protected> }
+                            />
+                            <Route
+                                path=path!("/notifications")
+                                view=|| view! { <Protected><StaffOnly title="Notifications"><NotificationsPage /></StaffOnly></Protected> }
+                            />
+                            <Route
+                                path=path!("/inbox")
+                                view=|| view! { <Protected><InboxPage /></Protected> }
                             />
                             <Route
                                 path=path!("/settings")

@@ -71,6 +71,8 @@ pub struct Startup {
     pub mail: Option<MailConfig>,
     pub clock: Arc<dyn Clock>,
     pub jobs: Jobs,
+    /// The demo's simulated Postmark, for the Inbox page (demo only).
+    pub simulator: Option<crate::postmark::simulator::Simulator>,
 }
 
 /// The application, ready to serve.
@@ -94,6 +96,7 @@ impl Application {
             mail,
             clock,
             jobs,
+            simulator,
         } = startup;
         let (db, sessions) = match storage {
             Storage::Connect(config) => {
@@ -112,9 +115,10 @@ impl Application {
                 "syncs interrupted by the last stop marked failed"
             );
         }
-        let state = AppState::new(server, db, sessions, auth, inventory, clock, mode)
+        let mut state = AppState::new(server, db, sessions, auth, inventory, clock, mode)
             .with_campaigns(campaigns)
             .with_mail(mail);
+        state.simulator = simulator;
         let router = server::router(state.clone());
         Ok(Self {
             state,
@@ -164,6 +168,7 @@ impl Application {
                 state.clock.clone(),
                 state.campaigns.grace_days,
                 state.campaigns.check_interval,
+                state.auth.config().admin_emails.clone(),
             );
         }
         if self.jobs.notifications {

@@ -170,6 +170,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
                 mail,
                 clock: Arc::new(SystemClock),
                 jobs: Jobs::ALL,
+                simulator: None,
             })
             .await?;
             let state = app.state();
@@ -428,6 +429,9 @@ async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result
                 .collect(),
         });
     }
+    // One reviewer's mailbox is closed, so the Notifications page shows a refused email and
+    // the campaign dashboard an unreachable reviewer.
+    simulator.deactivate_recipient("hiro.hughes@example.com");
     let simulator_url = simulator.spawn(0).await?;
     // Review emails go out through the simulator's first server, whose Inbox the demo shows.
     let mail_token = simulator
@@ -462,6 +466,7 @@ async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result
         }),
         clock: Arc::new(SystemClock),
         jobs: Jobs::ALL,
+        simulator: Some(simulator.clone()),
     })
     .await?;
 

@@ -36,6 +36,8 @@ pub struct AppState {
     pub campaigns: Arc<CampaignConfig>,
     /// Outgoing mail; `None` when no server token is configured.
     pub mail: Option<Arc<MailConfig>>,
+    /// The demo's simulated Postmark, whose received emails the Inbox page shows.
+    pub simulator: Option<crate::postmark::simulator::Simulator>,
 }
 
 /// The application state inside a server function.
@@ -74,6 +76,7 @@ impl AppState {
             inventory,
             campaigns: Arc::new(CampaignConfig::default()),
             mail: None,
+            simulator: None,
         }
     }
 

@@ -147,22 +147,59 @@ pub async fn lookup(db: &Db, clock: &dyn Clock, raw: &str) -> Result<Lookup, sql
     if !bool::from(stored.as_bytes().ct_eq(wanted.as_bytes())) {
         return Ok(Lookup::Unknown);
     }
-    match revoked.as_deref() {
-        Some(ROTATED) => return Ok(Lookup::Rotated),
-        Some(_) => return Ok(Lookup::Revoked),
-        None => {}
-    }
-    // Fixed-width UTC timestamps compare correctly as text.
-    if format_timestamp(clock.now()) >= expires_at {
-        return Ok(Lookup::Expired {
-            reviewer,
-            campaign_id,
-        });
-    }
-    Ok(Lookup::Valid {
+    Ok(classify(
+        clock,
         link_id,
         reviewer,
         campaign_id,
+        &expires_at,
+        revoked,
+    ))
+}
+
+/// What a link opens now: revoked and rotated first, then expiry.
+fn classify(
+    clock: &dyn Clock,
+    link_id: i64,
+    reviewer: String,
+    campaign_id: i64,
+    expires_at: &str,
+    revoked: Option<String>,
+) -> Lookup {
+    match revoked.as_deref() {
+        Some(ROTATED) => return Lookup::Rotated,
+        Some(_) => return Lookup::Revoked,
+        None => {}
+    }
+    // Fixed-width UTC timestamps compare correctly as text.
+    if format_timestamp(clock.now()).as_str() >= expires_at {
+        return Lookup::Expired {
+            reviewer,
+            campaign_id,
+        };
+    }
+    Lookup::Valid {
+        link_id,
+        reviewer,
+        campaign_id,
+    }
+}
+
+/// A link by its id, checked again: a person who opened a valid link and went to sign in
+/// comes back to a link that may have been rotated, revoked or expired meanwhile.
+pub async fn lookup_id(db: &Db, clock: &dyn Clock, id: i64) -> Result<Lookup, sqlx::Error> {
+    let row: Option<(String, i64, String, Option<String>)> = sqlx::query_as(
+        "SELECT reviewer_email, campaign_id, expires_at, revoked_reason \
+         FROM approval_links WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(match row {
+        Some((reviewer, campaign_id, expires_at, revoked)) => {
+            classify(clock, id, reviewer, campaign_id, &expires_at, revoked)
+        }
+        None => Lookup::Unknown,
     })
 }
 

@@ -74,12 +74,14 @@ pub struct PersonSummary {
 }
 
 /// Paths that need a signed-in person; anonymous visitors are sent to sign in first.
-pub const PROTECTED_PREFIXES: [&str; 5] = [
+pub const PROTECTED_PREFIXES: [&str; 7] = [
     "/inventory",
     "/campaigns",
     "/reviews",
     "/audit",
     "/settings",
+    "/notifications",
+    "/inbox",
 ];
 
 /// Whether `path` is one of the protected sections (or below one).

@@ -279,6 +279,7 @@ async fn render_queue(db: &Db, dir: &Path) -> anyhow::Result<Renders> {
         clock: Arc::new(SystemClock),
         // No schedules: nothing but the timed requests touches the database.
         jobs: Jobs::NONE,
+        simulator: None,
     })
     .await?;
     tokio::spawn(async move {

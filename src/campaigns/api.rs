@@ -269,3 +269,23 @@ pub async fn campaign_defaults() -> Result<CampaignInput, AppError> {
         &me,
     ))
 }
+
+/// Queues a reminder now to one reviewer of an open campaign, or to every reviewer with
+/// undecided items once the due date has passed (`reviewer` empty). Returns how many.
+#[server(prefix = "/api", endpoint = "campaign_remind")]
+pub async fn campaign_remind(id: i64, reviewer: Option<String>) -> Result<usize, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    let user = require(Need::Admin)?;
+    let state = crate::state::app_state()?;
+    let reviewer = reviewer.filter(|r| !r.trim().is_empty());
+    respond(
+        super::reminders::remind_now(
+            &state.db,
+            state.clock.as_ref(),
+            &user.actor(),
+            id,
+            reviewer.as_deref(),
+        )
+        .await,
+    )
+}

@@ -38,6 +38,8 @@ pub struct Settings {
     pub fixed_reviewer: Option<String>,
     pub fallback_reviewer: String,
     pub recurring: bool,
+    /// Largest first, no repeats.
+    pub reminder_days: Vec<i64>,
 }
 
 const DATE: &[time::format_description::FormatItem<'static>] =
@@ -151,6 +153,7 @@ pub fn validate(input: &CampaignInput, known_servers: &HashSet<i64>) -> Result<S
                 .into(),
         );
     }
+    let reminder_days = reminder_days(&input.reminder_days, &mut problems);
     match (
         default_outcome,
         fallback_reviewer,
@@ -175,6 +178,7 @@ pub fn validate(input: &CampaignInput, known_servers: &HashSet<i64>) -> Result<S
                 fixed_reviewer,
                 fallback_reviewer,
                 recurring: input.recurring.is_some(),
+                reminder_days,
             })
         }
         _ => Err(AppError::Validation(format!(
@@ -182,6 +186,31 @@ pub fn validate(input: &CampaignInput, known_servers: &HashSet<i64>) -> Result<S
             problems.join("; ")
         ))),
     }
+}
+
+/// Most reminders a campaign sends before its due date.
+const MAX_REMINDERS: usize = 5;
+
+/// `7, 1` → `[7, 1]`: whole days before the due date, 1 to 90, largest first.
+fn reminder_days(text: &str, problems: &mut Vec<String>) -> Vec<i64> {
+    let mut days = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.parse::<i64>() {
+            Ok(day @ 1..=90) => days.push(day),
+            _ => {
+                problems.push(format!(
+                    "reminders are whole days before the due date, 1 to 90 (`{part}` is not)"
+                ));
+                return Vec::new();
+            }
+        }
+    }
+    days.sort_unstable_by(|a, b| b.cmp(a));
+    days.dedup();
+    if days.len() > MAX_REMINDERS {
+        problems.push(format!("at most {MAX_REMINDERS} reminders"));
+    }
+    days
 }
 
 fn json_or_null<T: Serialize>(values: &[T]) -> Option<String> {
@@ -193,7 +222,7 @@ fn kinds_json(kinds: &[ItemKind]) -> String {
 }
 
 /// The columns a campaign's [`Settings`] fill, bound as `$1`… by [`bind_settings`].
-const SETTINGS_COLUMNS: [&str; 14] = [
+const SETTINGS_COLUMNS: [&str; 15] = [
     "name",
     "description",
     "kinds",
@@ -208,6 +237,7 @@ const SETTINGS_COLUMNS: [&str; 14] = [
     "use_server_owners",
     "fixed_reviewer",
     "fallback_reviewer",
+    "reminder_days",
 ];
 
 /// Binds `settings` in the order of [`SETTINGS_COLUMNS`].
@@ -230,6 +260,7 @@ fn bind_settings<'q, O>(
         .bind(i64::from(settings.use_server_owners))
         .bind(settings.fixed_reviewer.as_deref())
         .bind(&settings.fallback_reviewer)
+        .bind(serde_json::to_string(&settings.reminder_days).unwrap_or_else(|_| "[]".into()))
 }
 
 /// Saves a new draft (or template) and its audit event.
@@ -268,14 +299,22 @@ pub async fn insert(
     } else {
         (Status::Draft, None)
     };
+    // The settings are $1…$n; the columns after them follow on.
+    let n = SETTINGS_COLUMNS.len();
     let sql = format!(
         "INSERT INTO campaigns ({}, status, next_run_on, template_id, created_by, \
-         created_at, updated_at) VALUES ({}, $15, $16, $17, $18, $19, $19) RETURNING id",
+         created_at, updated_at) VALUES ({}, ${}, ${}, ${}, ${}, ${}, ${}) RETURNING id",
         SETTINGS_COLUMNS.join(", "),
-        (1..=SETTINGS_COLUMNS.len())
-            .map(|n| format!("${n}"))
+        (1..=n)
+            .map(|i| format!("${i}"))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        n + 1,
+        n + 2,
+        n + 3,
+        n + 4,
+        n + 5,
+        n + 5,
     );
     let query = sqlx::query_as(&sql);
     let (id,): (i64,) = bind_settings(query, settings)
@@ -329,10 +368,14 @@ pub async fn update(
         .enumerate()
         .map(|(n, column)| format!("{column} = ${}", n + 1))
         .collect();
+    let n = SETTINGS_COLUMNS.len();
     let sql = format!(
-        "UPDATE campaigns SET {}, next_run_on = $15, updated_at = $16 WHERE id = $17 \
+        "UPDATE campaigns SET {}, next_run_on = ${}, updated_at = ${} WHERE id = ${} \
          RETURNING id",
-        assignments.join(", ")
+        assignments.join(", "),
+        n + 1,
+        n + 2,
+        n + 3,
     );
     let _: (i64,) = bind_settings(sqlx::query_as(&sql), settings)
         .bind(next_run_on)
@@ -370,6 +413,7 @@ struct CampaignRow {
     use_server_owners: i64,
     fixed_reviewer: Option<String>,
     fallback_reviewer: String,
+    reminder_days: String,
     next_run_on: Option<String>,
     template_id: Option<i64>,
     created_by: String,
@@ -383,7 +427,7 @@ struct CampaignRow {
 const SELECT: &str = "SELECT c.id, c.name, c.description, c.status, c.kinds, c.server_ids, \
      c.roles, c.starts_on, c.due_on, c.default_outcome, c.revoke_needs_justification, \
      c.privileged_needs_justification, c.use_manager_mapping, c.use_server_owners, \
-     c.fixed_reviewer, c.fallback_reviewer, c.next_run_on, c.template_id, c.created_by, \
+     c.fixed_reviewer, c.fallback_reviewer, c.reminder_days, c.next_run_on, c.template_id, c.created_by, \
      c.launched_at, c.closed_at, c.closed_by, \
      (SELECT COUNT(*) FROM review_items i WHERE i.campaign_id = c.id) AS items, \
      (SELECT COUNT(*) FROM review_items i WHERE i.campaign_id = c.id \
@@ -431,6 +475,7 @@ fn to_view(row: CampaignRow) -> Result<CampaignView, sqlx::Error> {
         use_server_owners: row.use_server_owners != 0,
         fixed_reviewer: row.fixed_reviewer,
         fallback_reviewer: row.fallback_reviewer,
+        reminder_days: json_list(id, "reminder_days", Some(row.reminder_days))?,
         next_run_on: row.next_run_on,
         template_id: row.template_id,
         created_by: row.created_by,

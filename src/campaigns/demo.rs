@@ -30,6 +30,7 @@ fn input(name: &str, starts: time::Date, due: time::Date, recurring: bool) -> Ca
         use_server_owners: on.clone(),
         fallback_reviewer: "ada.admin@example.com".to_string(),
         recurring: recurring.then_some("on".to_string()),
+        reminder_days: "7, 1".to_string(),
         ..CampaignInput::default()
     }
 }

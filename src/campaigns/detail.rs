@@ -8,7 +8,7 @@ use leptos_router::{components::A, hooks::use_params_map};
 use super::{
     api::{
         campaign_close, campaign_dashboard, campaign_get, campaign_launch, campaign_preview,
-        campaign_resolve_flag, CampaignUpdate,
+        campaign_remind, campaign_resolve_flag, CampaignUpdate,
     },
     form::CampaignFields,
     pages::{status_badge, ForReviewers},
@@ -327,16 +327,32 @@ fn DashboardBody(
             {(!dashboard.overdue.is_empty()).then(|| view! {
                 <div class="notice notice-warn overdue" role="note">
                     <p><strong>"Overdue reviewers: "</strong>{dashboard.overdue.join(", ")}</p>
+                    {admin.then(|| view! { <RemindButton id reviewer=None label="Remind every overdue reviewer" /> })}
                 </div>
             })}
+            {(!dashboard.unreachable.is_empty()).then(|| view! {
+                <div class="notice notice-error unreachable" role="note">
+                    <p>
+                        <strong>"Unreachable by email: "</strong>{dashboard.unreachable.join(", ")}
+                        ". Postmark refused their address; tell them another way, or hand their items on. "
+                        <A href=format!("/notifications?campaign={}", campaign.id)>"Notifications"</A>
+                    </p>
+                </div>
+            })}
+            <p><A href=format!("/notifications?campaign={}", campaign.id)>"Emails sent for this campaign"</A></p>
             <h3>"By reviewer"</h3>
-            <div class="table-wrap" tabindex="0" role="region" aria-label="Flagged items">
+            <div class="table-wrap" tabindex="0" role="region" aria-label="Progress by reviewer">
                 <table class="data-table reviewer-progress">
                     <thead><tr><th scope="col">"Reviewer"</th><th scope="col">"Decided"</th><th scope="col">"By kind"</th></tr></thead>
                     <tbody>
                         {dashboard.reviewers.into_iter().map(|r| view! {
                             <tr data-reviewer=r.reviewer.clone()>
-                                <td>{r.reviewer.clone()}</td>
+                                <td>
+                                    {r.reviewer.clone()}
+                                    {(admin && open && r.decided < r.items).then(|| view! {
+                                        <br /><RemindButton id reviewer=Some(r.reviewer.clone()) label="Remind now" />
+                                    })}
+                                </td>
                                 <td><Progress decided=r.decided items=r.items label=format!("Progress of {}", r.reviewer) /></td>
                                 <td>{r.kinds.iter().map(|(k, n, d)| format!("{}: {d}/{n}", k.label())).collect::<Vec<_>>().join(" · ")}</td>
                             </tr>
@@ -411,5 +427,26 @@ fn ResolveForm(item_id: i64, done: Callback<()>) -> impl IntoView {
             <button type="button" class="button-secondary resolve-revoke" on:click=move |_| settle(Decision::Revoke)>"Revoke"</button>
             {move || error.get().map(|e| view! { <p class="status-error" role="alert">{e}</p> })}
         </div>
+    }
+}
+
+/// Queues a reminder now: to one reviewer, or to every overdue one (`reviewer: None`).
+#[component]
+fn RemindButton(id: i64, reviewer: Option<String>, #[prop(into)] label: String) -> impl IntoView {
+    let remind =
+        Action::new(move |reviewer: &Option<String>| campaign_remind(id, reviewer.clone()));
+    view! {
+        <button type="button" class="button-secondary remind" disabled=move || remind.pending().get()
+            on:click=move |_| { remind.dispatch(reviewer.clone()); }>
+            {label}
+        </button>
+        " "
+        <span class="remind-result" aria-live="polite">
+            {move || remind.value().get().map(|result| match result {
+                Ok(1) => view! { <span class="status-ok">"Reminder queued."</span> }.into_any(),
+                Ok(n) => view! { <span class="status-ok">{format!("{n} reminders queued.")}</span> }.into_any(),
+                Err(error) => view! { <span class="status-error">{error.to_string()}</span> }.into_any(),
+            })}
+        </span>
     }
 }

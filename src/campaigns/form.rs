@@ -110,6 +110,11 @@ pub fn CampaignFields(input: CampaignInput, #[prop(optional)] editing: bool) -> 
                 <input type="checkbox" name="input[privileged_needs_justification]" checked=checked(&input.privileged_needs_justification) />
                 "Keeping an admin or owner access needs a justification"
             </label>
+            <label>
+                "Remind reviewers with undecided items, days before the due date"
+                <input type="text" name="input[reminder_days]" value=input.reminder_days.clone()
+                    placeholder="7, 1" inputmode="numeric" />
+            </label>
             {(!editing).then(|| view! {
                 <label class="check">
                     <input type="checkbox" name="input[recurring]" checked=checked(&input.recurring) />
@@ -144,5 +149,6 @@ pub fn new_input(today: &str, due: &str, fallback: &str) -> CampaignInput {
         fixed_reviewer: String::new(),
         fallback_reviewer: fallback.to_string(),
         recurring: None,
+        reminder_days: "7, 1".to_string(),
     }
 }

@@ -208,6 +208,7 @@ pub async fn launch(
         })),
     )
     .await?;
+    super::notify::review_requests(&mut tx, clock, actor, &campaign, &loads).await?;
     tx.commit().await?;
     tracing::info!(items = assignment.items.len(), "campaign launched");
     Ok(Launched {

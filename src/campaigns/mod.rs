@@ -20,7 +20,11 @@ pub mod lifecycle;
 #[cfg(feature = "ssr")]
 pub mod managers;
 #[cfg(feature = "ssr")]
+pub mod notify;
+#[cfg(feature = "ssr")]
 pub mod progress;
+#[cfg(feature = "ssr")]
+pub mod reminders;
 #[cfg(feature = "ssr")]
 pub mod schedule;
 
@@ -142,6 +146,9 @@ pub struct CampaignInput {
     pub fallback_reviewer: String,
     /// Save as a template that creates a draft every quarter.
     pub recurring: Option<String>,
+    /// Days before the due date to remind reviewers with undecided items, comma-separated
+    /// (`7, 1`); empty: no reminders.
+    pub reminder_days: String,
 }
 
 /// A campaign as the pages show it.
@@ -165,6 +172,8 @@ pub struct CampaignView {
     pub use_server_owners: bool,
     pub fixed_reviewer: Option<String>,
     pub fallback_reviewer: String,
+    /// Days before the due date reviewers are reminded, largest first.
+    pub reminder_days: Vec<i64>,
     /// Templates: the start of the next draft they create.
     pub next_run_on: Option<String>,
     pub template_id: Option<i64>,
@@ -204,6 +213,12 @@ impl CampaignView {
             fixed_reviewer: self.fixed_reviewer.clone().unwrap_or_default(),
             fallback_reviewer: self.fallback_reviewer.clone(),
             recurring: on(self.status == Status::Template),
+            reminder_days: self
+                .reminder_days
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
         }
     }
 }
@@ -253,6 +268,8 @@ pub struct Dashboard {
     pub by_kind: Vec<(ItemKind, i64, i64)>,
     /// Reviewers with undecided items after the due date.
     pub overdue: Vec<String>,
+    /// Reviewers Postmark refused to email for good (inactive or invalid address).
+    pub unreachable: Vec<String>,
     pub approved: i64,
     pub revoked: i64,
     pub flagged: i64,

@@ -54,9 +54,12 @@ pub fn CampaignsPage() -> impl IntoView {
     let admin = is_admin();
     view! {
         {header}
-        <Show when=move || admin>
-            <p><A href="/campaigns/new" attr:class="button">"New campaign"</A></p>
-        </Show>
+        <p class="toolbar">
+            <Show when=move || admin>
+                <A href="/campaigns/new" attr:class="button">"New campaign"</A>
+            </Show>
+            <A href="/notifications">"Notifications"</A>
+        </p>
         <Suspense fallback=|| view! { <p class="loading">"Loading campaigns…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {

@@ -98,9 +98,11 @@ pub async fn dashboard(db: &Db, id: i64, today: time::Date) -> Result<Dashboard,
             .bind(id)
             .fetch_one(db.pool())
             .await?;
+    let unreachable = crate::notifications::db::unreachable(db, id).await?;
     Ok(Dashboard {
         campaign,
         reviewers,
+        unreachable,
         by_kind: per_kind.into_iter().map(|(k, (n, d))| (k, n, d)).collect(),
         overdue,
         approved,

@@ -15,6 +15,7 @@ use crate::{
     audit::{self, Actor, Event},
     clock::Clock,
     db::Db,
+    email::Email,
     error::AppError,
 };
 
@@ -23,6 +24,8 @@ use crate::{
 pub struct Tick {
     pub closed: Vec<i64>,
     pub drafts: Vec<i64>,
+    pub reminders: usize,
+    pub escalations: usize,
 }
 
 /// The same day `months` later, clamped to the month's last day.
@@ -39,11 +42,21 @@ fn quarter(date: Date) -> String {
     format!("{} Q{}", date.year(), (u8::from(date.month()) - 1) / 3 + 1)
 }
 
-/// Runs one pass at the clock's current date.
-pub async fn tick(db: &Db, clock: &dyn Clock, grace_days: u32) -> Result<Tick, AppError> {
+/// Runs one pass at the clock's current date: reminders and escalations first (a campaign
+/// that closes in this pass still had its escalation), then closes, then recurring drafts.
+/// `admins` are told about overdue reviewers.
+pub async fn tick(
+    db: &Db,
+    clock: &dyn Clock,
+    grace_days: u32,
+    admins: &[Email],
+) -> Result<Tick, AppError> {
     let today = clock.now().date();
     let actor = Actor::system("scheduler");
     let mut done = Tick::default();
+    let sent = super::reminders::run(db, clock, admins).await?;
+    done.reminders = sent.reminders;
+    done.escalations = sent.escalations;
     let open: Vec<(i64, String)> =
         sqlx::query_as("SELECT id, due_on FROM campaigns WHERE status = 'active' ORDER BY id")
             .fetch_all(db.pool())
@@ -126,6 +139,7 @@ async fn draft_from_template(
         fixed_reviewer: template.fixed_reviewer.clone(),
         fallback_reviewer: template.fallback_reviewer.clone(),
         recurring: false,
+        reminder_days: template.reminder_days.clone(),
     };
     let draft = insert(&mut tx, clock, "scheduler", &settings, Some(id)).await?;
     let following = add_months(next, 3);
@@ -155,16 +169,18 @@ async fn draft_from_template(
 }
 
 /// Runs [`tick`] every `every` in the background.
-pub fn spawn(db: Db, clock: Arc<dyn Clock>, grace_days: u32, every: Duration) {
+pub fn spawn(db: Db, clock: Arc<dyn Clock>, grace_days: u32, every: Duration, admins: Vec<Email>) {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(every);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
-            match tick(&db, clock.as_ref(), grace_days).await {
+            match tick(&db, clock.as_ref(), grace_days, &admins).await {
                 Ok(done) if done != Tick::default() => tracing::info!(
                     closed = ?done.closed,
                     drafts = ?done.drafts,
+                    reminders = done.reminders,
+                    escalations = done.escalations,
                     "campaign schedule ran"
                 ),
                 Ok(_) => {}

@@ -161,7 +161,9 @@ pub fn DemoBanner() -> impl IntoView {
     view! {
         <div class="demo-banner" role="status">
             <strong>"Demo mode."</strong>
-            " Sample data on a throwaway database; nothing here touches a real Postmark account."
+            " Sample data on a throwaway database; nothing here touches a real Postmark account. Emails go to a simulated Postmark: "
+            <A href="/inbox">"your inbox"</A>
+            "."
         </div>
     }
 }

@@ -78,40 +78,50 @@ pub async fn list(
     status: Option<Status>,
     limit: i64,
 ) -> Result<Vec<NotificationView>, sqlx::Error> {
-    let rows: Vec<ViewRow> = sqlx::query_as(
-        "SELECT n.id, n.kind, n.recipient, n.campaign_id, c.name, n.status, n.attempts, \
-                n.last_error, n.permanent, n.message_id, n.preview, n.created_at, n.sent_at \
-         FROM notifications n LEFT JOIN campaigns c ON c.id = n.campaign_id \
-         WHERE ($1 IS NULL OR n.campaign_id = $1) AND ($2 IS NULL OR n.status = $2) \
-         ORDER BY n.id DESC LIMIT $3",
-    )
+    let rows: Vec<ViewRow> = sqlx::query_as(&format!(
+        "{VIEW} WHERE ($1 IS NULL OR n.campaign_id = $1) AND ($2 IS NULL OR n.status = $2) \
+         ORDER BY n.id DESC LIMIT $3"
+    ))
     .bind(campaign_id)
     .bind(status.map(Status::slug))
     .bind(limit)
     .fetch_all(db.pool())
     .await?;
-    rows.into_iter()
-        .map(|row| {
-            let (id, kind, recipient, campaign_id, campaign_name, status, attempts) =
-                (row.0, row.1, row.2, row.3, row.4, row.5, row.6);
-            Ok(NotificationView {
-                id,
-                kind: Kind::from_slug(&kind).ok_or_else(|| unreadable(id, "kind", &kind))?,
-                recipient,
-                campaign_id,
-                campaign_name,
-                status: Status::from_slug(&status)
-                    .ok_or_else(|| unreadable(id, "status", &status))?,
-                attempts,
-                last_error: row.7,
-                permanent: row.8 != 0,
-                message_id: row.9,
-                preview: row.10,
-                created_at: row.11,
-                sent_at: row.12,
-            })
-        })
-        .collect()
+    rows.into_iter().map(to_view).collect()
+}
+
+/// One email of the outbox.
+pub async fn get(db: &Db, id: i64) -> Result<Option<NotificationView>, sqlx::Error> {
+    let row: Option<ViewRow> = sqlx::query_as(&format!("{VIEW} WHERE n.id = $1"))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(to_view).transpose()
+}
+
+/// Emails with their campaign's name, as the pages show them; callers add `WHERE …`.
+const VIEW: &str = "SELECT n.id, n.kind, n.recipient, n.campaign_id, c.name, n.status, \
+     n.attempts, n.last_error, n.permanent, n.message_id, n.preview, n.created_at, n.sent_at \
+     FROM notifications n LEFT JOIN campaigns c ON c.id = n.campaign_id";
+
+fn to_view(row: ViewRow) -> Result<NotificationView, sqlx::Error> {
+    let (id, kind, recipient, campaign_id, campaign_name, status, attempts) =
+        (row.0, row.1, row.2, row.3, row.4, row.5, row.6);
+    Ok(NotificationView {
+        id,
+        kind: Kind::from_slug(&kind).ok_or_else(|| unreadable(id, "kind", &kind))?,
+        recipient,
+        campaign_id,
+        campaign_name,
+        status: Status::from_slug(&status).ok_or_else(|| unreadable(id, "status", &status))?,
+        attempts,
+        last_error: row.7,
+        permanent: row.8 != 0,
+        message_id: row.9,
+        preview: row.10,
+        created_at: row.11,
+        sent_at: row.12,
+    })
 }
 
 /// Reviewers of a campaign whose last email failed permanently. "Last" is the newest email to

@@ -5,6 +5,9 @@
 //! This file holds the types the admin pages share with the browser; `db`, `render` and
 //! `worker` are server-only.
 
+pub mod api;
+pub mod page;
+
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]

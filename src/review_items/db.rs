@@ -263,6 +263,23 @@ pub async fn undecided_ids(tx: &mut Tx, campaign_id: i64) -> Result<Vec<i64>, sq
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
+/// How many undecided items a reviewer has in a campaign.
+pub async fn undecided_count(
+    tx: &mut Tx,
+    campaign_id: i64,
+    reviewer: &str,
+) -> Result<i64, sqlx::Error> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM review_items WHERE campaign_id = $1 AND reviewer_email = $2 \
+         AND decision IS NULL",
+    )
+    .bind(campaign_id)
+    .bind(reviewer)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(n)
+}
+
 /// Gives every undecided item of a campaign the default outcome; returns how many.
 pub async fn apply_default(
     tx: &mut Tx,

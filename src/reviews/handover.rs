@@ -6,7 +6,7 @@ use serde_json::json;
 use super::db::{closed_message, require_open, text};
 use crate::{
     audit::{self, Actor, Event},
-    campaigns::Status,
+    campaigns::{db::get_in, notify, Status},
     clock::Clock,
     db::Db,
     email::Email,
@@ -93,6 +93,21 @@ pub async fn reassign(
         })),
     )
     .await?;
+    let campaign = get_in(&mut tx, item.campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let what = format!("{}: {}", after.subject(), after.what());
+    notify::handover(
+        &mut tx,
+        clock,
+        actor,
+        &campaign,
+        &to,
+        &item.reviewer,
+        1,
+        &what,
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -172,6 +187,21 @@ pub async fn delegate(
             "items": rows.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
             "reason": why,
         })),
+    )
+    .await?;
+    let campaign = get_in(&mut tx, campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let what = format!("every undecided item of {from}");
+    notify::handover(
+        &mut tx,
+        clock,
+        actor,
+        &campaign,
+        &to,
+        &from,
+        rows.len(),
+        &what,
     )
     .await?;
     tx.commit().await?;

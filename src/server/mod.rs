@@ -28,6 +28,7 @@ use tracing::Span;
 
 use crate::{
     app::{shell, App},
+    approval_links,
     auth::{self, Viewer},
     components::viewer::ShellInfo,
     state::{AppState, RunMode},
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
 
     let router = Router::<AppState>::new()
         .merge(auth::routes::router(&state))
+        .merge(approval_links::routes::router(&state))
         .merge(auth::dev_idp::routes::router(state.auth.dev_idp()))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
@@ -144,7 +146,7 @@ fn request_span(request: &Request<Body>) -> Span {
     tracing::info_span!(
         "request",
         method = %request.method(),
-        path = %request.uri().path(),
+        path = %approval_links::routes::redacted_path(request.uri().path()),
         request_id = %request_id,
     )
 }

@@ -310,6 +310,7 @@ impl TestAppBuilder {
             mail,
             clock: Arc::new(clock.clone()),
             jobs: self.jobs,
+            simulator: None,
         })
         .await
         .expect("application");

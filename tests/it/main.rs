@@ -9,6 +9,7 @@
     reason = "test code: a panic is a failed test"
 )]
 
+mod approval_links;
 mod audit;
 mod auth;
 mod campaigns;
@@ -22,6 +23,7 @@ mod notifications;
 mod pages;
 mod postmark;
 mod readme;
+mod restart;
 mod reviews;
 mod schema;
 mod security;

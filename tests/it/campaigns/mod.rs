@@ -5,6 +5,7 @@ mod close;
 mod drafts;
 mod launch;
 mod managers;
+mod reminders;
 mod schedule;
 
 use postmark_access_review::postmark::ServerInfo;
@@ -33,7 +34,11 @@ pub const MANAGERS: &str = "user_email,manager_email\n\
 
 /// Three synced servers, six users, a manager mapping and two server owners; Ada signed in.
 pub async fn setup() -> (TestApp, Browser) {
-    let app = TestApp::spawn().await;
+    seeded(TestApp::spawn().await).await
+}
+
+/// [`setup`] on an app built by the caller (with mail, say).
+pub async fn seeded(app: TestApp) -> (TestApp, Browser) {
     for id in 1..=3 {
         app.simulator.add_server(ServerInfo::sample(
             id,

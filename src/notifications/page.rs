@@ -1,0 +1,204 @@
+//! "Notifications": every email the application queued, with its status, attempts and last
+//! error, and a preview with the link's token left out; admins resend. In the demo, "Inbox"
+//! shows what the simulated Postmark received for the signed-in person.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{
+    components::{Form, A},
+    hooks::use_query_map,
+};
+
+use super::{
+    api::{demo_inbox, notifications_list, NotificationResend, Outbox},
+    NotificationView, Status,
+};
+use crate::components::{notice::ErrorNotice, viewer::is_admin};
+
+fn status_badge(n: &NotificationView) -> impl IntoView {
+    let (class, text) = match (n.status, n.permanent) {
+        (Status::Sent, _) => ("badge badge-ok", "Sent".to_string()),
+        (Status::Failed, true) => ("badge badge-bad", "Unreachable".to_string()),
+        (Status::Failed, false) => ("badge badge-bad", "Failed".to_string()),
+        (Status::Queued | Status::Sending, _) if n.attempts > 0 => (
+            "badge badge-warn",
+            format!("Retrying ({} tries)", n.attempts),
+        ),
+        (Status::Queued | Status::Sending, _) => ("badge", "Queued".to_string()),
+    };
+    view! { <span class=class>{text}</span> }
+}
+
+#[component]
+pub fn NotificationsPage() -> impl IntoView {
+    let query = use_query_map();
+    let resend = ServerAction::<NotificationResend>::new();
+    let list = Resource::new(
+        move || {
+            (
+                query.with(|q| q.get("campaign").and_then(|c| c.parse::<i64>().ok())),
+                query.with(|q| q.get("status").filter(|s| !s.is_empty())),
+                resend.version().get(),
+            )
+        },
+        |(campaign, status, _)| notifications_list(campaign, status),
+    );
+    let admin = is_admin();
+    view! {
+        <Title text="Notifications" />
+        <header class="page-header">
+            <h1>"Notifications"</h1>
+            <p class="lede">"Every email sent to reviewers: review requests at launch, hand-overs, reminders. Links in them are not shown here: only the recipient's email holds one."</p>
+        </header>
+        <p><A href="/campaigns">"Campaigns"</A>" · "<A href="/inbox">"Inbox (demo)"</A></p>
+        <div class="queue-live" aria-live="polite">
+            {move || resend.value().get().map(|result| match result {
+                Ok(()) => view! { <div class="notice notice-ok"><p>"A new email is queued; sending it replaces the reviewer's link."</p></div> }.into_any(),
+                Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
+            })}
+        </div>
+        <Transition fallback=|| view! { <p class="loading">"Loading notifications…"</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Ok(outbox) => view! { <OutboxView outbox admin resend /> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error needs="admins and auditors" /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn OutboxView(
+    outbox: Outbox,
+    admin: bool,
+    resend: ServerAction<NotificationResend>,
+) -> impl IntoView {
+    let query = use_query_map();
+    let chosen = move |key: &str, value: &str| {
+        query.with_untracked(|q| q.get(key).unwrap_or_default() == value)
+    };
+    view! {
+        {(!outbox.mail_enabled).then(|| view! {
+            <div class="notice notice-warn" role="note">
+                <p>"Mail is off: no Postmark server token is configured (PAR_POSTMARK_SERVER_TOKEN), so emails wait in the queue below until one is."</p>
+            </div>
+        })}
+        <Form method="GET" action="/notifications" attr:class="filters">
+            <label>
+                "Campaign "
+                <select name="campaign">
+                    <option value="">"Any"</option>
+                    {outbox.campaigns.iter().map(|(id, name)| {
+                        let value = id.to_string();
+                        let selected = chosen("campaign", &value);
+                        view! { <option value=value selected=selected>{name.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>
+                "Status "
+                <select name="status">
+                    <option value="">"Any"</option>
+                    {[Status::Queued, Status::Sending, Status::Sent, Status::Failed].into_iter().map(|s| {
+                        view! { <option value=s.slug() selected=chosen("status", s.slug())>{s.slug()}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <button type="submit" class="button-secondary">"Apply"</button>
+        </Form>
+        <p class="count">{format!("{} emails (newest first).", outbox.notifications.len())}</p>
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Notifications">
+            <table class="data-table notifications-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Queued"</th>
+                        <th scope="col">"To"</th>
+                        <th scope="col">"Kind"</th>
+                        <th scope="col">"Campaign"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Email"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {outbox.notifications.into_iter().map(|n| {
+                        let id = n.id;
+                        let resendable = admin && n.campaign_id.is_some() && n.kind != super::Kind::Escalation;
+                        view! {
+                            <tr data-notification-id=id.to_string()>
+                                <td class="nowrap">{n.created_at.clone()}</td>
+                                <td>{n.recipient.clone()}</td>
+                                <td>{n.kind.slug()}</td>
+                                <td>{n.campaign_name.clone().unwrap_or_default()}</td>
+                                <td>
+                                    {status_badge(&n)}
+                                    {n.last_error.clone().map(|e| view! { <br /><span class="muted">{e}</span> })}
+                                    {resendable.then(|| view! {
+                                        <br />
+                                        <button type="button" class="button-secondary resend"
+                                            disabled=move || resend.pending().get()
+                                            on:click=move |_| { resend.dispatch(NotificationResend { id }); }>
+                                            "Resend"
+                                        </button>
+                                    })}
+                                </td>
+                                <td>
+                                    {n.preview.clone().map(|p| view! {
+                                        <details><summary>"Preview"</summary><pre class="email-preview">{p}</pre></details>
+                                    })}
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// The review link in an email's text, if it has one.
+fn review_link(text: &str) -> Option<String> {
+    text.split_whitespace()
+        .find(|word| word.starts_with("http") && word.contains("/r/"))
+        .map(|word| word.trim_end_matches(['.', ',', ')', '>']).to_string())
+}
+
+/// The demo's inbox: emails the simulated Postmark received for the signed-in person, with
+/// their links, so a demo person can follow their own.
+#[component]
+pub fn InboxPage() -> impl IntoView {
+    let emails = Resource::new(|| (), |()| demo_inbox());
+    view! {
+        <Title text="Inbox" />
+        <header class="page-header">
+            <h1>"Inbox"</h1>
+            <p class="lede">"Demo only: the emails the simulated Postmark received for you. In a real deployment they arrive in your mailbox."</p>
+        </header>
+        <Suspense fallback=|| view! { <p class="loading">"Loading your emails…"</p> }>
+            {move || Suspend::new(async move {
+                match emails.await {
+                    Ok(list) if list.is_empty() => view! {
+                        <div class="empty-state"><p>"No emails for you yet."</p></div>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="plain inbox">
+                            {list.into_iter().map(|email| {
+                                let link = review_link(&email.text);
+                                view! {
+                                    <li class="inbox-email">
+                                        <h2>{email.subject}</h2>
+                                        {link.map(|href| view! {
+                                            <p><a class="inbox-link button" href=href rel="external">"Open the review link"</a></p>
+                                        })}
+                                        <pre class="email-text">{email.text}</pre>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorNotice error needs="the demo" /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

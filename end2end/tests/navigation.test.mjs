@@ -136,6 +136,15 @@ test('an admin reaches the inventory from the navigation and syncs without empty
   await ada.page.waitForSelector('.sync-result .status-ok');
   await ada.page.waitForFunction(() => !document.querySelector('main .loading'));
   assert.equal(await ada.page.locator('.servers-table tbody tr').count(), rows);
+  // A filter applied, then the Servers tab: the list and the form both show every server.
+  await ada.page.selectOption('select[name="flag"]', 'no-sends');
+  await ada.page.getByRole('button', { name: 'Apply' }).click();
+  await ada.page.waitForURL(/flag=no-sends/);
+  await ada.page.waitForFunction(() => !document.querySelector('main .loading'));
+  await ada.page.getByRole('link', { name: 'Servers', exact: true }).click();
+  await ada.page.waitForURL(demo.url + '/inventory');
+  await ada.page.waitForFunction((n) => document.querySelectorAll('.servers-table tbody tr').length === n, rows);
+  assert.equal(await ada.page.locator('select[name="flag"]').inputValue(), '');
   // Into the users tab and a server's page by their links, then back through the navigation.
   await ada.page.getByRole('link', { name: 'Users', exact: true }).click();
   await ada.page.waitForSelector('main table tbody tr');

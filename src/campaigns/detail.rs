@@ -241,13 +241,15 @@ fn DashboardView(id: i64, changed: Callback<()>) -> impl IntoView {
 
 #[component]
 fn ItemTable(
+    /// Names the scrolling region for screen readers.
+    label: &'static str,
     items: Vec<ItemView>,
     reassign: bool,
     #[prop(optional)] resolve: bool,
     refresh: Callback<()>,
 ) -> impl IntoView {
     view! {
-        <div class="table-wrap" tabindex="0" role="region" aria-label="Items">
+        <div class="table-wrap" tabindex="0" role="region" aria-label=label>
             <table class="data-table items-table">
                 <thead>
                     <tr>
@@ -392,11 +394,11 @@ fn DashboardBody(
         })}
         <section aria-labelledby="revoke-heading">
             <h2 id="revoke-heading">{format!("Decided revoke ({})", dashboard.revoked)}</h2>
-            <ItemTable items=dashboard.revoke_items reassign=false refresh />
+            <ItemTable label="Items decided revoke" items=dashboard.revoke_items reassign=false refresh />
         </section>
         <section aria-labelledby="undecided-heading">
             <h2 id="undecided-heading">{if open { "Undecided" } else { "Flagged for admin" }}</h2>
-            <ItemTable items=dashboard.undecided_items reassign=admin && open resolve=admin && !open refresh />
+            <ItemTable label=if open { "Undecided items" } else { "Items flagged for admin" } items=dashboard.undecided_items reassign=admin && open resolve=admin && !open refresh />
         </section>
     }
 }

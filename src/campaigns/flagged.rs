@@ -46,6 +46,12 @@ pub async fn resolve(
             "This item is not waiting for an admin (it was decided or settled already).".into(),
         ));
     }
+    // The rule every other path keeps: nobody decides about their own access.
+    if item.user_email.as_deref() == Some(admin) {
+        return Err(AppError::Validation(
+            "This is your own access: another admin settles it.".into(),
+        ));
+    }
     let now = format_timestamp(clock.now());
     let decided = Decided {
         decision,
@@ -54,7 +60,12 @@ pub async fn resolve(
         via: DecidedVia::Admin,
         at: &now,
     };
-    set_decision(&mut tx, item_id, Expect::Flagged, &decided).await?;
+    if set_decision(&mut tx, item_id, Expect::Flagged, &decided).await? == 0 {
+        // Another admin settled it between our read and this write (PostgreSQL re-checks).
+        return Err(AppError::Conflict(
+            "Another admin settled this item a moment ago.".into(),
+        ));
+    }
     if decision == Decision::Revoke {
         sqlx::query(
             "INSERT INTO revocations (item_id, campaign_id, kind, user_email, server_id, \

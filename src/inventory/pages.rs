@@ -116,7 +116,7 @@ pub fn InventoryPage() -> impl IntoView {
             </label>
             <label>
                 "Flag "
-                <select name="flag">
+                <select name="flag" prop:value=move || query.with(|q| q.get("flag").unwrap_or_default())>
                     <option value="">"Any"</option>
                     {Flag::ALL.into_iter().map(|f| {
                         let selected = move || query.with(|q| q.get("flag").as_deref() == Some(f.slug()));
@@ -126,7 +126,7 @@ pub fn InventoryPage() -> impl IntoView {
             </label>
             <label>
                 "Sort "
-                <select name="sort">
+                <select name="sort" prop:value=move || query.with(|q| q.get("sort").unwrap_or_else(|| "name".to_string()))>
                     {[("name", "Name"), ("id", "ID"), ("sent", "Fewest sends"), ("tokens", "Most tokens")]
                         .into_iter()
                         .map(|(value, label)| {

@@ -62,7 +62,7 @@ pub fn UsersPage() -> impl IntoView {
             </label>
             <label>
                 "Status "
-                <select name="status">
+                <select name="status" prop:value=move || query.with(|q| q.get("status").unwrap_or_default())>
                     <option value="">"Any"</option>
                     <option value="active" selected=move || selected("status", "active")>"Active"</option>
                     <option value="pending" selected=move || selected("status", "pending")>"Pending invitation"</option>
@@ -70,7 +70,7 @@ pub fn UsersPage() -> impl IntoView {
             </label>
             <label>
                 "Flag "
-                <select name="flag">
+                <select name="flag" prop:value=move || query.with(|q| q.get("flag").unwrap_or_default())>
                     <option value="">"Any"</option>
                     {UserFlag::ALL.into_iter().map(|f| view! {
                         <option value=f.slug() selected=move || selected("flag", f.slug())>{f.label()}</option>
@@ -79,7 +79,7 @@ pub fn UsersPage() -> impl IntoView {
             </label>
             <label>
                 "Sort "
-                <select name="sort">
+                <select name="sort" prop:value=move || query.with(|q| q.get("sort").unwrap_or_else(|| "email".to_string()))>
                     <option value="email">"Email"</option>
                     <option value="name" selected=move || selected("sort", "name")>"Name"</option>
                     <option value="servers" selected=move || selected("sort", "servers")>"Most servers"</option>

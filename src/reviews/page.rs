@@ -205,14 +205,14 @@ pub fn ReviewsPage() -> impl IntoView {
             </label>
             <label>
                 "Group by "
-                <select name="group">
+                <select name="group" prop:value=move || query.with(|q| q.get("group").unwrap_or_else(|| "person".to_string()))>
                     <option value="person">"Person"</option>
                     <option value="server" selected=move || selected("group", "server")>"Server"</option>
                 </select>
             </label>
             <label>
                 "Show "
-                <select name="status">
+                <select name="status" prop:value=move || query.with(|q| q.get("status").unwrap_or_default())>
                     <option value="">"All items"</option>
                     <option value="undecided" selected=move || selected("status", "undecided")>"Undecided"</option>
                     <option value="decided" selected=move || selected("status", "decided")>"Decided"</option>
@@ -220,7 +220,7 @@ pub fn ReviewsPage() -> impl IntoView {
             </label>
             <label>
                 "Kind "
-                <select name="kind">
+                <select name="kind" prop:value=move || query.with(|q| q.get("kind").unwrap_or_default())>
                     <option value="">"Any"</option>
                     {ItemKind::ALL.into_iter().map(|k| view! {
                         <option value=k.slug() selected=move || selected("kind", k.slug())>{k.label()}</option>
@@ -229,7 +229,7 @@ pub fn ReviewsPage() -> impl IntoView {
             </label>
             <label>
                 "Flag "
-                <select name="flag">
+                <select name="flag" prop:value=move || query.with(|q| q.get("flag").unwrap_or_default())>
                     <option value="">"Any"</option>
                     <option value="any" selected=move || selected("flag", "any")>"Any flag"</option>
                     {Flag::ALL.into_iter().map(|f| view! {

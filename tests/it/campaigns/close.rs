@@ -54,7 +54,19 @@ async fn an_admin_settles_items_flagged_at_close() {
     let id = create(&ada, &form("Q4", &[("default_outcome", "flag")])).await;
     assert_eq!(launch(&ada, id).await.status(), 200);
     let dashboard = call(&ada, "/api/campaign_dashboard", &json!({ "id": id })).await;
-    let item = dashboard["undecided_items"][0]["id"]
+    let items = dashboard["undecided_items"].as_array().unwrap();
+    // Ada settles items about others; her own Account Owner access is someone else's call.
+    let own = items
+        .iter()
+        .find(|i| i["user_email"] == "ada.admin@example.com")
+        .expect("an item about Ada")["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let item = items
+        .iter()
+        .find(|i| i["user_email"] != "ada.admin@example.com")
+        .unwrap()["id"]
         .as_i64()
         .unwrap()
         .to_string();
@@ -80,6 +92,10 @@ async fn an_admin_settles_items_flagged_at_close() {
     );
     assert_eq!(
         settle(&ada, &item, "revoke", " ").await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        settle(&ada, &own, "approve", "I still own the account").await,
         StatusCode::UNPROCESSABLE_ENTITY
     );
     assert_eq!(

@@ -39,6 +39,8 @@ test('allowlist and server owner', async () => {
   await page.fill('input[name=email]', 'manny.manager@example.com');
   await page.getByRole('button', { name: 'Set owner' }).click();
   await page.waitForSelector('text=Owner saved.');
+  // Shown at once, and still there after a reload.
+  assert.equal(await page.locator('dd.owner').innerText(), 'manny.manager@example.com');
   await page.reload();
   assert.equal(await page.locator('dd.owner').innerText(), 'manny.manager@example.com');
   assert.deepEqual(problems, []);

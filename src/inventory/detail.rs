@@ -43,6 +43,8 @@ pub fn ServerPage() -> impl IntoView {
 #[component]
 fn Detail(detail: ServerDetail) -> impl IntoView {
     let server = detail.server;
+    // Shown above and updated by the owner form when it saves.
+    let owner = RwSignal::new(detail.owner.clone());
     view! {
         <section class="detail" aria-labelledby="server-heading">
             <h2 id="server-heading">{server.name.clone()}</h2>
@@ -53,7 +55,7 @@ fn Detail(detail: ServerDetail) -> impl IntoView {
                 <dt>"Postmark ID"</dt>
                 <dd>{server.postmark_id}</dd>
                 <dt>"Owner"</dt>
-                <dd class="owner">{detail.owner.clone().unwrap_or_else(|| "(none)".to_string())}</dd>
+                <dd class="owner">{move || owner.get().unwrap_or_else(|| "(none)".to_string())}</dd>
                 <dt>"Sent in the last 30 days"</dt>
                 <dd>{server.sent_30d.map_or("unknown".to_string(), |n| n.to_string())}</dd>
                 <dt>"API tokens"</dt>
@@ -73,7 +75,7 @@ fn Detail(detail: ServerDetail) -> impl IntoView {
                 })}
             </dl>
             <Show when=is_admin>
-                <OwnerForm postmark_id=server.postmark_id owner=detail.owner.clone().unwrap_or_default() />
+                <OwnerForm postmark_id=server.postmark_id owner />
             </Show>
             <h3>"Settings"</h3>
             <dl class="facts">
@@ -172,19 +174,29 @@ fn User(detail: UserDetail) -> impl IntoView {
 
 /// Sets who answers for the server (admins); an empty field clears it.
 #[component]
-fn OwnerForm(postmark_id: i64, owner: String) -> impl IntoView {
+fn OwnerForm(postmark_id: i64, owner: RwSignal<Option<String>>) -> impl IntoView {
     let action = ServerAction::<SetServerOwner>::new();
+    let current = owner.get_untracked().unwrap_or_default();
+    // What the field holds when the save succeeds is what the server stored (it lower-cases).
+    let typed = RwSignal::new(current.clone());
+    Effect::new(move |_| {
+        if let Some(Ok(())) = action.value().get() {
+            let saved = typed.get_untracked().trim().to_lowercase();
+            owner.set((!saved.is_empty()).then_some(saved));
+        }
+    });
     view! {
         <ActionForm action attr:class="settings-form owner-form">
             <input type="hidden" name="postmark_id" value=postmark_id.to_string() />
             <label>
                 "Owner's email"
-                <input type="email" name="email" value=owner />
+                <input type="email" name="email" value=current
+                    on:input=move |ev| typed.set(event_target_value(&ev)) />
             </label>
             <button type="submit" class="button-secondary">"Set owner"</button>
         </ActionForm>
         {move || action.value().get().map(|result| match result {
-            Ok(()) => view! { <p class="status-ok" role="status">"Owner saved. Reload to see it above."</p> }.into_any(),
+            Ok(()) => view! { <p class="status-ok" role="status">"Owner saved."</p> }.into_any(),
             Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
         })}
     }

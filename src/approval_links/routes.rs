@@ -142,6 +142,23 @@ async fn arrive(
     if let Err(error) = recorded.await {
         return error.into_response();
     }
+    let open = crate::campaigns::db::get(&state.db, campaign_id)
+        .await
+        .map(|c| c.is_some_and(|c| c.status == crate::campaigns::Status::Active));
+    match open {
+        Ok(true) => {}
+        Ok(false) if addressed => {
+            return page(
+                StatusCode::GONE,
+                "This review has closed",
+                "The campaign this link belongs to is closed, so there is nothing left to \
+                 decide. Open items of other campaigns are under My reviews.",
+                true,
+            )
+        }
+        Ok(false) => {}
+        Err(error) => return AppError::from(error).into_response(),
+    }
     if addressed {
         Redirect::to(&format!("/reviews?campaign={campaign_id}")).into_response()
     } else {
@@ -172,8 +189,9 @@ fn dead_link(found: &Lookup) -> Response {
         Lookup::Rotated => page(
             StatusCode::GONE,
             "A newer email replaced this link",
-            "Each reminder or resent email comes with a new link and the older ones stop \
-             working. Use the link in the latest email, or open My reviews.",
+            "Every newer email for this review (a reminder, a hand-over or a resent email) \
+             comes with a new link, and the older ones stop working. Use the link in the \
+             latest email, or open My reviews.",
             false,
         ),
         Lookup::Revoked => page(

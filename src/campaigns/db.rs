@@ -127,6 +127,19 @@ pub fn validate(input: &CampaignInput, known_servers: &HashSet<i64>) -> Result<S
             problems.push("the due date is before the start date".into());
         }
     }
+    let reminder_days = reminder_days(&input.reminder_days, &mut problems);
+    if let (Some(starts), Some(due), Some(longest)) = (starts, due, reminder_days.first()) {
+        // A reminder as long before the due date as the campaign lasts would arrive with the
+        // review request itself (and replace its link).
+        let length = (due - starts).whole_days();
+        if *longest >= length {
+            problems.push(format!(
+                "reminders must come after the start: this campaign lasts {length} days, so \
+                 remind at most {} days before the due date",
+                (length - 1).max(0)
+            ));
+        }
+    }
     let default_outcome = DefaultOutcome::from_slug(input.default_outcome.trim());
     if default_outcome.is_none() {
         problems.push("choose what happens to undecided items (keep, revoke or flag)".into());
@@ -153,7 +166,6 @@ pub fn validate(input: &CampaignInput, known_servers: &HashSet<i64>) -> Result<S
                 .into(),
         );
     }
-    let reminder_days = reminder_days(&input.reminder_days, &mut problems);
     match (
         default_outcome,
         fallback_reviewer,

@@ -123,6 +123,12 @@ pub async fn resend(db: &Db, clock: &dyn Clock, actor: &Actor, id: i64) -> Resul
         ));
     }
     let items = review_items::db::undecided_count(&mut tx, campaign_id, &sent.recipient).await?;
+    if items == 0 {
+        return Err(AppError::Validation(format!(
+            "{} has nothing left to decide in this campaign: no email was sent.",
+            sent.recipient
+        )));
+    }
     let data = json!({
         "campaign_name": campaign.name,
         "items": items,
@@ -143,4 +149,38 @@ pub async fn resend(db: &Db, clock: &dyn Clock, actor: &Actor, id: i64) -> Resul
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// "Withdraw link": the reviewer's links for the campaign of notification `id` stop working
+/// (an email sent to the wrong person, a reviewer who left). Returns how many were withdrawn.
+pub async fn withdraw_link(
+    db: &Db,
+    clock: &dyn Clock,
+    actor: &Actor,
+    id: i64,
+) -> Result<u64, AppError> {
+    let sent = crate::notifications::db::get(db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let Some(campaign_id) = sent.campaign_id.filter(|_| sent.kind != Kind::Escalation) else {
+        return Err(AppError::Validation(
+            "This email carries no review link.".into(),
+        ));
+    };
+    let reviewer = Email::parse(&sent.recipient).map_err(AppError::internal)?;
+    let mut tx = db.begin().await?;
+    let withdrawn =
+        crate::approval_links::db::revoke(&mut tx, clock, &reviewer, campaign_id).await?;
+    audit::record(
+        &mut tx,
+        clock,
+        actor,
+        &Event::new("approval_link.revoked", format!("campaign:{campaign_id}")).details(json!({
+            "reviewer": reviewer.as_str(),
+            "links": withdrawn,
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(withdrawn)
 }

@@ -209,12 +209,34 @@ pub async fn remind_now(
             waiting.iter().collect()
         }
     };
+    // A reviewer reminded within the hour is not reminded again: a double click, or two
+    // admins at once, must not fill anyone's inbox.
+    let since = format_timestamp(clock.now() - time::Duration::hours(1));
+    let mut queued = 0;
     for (reviewer, items) in &chosen {
+        let (recent,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM notifications WHERE campaign_id = $1 AND recipient = $2 \
+             AND kind = 'reminder' AND created_at >= $3",
+        )
+        .bind(id)
+        .bind(reviewer.as_str())
+        .bind(&since)
+        .fetch_one(&mut *tx)
+        .await?;
+        if recent > 0 {
+            continue;
+        }
         let data = reminder_data(&campaign, **items);
         notify::queue(&mut tx, clock, actor, Kind::Reminder, reviewer, id, data).await?;
+        queued += 1;
+    }
+    if queued == 0 {
+        return Err(AppError::Conflict(
+            "Already reminded within the last hour; nothing was sent.".into(),
+        ));
     }
     tx.commit().await?;
-    Ok(chosen.len())
+    Ok(queued)
 }
 
 #[cfg(test)]

@@ -70,6 +70,18 @@ pub async fn notification_resend(id: i64) -> Result<(), AppError> {
     )
 }
 
+/// Withdraws the review links sent to the recipient of notification `id` for its campaign.
+#[server(prefix = "/api", endpoint = "notification_withdraw_link")]
+pub async fn notification_withdraw_link(id: i64) -> Result<u64, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    let user = require(Need::Admin)?;
+    let state = crate::state::app_state()?;
+    respond(
+        crate::campaigns::notify::withdraw_link(&state.db, state.clock.as_ref(), &user.actor(), id)
+            .await,
+    )
+}
+
 /// The signed-in person's emails in the demo's simulated Postmark, newest first.
 #[server(prefix = "/api", endpoint = "demo_inbox")]
 pub async fn demo_inbox() -> Result<Vec<InboxEmail>, AppError> {

@@ -10,7 +10,7 @@ use leptos_router::{
 };
 
 use super::{
-    api::{demo_inbox, notifications_list, NotificationResend, Outbox},
+    api::{demo_inbox, notifications_list, NotificationResend, NotificationWithdrawLink, Outbox},
     NotificationView, Status,
 };
 use crate::components::{notice::ErrorNotice, viewer::is_admin};
@@ -33,12 +33,13 @@ fn status_badge(n: &NotificationView) -> impl IntoView {
 pub fn NotificationsPage() -> impl IntoView {
     let query = use_query_map();
     let resend = ServerAction::<NotificationResend>::new();
+    let withdraw = ServerAction::<NotificationWithdrawLink>::new();
     let list = Resource::new(
         move || {
             (
                 query.with(|q| q.get("campaign").and_then(|c| c.parse::<i64>().ok())),
                 query.with(|q| q.get("status").filter(|s| !s.is_empty())),
-                resend.version().get(),
+                resend.version().get() + withdraw.version().get(),
             )
         },
         |(campaign, status, _)| notifications_list(campaign, status),
@@ -56,11 +57,15 @@ pub fn NotificationsPage() -> impl IntoView {
                 Ok(()) => view! { <div class="notice notice-ok"><p>"A new email is queued; sending it replaces the reviewer's link."</p></div> }.into_any(),
                 Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
             })}
+            {move || withdraw.value().get().map(|result| match result {
+                Ok(n) => view! { <div class="notice notice-ok"><p>{format!("{n} links withdrawn: they now open a page saying so.")}</p></div> }.into_any(),
+                Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
+            })}
         </div>
         <Transition fallback=|| view! { <p class="loading">"Loading notifications…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
-                    Ok(outbox) => view! { <OutboxView outbox admin resend /> }.into_any(),
+                    Ok(outbox) => view! { <OutboxView outbox admin resend withdraw /> }.into_any(),
                     Err(error) => view! { <ErrorNotice error needs="admins and auditors" /> }.into_any(),
                 }
             })}
@@ -73,6 +78,7 @@ fn OutboxView(
     outbox: Outbox,
     admin: bool,
     resend: ServerAction<NotificationResend>,
+    withdraw: ServerAction<NotificationWithdrawLink>,
 ) -> impl IntoView {
     let query = use_query_map();
     let chosen = move |key: &str, value: &str| {
@@ -128,10 +134,12 @@ fn OutboxView(
                             <tr data-notification-id=id.to_string()>
                                 <td class="nowrap">{n.created_at.clone()}</td>
                                 <td>{n.recipient.clone()}</td>
-                                <td>{n.kind.slug()}</td>
+                                <td>{n.kind.label()}</td>
                                 <td>{n.campaign_name.clone().unwrap_or_default()}</td>
                                 <td>
                                     {status_badge(&n)}
+                                    <br /><span class="muted">{format!("{} attempts", n.attempts)}</span>
+                                    {n.sent_at.clone().map(|at| view! { <br /><span class="muted">{format!("Sent {at}")}</span> })}
                                     {n.last_error.clone().map(|e| view! { <br /><span class="muted">{e}</span> })}
                                     {resendable.then(|| view! {
                                         <br />
@@ -139,6 +147,12 @@ fn OutboxView(
                                             disabled=move || resend.pending().get()
                                             on:click=move |_| { resend.dispatch(NotificationResend { id }); }>
                                             "Resend"
+                                        </button>
+                                        " "
+                                        <button type="button" class="button-secondary withdraw"
+                                            disabled=move || withdraw.pending().get()
+                                            on:click=move |_| { withdraw.dispatch(NotificationWithdrawLink { id }); }>
+                                            "Withdraw link"
                                         </button>
                                     })}
                                 </td>

@@ -8,7 +8,7 @@ use crate::{
     audit::{self, Actor, Event},
     campaigns::{db::get_in, notify, Status},
     clock::Clock,
-    db::Db,
+    db::{Db, Tx},
     email::Email,
     error::AppError,
     review_items::{
@@ -24,6 +24,30 @@ fn new_reviewer(to: &str) -> Result<String, AppError> {
             to.trim().to_lowercase()
         ))
     })
+}
+
+/// Items (and the email about them, with a review link) go only to someone this instance
+/// knows: a person who signed in, a Postmark user, a manager or user in the mapping, a server
+/// owner or a current reviewer. Anyone else could be a typo or an outside address.
+async fn require_known(tx: &mut Tx, to: &str) -> Result<(), AppError> {
+    let known: Option<(i64,)> = sqlx::query_as(
+        "SELECT 1 FROM people WHERE email = $1 \
+         UNION SELECT 1 FROM postmark_users WHERE email = $1 \
+         UNION SELECT 1 FROM manager_mappings WHERE manager_email = $1 OR user_email = $1 \
+         UNION SELECT 1 FROM server_owners WHERE owner_email = $1 \
+         UNION SELECT 1 FROM review_items WHERE reviewer_email = $1",
+    )
+    .bind(to)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if known.is_some() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(format!(
+            "{to} is not known here: items go to people who have signed in, Postmark users, \
+             managers in the mapping, server owners or current reviewers."
+        )))
+    }
 }
 
 fn reason(text_value: &str) -> Result<String, AppError> {
@@ -51,6 +75,7 @@ pub async fn reassign(
     let to = new_reviewer(to)?;
     let why = reason(reason_text)?;
     let mut tx = db.begin().await?;
+    require_known(&mut tx, &to).await?;
     let item = item_in(&mut tx, item_id).await?.ok_or(AppError::NotFound)?;
     if item.reviewer != caller && !admin {
         return Err(AppError::Forbidden);
@@ -147,6 +172,7 @@ pub async fn delegate(
         )));
     }
     let mut tx = db.begin().await?;
+    require_known(&mut tx, &to).await?;
     match lock_campaign(&mut tx, campaign_id, false).await? {
         None => return Err(AppError::NotFound),
         Some(Status::Active) => {}

@@ -183,6 +183,23 @@ async fn handing_items_on_emails_the_new_reviewer() {
     let rita = signed_in(&app, RITA).await;
     let queue = crate::campaigns::call(&rita, "/api/reviews_queue", &json!({ "query": {} })).await;
     let item = &queue["groups"][0][1][0];
+    // Not to an address nobody here knows: the email would carry the item and a link outside.
+    let response = send(
+        &rita,
+        "/api/reviews_reassign",
+        &json!({ "item_id": item["id"], "to": "outsider@evil.example", "reason": "help" }),
+    )
+    .await;
+    assert_eq!(response.status(), 422);
+    assert!(response.text().await.unwrap().contains("not known here"));
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM notifications WHERE kind = 'handover'"
+        )
+        .await,
+        0
+    );
     let response = send(
         &rita,
         "/api/reviews_reassign",
@@ -202,4 +219,51 @@ async fn handing_items_on_emails_the_new_reviewer() {
     app.worker.run_once().await.unwrap();
     let inbox = app.simulator.inbox(MANNY_EMAIL);
     assert_eq!(inbox.len(), 2, "launch digest and hand-over");
+}
+
+#[tokio::test]
+async fn a_closed_review_says_so_and_resend_needs_something_to_review() {
+    let (app, ada, id) = launched_with_mail().await;
+    let link = link_of(&app, RITA_EMAIL);
+    let (notification,): (i64,) = sqlx::query_as(
+        "SELECT id FROM notifications WHERE recipient = $1 AND kind = 'review_request'",
+    )
+    .bind(RITA_EMAIL)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    // Rita has decided everything: a resend would ask her to review nothing.
+    sqlx::query(
+        "UPDATE review_items SET decision = 'approve', decided_via = 'reviewer' \
+         WHERE reviewer_email = $1",
+    )
+    .bind(RITA_EMAIL)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let resent = send(
+        &ada,
+        "/api/notification_resend",
+        &json!({ "id": notification }),
+    )
+    .await;
+    assert_eq!(resent.status(), 422);
+    assert!(resent
+        .text()
+        .await
+        .unwrap()
+        .contains("nothing left to decide"));
+    // Once the campaign is closed its link says so instead of opening an empty queue.
+    let closed = ada
+        .post("/api/campaign_close", &[("id", &id.to_string())])
+        .await;
+    assert_eq!(closed.status(), 200);
+    let rita = signed_in(&app, RITA).await;
+    let response = rita.get(&link).await;
+    assert_eq!(response.status(), StatusCode::GONE);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("This review has closed"));
 }

@@ -53,6 +53,14 @@ async fn auth_routes_are_rate_limited_per_address() {
         200,
         "other routes unaffected"
     );
+    // Review links share the budget: guessing tokens is as slow as guessing sign-ins.
+    assert_eq!(
+        browser
+            .get("/r/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }
 
 #[tokio::test]

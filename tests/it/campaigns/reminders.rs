@@ -137,6 +137,10 @@ async fn remind_now_and_bad_reminder_settings() {
     let response = send(&ada, "/api/campaign_remind", &remind(RITA_EMAIL)).await;
     assert_eq!(response.status(), 200);
     assert_eq!(reminders(&app, RITA_EMAIL).await, 1);
+    // A second click within the hour sends nothing.
+    let response = send(&ada, "/api/campaign_remind", &remind(RITA_EMAIL)).await;
+    assert_eq!(response.status(), 409);
+    assert_eq!(reminders(&app, RITA_EMAIL).await, 1);
     // Everyone overdue: refused before the due date.
     let response = send(&ada, "/api/campaign_remind", &json!({ "id": id })).await;
     assert_eq!(response.status(), 422);

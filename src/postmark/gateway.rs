@@ -71,7 +71,12 @@ pub struct UsersGateway {
 
 impl UsersGateway {
     pub fn new(base: Url, token: SecretString) -> anyhow::Result<Self> {
-        Self::with_timeouts(base, token, Duration::from_secs(10), Duration::from_secs(60))
+        Self::with_timeouts(
+            base,
+            token,
+            Duration::from_secs(10),
+            Duration::from_secs(60),
+        )
     }
 
     /// With other timeouts (the revocation worker's, which retries a slow call itself).
@@ -135,10 +140,7 @@ impl UsersGateway {
     /// Every user with their server permissions.
     pub async fn list_users(&self) -> Result<Vec<GatewayUser>, GatewayError> {
         let response = self.send(self.http.get(self.url("users")?)).await?;
-        let body = response
-            .bytes()
-            .await
-            .map_err(unreachable)?;
+        let body = response.bytes().await.map_err(unreachable)?;
         serde_json::from_slice::<GatewayUsers>(&body)
             .map(|list| list.users)
             .map_err(|e| GatewayError::Malformed(e.to_string()))
@@ -150,9 +152,13 @@ impl UsersGateway {
             "users/{}/role",
             crate::urlenc::encode(email, b"@+")
         ))?;
-        self.send(self.http.put(url).json(&serde_json::json!({ "role": role })))
-            .await
-            .map(|_| ())
+        self.send(
+            self.http
+                .put(url)
+                .json(&serde_json::json!({ "role": role })),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Removes a user from the Postmark account.

@@ -50,7 +50,9 @@ impl CallFailure {
 impl std::fmt::Display for CallFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (self.status, self.error_code) {
-            (Some(status), Some(code)) => write!(f, "{status} (ErrorCode {code}): {}", self.message),
+            (Some(status), Some(code)) => {
+                write!(f, "{status} (ErrorCode {code}): {}", self.message)
+            }
             (Some(status), None) => write!(f, "{status}: {}", self.message),
             _ => f.write_str(&self.message),
         }

@@ -318,38 +318,38 @@ async fn observe(State(sim): State<Simulator>, request: Request, next: Next) -> 
 
 /// The response a fault stands for (`Err`), or the fault the handler itself must apply.
 async fn apply_fault(fault: Option<Fault>) -> Result<Option<Fault>, Response> {
-        match fault {
-            Some(Fault::Unprocessable { code, message }) => Err(postmark_error(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                code,
-                &message,
-            )),
-            Some(Fault::TooManyRequests { retry_after_secs }) => Err((
-                StatusCode::TOO_MANY_REQUESTS,
-                [(
-                    axum::http::header::RETRY_AFTER,
-                    retry_after_secs.to_string(),
-                )],
-                Json(json!({ "ErrorCode": 429, "Message": "Too many requests." })),
-            )
-                .into_response()),
-            Some(Fault::ServerError) => Err(postmark_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                0,
-                "Internal server error.",
-            )),
-            Some(Fault::Slow(delay)) => {
-                tokio::time::sleep(delay).await;
-                Ok(None)
-            }
-            Some(Fault::MalformedJson) => Err((
-                StatusCode::OK,
-                [(axum::http::header::CONTENT_TYPE, "application/json")],
-                "{\"TotalCount\": 3, \"Servers\": [",
-            )
-                .into_response()),
-            other => Ok(other),
+    match fault {
+        Some(Fault::Unprocessable { code, message }) => Err(postmark_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            &message,
+        )),
+        Some(Fault::TooManyRequests { retry_after_secs }) => Err((
+            StatusCode::TOO_MANY_REQUESTS,
+            [(
+                axum::http::header::RETRY_AFTER,
+                retry_after_secs.to_string(),
+            )],
+            Json(json!({ "ErrorCode": 429, "Message": "Too many requests." })),
+        )
+            .into_response()),
+        Some(Fault::ServerError) => Err(postmark_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            0,
+            "Internal server error.",
+        )),
+        Some(Fault::Slow(delay)) => {
+            tokio::time::sleep(delay).await;
+            Ok(None)
         }
+        Some(Fault::MalformedJson) => Err((
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            "{\"TotalCount\": 3, \"Servers\": [",
+        )
+            .into_response()),
+        other => Ok(other),
+    }
 }
 
 #[derive(Debug, Deserialize)]

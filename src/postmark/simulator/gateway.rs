@@ -57,6 +57,16 @@ impl Simulator {
         matches!((expected, given), (Some(e), Some(g)) if e == g)
     }
 
+    /// Removes a user from the account (as someone did by hand); `false` when there was none.
+    pub fn remove_user(&self, email: &str) -> bool {
+        self.inner
+            .users
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&email.to_lowercase())
+            .is_some()
+    }
+
     /// One user as the gateway holds them now.
     pub fn user(&self, email: &str) -> Option<GatewayUser> {
         self.inner

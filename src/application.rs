@@ -85,6 +85,7 @@ pub struct Application {
     state: AppState,
     router: Router,
     jobs: Jobs,
+    revocation_settings: crate::revocations::worker::Settings,
 }
 
 impl Application {
@@ -129,6 +130,7 @@ impl Application {
             state,
             router,
             jobs,
+            revocation_settings: Default::default(),
         })
     }
 
@@ -157,6 +159,16 @@ impl Application {
         )
     }
 
+    /// Paces the revocation worker differently (the demo shows retries and a failure within
+    /// seconds instead of minutes).
+    pub fn with_revocation_settings(
+        mut self,
+        settings: crate::revocations::worker::Settings,
+    ) -> Self {
+        self.revocation_settings = settings;
+        self
+    }
+
     /// The revocation worker over this application's database, clock and Postmark settings
     /// (the `revocations` job runs one; tests drive their own with `run_once`).
     pub fn revocation_worker(&self) -> anyhow::Result<crate::revocations::worker::Worker> {
@@ -164,7 +176,7 @@ impl Application {
             self.state.db.clone(),
             self.state.clock.clone(),
             &self.state.inventory.config,
-            crate::revocations::worker::Settings::default(),
+            self.revocation_settings,
         )
     }
 

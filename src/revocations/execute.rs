@@ -12,14 +12,16 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::{
-    queue::{Attempt, Job},
-    worker::Worker,
+    queue::{self, Attempt, Job},
     Action, BASIC_ROLE, OWNER_IS_MANUAL,
 };
-use crate::postmark::{
-    gateway::{GatewayError, GatewayUser, UsersGateway},
-    servers::{CallFailure, ServerEdit},
-    PostmarkClient, ServerInfo,
+use crate::{
+    db::Db,
+    postmark::{
+        gateway::{GatewayError, GatewayUser, UsersGateway},
+        servers::{CallFailure, ServerEdit},
+        PostmarkClient, ServerInfo,
+    },
 };
 
 /// The prefix a quarantined server's name carries, before the date.
@@ -204,9 +206,20 @@ fn previous_values(server: &ServerInfo) -> Value {
     .unwrap_or(Value::Null)
 }
 
-impl Worker {
+/// What an attempt may use: the clients that are configured, the database (to keep a
+/// server's values before quarantine) and today's date for the name prefix.
+#[derive(Debug)]
+pub struct Calls<'a> {
+    pub postmark: Option<&'a PostmarkClient>,
+    pub gateway: Option<&'a UsersGateway>,
+    pub db: &'a Db,
+    /// `YYYY-MM-DD`.
+    pub today: String,
+}
+
+impl Calls<'_> {
     /// Carries out one attempt of `job`.
-    pub(super) async fn execute(&self, job: &Job, users: &mut Users) -> anyhow::Result<Execution> {
+    pub async fn execute(&self, job: &Job, users: &mut Users) -> anyhow::Result<Execution> {
         match job.action {
             Action::Manual => Ok(Execution::manual(
                 if job.kind == crate::review_items::ItemKind::AccountRole {
@@ -216,7 +229,7 @@ impl Worker {
                 },
             )),
             Action::Quarantine | Action::Delete => {
-                let Some(client) = self.postmark() else {
+                let Some(client) = self.postmark else {
                     return Ok(Execution::manual(
                         "No Postmark account token is configured (PAR_POSTMARK_ACCOUNT_TOKEN): \
                          change the server by hand in Postmark.",
@@ -232,7 +245,7 @@ impl Worker {
                 }
             }
             Action::RemovePermission | Action::RemoveUser | Action::Demote => {
-                let Some(gateway) = self.gateway() else {
+                let Some(gateway) = self.gateway else {
                     return Ok(Execution::manual(
                         "No users gateway is configured (PAR_POSTMARK_USERS_URL): remove this \
                          access by hand in Postmark.",
@@ -269,7 +282,7 @@ impl Worker {
         if is_quarantined(&server) {
             return Ok(Execution::done(read, "already quarantined", Some(200)));
         }
-        if !self.keep_previous(job, &previous_values(&server)).await? {
+        if !queue::keep_previous(self.db, job, &previous_values(&server)).await? {
             return Ok(Execution {
                 attempt: None,
                 ended: Ended::LeaseLost,
@@ -278,7 +291,7 @@ impl Worker {
         let name = if server.name.starts_with(QUARANTINE_PREFIX) {
             server.name.clone()
         } else {
-            format!("{QUARANTINE_PREFIX}{}] {}", self.today(), server.name)
+            format!("{QUARANTINE_PREFIX}{}] {}", self.today, server.name)
         };
         let cleared = Some(String::new());
         let edit = ServerEdit {

@@ -14,12 +14,11 @@ use std::{
 
 use rand::Rng as _;
 use secrecy::SecretString;
-use serde_json::Value;
 use time::{macros::format_description, OffsetDateTime};
 
 use super::{
     db,
-    execute::{Ended, Execution, Refused, Users},
+    execute::{Calls, Ended, Execution, Refused, Users},
     queue::{self, Job, Outcome},
 };
 use crate::{
@@ -129,25 +128,20 @@ impl Worker {
         })
     }
 
-    pub(super) fn postmark(&self) -> Option<&PostmarkClient> {
-        self.postmark.as_ref()
-    }
-
-    pub(super) fn gateway(&self) -> Option<&UsersGateway> {
-        self.gateway.as_ref()
-    }
-
-    /// Today's date (`YYYY-MM-DD`, UTC) for a quarantined server's name.
-    pub(super) fn today(&self) -> String {
-        self.clock
-            .now()
-            .date()
-            .format(format_description!("[year]-[month]-[day]"))
-            .unwrap_or_default()
-    }
-
-    pub(super) async fn keep_previous(&self, job: &Job, previous: &Value) -> anyhow::Result<bool> {
-        Ok(queue::keep_previous(&self.db, job, previous).await?)
+    /// What an attempt may use now.
+    fn calls(&self) -> Calls<'_> {
+        Calls {
+            postmark: self.postmark.as_ref(),
+            gateway: self.gateway.as_ref(),
+            db: &self.db,
+            // Today's date (UTC) for a quarantined server's name.
+            today: self
+                .clock
+                .now()
+                .date()
+                .format(format_description!("[year]-[month]-[day]"))
+                .unwrap_or_default(),
+        }
     }
 
     /// Runs passes every `poll_every` until the process stops.
@@ -239,7 +233,7 @@ impl Worker {
     /// Executes a claimed job and records the outcome; `None` when the lease was lost.
     #[tracing::instrument(skip_all, fields(revocation.id = job.id, action = job.action.slug()))]
     async fn run_job(&self, job: &Job, users: &mut Users) -> anyhow::Result<Option<Outcome>> {
-        let Execution { attempt, ended } = self.execute(job, users).await?;
+        let Execution { attempt, ended } = self.calls().execute(job, users).await?;
         let outcome = match ended {
             Ended::Done => Outcome::Done,
             Ended::Failed(error) => Outcome::Failed { error },

@@ -34,6 +34,9 @@ pub struct Jobs {
     pub campaign_schedule: bool,
     /// Sends queued notifications about every second (when mail is configured).
     pub notifications: bool,
+    /// Carries out applied revocations about every second, against Postmark and the users
+    /// gateway (jobs without either become manual tasks).
+    pub revocations: bool,
 }
 
 impl Jobs {
@@ -42,12 +45,14 @@ impl Jobs {
         inventory_schedule: true,
         campaign_schedule: true,
         notifications: true,
+        revocations: true,
     };
     pub const NONE: Jobs = Jobs {
         session_cleanup: false,
         inventory_schedule: false,
         campaign_schedule: false,
         notifications: false,
+        revocations: false,
     };
 }
 
@@ -80,6 +85,7 @@ pub struct Application {
     state: AppState,
     router: Router,
     jobs: Jobs,
+    revocation_settings: crate::revocations::worker::Settings,
 }
 
 impl Application {
@@ -124,6 +130,7 @@ impl Application {
             state,
             router,
             jobs,
+            revocation_settings: Default::default(),
         })
     }
 
@@ -152,6 +159,27 @@ impl Application {
         )
     }
 
+    /// Paces the revocation worker differently (the demo shows retries and a failure within
+    /// seconds instead of minutes).
+    pub fn with_revocation_settings(
+        mut self,
+        settings: crate::revocations::worker::Settings,
+    ) -> Self {
+        self.revocation_settings = settings;
+        self
+    }
+
+    /// The revocation worker over this application's database, clock and Postmark settings
+    /// (the `revocations` job runs one; tests drive their own with `run_once`).
+    pub fn revocation_worker(&self) -> anyhow::Result<crate::revocations::worker::Worker> {
+        crate::revocations::worker::Worker::new(
+            self.state.db.clone(),
+            self.state.clock.clone(),
+            &self.state.inventory.config,
+            self.revocation_settings,
+        )
+    }
+
     fn start_jobs(&self) -> anyhow::Result<()> {
         let state = &self.state;
         if self.jobs.session_cleanup {
@@ -173,6 +201,9 @@ impl Application {
         }
         if self.jobs.notifications {
             self.notification_worker()?.spawn();
+        }
+        if self.jobs.revocations {
+            self.revocation_worker()?.spawn();
         }
         Ok(())
     }

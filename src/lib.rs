@@ -49,6 +49,7 @@ pub mod inventory;
 pub mod notifications;
 pub mod review_items;
 pub mod reviews;
+pub mod revocations;
 pub mod settings_page;
 pub mod urlenc;
 

@@ -5,6 +5,8 @@
 //! * `DELETE {base}/users/{email}` → 204: remove the user from the account
 //! * `PUT  {base}/users/{email}/servers/{server_id}` with `{"permission": "Server Viewer"}` or
 //!   `{"permission": null}` → 204: set or remove a server permission
+//! * `PUT  {base}/users/{email}/role` with `{"role": "Server Access"}` → 204: change the
+//!   user's account role (revocations demote elevated roles to the basic one)
 //!
 //! Every request carries `Authorization: Bearer {PAR_POSTMARK_USERS_TOKEN}`.
 
@@ -43,12 +45,16 @@ pub struct GatewayUsers {
 /// What went wrong; never holds the token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GatewayError {
-    #[error("the users gateway refused the token (401)")]
+    #[error("the users gateway refused the token (401/403)")]
     Unauthorized,
     #[error("the users gateway has no such user or server (404)")]
     NotFound,
+    #[error("the users gateway is throttling requests (429)")]
+    Throttled { retry_after: Option<Duration> },
     #[error("the users gateway answered {0}")]
     Status(u16),
+    #[error("the users gateway did not answer within the timeout")]
+    Timeout,
     #[error("could not reach the users gateway: {0}")]
     Unreachable(String),
     #[error("the users gateway's answer could not be read: {0}")]
@@ -65,6 +71,21 @@ pub struct UsersGateway {
 
 impl UsersGateway {
     pub fn new(base: Url, token: SecretString) -> anyhow::Result<Self> {
+        Self::with_timeouts(
+            base,
+            token,
+            Duration::from_secs(10),
+            Duration::from_secs(60),
+        )
+    }
+
+    /// With other timeouts (the revocation worker's, which retries a slow call itself).
+    pub fn with_timeouts(
+        base: Url,
+        token: SecretString,
+        connect_timeout: Duration,
+        request_timeout: Duration,
+    ) -> anyhow::Result<Self> {
         let base = if base.path().ends_with('/') {
             base
         } else {
@@ -74,8 +95,8 @@ impl UsersGateway {
             with_slash
         };
         let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
+            .connect_timeout(connect_timeout)
+            .timeout(request_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!(
                 "postmark-access-review/",
@@ -99,11 +120,19 @@ impl UsersGateway {
             .bearer_auth(self.token.expose_secret())
             .send()
             .await
-            .map_err(|e| GatewayError::Unreachable(e.without_url().to_string()))?;
+            .map_err(unreachable)?;
         match response.status().as_u16() {
             200..=299 => Ok(response),
             401 | 403 => Err(GatewayError::Unauthorized),
             404 => Err(GatewayError::NotFound),
+            429 => Err(GatewayError::Throttled {
+                retry_after: response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs),
+            }),
             other => Err(GatewayError::Status(other)),
         }
     }
@@ -111,13 +140,25 @@ impl UsersGateway {
     /// Every user with their server permissions.
     pub async fn list_users(&self) -> Result<Vec<GatewayUser>, GatewayError> {
         let response = self.send(self.http.get(self.url("users")?)).await?;
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| GatewayError::Unreachable(e.without_url().to_string()))?;
+        let body = response.bytes().await.map_err(unreachable)?;
         serde_json::from_slice::<GatewayUsers>(&body)
             .map(|list| list.users)
             .map_err(|e| GatewayError::Malformed(e.to_string()))
+    }
+
+    /// Changes a user's account role (`PUT users/{email}/role`).
+    pub async fn set_role(&self, email: &str, role: &str) -> Result<(), GatewayError> {
+        let url = self.url(&format!(
+            "users/{}/role",
+            crate::urlenc::encode(email, b"@+")
+        ))?;
+        self.send(
+            self.http
+                .put(url)
+                .json(&serde_json::json!({ "role": role })),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Removes a user from the Postmark account.
@@ -144,5 +185,15 @@ impl UsersGateway {
         )
         .await
         .map(|_| ())
+    }
+}
+
+/// A request that got no answer. reqwest errors name the URL (dropped here) but never headers,
+/// so the token cannot appear.
+fn unreachable(error: reqwest::Error) -> GatewayError {
+    if error.is_timeout() {
+        GatewayError::Timeout
+    } else {
+        GatewayError::Unreachable(error.without_url().to_string())
     }
 }

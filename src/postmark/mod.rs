@@ -7,6 +7,7 @@
 
 pub mod email;
 pub mod gateway;
+pub mod servers;
 pub mod simulator;
 pub mod transport;
 

@@ -1,9 +1,13 @@
 //! A Postmark simulator for tests and the demo: the Account API's server endpoints and the
-//! outbound stats endpoint, the Email API (see [`email`]), with Postmark's token checks and
-//! injectable faults.
+//! outbound stats endpoint, the Email API (see [`email`]), the users gateway (see
+//! [`gateway`]), with Postmark's token checks and injectable faults: the next request's
+//! ([`Simulator::push_fault`]), one route's ([`Simulator::fault_on`]), and refused
+//! credentials ([`Simulator::refuse_credentials`]). Every request is logged
+//! ([`Simulator::request_log`]).
 
 mod demo;
 mod email;
+mod gateway;
 
 pub use demo::DEMO_MAIL_SERVER;
 pub use email::ReceivedEmail;
@@ -11,13 +15,17 @@ pub use email::ReceivedEmail;
 use std::{
     collections::{HashMap, VecDeque},
     net::SocketAddr,
-    sync::{Arc, Mutex, RwLock},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex, RwLock,
+    },
     time::Duration,
 };
 
 use axum::{
-    extract::{Query, State},
+    extract::{Query, Request, State},
     http::{HeaderMap, StatusCode},
+    middleware::Next,
     response::{IntoResponse, Response},
     routing::get,
     Json, Router,
@@ -25,10 +33,7 @@ use axum::{
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{
-    gateway::{GatewayPermission, GatewayUser, GatewayUsers},
-    ServerInfo,
-};
+use super::{gateway::GatewayUser, ServerInfo};
 
 /// A fault the next request gets (one fault per request, in order).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +65,15 @@ struct Inner {
     inactive_recipients: RwLock<std::collections::HashSet<String>>,
     gateway_token: RwLock<Option<String>>,
     users: RwLock<std::collections::BTreeMap<String, GatewayUser>>,
+    /// `METHOD /path` of every request, in order.
+    request_log: Mutex<Vec<String>>,
+    /// Faults for one route (`PUT /servers/10007`): the fault and how many more times
+    /// (`None`: always).
+    route_faults: Mutex<Vec<(String, Fault, Option<usize>)>>,
+    /// While set, the Account API and the gateway answer 401 to every token.
+    refusing: AtomicBool,
+    /// Bodies of `PUT /servers/{id}` as sent, for checks against `EditServerPayload`.
+    server_edits: Mutex<Vec<(i64, serde_json::Value)>>,
 }
 
 /// The simulator's state; clone it to keep a handle after spawning.
@@ -179,59 +193,71 @@ impl Simulator {
             )
             .route("/email", axum::routing::post(email::send_email))
             .route("/stats/outbound", get(outbound))
-            .route("/gateway/users", get(gateway_list))
-            .route(
-                "/gateway/users/{email}",
-                axum::routing::delete(gateway_remove),
-            )
-            .route(
-                "/gateway/users/{email}/servers/{server_id}",
-                axum::routing::put(gateway_set_permission),
-            )
+            .merge(gateway::routes())
+            .layer(axum::middleware::from_fn_with_state(self.clone(), observe))
             .with_state(self.clone())
     }
 
-    /// Turns on the users gateway (under `/gateway/`) with this bearer token.
-    pub fn enable_gateway(&self, token: impl Into<String>) {
-        *self
-            .inner
-            .gateway_token
-            .write()
-            .unwrap_or_else(|p| p.into_inner()) = Some(token.into());
-    }
-
-    /// Adds or replaces a user of the account.
-    pub fn put_user(&self, user: GatewayUser) {
+    /// Every request of the route `request` (`"PUT /servers/10007"`, method and path) gets
+    /// `fault`, `times` times or (`None`) until [`clear_route_faults`](Self::clear_route_faults).
+    /// Checked before the token, and before the faults of [`push_fault`](Self::push_fault).
+    pub fn fault_on(&self, request: impl Into<String>, fault: Fault, times: Option<usize>) {
         self.inner
-            .users
-            .write()
+            .route_faults
+            .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(user.email.to_lowercase(), user);
+            .push((request.into(), fault, times));
     }
 
-    /// The account's users as the gateway sees them now.
-    pub fn users(&self) -> Vec<GatewayUser> {
+    pub fn clear_route_faults(&self) {
         self.inner
-            .users
-            .read()
+            .route_faults
+            .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .cloned()
-            .collect()
+            .clear();
     }
 
-    fn gateway_allows(&self, headers: &HeaderMap) -> bool {
-        let expected = self
-            .inner
-            .gateway_token
-            .read()
+    /// While `refuse` is set, the Account API (`/servers…`) and the users gateway answer 401
+    /// whatever the token, as after a token was rotated.
+    pub fn refuse_credentials(&self, refuse: bool) {
+        self.inner.refusing.store(refuse, Ordering::SeqCst);
+    }
+
+    /// `METHOD /path` of every request so far, in order (faulted and refused ones too).
+    pub fn request_log(&self) -> Vec<String> {
+        self.inner
+            .request_log
+            .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let given = headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        matches!((expected, given), (Some(e), Some(g)) if e == g)
+            .clone()
+    }
+
+    /// Bodies of `PUT /servers/{id}` requests as sent, with the server id.
+    pub fn server_edits(&self) -> Vec<(i64, serde_json::Value)> {
+        self.inner
+            .server_edits
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The fault for `request`, if a route fault matches (and uses one of its times).
+    fn route_fault(&self, request: &str) -> Option<Fault> {
+        let mut faults = self
+            .inner
+            .route_faults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let index = faults.iter().position(|(r, _, _)| r == request)?;
+        let fault = faults[index].1.clone();
+        match &mut faults[index].2 {
+            Some(1) => {
+                faults.remove(index);
+            }
+            Some(n) => *n -= 1,
+            None => {}
+        }
+        Some(fault)
     }
 
     /// Serves on 127.0.0.1 (port 0 picks one); returns the base URL.
@@ -261,38 +287,68 @@ impl Simulator {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .pop_front();
-        match fault {
-            Some(Fault::Unprocessable { code, message }) => Err(postmark_error(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                code,
-                &message,
-            )),
-            Some(Fault::TooManyRequests { retry_after_secs }) => Err((
-                StatusCode::TOO_MANY_REQUESTS,
-                [(
-                    axum::http::header::RETRY_AFTER,
-                    retry_after_secs.to_string(),
-                )],
-                Json(json!({ "ErrorCode": 429, "Message": "Too many requests." })),
-            )
-                .into_response()),
-            Some(Fault::ServerError) => Err(postmark_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                0,
-                "Internal server error.",
-            )),
-            Some(Fault::Slow(delay)) => {
-                tokio::time::sleep(delay).await;
-                Ok(None)
-            }
-            Some(Fault::MalformedJson) => Err((
-                StatusCode::OK,
-                [(axum::http::header::CONTENT_TYPE, "application/json")],
-                "{\"TotalCount\": 3, \"Servers\": [",
-            )
-                .into_response()),
-            other => Ok(other),
+        apply_fault(fault).await
+    }
+}
+
+/// Logs the request, then answers for refused credentials and route faults.
+async fn observe(State(sim): State<Simulator>, request: Request, next: Next) -> Response {
+    let line = format!("{} {}", request.method(), request.uri().path());
+    sim.inner
+        .request_log
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(line.clone());
+    let path = request.uri().path();
+    if sim.inner.refusing.load(Ordering::SeqCst) {
+        if path.starts_with("/servers") {
+            return account_token_refused();
         }
+        if path.starts_with("/gateway/") {
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
+    }
+    if let Some(fault) = sim.route_fault(&line) {
+        if let Err(response) = apply_fault(Some(fault)).await {
+            return response;
+        }
+    }
+    next.run(request).await
+}
+
+/// The response a fault stands for (`Err`), or the fault the handler itself must apply.
+async fn apply_fault(fault: Option<Fault>) -> Result<Option<Fault>, Response> {
+    match fault {
+        Some(Fault::Unprocessable { code, message }) => Err(postmark_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            &message,
+        )),
+        Some(Fault::TooManyRequests { retry_after_secs }) => Err((
+            StatusCode::TOO_MANY_REQUESTS,
+            [(
+                axum::http::header::RETRY_AFTER,
+                retry_after_secs.to_string(),
+            )],
+            Json(json!({ "ErrorCode": 429, "Message": "Too many requests." })),
+        )
+            .into_response()),
+        Some(Fault::ServerError) => Err(postmark_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            0,
+            "Internal server error.",
+        )),
+        Some(Fault::Slow(delay)) => {
+            tokio::time::sleep(delay).await;
+            Ok(None)
+        }
+        Some(Fault::MalformedJson) => Err((
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            "{\"TotalCount\": 3, \"Servers\": [",
+        )
+            .into_response()),
+        other => Ok(other),
     }
 }
 
@@ -451,6 +507,11 @@ async fn edit_server(
     if let Err(response) = sim.before().await {
         return response;
     }
+    sim.inner
+        .server_edits
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((id, serde_json::Value::Object(body.clone())));
     let Some(current) = sim.server(id) else {
         return no_such_server(id);
     };
@@ -504,79 +565,6 @@ async fn delete_server(
     }
     sim.remove_server(id);
     Json(json!({ "ErrorCode": 0, "Message": format!("Server {id} removed.") })).into_response()
-}
-
-async fn gateway_list(State(sim): State<Simulator>, headers: HeaderMap) -> Response {
-    if !sim.gateway_allows(&headers) {
-        return StatusCode::UNAUTHORIZED.into_response();
-    }
-    if let Err(response) = sim.before().await {
-        return response;
-    }
-    Json(GatewayUsers { users: sim.users() }).into_response()
-}
-
-async fn gateway_remove(
-    State(sim): State<Simulator>,
-    headers: HeaderMap,
-    axum::extract::Path(email): axum::extract::Path<String>,
-) -> Response {
-    if !sim.gateway_allows(&headers) {
-        return StatusCode::UNAUTHORIZED.into_response();
-    }
-    if let Err(response) = sim.before().await {
-        return response;
-    }
-    let removed = sim
-        .inner
-        .users
-        .write()
-        .unwrap_or_else(|p| p.into_inner())
-        .remove(&email.to_lowercase());
-    if removed.is_some() {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        StatusCode::NOT_FOUND.into_response()
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct PermissionBody {
-    permission: Option<String>,
-}
-
-async fn gateway_set_permission(
-    State(sim): State<Simulator>,
-    headers: HeaderMap,
-    axum::extract::Path((email, server_id)): axum::extract::Path<(String, i64)>,
-    Json(body): Json<PermissionBody>,
-) -> Response {
-    if !sim.gateway_allows(&headers) {
-        return StatusCode::UNAUTHORIZED.into_response();
-    }
-    if let Err(response) = sim.before().await {
-        return response;
-    }
-    let server_exists = sim
-        .inner
-        .servers
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .iter()
-        .any(|s| s.id == server_id);
-    let mut users = sim.inner.users.write().unwrap_or_else(|p| p.into_inner());
-    let (Some(user), true) = (users.get_mut(&email.to_lowercase()), server_exists) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    user.servers.retain(|p| p.server_id != server_id);
-    if let Some(permission) = body.permission {
-        user.servers.push(GatewayPermission {
-            server_id,
-            permission,
-        });
-        user.servers.sort_by_key(|p| p.server_id);
-    }
-    StatusCode::NO_CONTENT.into_response()
 }
 
 /// A server as Postmark writes it: empty strings, not nulls, for unset URLs and names.

@@ -6,18 +6,18 @@ use postmark_access_review::postmark::{simulator::Simulator, ServerInfo};
 use serde_json::Value;
 use serde_yaml::Value as Yaml;
 
-fn spec(file: &str) -> Yaml {
+pub fn spec(file: &str) -> Yaml {
     let path = format!("{}/tests/postmark-api/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_yaml::from_str(&text).unwrap()
 }
 
-fn schema<'a>(spec: &'a Yaml, name: &str) -> &'a Yaml {
+pub fn schema<'a>(spec: &'a Yaml, name: &str) -> &'a Yaml {
     &spec["components"]["schemas"][name]
 }
 
 /// Checks `value` against an OpenAPI schema (type, properties, items, $ref); returns problems.
-fn check(spec: &Yaml, schema: &Yaml, value: &Value, at: &str, problems: &mut Vec<String>) {
+pub fn check(spec: &Yaml, schema: &Yaml, value: &Value, at: &str, problems: &mut Vec<String>) {
     if let Some(reference) = schema["$ref"].as_str() {
         let name = reference.trim_start_matches("#/components/schemas/");
         return check(

@@ -184,10 +184,12 @@ impl TestApp {
             users_gateway: false,
             mail: false,
             // Expired sessions stay put (the inventory schedule does nothing without an
-            // interval); notifications are sent only when a test runs the worker.
+            // interval); notifications are sent and revocations carried out only when a test
+            // runs the worker.
             jobs: Jobs {
                 session_cleanup: false,
                 notifications: false,
+                revocations: false,
                 ..Jobs::ALL
             },
         }

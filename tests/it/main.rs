@@ -25,6 +25,7 @@ mod postmark;
 mod readme;
 mod restart;
 mod reviews;
+mod revocations;
 mod schema;
 mod security;
 mod users;

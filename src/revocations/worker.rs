@@ -1,0 +1,312 @@
+//! The worker that carries out revocation jobs: claim one due job at a time under a lease,
+//! execute it (see `execute`), record the outcome; pause the whole queue while Postmark or the
+//! users gateway refuses the credentials, probing once per `probe_every` until a call is
+//! accepted again.
+//!
+//! At-least-once across crashes: a worker that dies mid-job leaves a lease that runs out, and
+//! the job is claimed and executed again. Every action is idempotent (it reads the state
+//! first), so a repeated call leaves the same final state.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use rand::Rng as _;
+use secrecy::SecretString;
+use time::{macros::format_description, OffsetDateTime};
+
+use super::{
+    db,
+    execute::{Calls, Ended, Execution, Refused, Users},
+    queue::{self, Job, Outcome},
+};
+use crate::{
+    clock::{format_timestamp, parse_timestamp, Clock},
+    config::InventoryConfig,
+    db::Db,
+    postmark::{gateway::UsersGateway, PostmarkClient, PostmarkConfig, RetryPolicy},
+};
+
+/// How the worker paces itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Jobs run per pass (claimed one at a time, so a lease covers one job's calls only).
+    pub batch: usize,
+    /// How long a claim holds a job: longer than its calls can take (three requests at most,
+    /// each within `request_timeout`).
+    pub lease: Duration,
+    /// Attempts in a round before a job fails; an admin's retry starts a new round.
+    pub max_attempts: i64,
+    /// First wait after a failed attempt; doubles per attempt up to `max_delay`. Never shorter
+    /// than the `Retry-After` of the answer.
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// Time between passes of the spawned loop.
+    pub poll_every: Duration,
+    /// While paused: time between probe calls.
+    pub probe_every: Duration,
+    pub connect_timeout: Duration,
+    /// One request to Postmark or the gateway; a slower answer is a retryable timeout.
+    pub request_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            batch: 50,
+            lease: Duration::from_secs(300),
+            max_attempts: 6,
+            base_delay: Duration::from_secs(10),
+            max_delay: Duration::from_secs(3600),
+            poll_every: Duration::from_secs(1),
+            probe_every: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Report {
+    pub done: usize,
+    pub retried: usize,
+    pub failed: usize,
+    pub manual: usize,
+    /// The queue was paused at the end of the pass.
+    pub paused: bool,
+    /// The pass ended a pause.
+    pub resumed: bool,
+}
+
+/// The revocation worker.
+#[derive(Debug, Clone)]
+pub struct Worker {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    postmark: Option<PostmarkClient>,
+    gateway: Option<UsersGateway>,
+    settings: Settings,
+    /// When this worker last probed during a pause.
+    last_probe: Arc<Mutex<Option<OffsetDateTime>>>,
+}
+
+impl Worker {
+    /// Talks to the Postmark account and users gateway of `inventory`; either may be missing,
+    /// and the jobs that need it become manual tasks.
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        inventory: &InventoryConfig,
+        settings: Settings,
+    ) -> anyhow::Result<Self> {
+        let postmark = inventory
+            .account_token
+            .as_ref()
+            .map(|token| postmark_client(&inventory.api_url, token, &settings))
+            .transpose()?;
+        let gateway = inventory
+            .users_gateway
+            .as_ref()
+            .map(|(url, token)| {
+                UsersGateway::with_timeouts(
+                    url.clone(),
+                    token.clone(),
+                    settings.connect_timeout,
+                    settings.request_timeout,
+                )
+            })
+            .transpose()?;
+        Ok(Self {
+            db,
+            clock,
+            postmark,
+            gateway,
+            settings,
+            last_probe: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// What an attempt may use now.
+    fn calls(&self) -> Calls<'_> {
+        Calls {
+            postmark: self.postmark.as_ref(),
+            gateway: self.gateway.as_ref(),
+            db: &self.db,
+            // Today's date (UTC) for a quarantined server's name.
+            today: self
+                .clock
+                .now()
+                .date()
+                .format(format_description!("[year]-[month]-[day]"))
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Runs passes every `poll_every` until the process stops.
+    pub fn spawn(self) {
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(self.settings.poll_every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                if let Err(error) = self.run_once().await {
+                    tracing::error!(error = format!("{error:#}"), "revocation pass failed");
+                }
+            }
+        });
+    }
+
+    /// One pass: while paused, a probe when one is due; otherwise up to `batch` due jobs, one
+    /// at a time, stopping early when the credentials are refused. Tests call this directly.
+    pub async fn run_once(&self) -> anyhow::Result<Report> {
+        let mut report = Report::default();
+        if let Some((paused_at, reason)) = db::paused(&self.db).await? {
+            if !self.probe(&paused_at, &reason).await? {
+                report.paused = true;
+                return Ok(report);
+            }
+            report.resumed = queue::resume(&self.db, self.clock.as_ref()).await?;
+            if report.resumed {
+                tracing::info!("revocations resumed: the credentials are accepted again");
+            }
+        }
+        let mut users = Users::default();
+        for _ in 0..self.settings.batch {
+            let lease_until = format_timestamp(self.clock.now() + self.settings.lease);
+            let Some(job) = queue::claim(&self.db, self.clock.as_ref(), &lease_until).await? else {
+                break;
+            };
+            match self.run_job(&job, &mut users).await? {
+                Some(Outcome::Done) => report.done += 1,
+                Some(Outcome::Retry { .. }) => report.retried += 1,
+                Some(Outcome::Failed { .. }) => report.failed += 1,
+                Some(Outcome::Manual { .. }) => report.manual += 1,
+                Some(Outcome::Paused { .. }) => {
+                    report.paused = true;
+                    break;
+                }
+                None => {}
+            }
+        }
+        Ok(report)
+    }
+
+    /// One probe call when one is due: `true` once it is accepted.
+    async fn probe(&self, paused_at: &str, reason: &str) -> anyhow::Result<bool> {
+        let now = self.clock.now();
+        {
+            let mut last = self
+                .last_probe
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let paused_at = parse_timestamp(paused_at).unwrap_or(now);
+            let since = last.map_or(paused_at, |l| l.max(paused_at));
+            if now < since + self.settings.probe_every {
+                return Ok(false);
+            }
+            *last = Some(now);
+        }
+        let refused = Refused::from_reason(reason).unwrap_or(if self.postmark.is_some() {
+            Refused::Postmark
+        } else {
+            Refused::Gateway
+        });
+        let accepted = match (refused, &self.postmark, &self.gateway) {
+            (Refused::Postmark, Some(client), _) => match client.probe().await {
+                Ok(()) => true,
+                Err(failure) => !matches!(failure.status, Some(401 | 403)),
+            },
+            (Refused::Gateway, _, Some(gateway)) => !matches!(
+                gateway.list_users().await,
+                Err(crate::postmark::gateway::GatewayError::Unauthorized)
+            ),
+            // The refusing side is no longer configured (a restart with new settings).
+            _ => true,
+        };
+        // Any answer but a refusal means the credentials are good again; a 500 or a timeout
+        // is the job's business, retried as usual.
+        Ok(accepted)
+    }
+
+    /// Executes a claimed job and records the outcome; `None` when the lease was lost.
+    #[tracing::instrument(skip_all, fields(revocation.id = job.id, action = job.action.slug()))]
+    async fn run_job(&self, job: &Job, users: &mut Users) -> anyhow::Result<Option<Outcome>> {
+        let Execution { attempt, ended } = self.calls().execute(job, users).await?;
+        let outcome = match ended {
+            Ended::Done => Outcome::Done,
+            Ended::Failed(error) => Outcome::Failed { error },
+            Ended::Manual(reason) => Outcome::Manual { reason },
+            Ended::Paused(refused) => Outcome::Paused {
+                reason: refused.reason().to_string(),
+            },
+            Ended::Retry { error, .. } if job.round + 1 >= self.settings.max_attempts => {
+                Outcome::Failed {
+                    error: format!("{error} (gave up after {} attempts)", job.round + 1),
+                }
+            }
+            Ended::Retry { error, retry_after } => Outcome::Retry {
+                at: format_timestamp(self.clock.now() + self.backoff(job.round + 1, retry_after)),
+                error,
+            },
+            Ended::LeaseLost => return Ok(None),
+        };
+        let ours = queue::finish(
+            &self.db,
+            self.clock.as_ref(),
+            job,
+            attempt.as_ref(),
+            &outcome,
+        )
+        .await?;
+        if !ours {
+            tracing::warn!("lease ran out before the outcome was recorded; another worker has it");
+            return Ok(None);
+        }
+        match &outcome {
+            Outcome::Done => tracing::info!("revocation done"),
+            Outcome::Retry { error, at } => {
+                tracing::warn!(%error, retry_at = %at, "revocation will be retried")
+            }
+            Outcome::Failed { error } => tracing::warn!(%error, "revocation failed"),
+            Outcome::Manual { reason } => tracing::info!(%reason, "revocation left to a person"),
+            Outcome::Paused { reason } => tracing::warn!(%reason, "revocations paused"),
+        }
+        Ok(Some(outcome))
+    }
+
+    /// Exponential backoff with jitter (half to all of the step, so jobs that failed together
+    /// spread out), never shorter than the answer's `Retry-After`.
+    fn backoff(&self, attempt: i64, retry_after: Option<Duration>) -> Duration {
+        let exponent = u32::try_from(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX)
+            .min(20);
+        let step = self
+            .settings
+            .base_delay
+            .saturating_mul(2u32.saturating_pow(exponent))
+            .min(self.settings.max_delay);
+        let jittered = step.mul_f64(rand::thread_rng().gen_range(0.5..=1.0));
+        jittered.max(retry_after.unwrap_or_default())
+    }
+}
+
+/// A Postmark client that makes one request per call: the worker records and retries each
+/// attempt itself.
+fn postmark_client(
+    api_url: &url::Url,
+    token: &SecretString,
+    settings: &Settings,
+) -> anyhow::Result<PostmarkClient> {
+    PostmarkClient::new(&PostmarkConfig {
+        api_url: api_url.clone(),
+        account_token: token.clone(),
+        connect_timeout: settings.connect_timeout,
+        request_timeout: settings.request_timeout,
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        },
+    })
+}

@@ -26,6 +26,7 @@ use crate::{
     },
     notifications::page::{InboxPage, NotificationsPage},
     reviews::page::ReviewsPage,
+    revocations::page::RevocationsPage,
     settings_page::SettingsPage,
 };
 
@@ -145,6 +146,10 @@ pub fn App() -> impl IntoView {
                             <Route
                                 path=path!("/inbox")
                                 view=|| view! { <Protected><InboxPage /></Protected> }
+                            />
+                            <Route
+                                path=path!("/revocations")
+                                view=|| view! { <Protected><StaffOnly title="Revocations"><RevocationsPage /></StaffOnly></Protected> }
                             />
                             <Route
                                 path=path!("/settings")

@@ -432,6 +432,15 @@ async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result
     // One reviewer's mailbox is closed, so the Notifications page shows a refused email and
     // the campaign dashboard an unreachable reviewer.
     simulator.deactivate_recipient("hiro.hughes@example.com");
+    // And one server refuses every change, so the Revocations page shows a failed job.
+    simulator.fault_on(
+        format!(
+            "PUT /servers/{}",
+            crate::campaigns::demo::DEMO_FAILING_SERVER
+        ),
+        crate::postmark::simulator::Fault::ServerError,
+        None,
+    );
     let simulator_url = simulator.spawn(0).await?;
     // Review emails go out through the simulator's first server, whose Inbox the demo shows.
     let mail_token = simulator
@@ -468,7 +477,13 @@ async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result
         jobs: Jobs::ALL,
         simulator: Some(simulator.clone()),
     })
-    .await?;
+    .await?
+    // Demo pace: a failing revocation gives up after three quick tries instead of minutes.
+    .with_revocation_settings(crate::revocations::worker::Settings {
+        max_attempts: 3,
+        base_delay: std::time::Duration::from_secs(1),
+        ..Default::default()
+    });
 
     println!();
     println!("  Postmark Access Review — DEMO MODE");

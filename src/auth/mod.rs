@@ -74,7 +74,7 @@ pub struct PersonSummary {
 }
 
 /// Paths that need a signed-in person; anonymous visitors are sent to sign in first.
-pub const PROTECTED_PREFIXES: [&str; 7] = [
+pub const PROTECTED_PREFIXES: [&str; 8] = [
     "/inventory",
     "/campaigns",
     "/reviews",
@@ -82,6 +82,7 @@ pub const PROTECTED_PREFIXES: [&str; 7] = [
     "/settings",
     "/notifications",
     "/inbox",
+    "/revocations",
 ];
 
 /// Whether `path` is one of the protected sections (or below one).

@@ -14,6 +14,7 @@ use crate::{
     email::Email,
     error::AppError,
     review_items::ItemKind,
+    revocations::Mode,
 };
 
 /// Longest name and description accepted.
@@ -40,6 +41,7 @@ pub struct Settings {
     pub recurring: bool,
     /// Largest first, no repeats.
     pub reminder_days: Vec<i64>,
+    pub revocation_mode: Mode,
 }
 
 const DATE: &[time::format_description::FormatItem<'static>] =
@@ -166,33 +168,46 @@ pub fn validate(input: &CampaignInput, known_servers: &HashSet<i64>) -> Result<S
                 .into(),
         );
     }
+    let revocation_mode = match input.revocation_mode.trim() {
+        "" => Some(Mode::Apply),
+        slug => Mode::from_slug(slug),
+    };
+    if revocation_mode.is_none() {
+        problems
+            .push("choose when revocations run (after an admin applies them, or at close)".into());
+    }
     match (
         default_outcome,
         fallback_reviewer,
-        starts,
-        due,
+        (starts, due),
+        revocation_mode,
         problems.is_empty(),
     ) {
-        (Some(default_outcome), Some(fallback_reviewer), Some(starts), Some(due), true) => {
-            Ok(Settings {
-                name,
-                description,
-                kinds,
-                server_ids,
-                roles,
-                starts_on: format_date(starts),
-                due_on: format_date(due),
-                default_outcome,
-                revoke_needs_justification: input.revoke_needs_justification.is_some(),
-                privileged_needs_justification: input.privileged_needs_justification.is_some(),
-                use_manager_mapping: input.use_manager_mapping.is_some(),
-                use_server_owners: input.use_server_owners.is_some(),
-                fixed_reviewer,
-                fallback_reviewer,
-                recurring: input.recurring.is_some(),
-                reminder_days,
-            })
-        }
+        (
+            Some(default_outcome),
+            Some(fallback_reviewer),
+            (Some(starts), Some(due)),
+            Some(revocation_mode),
+            true,
+        ) => Ok(Settings {
+            name,
+            description,
+            kinds,
+            server_ids,
+            roles,
+            starts_on: format_date(starts),
+            due_on: format_date(due),
+            default_outcome,
+            revoke_needs_justification: input.revoke_needs_justification.is_some(),
+            privileged_needs_justification: input.privileged_needs_justification.is_some(),
+            use_manager_mapping: input.use_manager_mapping.is_some(),
+            use_server_owners: input.use_server_owners.is_some(),
+            fixed_reviewer,
+            fallback_reviewer,
+            recurring: input.recurring.is_some(),
+            reminder_days,
+            revocation_mode,
+        }),
         _ => Err(AppError::Validation(format!(
             "The campaign was not saved: {}.",
             problems.join("; ")
@@ -234,7 +249,7 @@ fn kinds_json(kinds: &[ItemKind]) -> String {
 }
 
 /// The columns a campaign's [`Settings`] fill, bound as `$1`… by [`bind_settings`].
-const SETTINGS_COLUMNS: [&str; 15] = [
+const SETTINGS_COLUMNS: [&str; 16] = [
     "name",
     "description",
     "kinds",
@@ -250,6 +265,7 @@ const SETTINGS_COLUMNS: [&str; 15] = [
     "fixed_reviewer",
     "fallback_reviewer",
     "reminder_days",
+    "revocation_mode",
 ];
 
 /// Binds `settings` in the order of [`SETTINGS_COLUMNS`].
@@ -273,6 +289,7 @@ fn bind_settings<'q, O>(
         .bind(settings.fixed_reviewer.as_deref())
         .bind(&settings.fallback_reviewer)
         .bind(serde_json::to_string(&settings.reminder_days).unwrap_or_else(|_| "[]".into()))
+        .bind(settings.revocation_mode.slug())
 }
 
 /// Saves a new draft (or template) and its audit event.
@@ -426,6 +443,7 @@ struct CampaignRow {
     fixed_reviewer: Option<String>,
     fallback_reviewer: String,
     reminder_days: String,
+    revocation_mode: String,
     next_run_on: Option<String>,
     template_id: Option<i64>,
     created_by: String,
@@ -439,7 +457,7 @@ struct CampaignRow {
 const SELECT: &str = "SELECT c.id, c.name, c.description, c.status, c.kinds, c.server_ids, \
      c.roles, c.starts_on, c.due_on, c.default_outcome, c.revoke_needs_justification, \
      c.privileged_needs_justification, c.use_manager_mapping, c.use_server_owners, \
-     c.fixed_reviewer, c.fallback_reviewer, c.reminder_days, c.next_run_on, c.template_id, c.created_by, \
+     c.fixed_reviewer, c.fallback_reviewer, c.reminder_days, c.revocation_mode, c.next_run_on, c.template_id, c.created_by, \
      c.launched_at, c.closed_at, c.closed_by, \
      (SELECT COUNT(*) FROM review_items i WHERE i.campaign_id = c.id) AS items, \
      (SELECT COUNT(*) FROM review_items i WHERE i.campaign_id = c.id \
@@ -488,6 +506,8 @@ fn to_view(row: CampaignRow) -> Result<CampaignView, sqlx::Error> {
         fixed_reviewer: row.fixed_reviewer,
         fallback_reviewer: row.fallback_reviewer,
         reminder_days: json_list(id, "reminder_days", Some(row.reminder_days))?,
+        revocation_mode: Mode::from_slug(&row.revocation_mode)
+            .ok_or_else(|| unreadable(id, "revocation_mode", &row.revocation_mode))?,
         next_run_on: row.next_run_on,
         template_id: row.template_id,
         created_by: row.created_by,

@@ -6,7 +6,13 @@ use super::{
     lifecycle::launch,
     managers, CampaignInput,
 };
-use crate::{audit::Actor, clock::Clock, db::Db, inventory::settings::set_owner};
+use crate::{
+    audit::Actor,
+    clock::Clock,
+    db::Db,
+    inventory::settings::set_owner,
+    review_items::{Decision, ItemKind},
+};
 
 /// The demo's manager mapping (also the documented sample of the format).
 const MANAGERS_CSV: &str = include_str!("../../docs/sample-managers.csv");
@@ -85,5 +91,75 @@ pub async fn seed(db: &Db, clock: &dyn Clock, allowlist: &[String]) -> anyhow::R
         &known,
     )?;
     create(db, clock, &actor, "demo", &template).await?;
+    closed_campaign(db, clock, allowlist, &known).await
+}
+
+/// The servers the demo's closed campaign revokes: one is quarantined (Marketing newsletters),
+/// the other's changes fail in the simulator (Password resets) so a failed job shows; and the
+/// people whose permissions on them it removes. The Account Owner's access, revoked too, is a
+/// manual task: no API changes the owner.
+const DEMO_QUARANTINED: i64 = 10_003;
+pub const DEMO_FAILING_SERVER: i64 = 10_004;
+const DEMO_REVOKED: [&str; 4] = [
+    "noah.nakamura@example.com",
+    "sam.silva@example.com",
+    "dana.dubois@example.com",
+    "kofi.kim@example.com",
+];
+
+/// Last month's review of two servers, decided and closed, its revocations carried out at
+/// close: after start-up the worker quarantines a server and removes permissions through the
+/// users gateway, so the Revocations page and the dashboard have something to show.
+async fn closed_campaign(
+    db: &Db,
+    clock: &dyn Clock,
+    allowlist: &[String],
+    known: &std::collections::HashSet<i64>,
+) -> anyhow::Result<()> {
+    let actor = Actor::system("demo");
+    let today = clock.now().date();
+    let mut settings = input(
+        "Payments servers review",
+        today - time::Duration::days(30),
+        today - time::Duration::days(16),
+        false,
+    );
+    settings.server_ids = "10003, 10004".to_string();
+    settings.roles = "Account Owner".to_string();
+    settings.default_outcome = "keep".to_string();
+    settings.revocation_mode = crate::revocations::Mode::AtClose.slug().to_string();
+    settings.reminder_days = String::new();
+    let settings = validate(&settings, known)?;
+    let id = create(db, clock, &actor, "demo", &settings).await?;
+    launch(db, clock, &actor, "demo", id, allowlist).await?;
+    let items = crate::review_items::db::items_where(db, "i.campaign_id = $1", id, None).await?;
+    for item in items {
+        let revoke = match (item.kind, &item.user_email) {
+            (ItemKind::Server, _) => {
+                item.server_id == Some(DEMO_QUARANTINED)
+                    || item.server_id == Some(DEMO_FAILING_SERVER)
+            }
+            (ItemKind::AccountRole, _) => item.access == "Account Owner",
+            (_, Some(email)) => DEMO_REVOKED.contains(&email.as_str()),
+            (_, None) => false,
+        };
+        let (decision, why) = if revoke {
+            (Decision::Revoke, "No longer works on payments")
+        } else {
+            (Decision::Approve, "Still needed")
+        };
+        crate::reviews::db::decide(
+            db,
+            clock,
+            &actor,
+            &item.reviewer,
+            item.id,
+            decision,
+            why,
+            item.version,
+        )
+        .await?;
+    }
+    super::lifecycle::close(db, clock, &actor, "demo", id, false).await?;
     Ok(())
 }

@@ -23,6 +23,10 @@ use crate::{
     },
     error::AppError,
     review_items::{DecidedVia, Decision, ItemView},
+    revocations::{
+        page::{ApplyPanel, Fulfilment},
+        Mode,
+    },
 };
 
 #[component]
@@ -69,7 +73,8 @@ fn Campaign(campaign: CampaignView, changed: Callback<()>) -> impl IntoView {
             <h1>{campaign.name.clone()} " " {status_badge(status)}</h1>
             <p class="lede">{campaign.description.clone()}</p>
             <p class="muted">
-                {format!("From {} to {}. Undecided items at close: {}.", campaign.starts_on, campaign.due_on, campaign.default_outcome.label().to_lowercase())}
+                {format!("From {} to {}. Undecided items at close: {}. Revocations run {}.", campaign.starts_on, campaign.due_on, campaign.default_outcome.label().to_lowercase(),
+                    if campaign.revocation_mode == Mode::AtClose { "automatically at close" } else { "after an admin applies them" })}
                 {campaign.closed_at.clone().map(|at| format!(" Closed {} by {}.", at.get(..16).unwrap_or_default(), campaign.closed_by.clone().unwrap_or_default()))}
             </p>
         </header>
@@ -391,6 +396,16 @@ fn DashboardBody(
                 <h2 id="delegate-heading">"Hand a reviewer's queue on"</h2>
                 <DelegateForm campaign_id=id reviewers done=Callback::new(move |_: String| refresh.run(())) />
             </section>
+        })}
+        {(!open).then(|| {
+            let counts = dashboard.revocations.clone();
+            let to_apply = dashboard.to_apply.clone();
+            view! {
+                <Fulfilment campaign_id=id counts />
+                {(admin && !to_apply.is_empty()).then(|| view! {
+                    <ApplyPanel campaign_id=id rows=to_apply changed=refresh />
+                })}
+            }
         })}
         <section aria-labelledby="revoke-heading">
             <h2 id="revoke-heading">{format!("Decided revoke ({})", dashboard.revoked)}</h2>

@@ -76,6 +76,13 @@ pub async fn resolve(
         .bind(item_id)
         .execute(&mut *tx)
         .await?;
+        let campaign = super::db::get_in(&mut tx, item.campaign_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if campaign.revocation_mode == crate::revocations::Mode::AtClose {
+            crate::revocations::db::apply(&mut tx, clock, actor, item.campaign_id, &[], &[])
+                .await?;
+        }
     }
     let after = item_in(&mut tx, item_id).await?.ok_or(AppError::NotFound)?;
     audit::record(

@@ -111,6 +111,13 @@ pub fn CampaignFields(input: CampaignInput, #[prop(optional)] editing: bool) -> 
                 "Keeping an admin or owner access needs a justification"
             </label>
             <label>
+                "Revocations run"
+                <select name="input[revocation_mode]">
+                    <option value="apply" selected=input.revocation_mode != "at_close">"After an admin applies them (reviewing the list first)"</option>
+                    <option value="at_close" selected=input.revocation_mode == "at_close">"Automatically when the campaign closes"</option>
+                </select>
+            </label>
+            <label>
                 "Remind reviewers with undecided items, days before the due date"
                 <input type="text" name="input[reminder_days]" value=input.reminder_days.clone()
                     placeholder="7, 1" inputmode="numeric" />
@@ -150,5 +157,6 @@ pub fn new_input(today: &str, due: &str, fallback: &str) -> CampaignInput {
         fallback_reviewer: fallback.to_string(),
         recurring: None,
         reminder_days: "7, 1".to_string(),
+        revocation_mode: crate::revocations::Mode::Apply.slug().to_string(),
     }
 }

@@ -299,6 +299,10 @@ pub async fn close(
         })),
     )
     .await?;
+    // "Automatically at close": the revoke decisions become jobs in the same transaction.
+    if campaign.revocation_mode == crate::revocations::Mode::AtClose {
+        crate::revocations::db::apply(&mut tx, clock, actor, id, &[], &[]).await?;
+    }
     tx.commit().await?;
     tracing::info!(defaulted, to_revoke, "campaign closed");
     Ok(Closed {

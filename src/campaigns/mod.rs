@@ -149,6 +149,9 @@ pub struct CampaignInput {
     /// Days before the due date to remind reviewers with undecided items, comma-separated
     /// (`7, 1`); empty: no reminders.
     pub reminder_days: String,
+    /// When revoke decisions are carried out: a [`crate::revocations::Mode`] slug; empty:
+    /// after an admin applies them.
+    pub revocation_mode: String,
 }
 
 /// A campaign as the pages show it.
@@ -174,6 +177,7 @@ pub struct CampaignView {
     pub fallback_reviewer: String,
     /// Days before the due date reviewers are reminded, largest first.
     pub reminder_days: Vec<i64>,
+    pub revocation_mode: crate::revocations::Mode,
     /// Templates: the start of the next draft they create.
     pub next_run_on: Option<String>,
     pub template_id: Option<i64>,
@@ -219,6 +223,7 @@ impl CampaignView {
                 .map(i64::to_string)
                 .collect::<Vec<_>>()
                 .join(", "),
+            revocation_mode: self.revocation_mode.slug().to_string(),
         }
     }
 }
@@ -270,6 +275,10 @@ pub struct Dashboard {
     pub overdue: Vec<String>,
     /// Reviewers Postmark refused to email for good (inactive or invalid address).
     pub unreachable: Vec<String>,
+    /// Where the campaign's revocations are (closed campaigns).
+    pub revocations: crate::revocations::Counts,
+    /// Revoke decisions waiting for an admin to apply them.
+    pub to_apply: Vec<crate::revocations::RevocationView>,
     pub approved: i64,
     pub revoked: i64,
     pub flagged: i64,

@@ -59,6 +59,7 @@ pub fn CampaignsPage() -> impl IntoView {
                 <A href="/campaigns/new" attr:class="button">"New campaign"</A>
             </Show>
             <A href="/notifications">"Notifications"</A>
+            <A href="/revocations">"Revocations"</A>
         </p>
         <Suspense fallback=|| view! { <p class="loading">"Loading campaigns…"</p> }>
             {move || Suspend::new(async move {

@@ -99,10 +99,19 @@ pub async fn dashboard(db: &Db, id: i64, today: time::Date) -> Result<Dashboard,
             .fetch_one(db.pool())
             .await?;
     let unreachable = crate::notifications::db::unreachable(db, id).await?;
+    let revocations = crate::revocations::db::counts(db, id).await?;
+    let to_apply = if campaign.status == Status::Closed && revocations.to_revoke > 0 {
+        let waiting = Some(crate::revocations::Status::ToRevoke);
+        crate::revocations::db::list(db, Some(id), waiting, None, i64::MAX).await?
+    } else {
+        Vec::new()
+    };
     Ok(Dashboard {
         campaign,
         reviewers,
         unreachable,
+        revocations,
+        to_apply,
         by_kind: per_kind.into_iter().map(|(k, (n, d))| (k, n, d)).collect(),
         overdue,
         approved,

@@ -140,6 +140,7 @@ async fn draft_from_template(
         fallback_reviewer: template.fallback_reviewer.clone(),
         recurring: false,
         reminder_days: template.reminder_days.clone(),
+        revocation_mode: template.revocation_mode,
     };
     let draft = insert(&mut tx, clock, "scheduler", &settings, Some(id)).await?;
     let following = add_months(next, 3);

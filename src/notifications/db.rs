@@ -191,12 +191,15 @@ pub async fn due(tx: &mut Tx, now: &str, limit: i64) -> Result<Vec<Due>, sqlx::E
 }
 
 /// The due date (`YYYY-MM-DD`) of a campaign, for a link's expiry.
-pub async fn campaign_due_on(tx: &mut Tx, campaign_id: i64) -> Result<Option<String>, sqlx::Error> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT due_on FROM campaigns WHERE id = $1")
+/// A campaign's due date and status (`active`, `closed`, …), for the link an email carries.
+pub async fn campaign_due_on(
+    tx: &mut Tx,
+    campaign_id: i64,
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT due_on, status FROM campaigns WHERE id = $1")
         .bind(campaign_id)
         .fetch_optional(&mut **tx)
-        .await?;
-    Ok(row.map(|(d,)| d))
+        .await
 }
 
 /// Takes the row under a lease until `lease_until` and counts the attempt; `preview` is the

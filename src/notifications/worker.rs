@@ -215,9 +215,15 @@ impl Worker {
             let Some(campaign_id) = row.campaign_id else {
                 return Ok(Err("an approval link needs a campaign".to_string()));
             };
-            let Some(due_on) = db::campaign_due_on(tx, campaign_id).await? else {
+            let Some((due_on, status)) = db::campaign_due_on(tx, campaign_id).await? else {
                 return Ok(Err(format!("campaign {campaign_id} does not exist")));
             };
+            // Nobody is asked to review a campaign that closed before the email went out.
+            if status != "active" {
+                return Ok(Err(
+                    "not sent: the campaign closed before this email went out".to_string(),
+                ));
+            }
             let Ok(expires_at) = link_expiry(&due_on, self.grace_days) else {
                 return Ok(Err(format!(
                     "campaign {campaign_id} has an unreadable due date"

@@ -11,6 +11,11 @@
 //! job does; `db` (the admin's operations), `queue` (the worker's), `execute` (the calls) and
 //! `worker` are server-only.
 
+pub mod api;
+pub mod page;
+
+#[cfg(feature = "ssr")]
+pub mod confirm;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
@@ -340,4 +345,18 @@ mod tests {
         }
         assert_eq!(Status::from_slug("gone"), None);
     }
+}
+
+/// An item an admin keeps out of this apply, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Excluded {
+    pub id: i64,
+    pub reason: String,
+}
+
+/// A server to delete instead of quarantining, with its name typed as confirmation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deleted {
+    pub id: i64,
+    pub confirm_name: String,
 }

@@ -1,0 +1,408 @@
+//! "Revocations": every revoke decision on its way to Postmark, with its status, attempts and
+//! last error; admins retry failed ones and cancel what should not run. The campaign
+//! dashboard uses [`ApplyPanel`] and [`Fulfilment`] from here.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{
+    components::{Form, A},
+    hooks::use_query_map,
+};
+
+use super::{
+    api::{
+        revocation_attempts, revocations_list, RevocationCancel, RevocationList, RevocationRetry,
+        RevocationsApply,
+    },
+    Action, Counts, Deleted, Excluded, RevocationView, Status,
+};
+use crate::{
+    components::{notice::ErrorNotice, viewer::is_admin},
+    review_items::ItemKind,
+};
+
+fn status_class(status: Status) -> &'static str {
+    match status {
+        Status::Done => "badge badge-ok",
+        Status::Failed => "badge badge-bad",
+        Status::Manual | Status::Running => "badge badge-warn",
+        Status::ToRevoke | Status::Pending => "badge",
+        Status::Excluded | Status::Cancelled => "badge badge-muted",
+    }
+}
+
+/// What the worker does for this row, in words.
+fn what_happens(action: Option<Action>, kind: ItemKind) -> &'static str {
+    match (action, kind) {
+        (Some(Action::Quarantine), _) | (None, ItemKind::Server) => {
+            "quarantine: SMTP off, webhooks cleared (API tokens keep working)"
+        }
+        (Some(Action::Delete), _) => "delete the server",
+        (Some(Action::RemovePermission), _) | (None, ItemKind::ServerPermission) => {
+            "remove the server permission (users gateway)"
+        }
+        (Some(Action::RemoveUser), _) => "remove the user from the account (users gateway)",
+        (Some(Action::Demote), _) => "demote to the basic role (users gateway)",
+        (Some(Action::Manual), _) => "by hand: a Postmark admin makes the change",
+        (None, ItemKind::AccountRole) => "remove or demote the user (users gateway)",
+    }
+}
+
+fn subject(row: &RevocationView) -> String {
+    match (&row.user_email, row.server_id) {
+        (Some(email), _) => email.clone(),
+        (None, Some(id)) => format!("server {id}"),
+        (None, None) => format!("item {}", row.item_id),
+    }
+}
+
+/// The pause banner: Postmark refused the credentials, so nothing runs until it accepts them.
+fn paused_banner(paused: Option<(String, String)>) -> impl IntoView {
+    paused.map(|(since, reason)| {
+        view! {
+            <div class="notice notice-error" role="alert">
+                <p>
+                    <strong>"Revocations are paused: Postmark rejected the account token. "</strong>
+                    {format!("Since {since}: {reason}. They resume by themselves once Postmark accepts the token again; no attempt is used up meanwhile.")}
+                </p>
+            </div>
+        }
+    })
+}
+
+#[component]
+pub fn RevocationsPage() -> impl IntoView {
+    let query = use_query_map();
+    let retry = ServerAction::<RevocationRetry>::new();
+    let cancel = ServerAction::<RevocationCancel>::new();
+    // Jobs move on in the background: "Refresh" reads the list again.
+    let reload = RwSignal::new(0u32);
+    let list = Resource::new(
+        move || {
+            (
+                query.with(|q| q.get("campaign").and_then(|c| c.parse::<i64>().ok())),
+                query.with(|q| q.get("status").filter(|s| !s.is_empty())),
+                query.with(|q| q.get("kind").filter(|s| !s.is_empty())),
+                retry.version().get() + cancel.version().get() + reload.get() as usize,
+            )
+        },
+        |(campaign, status, kind, _)| revocations_list(campaign, status, kind),
+    );
+    let admin = is_admin();
+    view! {
+        <Title text="Revocations" />
+        <header class="page-header">
+            <h1>"Revocations"</h1>
+            <p class="lede">"Every revoke decision of a closed campaign on its way to Postmark: what runs, what failed and why, what waits for a person."</p>
+        </header>
+        <p class="toolbar">
+            <A href="/campaigns">"Campaigns"</A>
+            <button type="button" class="button-secondary refresh" on:click=move |_| reload.update(|n| *n += 1)>
+                "Refresh"
+            </button>
+        </p>
+        <div class="queue-live" aria-live="polite">
+            {move || retry.value().get().map(|r| outcome(r, "Queued to run again."))}
+            {move || cancel.value().get().map(|r| outcome(r, "Cancelled."))}
+        </div>
+        <Transition fallback=|| view! { <p class="loading">"Loading revocations…"</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Ok(list) => view! { <ListView list admin retry cancel /> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error needs="admins and auditors" /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn outcome(result: Result<(), crate::error::AppError>, ok: &'static str) -> AnyView {
+    match result {
+        Ok(()) => view! { <div class="notice notice-ok"><p>{ok}</p></div> }.into_any(),
+        Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
+    }
+}
+
+#[component]
+fn ListView(
+    list: RevocationList,
+    admin: bool,
+    retry: ServerAction<RevocationRetry>,
+    cancel: ServerAction<RevocationCancel>,
+) -> impl IntoView {
+    let query = use_query_map();
+    let chosen = move |key: &str, value: &str| {
+        query.with_untracked(|q| q.get(key).unwrap_or_default() == value)
+    };
+    view! {
+        {paused_banner(list.paused)}
+        <Form method="GET" action="/revocations" attr:class="filters">
+            <label>
+                "Campaign "
+                <select name="campaign">
+                    <option value="">"Any"</option>
+                    {list.campaigns.iter().map(|(id, name)| {
+                        let value = id.to_string();
+                        let selected = chosen("campaign", &value);
+                        view! { <option value=value selected=selected>{name.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>
+                "Status "
+                <select name="status">
+                    <option value="">"Any"</option>
+                    {Status::ALL.iter().map(|s| view! {
+                        <option value=s.slug() selected=chosen("status", s.slug())>{s.label()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>
+                "Kind "
+                <select name="kind">
+                    <option value="">"Any"</option>
+                    {ItemKind::ALL.into_iter().map(|k| view! {
+                        <option value=k.slug() selected=chosen("kind", k.slug())>{k.label()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <button type="submit" class="button-secondary">"Apply filters"</button>
+        </Form>
+        <p class="count">{format!("{} revocations.", list.rows.len())}</p>
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Revocations">
+            <table class="data-table revocations-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Access"</th>
+                        <th scope="col">"Campaign"</th>
+                        <th scope="col">"What happens"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Attempts"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {list.rows.into_iter().map(|row| view! { <Row row admin retry cancel /> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn Row(
+    row: RevocationView,
+    admin: bool,
+    retry: ServerAction<RevocationRetry>,
+    cancel: ServerAction<RevocationCancel>,
+) -> impl IntoView {
+    let id = row.id;
+    let retryable = admin && matches!(row.status, Status::Failed | Status::Manual);
+    let cancellable = admin
+        && matches!(
+            row.status,
+            Status::Pending | Status::Failed | Status::Manual
+        );
+    let reason = RwSignal::new(String::new());
+    let shown = RwSignal::new(false);
+    let attempts = Resource::new(
+        move || shown.get(),
+        move |open| async move {
+            if open {
+                revocation_attempts(id).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+    );
+    view! {
+        <tr data-revocation-id=id.to_string()>
+            <td><strong>{subject(&row)}</strong><br /><span class="muted">{row.access.clone()}</span></td>
+            <td><A href=format!("/campaigns/{}", row.campaign_id)>{row.campaign_name.clone()}</A></td>
+            <td>{what_happens(row.action, row.kind)}</td>
+            <td>
+                <span class=status_class(row.status)>{row.status.label()}</span>
+                {row.last_error.clone().map(|e| view! { <br /><span class="muted last-error">{e}</span> })}
+                {row.excluded_reason.clone().map(|e| view! { <br /><span class="muted">{format!("Excluded: {e}")}</span> })}
+                {retryable.then(|| view! {
+                    <br />
+                    <button type="button" class="button-secondary retry" disabled=move || retry.pending().get()
+                        on:click=move |_| { retry.dispatch(RevocationRetry { id }); }>"Retry"</button>
+                })}
+                {cancellable.then(|| view! {
+                    <details class="cancel">
+                        <summary>"Cancel…"</summary>
+                        <label>"Reason" <input type="text" class="cancel-reason" prop:value=move || reason.get()
+                            on:input=move |ev| reason.set(event_target_value(&ev)) /></label>
+                        <button type="button" class="button-secondary" disabled=move || cancel.pending().get()
+                            on:click=move |_| { cancel.dispatch(RevocationCancel { id, reason: reason.get_untracked() }); }>
+                            "Cancel this revocation"
+                        </button>
+                    </details>
+                })}
+            </td>
+            <td>
+                <details on:toggle=move |_| shown.update(|s| *s = !*s)>
+                    <summary>{format!("{} attempts", row.attempts)}</summary>
+                    <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                        {move || Suspend::new(async move {
+                            match attempts.await {
+                                Ok(Some(list)) if list.is_empty() => view! { <p class="muted">"None yet."</p> }.into_any(),
+                                Ok(Some(list)) => view! {
+                                    <ul class="plain attempts">
+                                        {list.into_iter().map(|a| view! {
+                                            <li>
+                                                {format!("{} · {} · {}", a.at, a.operation, a.outcome)}
+                                                {a.http_status.map(|s| format!(" · HTTP {s}"))}
+                                                {a.error_code.map(|c| format!(" · ErrorCode {c}"))}
+                                                {a.message.map(|m| view! { <br /><span class="muted">{m}</span> })}
+                                            </li>
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any(),
+                                Ok(None) => ().into_any(),
+                                Err(error) => view! { <ErrorNotice error needs="admins and auditors" /> }.into_any(),
+                            }
+                        })}
+                    </Suspense>
+                </details>
+            </td>
+        </tr>
+    }
+}
+
+/// A closed campaign's revocations at a glance, with a link to the list.
+#[component]
+pub fn Fulfilment(campaign_id: i64, counts: Counts) -> impl IntoView {
+    let link = |status: &str| format!("/revocations?campaign={campaign_id}&status={status}");
+    view! {
+        <section aria-labelledby="fulfilment-heading" class="fulfilment">
+            <h2 id="fulfilment-heading">"Revocations"</h2>
+            <dl class="facts counts">
+                <dt>"Waiting to be applied"</dt><dd class="count-waiting">{counts.to_revoke}</dd>
+                <dt>"Queued or running"</dt><dd class="count-queued">{counts.pending + counts.running}</dd>
+                <dt>"Done"</dt><dd class="count-done">{counts.done}</dd>
+                <dt>"Failed"</dt><dd class="count-failed">{counts.failed}</dd>
+                <dt>"Manual"</dt><dd class="count-manual">{counts.manual}</dd>
+                <dt>"Excluded or cancelled"</dt><dd class="count-excluded">{counts.excluded + counts.cancelled}</dd>
+            </dl>
+            {(counts.failed > 0).then(|| view! {
+                <div class="notice notice-error" role="note">
+                    <p>{format!("{} revocations failed. ", counts.failed)}<A href=link("failed")>"See why and retry"</A></p>
+                </div>
+            })}
+            <p><A href=format!("/revocations?campaign={campaign_id}")>"Every revocation of this campaign"</A></p>
+        </section>
+    }
+}
+
+/// The to-revoke list of a closed campaign, applied by an admin: each item can be excluded
+/// with a reason, and servers deleted instead of quarantined by typing their name.
+#[component]
+pub fn ApplyPanel(
+    campaign_id: i64,
+    rows: Vec<RevocationView>,
+    changed: Callback<()>,
+) -> impl IntoView {
+    let apply = ServerAction::<RevocationsApply>::new();
+    let excluded = RwSignal::new(std::collections::BTreeMap::<i64, String>::new());
+    let deleted = RwSignal::new(std::collections::BTreeMap::<i64, String>::new());
+    let confirming = RwSignal::new(false);
+    let total = rows.len();
+    let per_kind: Vec<(ItemKind, usize)> = ItemKind::ALL
+        .into_iter()
+        .map(|k| (k, rows.iter().filter(|r| r.kind == k).count()))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = apply.value().get() {
+            changed.run(());
+        }
+    });
+    let submit = move |_| {
+        let exclude = excluded.with_untracked(|e| {
+            e.iter()
+                .map(|(id, reason)| Excluded {
+                    id: *id,
+                    reason: reason.clone(),
+                })
+                .collect()
+        });
+        let delete = deleted.with_untracked(|d| {
+            d.iter()
+                .map(|(id, name)| Deleted {
+                    id: *id,
+                    confirm_name: name.clone(),
+                })
+                .collect()
+        });
+        apply.dispatch(RevocationsApply {
+            campaign_id,
+            exclude,
+            delete,
+        });
+    };
+    let running = move || total - excluded.with(|e| e.len());
+    view! {
+        <section aria-labelledby="apply-heading" class="apply-revocations">
+            <h2 id="apply-heading">"Apply revocations"</h2>
+            <p>
+                {format!("{total} revoke decisions wait to be carried out: ")}
+                {per_kind.iter().map(|(k, n)| format!("{} {n}", k.label())).collect::<Vec<_>>().join(" · ")}
+                ". Exclude any that must not run, with a reason."
+            </p>
+            <p class="muted">"Servers are quarantined: SMTP off and every webhook cleared, the previous values kept. Postmark's API cannot disable a server's API tokens; delete the server when they must stop working."</p>
+            <ul class="plain apply-list">
+                {rows.into_iter().map(|row| {
+                    let id = row.id;
+                    let is_server = row.kind == ItemKind::Server;
+                    view! {
+                        <li class="apply-row" data-revocation-id=id.to_string()>
+                            <strong>{subject(&row)}</strong>" "<span class="muted">{row.access.clone()}</span>
+                            <label class="check">
+                                <input type="checkbox" class="exclude"
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        excluded.update(|e| if on { e.insert(id, String::new()); } else { e.remove(&id); });
+                                    } />
+                                "Exclude"
+                            </label>
+                            {move || excluded.with(|e| e.contains_key(&id)).then(|| view! {
+                                <label>"Reason" <input type="text" class="exclude-reason" required
+                                    on:input=move |ev| { let text = event_target_value(&ev); excluded.update(|e| { e.insert(id, text); }); } /></label>
+                            })}
+                            {is_server.then(|| view! {
+                                <details class="delete-server">
+                                    <summary>"Delete instead…"</summary>
+                                    <label>"Type the server's name to delete it"
+                                        <input type="text" class="delete-name"
+                                            on:input=move |ev| {
+                                                let text = event_target_value(&ev);
+                                                deleted.update(|d| if text.trim().is_empty() { d.remove(&id); } else { d.insert(id, text); });
+                                            } />
+                                    </label>
+                                </details>
+                            })}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            <Show when=move || confirming.get()
+                fallback=move || view! {
+                    <button type="button" class="button" on:click=move |_| confirming.set(true)>"Apply…"</button>
+                }>
+                <div class="confirm" role="group" aria-label="Confirm apply">
+                    <p>{move || format!("Carry out {} revocations against Postmark now? Each one is recorded in your name.", running())}</p>
+                    <button type="button" class="button apply-submit" disabled=move || apply.pending().get() on:click=submit>"Apply revocations"</button>
+                    " "
+                    <button type="button" class="button-secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                </div>
+            </Show>
+            <div aria-live="polite">
+                {move || apply.value().get().map(|result| match result {
+                    Ok(n) => view! { <div class="notice notice-ok"><p>{format!("{n} revocations queued; the worker carries them out now.")}</p></div> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
+                })}
+            </div>
+        </section>
+    }
+}

@@ -324,11 +324,27 @@ pub async fn fail(
     error: &str,
     permanent: bool,
 ) -> Result<(), sqlx::Error> {
+    end(tx, clock, id, Status::Failed, error, permanent).await
+}
+
+/// Leaves a row unsent on purpose (its campaign closed first), saying why.
+pub async fn skip(tx: &mut Tx, clock: &dyn Clock, id: i64, why: &str) -> Result<(), sqlx::Error> {
+    end(tx, clock, id, Status::Skipped, why, false).await
+}
+
+async fn end(
+    tx: &mut Tx,
+    clock: &dyn Clock,
+    id: i64,
+    status: Status,
+    error: &str,
+    permanent: bool,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE notifications SET status = $1, last_error = $2, permanent = $3, \
          lease_until = NULL, next_attempt_at = $4 WHERE id = $5",
     )
-    .bind(Status::Failed.slug())
+    .bind(status.slug())
     .bind(error)
     .bind(i64::from(permanent))
     .bind(format_timestamp(clock.now()))

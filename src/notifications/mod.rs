@@ -78,14 +78,18 @@ pub enum Status {
     Sent,
     /// Given up: Postmark refused it for good or every attempt failed.
     Failed,
+    /// Not sent on purpose: its campaign closed before it went out, so there was nothing left
+    /// to ask of the reviewer.
+    Skipped,
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [
+    pub const ALL: [Status; 5] = [
         Status::Queued,
         Status::Sending,
         Status::Sent,
         Status::Failed,
+        Status::Skipped,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -94,6 +98,7 @@ impl Status {
             Status::Sending => "sending",
             Status::Sent => "sent",
             Status::Failed => "failed",
+            Status::Skipped => "skipped",
         }
     }
 
@@ -107,6 +112,7 @@ impl Status {
             Status::Sending => "Sending",
             Status::Sent => "Sent",
             Status::Failed => "Failed",
+            Status::Skipped => "Not sent",
         }
     }
 }

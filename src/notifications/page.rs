@@ -20,6 +20,7 @@ fn status_badge(n: &NotificationView) -> impl IntoView {
         (Status::Sent, _) => ("badge badge-ok", "Sent".to_string()),
         (Status::Failed, true) => ("badge badge-bad", "Unreachable".to_string()),
         (Status::Failed, false) => ("badge badge-bad", "Failed".to_string()),
+        (Status::Skipped, _) => ("badge badge-muted", "Not sent".to_string()),
         (Status::Queued | Status::Sending, _) if n.attempts > 0 => (
             "badge badge-warn",
             format!("Retrying ({} tries)", n.attempts),
@@ -106,8 +107,8 @@ fn OutboxView(
                 "Status "
                 <select name="status">
                     <option value="">"Any"</option>
-                    {[Status::Queued, Status::Sending, Status::Sent, Status::Failed].into_iter().map(|s| {
-                        view! { <option value=s.slug() selected=chosen("status", s.slug())>{s.slug()}</option> }
+                    {Status::ALL.into_iter().map(|s| {
+                        view! { <option value=s.slug() selected=chosen("status", s.slug())>{s.label()}</option> }
                     }).collect_view()}
                 </select>
             </label>
@@ -129,7 +130,10 @@ fn OutboxView(
                 <tbody>
                     {outbox.notifications.into_iter().map(|n| {
                         let id = n.id;
-                        let resendable = admin && n.campaign_id.is_some() && n.kind != super::Kind::Escalation;
+                        let resendable = admin
+                            && n.campaign_id.is_some()
+                            && n.kind != super::Kind::Escalation
+                            && n.status != Status::Skipped;
                         view! {
                             <tr data-notification-id=id.to_string()>
                                 <td class="nowrap">{n.created_at.clone()}</td>

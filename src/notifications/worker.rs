@@ -59,6 +59,13 @@ impl Default for Settings {
     }
 }
 
+/// Why a row is not sent: a problem with the row itself (it fails), or nothing left to send
+/// for (it is skipped).
+enum Unsendable {
+    Fail(String),
+    Skip(String),
+}
+
 /// A row claimed for sending. Holds the rendered email, and so the raw token: it lives in
 /// memory only, for the one request to Postmark.
 #[derive(Debug)]
@@ -172,7 +179,19 @@ impl Worker {
                         email,
                     });
                 }
-                Err(problem) => {
+                Err(Unsendable::Skip(why)) => {
+                    tracing::info!(notification.id = row.id, why, "notification not sent");
+                    db::skip(&mut tx, self.clock.as_ref(), row.id, &why).await?;
+                    let event =
+                        Event::new("notification.skipped", format!("notification:{}", row.id))
+                            .details(serde_json::json!({
+                                "kind": row.kind.slug(), "recipient": row.recipient,
+                                "campaign_id": row.campaign_id, "reason": why,
+                            }));
+                    let actor = Actor::system("notifications");
+                    audit::record(&mut tx, self.clock.as_ref(), &actor, &event).await?;
+                }
+                Err(Unsendable::Fail(problem)) => {
                     tracing::warn!(
                         notification.id = row.id,
                         problem,
@@ -207,27 +226,34 @@ impl Worker {
         &self,
         tx: &mut crate::db::Tx,
         row: &Due,
-    ) -> anyhow::Result<Result<(OutgoingEmail, String), String>> {
+    ) -> anyhow::Result<Result<(OutgoingEmail, String), Unsendable>> {
         let Ok(recipient) = Email::parse(&row.recipient) else {
-            return Ok(Err(format!("{:?} is not an email address", row.recipient)));
+            return Ok(Err(Unsendable::Fail(format!(
+                "{:?} is not an email address",
+                row.recipient
+            ))));
         };
         let token = if row.kind.has_link() {
             let Some(campaign_id) = row.campaign_id else {
-                return Ok(Err("an approval link needs a campaign".to_string()));
+                return Ok(Err(Unsendable::Fail(
+                    "an approval link needs a campaign".to_string(),
+                )));
             };
             let Some((due_on, status)) = db::campaign_due_on(tx, campaign_id).await? else {
-                return Ok(Err(format!("campaign {campaign_id} does not exist")));
+                return Ok(Err(Unsendable::Fail(format!(
+                    "campaign {campaign_id} does not exist"
+                ))));
             };
             // Nobody is asked to review a campaign that closed before the email went out.
             if status != "active" {
-                return Ok(Err(
-                    "not sent: the campaign closed before this email went out".to_string(),
-                ));
+                return Ok(Err(Unsendable::Skip(
+                    "the campaign closed before this email went out".to_string(),
+                )));
             }
             let Ok(expires_at) = link_expiry(&due_on, self.grace_days) else {
-                return Ok(Err(format!(
+                return Ok(Err(Unsendable::Fail(format!(
                     "campaign {campaign_id} has an unreadable due date"
-                )));
+                ))));
             };
             let token = approval_links::db::mint(
                 tx,
@@ -246,7 +272,7 @@ impl Worker {
         let rendered = match render::render(row.kind, &row.data, recipient.as_str(), url.as_deref())
         {
             Ok(rendered) => rendered,
-            Err(missing) => return Ok(Err(missing.to_string())),
+            Err(missing) => return Ok(Err(Unsendable::Fail(missing.to_string()))),
         };
         let preview = match &token {
             Some(token) => rendered.text.replace(token.as_str(), "[link]"),

@@ -267,3 +267,36 @@ async fn a_closed_review_says_so_and_resend_needs_something_to_review() {
         .unwrap()
         .contains("This review has closed"));
 }
+
+#[tokio::test]
+async fn emails_of_a_campaign_closed_before_they_went_out_are_not_sent() {
+    let (app, ada) = seeded(TestApp::builder().mail().spawn().await).await;
+    let id = create(&ada, &form("Q4 access review", &[])).await;
+    assert_eq!(launch(&ada, id).await.status(), 200);
+    let closed = ada
+        .post("/api/campaign_close", &[("id", &id.to_string())])
+        .await;
+    assert_eq!(closed.status(), 200);
+    let report = app.worker.run_once().await.unwrap();
+    assert_eq!(report.sent, 0);
+    assert!(app.simulator.inbox(RITA_EMAIL).is_empty());
+    let queued = count(&app, "SELECT COUNT(*) FROM notifications").await;
+    assert!(queued >= 2);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM notifications WHERE status = 'skipped'"
+        )
+        .await,
+        queued
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'notification.skipped'"
+        )
+        .await,
+        queued
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM approval_links").await, 0);
+}

@@ -177,10 +177,16 @@ pub async fn inventory_server(postmark_id: i64) -> Result<ServerDetail, AppError
             .await
             .map_err(AppError::from),
     )?;
-    let detail = super::db::server_detail(&state.db, postmark_id, &allowlist)
-        .await
-        .map_err(AppError::from);
-    respond(detail.and_then(|d| d.ok_or(AppError::NotFound)))
+    let detail = async {
+        let Some(mut detail) = super::db::server_detail(&state.db, postmark_id, &allowlist).await?
+        else {
+            return Err(AppError::NotFound);
+        };
+        detail.drift = crate::revocations::verify::drift_on_server(&state.db, postmark_id).await?;
+        Ok(detail)
+    }
+    .await;
+    respond(detail)
 }
 
 /// One user with their change history (admins and auditors).
@@ -190,10 +196,16 @@ pub async fn inventory_user(email: String) -> Result<UserDetail, AppError> {
     require(Need::AdminOrAuditor)?;
     let state = crate::state::app_state()?;
     let today = state.clock.now().date();
-    let detail = super::db::user_detail(&state.db, &email, today)
-        .await
-        .map_err(AppError::from);
-    respond(detail.and_then(|d| d.ok_or(AppError::NotFound)))
+    let detail = async {
+        let Some(mut detail) = super::db::user_detail(&state.db, &email, today).await? else {
+            return Err(AppError::NotFound);
+        };
+        detail.drift =
+            crate::revocations::verify::drift_of_user(&state.db, &detail.user.email).await?;
+        Ok(detail)
+    }
+    .await;
+    respond(detail)
 }
 
 /// The webhook host allowlist in force (admins and auditors).

@@ -483,6 +483,8 @@ pub async fn server_detail(
         first_seen,
         last_seen,
         users,
+        // Filled by the caller from the revocations, which build on the inventory.
+        drift: Vec::new(),
     }))
 }
 
@@ -528,5 +530,10 @@ pub async fn user_detail(
             (sync_id, at, view)
         })
         .collect();
-    Ok(Some(super::UserDetail { user, history }))
+    // `drift` is filled by the caller from the revocations, which build on the inventory.
+    Ok(Some(super::UserDetail {
+        user,
+        history,
+        drift: Vec::new(),
+    }))
 }

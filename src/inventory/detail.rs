@@ -7,7 +7,7 @@ use leptos_router::{components::A, hooks::use_params_map};
 use super::{
     api::{inventory_server, inventory_user, SetServerOwner},
     pages::InventoryTabs,
-    ServerDetail, UserDetail,
+    Drift, ServerDetail, UserDetail,
 };
 use crate::components::{notice::ErrorNotice, viewer::is_admin};
 
@@ -51,6 +51,7 @@ fn Detail(detail: ServerDetail) -> impl IntoView {
             <p>
                 {server.flags.iter().map(|f| view! { <span class="badge badge-warn">{f.label()}</span> }).collect_view()}
             </p>
+            <DriftNotice drift=detail.drift />
             <dl class="facts">
                 <dt>"Postmark ID"</dt>
                 <dd>{server.postmark_id}</dd>
@@ -136,6 +137,7 @@ fn User(detail: UserDetail) -> impl IntoView {
         <section class="detail" aria-labelledby="user-heading">
             <h2 id="user-heading">{user.name.clone()}</h2>
             <p>{user.flags.iter().map(|f| view! { <span class="badge badge-warn">{f.label()}</span> }).collect_view()}</p>
+            <DriftNotice drift=detail.drift />
             <dl class="facts">
                 <dt>"Email"</dt>
                 <dd>{user.email.clone()}</dd>
@@ -170,6 +172,29 @@ fn User(detail: UserDetail) -> impl IntoView {
             </ul>
         </section>
     }
+}
+
+/// Access a campaign revoked that came back after a sync had proved it gone: said in words,
+/// with the campaign and the sync, so it does not rest on the colour.
+#[component]
+fn DriftNotice(drift: Vec<Drift>) -> impl IntoView {
+    (!drift.is_empty()).then(|| view! {
+        <div class="notice notice-error drift" role="note">
+            <p><strong>"Access came back after a revocation"</strong></p>
+            <ul class="plain drift-list">
+                {drift.into_iter().map(|d| view! {
+                    <li data-revocation-id=d.revocation_id.to_string()>
+                        {format!("{}: revoked in campaign ", d.what)}
+                        <A href=format!("/campaigns/{}", d.campaign_id)>{d.campaign_name}</A>
+                        " — access came back"
+                        {d.sync_id.map(|id| view! {
+                            " in "<A href=format!("/inventory/syncs?sync={id}")>{format!("sync #{id}")}</A>
+                        })}
+                    </li>
+                }).collect_view()}
+            </ul>
+        </div>
+    })
 }
 
 /// Sets who answers for the server (admins); an empty field clears it.

@@ -13,13 +13,14 @@ use time::Duration;
 
 use super::{
     changes::{self, Change},
-    Trigger,
+    SyncScope, Trigger,
 };
 use crate::{
     audit::{self, chain::canonical_json, Actor, Event},
     clock::{format_timestamp, Clock},
     db::Db,
     postmark::{PostmarkClient, ServerInfo},
+    revocations,
 };
 
 /// Parallel activity requests (one per server, each with that server's token).
@@ -224,6 +225,9 @@ pub async fn users_from_gateway(
     trigger: Trigger,
     actor: &Actor,
 ) -> Result<super::users::ImportOutcome, SyncError> {
+    // Taken before the list is read: a revocation finished after this moment may not show in
+    // the list yet, so this sync must not judge it (see `revocations::verify`).
+    let read_at = clock.now();
     let outcome = async {
         let users = gateway
             .list_users()
@@ -254,7 +258,10 @@ pub async fn users_from_gateway(
     .await;
     match outcome {
         Ok(records) => {
-            Ok(super::users::import(db, clock, actor, trigger, "users gateway", records).await?)
+            let source = "users gateway";
+            let users =
+                super::users::import_as_of(db, clock, actor, trigger, source, records, read_at);
+            Ok(users.await?)
         }
         Err(reason) => {
             let mut tx = db.begin().await?;
@@ -484,6 +491,8 @@ async fn save(
     .bind(sync_id)
     .execute(&mut *tx)
     .await?;
+    // In this transaction: the revocations it proves commit with the inventory that proves them.
+    revocations::verify::after_sync(&mut tx, clock, SyncScope::Servers, sync_id).await?;
     audit::record(
         &mut tx,
         clock,

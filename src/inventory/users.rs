@@ -4,15 +4,18 @@
 use std::collections::BTreeMap;
 
 use serde_json::json;
+use time::OffsetDateTime;
 
 use super::{
     changes::{self, Change},
     users_csv::UserRecord,
+    SyncScope,
 };
 use crate::{
     audit::{self, chain::canonical_json, Actor, Event},
     clock::{format_timestamp, Clock},
     db::Db,
+    revocations,
 };
 
 /// Counts of an applied import.
@@ -134,7 +137,7 @@ fn diff(
     changes
 }
 
-/// Applies an import (already validated) as the new users inventory.
+/// Applies an import (already validated) as the new users inventory, as of now.
 pub async fn import(
     db: &Db,
     clock: &dyn Clock,
@@ -143,6 +146,22 @@ pub async fn import(
     source: &str,
     users: Vec<UserRecord>,
 ) -> Result<ImportOutcome, sqlx::Error> {
+    import_as_of(db, clock, actor, trigger, source, users, clock.now()).await
+}
+
+/// [`import`] of a list read from its source at `read_at` (the sync's start): the users
+/// gateway's list is fetched before it is saved, and revocations are judged only against a
+/// list read after they finished.
+pub async fn import_as_of(
+    db: &Db,
+    clock: &dyn Clock,
+    actor: &Actor,
+    trigger: super::Trigger,
+    source: &str,
+    users: Vec<UserRecord>,
+    read_at: OffsetDateTime,
+) -> Result<ImportOutcome, sqlx::Error> {
+    let started_at = format_timestamp(read_at);
     let now = format_timestamp(clock.now());
     let current: BTreeMap<String, UserRecord> = users
         .into_iter()
@@ -152,9 +171,10 @@ pub async fn import(
     changes::lock_inventory(&mut tx).await?;
     let (sync_id,): (i64,) = sqlx::query_as(
         "INSERT INTO syncs (trigger_kind, started_at, finished_at, status, scope, source) \
-         VALUES ($1, $2, $2, 'succeeded', 'users', $3) RETURNING id",
+         VALUES ($1, $2, $3, 'succeeded', 'users', $4) RETURNING id",
     )
     .bind(trigger.slug())
+    .bind(&started_at)
     .bind(&now)
     .bind(source)
     .fetch_one(&mut *tx)
@@ -233,6 +253,8 @@ pub async fn import(
     .bind(sync_id)
     .execute(&mut *tx)
     .await?;
+    // In this transaction: the revocations it proves commit with the inventory that proves them.
+    revocations::verify::after_sync(&mut tx, clock, SyncScope::Users, sync_id).await?;
     audit::record(
         &mut tx,
         clock,

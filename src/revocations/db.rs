@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::json;
 
-use super::{Action, AttemptView, Counts, RevocationView, Status};
+use super::{Action, AttemptView, Counts, RevocationView, Status, Verification};
 use crate::{
     audit::{self, Actor, Event},
     campaigns,
@@ -184,57 +184,71 @@ pub async fn apply(
     Ok(applied)
 }
 
-type ViewRow = (
-    i64,
-    i64,
-    String,
-    i64,
-    String,
-    Option<String>,
-    Option<i64>,
-    String,
-    String,
-    Option<String>,
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
+/// A row of [`VIEW`]; the stored enums are parsed by [`to_view`].
+#[derive(sqlx::FromRow)]
+struct ViewRow {
+    id: i64,
+    campaign_id: i64,
+    campaign_name: String,
+    item_id: i64,
+    kind: String,
+    user_email: Option<String>,
+    server_id: Option<i64>,
+    access: String,
+    status: String,
+    action: Option<String>,
+    attempts: i64,
+    last_error: Option<String>,
+    next_attempt_at: Option<String>,
+    applied_at: Option<String>,
+    finished_at: Option<String>,
+    excluded_reason: Option<String>,
+    verification: String,
+    verified_sync_id: Option<i64>,
+    drift_at: Option<String>,
+    drift_sync_id: Option<i64>,
+}
 
 /// Revocations with their campaign's name; callers add `WHERE …`.
-const VIEW: &str = "SELECT r.id, r.campaign_id, c.name, r.item_id, r.kind, r.user_email, \
-     r.server_id, r.access, r.status, r.action, r.attempts, r.last_error, r.next_attempt_at, \
-     r.applied_at, r.finished_at, r.excluded_reason \
+const VIEW: &str = "SELECT r.id, r.campaign_id, c.name AS campaign_name, r.item_id, r.kind, \
+     r.user_email, r.server_id, r.access, r.status, r.action, r.attempts, r.last_error, \
+     r.next_attempt_at, r.applied_at, r.finished_at, r.excluded_reason, r.verification, \
+     r.verified_sync_id, r.drift_at, r.drift_sync_id \
      FROM revocations r JOIN campaigns c ON c.id = r.campaign_id";
 
 fn to_view(row: ViewRow) -> Result<RevocationView, sqlx::Error> {
-    let id = row.0;
-    let kind = ItemKind::from_slug(&row.4).ok_or_else(|| unreadable(id, "kind", &row.4))?;
-    let status = Status::from_slug(&row.8).ok_or_else(|| unreadable(id, "status", &row.8))?;
+    let id = row.id;
+    let kind = ItemKind::from_slug(&row.kind).ok_or_else(|| unreadable(id, "kind", &row.kind))?;
+    let status =
+        Status::from_slug(&row.status).ok_or_else(|| unreadable(id, "status", &row.status))?;
     let action = row
-        .9
+        .action
         .as_deref()
         .map(|a| Action::from_slug(a).ok_or_else(|| unreadable(id, "action", a)))
         .transpose()?;
+    let verification = Verification::from_slug(&row.verification)
+        .ok_or_else(|| unreadable(id, "verification", &row.verification))?;
     Ok(RevocationView {
         id,
-        campaign_id: row.1,
-        campaign_name: row.2,
-        item_id: row.3,
+        campaign_id: row.campaign_id,
+        campaign_name: row.campaign_name,
+        item_id: row.item_id,
         kind,
-        user_email: row.5,
-        server_id: row.6,
-        access: row.7,
+        user_email: row.user_email,
+        server_id: row.server_id,
+        access: row.access,
         status,
         action,
-        attempts: row.10,
-        last_error: row.11,
-        next_attempt_at: row.12,
-        applied_at: row.13,
-        finished_at: row.14,
-        excluded_reason: row.15,
+        attempts: row.attempts,
+        last_error: row.last_error,
+        next_attempt_at: row.next_attempt_at,
+        applied_at: row.applied_at,
+        finished_at: row.finished_at,
+        excluded_reason: row.excluded_reason,
+        verification,
+        verified_sync_id: row.verified_sync_id,
+        drift_at: row.drift_at,
+        drift_sync_id: row.drift_sync_id,
     })
 }
 
@@ -301,23 +315,33 @@ pub async fn attempts(db: &Db, id: i64) -> Result<Vec<AttemptView>, sqlx::Error>
         .collect())
 }
 
-/// How many of a campaign's revocations are in each status.
+/// How many of a campaign's revocations are in each status and each verification outcome.
 pub async fn counts(db: &Db, campaign_id: i64) -> Result<Counts, sqlx::Error> {
-    let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT status, COUNT(*) FROM revocations WHERE campaign_id = $1 GROUP BY status",
+    // COUNT(drift_at) counts the rows with a drift, per group.
+    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "SELECT status, verification, COUNT(*), COUNT(drift_at) FROM revocations \
+         WHERE campaign_id = $1 GROUP BY status, verification",
     )
     .bind(campaign_id)
     .fetch_all(db.pool())
     .await?;
     let mut counts = Counts::default();
-    for (status, n) in rows {
-        let parsed = Status::from_slug(&status).ok_or_else(|| {
-            sqlx::Error::Decode(
-                format!("campaign {campaign_id}: a revocation has unknown status {status:?}")
-                    .into(),
-            )
-        })?;
+    let unknown = |column: &str, value: &str| {
+        sqlx::Error::Decode(
+            format!("campaign {campaign_id}: a revocation has unknown {column} {value:?}").into(),
+        )
+    };
+    for (status, verification, n, drift) in rows {
+        let parsed = Status::from_slug(&status).ok_or_else(|| unknown("status", &status))?;
         counts.add(parsed, n);
+        match Verification::from_slug(&verification)
+            .ok_or_else(|| unknown("verification", &verification))?
+        {
+            Verification::Unverified => {}
+            Verification::Effective => counts.effective += n,
+            Verification::NotEffective => counts.not_effective += n,
+        }
+        counts.drift += drift;
     }
     Ok(counts)
 }

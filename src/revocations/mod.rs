@@ -7,9 +7,13 @@
 //! `running` (a worker holds it under a lease) → `done` | `failed` | `manual`; an admin can
 //! cancel a job that is not running and retry a failed or manual one.
 //!
+//! A `done` job is then proved by the next successful sync ([`Verification`]): effective when
+//! the inventory no longer shows the access, not effective when it still does; access that
+//! shows again after being effective is drift.
+//!
 //! This file holds the types the pages share with the browser and the rule that picks what a
-//! job does; `db` (the admin's operations), `queue` (the worker's), `execute` (the calls) and
-//! `worker` are server-only.
+//! job does; `db` (the admin's operations), `queue` (the worker's), `execute` (the calls),
+//! `verify` (what a sync proves) and `worker` are server-only.
 
 pub mod api;
 pub mod page;
@@ -22,6 +26,8 @@ pub mod db;
 pub mod execute;
 #[cfg(feature = "ssr")]
 pub mod queue;
+#[cfg(feature = "ssr")]
+pub mod verify;
 #[cfg(feature = "ssr")]
 pub mod worker;
 
@@ -233,6 +239,47 @@ impl Mode {
     }
 }
 
+/// What the first successful sync after a job was done says about it
+/// (`revocations.verification`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum Verification {
+    /// No sync has decided it yet: the job is not done, or no sync ran since.
+    #[default]
+    Unverified,
+    /// The sync no longer showed the access.
+    Effective,
+    /// The sync still showed the access: the job said done but Postmark did not change.
+    NotEffective,
+}
+
+impl Verification {
+    pub const ALL: [Verification; 3] = [
+        Verification::Unverified,
+        Verification::Effective,
+        Verification::NotEffective,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Verification::Unverified => "unverified",
+            Verification::Effective => "effective",
+            Verification::NotEffective => "not_effective",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.slug() == slug)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Verification::Unverified => "Not verified yet",
+            Verification::Effective => "Effective",
+            Verification::NotEffective => "Not effective",
+        }
+    }
+}
+
 /// A revocation as the pages show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RevocationView {
@@ -252,6 +299,12 @@ pub struct RevocationView {
     pub applied_at: Option<String>,
     pub finished_at: Option<String>,
     pub excluded_reason: Option<String>,
+    pub verification: Verification,
+    /// The sync that decided [`Self::verification`].
+    pub verified_sync_id: Option<i64>,
+    /// When a sync saw the access back after it was effective, and which sync.
+    pub drift_at: Option<String>,
+    pub drift_sync_id: Option<i64>,
 }
 
 /// One attempt of a job, newest last.
@@ -279,6 +332,12 @@ pub struct Counts {
     pub failed: i64,
     pub manual: i64,
     pub cancelled: i64,
+    /// Done and proved by a sync.
+    pub effective: i64,
+    /// Done, but a sync still showed the access.
+    pub not_effective: i64,
+    /// Effective once, then a later sync showed the access again.
+    pub drift: i64,
 }
 
 impl Counts {
@@ -342,6 +401,9 @@ mod tests {
         }
         for m in Mode::ALL {
             assert_eq!(Mode::from_slug(m.slug()), Some(m));
+        }
+        for v in Verification::ALL {
+            assert_eq!(Verification::from_slug(v.slug()), Some(v));
         }
         assert_eq!(Status::from_slug("gone"), None);
     }

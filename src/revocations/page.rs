@@ -14,7 +14,7 @@ use super::{
         revocation_attempts, revocations_list, RevocationCancel, RevocationList, RevocationRetry,
         RevocationsApply,
     },
-    Action, Counts, Deleted, Excluded, RevocationView, Status,
+    Action, Counts, Deleted, Excluded, RevocationView, Status, Verification,
 };
 use crate::{
     components::{notice::ErrorNotice, viewer::is_admin},
@@ -28,6 +28,37 @@ fn status_class(status: Status) -> &'static str {
         Status::Manual | Status::Running => "badge badge-warn",
         Status::ToRevoke | Status::Pending => "badge",
         Status::Excluded | Status::Cancelled => "badge badge-muted",
+    }
+}
+
+/// What the syncs proved about a done job, in words (the badge's colour only repeats it):
+/// `(class, text)`, or nothing for a job that is not done.
+fn verification_note(row: &RevocationView) -> Option<(&'static str, String)> {
+    let sync =
+        |id: Option<i64>| id.map_or_else(|| "a sync".to_string(), |id| format!("sync #{id}"));
+    if row.drift_at.is_some() {
+        return Some((
+            "badge badge-bad verification verification-drift",
+            format!("Drift: access came back in {}", sync(row.drift_sync_id)),
+        ));
+    }
+    match row.verification {
+        Verification::Effective => Some((
+            "badge badge-ok verification verification-effective",
+            format!("Effective (gone in {})", sync(row.verified_sync_id)),
+        )),
+        Verification::NotEffective => Some((
+            "badge badge-bad verification verification-not-effective",
+            format!(
+                "Not effective — still in Postmark after {}",
+                sync(row.verified_sync_id)
+            ),
+        )),
+        Verification::Unverified if row.status == Status::Done => Some((
+            "badge badge-muted verification verification-unverified",
+            "Not verified yet: the next sync decides".to_string(),
+        )),
+        Verification::Unverified => None,
     }
 }
 
@@ -202,6 +233,7 @@ fn Row(
             row.status,
             Status::Pending | Status::Failed | Status::Manual
         );
+    let verified = verification_note(&row);
     let reason = RwSignal::new(String::new());
     let shown = RwSignal::new(false);
     let attempts = Resource::new(
@@ -221,6 +253,7 @@ fn Row(
             <td>{what_happens(row.action, row.kind)}</td>
             <td>
                 <span class=status_class(row.status)>{row.status.label()}</span>
+                {verified.map(|(class, text)| view! { " " <span class=class>{text}</span> })}
                 {row.last_error.clone().map(|e| view! { <br /><span class="muted last-error">{e}</span> })}
                 {row.excluded_reason.clone().map(|e| view! { <br /><span class="muted">{format!("Excluded: {e}")}</span> })}
                 {retryable.then(|| view! {
@@ -284,7 +317,28 @@ pub fn Fulfilment(campaign_id: i64, counts: Counts) -> impl IntoView {
                 <dt>"Failed"</dt><dd class="count-failed">{counts.failed}</dd>
                 <dt>"Manual"</dt><dd class="count-manual">{counts.manual}</dd>
                 <dt>"Excluded or cancelled"</dt><dd class="count-excluded">{counts.excluded + counts.cancelled}</dd>
+                <dt>"Effective (proved by a sync)"</dt><dd class="count-effective">{counts.effective}</dd>
+                <dt>"Not effective"</dt><dd class="count-not-effective">{counts.not_effective}</dd>
+                <dt>"Drift (access came back)"</dt><dd class="count-drift">{counts.drift}</dd>
             </dl>
+            {(counts.not_effective > 0).then(|| view! {
+                <div class="notice notice-error not-effective" role="alert">
+                    <p>
+                        <strong>{format!("{} revocations are not effective: ", counts.not_effective)}</strong>
+                        "the job said done, but the next sync still showed the access in Postmark. "
+                        <A href=link("done")>"See which"</A>
+                    </p>
+                </div>
+            })}
+            {(counts.drift > 0).then(|| view! {
+                <div class="notice notice-error drift" role="alert">
+                    <p>
+                        <strong>{format!("Drift: access came back for {} revocations ", counts.drift)}</strong>
+                        "after a sync had proved them effective. "
+                        <A href=link("done")>"See which"</A>
+                    </p>
+                </div>
+            })}
             {(counts.failed > 0).then(|| view! {
                 <div class="notice notice-error" role="note">
                     <p>{format!("{} revocations failed. ", counts.failed)}<A href=link("failed")>"See why and retry"</A></p>

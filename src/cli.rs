@@ -166,6 +166,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             let inventory_config = raw.inventory()?;
             let campaigns = raw.campaigns()?;
             let mail = raw.mail()?;
+            let lease = raw.revocation_lease()?;
             let database = redacted(&db_config.url);
             let app = Application::build(Startup {
                 mode: RunMode::Serve,
@@ -179,7 +180,10 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
                 jobs: Jobs::ALL,
                 simulator: None,
             })
-            .await?;
+            .await?
+            .with_revocation_settings(
+                crate::revocations::worker::Settings::default().with_lease(lease),
+            );
             let state = app.state();
             let listener = server::bind(state.config.bind_addr).await?;
             tracing::info!(

@@ -557,6 +557,7 @@ async fn run_simulator(port: u16) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("could not listen on 127.0.0.1:{port}"))?;
     let gateway = url.join("gateway/")?;
+    let stopped = stop_signal()?;
     // Simulator tokens, printed on purpose: they open nothing but this process.
     println!("Postmark simulator listening on {url} (Ctrl-C to stop)");
     println!("Point `serve` at it with:");
@@ -564,6 +565,27 @@ async fn run_simulator(port: u16) -> anyhow::Result<()> {
     println!("  PAR_POSTMARK_ACCOUNT_TOKEN={account_token}");
     println!("  PAR_POSTMARK_USERS_URL={gateway}");
     println!("  PAR_POSTMARK_USERS_TOKEN={gateway_token}");
-    server::shutdown_signal().await;
+    stopped.await;
     Ok(())
+}
+
+/// Ctrl-C or SIGTERM, listened for from the moment this returns: whoever reads the printed
+/// settings may stop the process straight away, before a lazily registered handler would be.
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

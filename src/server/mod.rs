@@ -190,8 +190,7 @@ pub async fn serve(listener: TcpListener, app: Router) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Waits for Ctrl-C or SIGTERM (also what `simulator` runs until).
-pub async fn shutdown_signal() {
+async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(error) = tokio::signal::ctrl_c().await {
             tracing::warn!(%error, "could not listen for Ctrl-C");

@@ -102,6 +102,12 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5_000)]
         queue: usize,
     },
+    /// Carry out this many revocation jobs against a local simulator, against the same HTTP
+    /// calls made bare.
+    Revocations {
+        #[arg(long, default_value_t = 10_000)]
+        jobs: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -267,6 +273,13 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         } => {
             init_telemetry(&raw)?;
             crate::bench::campaign::run(items, queue).await?;
+            Ok(exit::OK)
+        }
+        Command::Bench {
+            command: BenchCommand::Revocations { jobs },
+        } => {
+            init_telemetry(&raw)?;
+            crate::bench::revocations::run(jobs).await?;
             Ok(exit::OK)
         }
         Command::ImportUsers { file } => {

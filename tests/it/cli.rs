@@ -288,3 +288,18 @@ async fn the_simulator_runs_as_its_own_process_and_prints_its_settings() {
         .status();
     assert!(child.wait().unwrap().success(), "stops cleanly on SIGTERM");
 }
+
+#[test]
+fn the_revocations_benchmark_prints_its_numbers() {
+    let out = run_binary(&["bench", "revocations", "--jobs", "60"], &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("jobs: 60 (30 quarantines, 30 permission removals)"),
+        "{out:?}"
+    );
+    assert!(out.stdout.contains("worker:      60 jobs in"), "{out:?}");
+    assert!(out.stdout.contains("bare calls:"), "{out:?}");
+    assert!(out.stdout.contains("worker overhead:"), "{out:?}");
+    assert!(out.stdout.contains("peak memory"), "{out:?}");
+}

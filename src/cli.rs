@@ -58,6 +58,13 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Run the in-repo Postmark simulator on 127.0.0.1 (the demo's account and users gateway)
+    /// until Ctrl-C, printing the settings that point `serve` at it.
+    Simulator {
+        /// Port on 127.0.0.1 (0 picks a free one).
+        #[arg(long, default_value_t = 4010)]
+        port: u16,
+    },
     /// Sync the inventory from Postmark once (needs PAR_POSTMARK_ACCOUNT_TOKEN).
     Sync,
     /// Replace the users inventory with a CSV file (columns in README.md). A file with any
@@ -94,6 +101,12 @@ pub enum BenchCommand {
         items: usize,
         #[arg(long, default_value_t = 5_000)]
         queue: usize,
+    },
+    /// Carry out this many revocation jobs against a local simulator, against the same HTTP
+    /// calls made bare.
+    Revocations {
+        #[arg(long, default_value_t = 10_000)]
+        jobs: usize,
     },
 }
 
@@ -159,6 +172,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             let inventory_config = raw.inventory()?;
             let campaigns = raw.campaigns()?;
             let mail = raw.mail()?;
+            let lease = raw.revocation_lease()?;
             let database = redacted(&db_config.url);
             let app = Application::build(Startup {
                 mode: RunMode::Serve,
@@ -172,7 +186,10 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
                 jobs: Jobs::ALL,
                 simulator: None,
             })
-            .await?;
+            .await?
+            .with_revocation_settings(
+                crate::revocations::worker::Settings::default().with_lease(lease),
+            );
             let state = app.state();
             let listener = server::bind(state.config.bind_addr).await?;
             tracing::info!(
@@ -188,6 +205,11 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Demo { port, data_dir } => {
             init_telemetry(&raw)?;
             run_demo(&raw, port, &data_dir).await?;
+            Ok(exit::OK)
+        }
+        Command::Simulator { port } => {
+            init_telemetry(&raw)?;
+            run_simulator(port).await?;
             Ok(exit::OK)
         }
         Command::Migrate => {
@@ -251,6 +273,13 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         } => {
             init_telemetry(&raw)?;
             crate::bench::campaign::run(items, queue).await?;
+            Ok(exit::OK)
+        }
+        Command::Bench {
+            command: BenchCommand::Revocations { jobs },
+        } => {
+            init_telemetry(&raw)?;
+            crate::bench::revocations::run(jobs).await?;
             Ok(exit::OK)
         }
         Command::ImportUsers { file } => {
@@ -402,33 +431,7 @@ async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result
 
     // The demo's Postmark account lives in an in-process simulator, with a users gateway
     // holding about 40 users (the same people as docs/sample-users.csv).
-    let simulator = Simulator::new("demo-account-token");
-    simulator.seed_demo_account();
-    simulator.enable_gateway("demo-gateway-token");
-    let demo_servers = simulator.server_ids();
-    let demo_users = crate::inventory::users_csv::parse(DEMO_USERS_CSV.as_bytes(), &demo_servers)
-        .map_err(|rejected| {
-        anyhow::anyhow!("demo users file is invalid: {:?}", rejected.errors)
-    })?;
-    for user in demo_users {
-        simulator.put_user(crate::postmark::gateway::GatewayUser {
-            email: user.email.into_string(),
-            name: user.name,
-            role: user.role,
-            status: user.status,
-            invited_at: user.invited_at,
-            servers: user
-                .permissions
-                .into_iter()
-                .map(
-                    |(server_id, permission)| crate::postmark::gateway::GatewayPermission {
-                        server_id,
-                        permission,
-                    },
-                )
-                .collect(),
-        });
-    }
+    let simulator = demo_simulator("demo-account-token", "demo-gateway-token")?;
     // One reviewer's mailbox is closed, so the Notifications page shows a refused email and
     // the campaign dashboard an unreachable reviewer.
     simulator.deactivate_recipient("hiro.hughes@example.com");
@@ -519,4 +522,83 @@ async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result
     )
     .await?;
     app.serve(listener).await
+}
+
+/// The simulated Postmark account the demo and `simulator` share: the demo's servers, and a
+/// users gateway holding about 40 users (the same people as docs/sample-users.csv).
+fn demo_simulator(account_token: &str, gateway_token: &str) -> anyhow::Result<Simulator> {
+    let simulator = Simulator::new(account_token);
+    simulator.seed_demo_account();
+    simulator.enable_gateway(gateway_token);
+    let demo_servers = simulator.server_ids();
+    let demo_users = crate::inventory::users_csv::parse(DEMO_USERS_CSV.as_bytes(), &demo_servers)
+        .map_err(|rejected| {
+        anyhow::anyhow!("demo users file is invalid: {:?}", rejected.errors)
+    })?;
+    for user in demo_users {
+        simulator.put_user(crate::postmark::gateway::GatewayUser {
+            email: user.email.into_string(),
+            name: user.name,
+            role: user.role,
+            status: user.status,
+            invited_at: user.invited_at,
+            servers: user
+                .permissions
+                .into_iter()
+                .map(
+                    |(server_id, permission)| crate::postmark::gateway::GatewayPermission {
+                        server_id,
+                        permission,
+                    },
+                )
+                .collect(),
+        });
+    }
+    Ok(simulator)
+}
+
+/// `simulator`: the demo's Postmark account in its own process, so a test or an operator can
+/// stop and restart `serve` (even with SIGKILL) while the account keeps its state.
+async fn run_simulator(port: u16) -> anyhow::Result<()> {
+    // Fresh tokens each start: whoever can reach the port should still not be able to change
+    // the simulated account without having read this process's output.
+    let account_token = format!("sim-account-{}", uuid::Uuid::new_v4().simple());
+    let gateway_token = format!("sim-gateway-{}", uuid::Uuid::new_v4().simple());
+    let simulator = demo_simulator(&account_token, &gateway_token)?;
+    let url = simulator
+        .spawn(port)
+        .await
+        .with_context(|| format!("could not listen on 127.0.0.1:{port}"))?;
+    let gateway = url.join("gateway/")?;
+    let stopped = stop_signal()?;
+    // Simulator tokens, printed on purpose: they open nothing but this process.
+    println!("Postmark simulator listening on {url} (Ctrl-C to stop)");
+    println!("Point `serve` at it with:");
+    println!("  PAR_POSTMARK_API_URL={url}");
+    println!("  PAR_POSTMARK_ACCOUNT_TOKEN={account_token}");
+    println!("  PAR_POSTMARK_USERS_URL={gateway}");
+    println!("  PAR_POSTMARK_USERS_TOKEN={gateway_token}");
+    stopped.await;
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM, listened for from the moment this returns: whoever reads the printed
+/// settings may stop the process straight away, before a lazily registered handler would be.
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

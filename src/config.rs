@@ -12,8 +12,10 @@ use url::Url;
 use crate::email::Email;
 
 mod mail;
+mod revocations;
 
 pub use mail::{MailConfig, DEFAULT_MAIL_STREAM};
+pub use revocations::DEFAULT_REVOCATION_LEASE;
 
 /// Prefix of every environment variable the application reads.
 pub const ENV_PREFIX: &str = "PAR_";
@@ -144,6 +146,10 @@ pub const KEYS: &[(&str, &str)] = &[
     (
         "CAMPAIGN_CHECK_INTERVAL",
         "how often due campaigns and recurring templates are checked, e.g. 1m (default 1m)",
+    ),
+    (
+        "REVOCATION_LEASE",
+        "how long a revocation job stays claimed by a worker that stopped, e.g. 5m (default 5m)",
     ),
 ];
 

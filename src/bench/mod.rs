@@ -1,10 +1,14 @@
 //! Benchmarks behind `postmark-access-review bench …`.
 //!
-//! `bench sync` times a full inventory sync of a large simulated
-//! account and a large users import, and reports peak memory. Numbers, not pass/fail: run it
-//! with `--release` and compare against the targets in the README.
+//! `bench sync` times a full inventory sync of a large simulated account and a large users
+//! import, and reports peak memory; `bench campaign` a launch and the review queue;
+//! `bench revocations` the revocation worker against the same HTTP calls made bare. Numbers,
+//! not pass/fail: run them with `--release` and compare against the targets in the README.
+//! [`jobs`] is the revocation queue `bench revocations` and the crash test share.
 
 pub mod campaign;
+pub mod jobs;
+pub mod revocations;
 
 use std::{fmt::Write as _, sync::Arc, time::Instant};
 

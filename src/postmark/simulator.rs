@@ -16,7 +16,7 @@ use std::{
     collections::{HashMap, VecDeque},
     net::SocketAddr,
     sync::{
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
         Arc, Mutex, RwLock,
     },
     time::Duration,
@@ -74,6 +74,8 @@ struct Inner {
     refusing: AtomicBool,
     /// Bodies of `PUT /servers/{id}` as sent, for checks against `EditServerPayload`.
     server_edits: Mutex<Vec<(i64, serde_json::Value)>>,
+    /// Microseconds every answer waits after its request was handled ([`Simulator::set_latency`]).
+    latency_micros: AtomicU64,
 }
 
 /// The simulator's state; clone it to keep a handle after spawning.
@@ -223,6 +225,13 @@ impl Simulator {
         self.inner.refusing.store(refuse, Ordering::SeqCst);
     }
 
+    /// Every answer leaves `latency` after its request was handled (a slow network): the window
+    /// where a client that dies has changed Postmark without learning so (see the crash test).
+    pub fn set_latency(&self, latency: Duration) {
+        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+        self.inner.latency_micros.store(micros, Ordering::SeqCst);
+    }
+
     /// `METHOD /path` of every request so far, in order (faulted and refused ones too).
     pub fn request_log(&self) -> Vec<String> {
         self.inner
@@ -313,7 +322,12 @@ async fn observe(State(sim): State<Simulator>, request: Request, next: Next) -> 
             return response;
         }
     }
-    next.run(request).await
+    let response = next.run(request).await;
+    let latency = sim.inner.latency_micros.load(Ordering::SeqCst);
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_micros(latency)).await;
+    }
+    response
 }
 
 /// The response a fault stands for (`Err`), or the fault the handler itself must apply.

@@ -42,7 +42,7 @@ pub struct Settings {
     /// than the `Retry-After` of the answer.
     pub base_delay: Duration,
     pub max_delay: Duration,
-    /// Time between passes of the spawned loop.
+    /// Time between passes of the spawned loop (none after a pass that used its whole batch).
     pub poll_every: Duration,
     /// While paused: time between probe calls.
     pub probe_every: Duration,
@@ -67,6 +67,21 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// These settings with `lease` (`PAR_REVOCATION_LEASE`). The timeouts shrink to a quarter
+    /// of it when it is short, so a job's calls (a read, a write, and the database between)
+    /// still end before the lease does and no second worker can take a job still in flight.
+    pub fn with_lease(self, lease: Duration) -> Self {
+        let call = lease / 4;
+        Self {
+            lease,
+            request_timeout: self.request_timeout.min(call),
+            connect_timeout: self.connect_timeout.min(call),
+            ..self
+        }
+    }
+}
+
 /// What one pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Report {
@@ -78,6 +93,13 @@ pub struct Report {
     pub paused: bool,
     /// The pass ended a pause.
     pub resumed: bool,
+}
+
+impl Report {
+    /// Jobs the pass ended or rescheduled.
+    pub fn worked(&self) -> usize {
+        self.done + self.retried + self.failed + self.manual
+    }
 }
 
 /// The revocation worker.
@@ -151,8 +173,17 @@ impl Worker {
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticks.tick().await;
-                if let Err(error) = self.run_once().await {
-                    tracing::error!(error = format!("{error:#}"), "revocation pass failed");
+                // A pass that used its whole batch leaves more due work: the next one starts
+                // at once, so a large queue drains at the worker's pace, not a batch a tick.
+                loop {
+                    match self.run_once().await {
+                        Ok(report) if report.worked() >= self.settings.batch && !report.paused => {}
+                        Ok(_) => break,
+                        Err(error) => {
+                            tracing::error!(error = format!("{error:#}"), "revocation pass failed");
+                            break;
+                        }
+                    }
                 }
             }
         });

@@ -228,3 +228,78 @@ fn the_sync_benchmark_prints_its_numbers() {
     );
     assert!(out.stdout.contains("peak memory"), "{out:?}");
 }
+
+#[tokio::test]
+async fn the_simulator_runs_as_its_own_process_and_prints_its_settings() {
+    use std::io::{BufRead as _, BufReader};
+    use std::process::Stdio;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_postmark-access-review"))
+        .args(["simulator", "--port", "0"])
+        .env_clear()
+        .env("PAR_LOG_LEVEL", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut settings = std::collections::HashMap::new();
+    for line in stdout.by_ref().map_while(Result::ok) {
+        if let Some((key, value)) = line.trim().split_once('=') {
+            settings.insert(key.to_string(), value.to_string());
+        }
+        if settings.len() == 4 {
+            break;
+        }
+    }
+    std::thread::spawn(move || stdout.for_each(drop));
+    let api = &settings["PAR_POSTMARK_API_URL"];
+    assert!(api.starts_with("http://127.0.0.1:"), "{settings:?}");
+    let client = reqwest::Client::new();
+    let servers = |token: String| {
+        client
+            .get(format!("{api}servers?count=1&offset=0"))
+            .header("Accept", "application/json")
+            .header("X-Postmark-Account-Token", token)
+            .send()
+    };
+    let page = servers(settings["PAR_POSTMARK_ACCOUNT_TOKEN"].clone())
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let page: serde_json::Value = page.json().await.unwrap();
+    assert!(page["TotalCount"].as_i64().unwrap() > 1, "{page}");
+    assert_eq!(page["Servers"].as_array().unwrap().len(), 1, "{page}");
+    let refused = servers("demo-account-token".into()).await.unwrap();
+    assert_eq!(refused.status(), 401, "tokens are fresh for each start");
+
+    let users = client
+        .get(format!("{}users", settings["PAR_POSTMARK_USERS_URL"]))
+        .bearer_auth(&settings["PAR_POSTMARK_USERS_TOKEN"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(users.status(), 200);
+    let users: serde_json::Value = users.json().await.unwrap();
+    assert!(users["users"].as_array().unwrap().len() > 10, "{users}");
+
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(child.wait().unwrap().success(), "stops cleanly on SIGTERM");
+}
+
+#[test]
+fn the_revocations_benchmark_prints_its_numbers() {
+    let out = run_binary(&["bench", "revocations", "--jobs", "60"], &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("jobs: 60 (30 quarantines, 30 permission removals)"),
+        "{out:?}"
+    );
+    assert!(out.stdout.contains("worker:      60 jobs in"), "{out:?}");
+    assert!(out.stdout.contains("bare calls:"), "{out:?}");
+    assert!(out.stdout.contains("worker overhead:"), "{out:?}");
+    assert!(out.stdout.contains("peak memory"), "{out:?}");
+}

@@ -15,6 +15,7 @@ mod auth;
 mod campaigns;
 mod cli;
 mod contract;
+mod crash;
 mod gateway;
 mod health;
 mod helpers;

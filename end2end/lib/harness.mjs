@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const BIN = process.env.PAR_TEST_BIN ?? '../target/debug/postmark-access-review';
@@ -120,4 +121,33 @@ export async function assertAccessible(page, where) {
   }
   if (size) await page.setViewportSize(size);
   if (found.length) throw new Error(`accessibility violations:\n${found.join('\n')}`);
+}
+
+/** One demo and one browser for the test file that calls this, stopped after its tests. */
+export function demoForFile() {
+  const env = {};
+  before(async () => {
+    env.demo = await startDemo();
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.demo?.stop();
+  });
+  return env;
+}
+
+/**
+ * A browser context of its own (its own session), signed in as `name` from the sign-in page,
+ * on the home page and hydrated, with a marker on window that a full reload would erase.
+ */
+export async function personAtHome(env, name, viewport = { width: 1280, height: 900 }) {
+  const context = await env.browser.newContext({ viewport });
+  const page = await context.newPage();
+  const problems = watchConsole(page);
+  await signIn(page, env.demo.url, '/auth/login', name);
+  await page.waitForURL(env.demo.url + '/');
+  await waitForHydration(page);
+  await page.evaluate(() => { window.__noReload = true; });
+  return { page, problems, context };
 }

@@ -3,39 +3,18 @@
 // Inbox, opens the link in a fresh browser (signed out), signs in and lands on her queue,
 // where she decides an item. Manny, signed in, opening Rita's link is refused. Ada sees the
 // emails, one of them failed, on the Notifications page.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   assertAccessible,
-  launchBrowser,
-  signIn,
-  startDemo,
+  demoForFile,
+  personAtHome,
   waitForHydration,
   watchConsole,
 } from '../lib/harness.mjs';
 
-let demo;
-let browser;
-
-before(async () => {
-  demo = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
-
-async function person(name) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const problems = watchConsole(page);
-  await signIn(page, demo.url, '/auth/login', name);
-  await page.waitForURL(demo.url + '/');
-  await waitForHydration(page);
-  return { page, problems, context };
-}
+const env = demoForFile();
+const person = (name) => personAtHome(env, name);
 
 /** Rita's review link, read from her inbox (the worker sends within a few seconds). */
 async function ritasLink() {
@@ -62,7 +41,7 @@ test('a reviewer follows the emailed link, signs in and decides', async () => {
   const link = await ritasLink();
 
   // A fresh browser, signed out: the link arrives by email, so it is opened by address.
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const context = await env.browser.newContext({ viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
   const problems = watchConsole(page);
   await page.goto(link);
@@ -86,7 +65,7 @@ test('a reviewer follows the emailed link, signs in and decides', async () => {
   await manny.context.close();
 
   // A link cut short is simply not valid.
-  const anonymous = await browser.newPage();
+  const anonymous = await env.browser.newPage();
   const truncated = await anonymous.goto(link.slice(0, -5));
   assert.equal(truncated.status(), 404);
   assert.match(await anonymous.locator('h1').innerText(), /not valid/);

@@ -2,41 +2,12 @@
 // by clicking the navigation. Each page must load its data after a client-side navigation
 // (not only when opened by URL), pass axe-core at desktop and phone width, and keep working
 // after the first action (a decision, a sync).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  assertAccessible,
-  launchBrowser,
-  signIn,
-  startDemo,
-  waitForHydration,
-  watchConsole,
-} from '../lib/harness.mjs';
+import { assertAccessible, demoForFile, personAtHome } from '../lib/harness.mjs';
 
-let demo;
-let browser;
-
-before(async () => {
-  demo = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
-
-/** Signed in as `name`, on the home page, hydrated, with a marker that a reload would erase. */
-async function atHome(name) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const problems = watchConsole(page);
-  await signIn(page, demo.url, '/auth/login', name);
-  await page.waitForURL(demo.url + '/');
-  await waitForHydration(page);
-  await page.evaluate(() => { window.__noReload = true; });
-  return { page, problems, context };
-}
+const env = demoForFile();
+const atHome = (name) => personAtHome(env, name);
 
 /** Clicks a top-bar entry and waits until the page has finished loading its data. */
 async function navigate(page, label) {
@@ -119,7 +90,7 @@ test('a reviewer reaches the queue from the navigation and decides without losin
   await rita.page.waitForURL(/status=undecided/);
   await rita.page.waitForFunction((n) => document.querySelectorAll('.queue-item').length === n - 1, items);
   await rita.page.locator('a.brand').click();
-  await rita.page.waitForURL(demo.url + '/');
+  await rita.page.waitForURL(env.demo.url + '/');
   await navigate(rita.page, 'My reviews');
   assert.equal(await rita.page.locator('.queue-item').count(), items);
   assert.equal(await rita.page.evaluate(() => window.__noReload), true);
@@ -142,7 +113,7 @@ test('an admin reaches the inventory from the navigation and syncs without empty
   await ada.page.waitForURL(/flag=no-sends/);
   await ada.page.waitForFunction(() => !document.querySelector('main .loading'));
   await ada.page.getByRole('link', { name: 'Servers', exact: true }).click();
-  await ada.page.waitForURL(demo.url + '/inventory');
+  await ada.page.waitForURL(env.demo.url + '/inventory');
   await ada.page.waitForFunction((n) => document.querySelectorAll('.servers-table tbody tr').length === n, rows);
   assert.equal(await ada.page.locator('select[name="flag"]').inputValue(), '');
   // Into the users tab and a server's page by their links, then back through the navigation.

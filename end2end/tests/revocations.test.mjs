@@ -2,37 +2,14 @@
 // (undecided items default to revoke), applies the revocations excluding one with a reason,
 // and follows them on the Revocations page until the worker has carried them out against the
 // simulated Postmark.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  assertAccessible,
-  launchBrowser,
-  signIn,
-  startDemo,
-  waitForHydration,
-  watchConsole,
-} from '../lib/harness.mjs';
+import { assertAccessible, demoForFile, personAtHome, waitForHydration } from '../lib/harness.mjs';
 
-let demo;
-let browser;
-
-before(async () => {
-  demo = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
+const env = demoForFile();
 
 test('apply after close, then the revocations run and are listed', async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
-  const page = await context.newPage();
-  const problems = watchConsole(page);
-  await signIn(page, demo.url, '/auth/login', 'Ada Admin');
-  await page.waitForURL(demo.url + '/');
-  await waitForHydration(page);
+  const { page, problems, context } = await personAtHome(env, 'Ada Admin', { width: 1280, height: 1000 });
 
   await page.locator('#primary-nav').getByRole('link', { name: 'Campaigns', exact: true }).click();
   await page.waitForSelector('main h1:text("Campaigns")');

@@ -13,7 +13,7 @@ use super::{
     api::{demo_inbox, notifications_list, NotificationResend, NotificationWithdrawLink, Outbox},
     NotificationView, Status,
 };
-use crate::components::{notice::ErrorNotice, viewer::is_admin};
+use crate::components::{filter::FilterSelect, notice::ErrorNotice, viewer::is_admin};
 
 fn status_badge(n: &NotificationView) -> impl IntoView {
     let (class, text) = match (n.status, n.permanent) {
@@ -81,10 +81,6 @@ fn OutboxView(
     resend: ServerAction<NotificationResend>,
     withdraw: ServerAction<NotificationWithdrawLink>,
 ) -> impl IntoView {
-    let query = use_query_map();
-    let chosen = move |key: &str, value: &str| {
-        query.with_untracked(|q| q.get(key).unwrap_or_default() == value)
-    };
     view! {
         {(!outbox.mail_enabled).then(|| view! {
             <div class="notice notice-warn" role="note">
@@ -92,26 +88,10 @@ fn OutboxView(
             </div>
         })}
         <Form method="GET" action="/notifications" attr:class="filters">
-            <label>
-                "Campaign "
-                <select name="campaign">
-                    <option value="">"Any"</option>
-                    {outbox.campaigns.iter().map(|(id, name)| {
-                        let value = id.to_string();
-                        let selected = chosen("campaign", &value);
-                        view! { <option value=value selected=selected>{name.clone()}</option> }
-                    }).collect_view()}
-                </select>
-            </label>
-            <label>
-                "Status "
-                <select name="status">
-                    <option value="">"Any"</option>
-                    {Status::ALL.into_iter().map(|s| {
-                        view! { <option value=s.slug() selected=chosen("status", s.slug())>{s.label()}</option> }
-                    }).collect_view()}
-                </select>
-            </label>
+            <FilterSelect label="Campaign" param="campaign"
+                options=outbox.campaigns.iter().map(|(id, name)| (id.to_string(), name.clone())).collect() />
+            <FilterSelect label="Status" param="status"
+                options=Status::ALL.iter().map(|s| (s.slug().to_string(), s.label().to_string())).collect() />
             <button type="submit" class="button-secondary">"Apply"</button>
         </Form>
         <p class="count">{format!("{} emails (newest first).", outbox.notifications.len())}</p>

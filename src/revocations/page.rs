@@ -17,7 +17,7 @@ use super::{
     Action, Counts, Deleted, Excluded, RevocationView, Status, Verification,
 };
 use crate::{
-    components::{notice::ErrorNotice, viewer::is_admin},
+    components::{filter::FilterSelect, notice::ErrorNotice, viewer::is_admin},
     review_items::ItemKind,
 };
 
@@ -161,42 +161,15 @@ fn ListView(
     retry: ServerAction<RevocationRetry>,
     cancel: ServerAction<RevocationCancel>,
 ) -> impl IntoView {
-    let query = use_query_map();
-    let chosen = move |key: &str, value: &str| {
-        query.with_untracked(|q| q.get(key).unwrap_or_default() == value)
-    };
     view! {
         {paused_banner(list.paused)}
         <Form method="GET" action="/revocations" attr:class="filters">
-            <label>
-                "Campaign "
-                <select name="campaign">
-                    <option value="">"Any"</option>
-                    {list.campaigns.iter().map(|(id, name)| {
-                        let value = id.to_string();
-                        let selected = chosen("campaign", &value);
-                        view! { <option value=value selected=selected>{name.clone()}</option> }
-                    }).collect_view()}
-                </select>
-            </label>
-            <label>
-                "Status "
-                <select name="status">
-                    <option value="">"Any"</option>
-                    {Status::ALL.iter().map(|s| view! {
-                        <option value=s.slug() selected=chosen("status", s.slug())>{s.label()}</option>
-                    }).collect_view()}
-                </select>
-            </label>
-            <label>
-                "Kind "
-                <select name="kind">
-                    <option value="">"Any"</option>
-                    {ItemKind::ALL.into_iter().map(|k| view! {
-                        <option value=k.slug() selected=chosen("kind", k.slug())>{k.label()}</option>
-                    }).collect_view()}
-                </select>
-            </label>
+            <FilterSelect label="Campaign" param="campaign"
+                options=list.campaigns.iter().map(|(id, name)| (id.to_string(), name.clone())).collect() />
+            <FilterSelect label="Status" param="status"
+                options=Status::ALL.iter().map(|s| (s.slug().to_string(), s.label().to_string())).collect() />
+            <FilterSelect label="Kind" param="kind"
+                options=ItemKind::ALL.iter().map(|k| (k.slug().to_string(), k.label().to_string())).collect() />
             <button type="submit" class="button-secondary">"Apply filters"</button>
         </Form>
         <p class="count">{format!("{} revocations.", list.rows.len())}</p>

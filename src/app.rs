@@ -18,6 +18,7 @@ use crate::{
         status_pages::{ErrorPage, NotFound},
         viewer::ShellInfo,
     },
+    fulfilment::page::{TaskPage, TasksPage},
     home::Home,
     inventory::{
         detail::{ServerPage, UserPage},
@@ -150,6 +151,16 @@ pub fn App() -> impl IntoView {
                             <Route
                                 path=path!("/revocations")
                                 view=|| view! { <Protected><StaffOnly title="Revocations"><RevocationsPage /></StaffOnly></Protected> }
+                            />
+                            <Route
+                                path=path!("/tasks")
+                                view=|| view! { <Protected><TasksPage /></Protected> }
+                                ssr=SsrMode::Async
+                            />
+                            <Route
+                                path=path!("/tasks/:id")
+                                view=|| view! { <Protected><TaskPage /></Protected> }
+                                ssr=SsrMode::Async
                             />
                             <Route
                                 path=path!("/settings")

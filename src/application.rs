@@ -178,6 +178,7 @@ impl Application {
             &self.state.inventory.config,
             self.revocation_settings,
         )
+        .map(|worker| worker.with_fulfilment(self.state.auth.config().fulfilment_emails.clone()))
     }
 
     fn start_jobs(&self) -> anyhow::Result<()> {

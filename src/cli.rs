@@ -55,6 +55,10 @@ pub enum Command {
         /// Folder for the demo database; its previous contents are replaced at start.
         #[arg(long, value_name = "DIR", default_value = "data/demo")]
         data_dir: PathBuf,
+        /// Run as a team without a users gateway: users come from the sample CSV import, and
+        /// revoked user access becomes manual fulfilment tasks.
+        #[arg(long)]
+        without_users_gateway: bool,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -202,9 +206,13 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             app.serve(listener).await?;
             Ok(exit::OK)
         }
-        Command::Demo { port, data_dir } => {
+        Command::Demo {
+            port,
+            data_dir,
+            without_users_gateway,
+        } => {
             init_telemetry(&raw)?;
-            run_demo(&raw, port, &data_dir).await?;
+            run_demo(&raw, port, &data_dir, !without_users_gateway).await?;
             Ok(exit::OK)
         }
         Command::Simulator { port } => {
@@ -405,7 +413,12 @@ const DEMO_USERS_CSV: &str = include_str!("../docs/sample-users.csv");
 
 /// The demo always runs on a fresh SQLite file on 127.0.0.1, whatever the environment says
 /// about the database or the public URL, so it can never touch a real deployment.
-async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result<()> {
+async fn run_demo(
+    raw: &RawConfig,
+    port: u16,
+    data_dir: &Path,
+    with_gateway: bool,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("could not create {}", data_dir.display()))?;
     let db_path = data_dir.join("demo.db");
@@ -464,10 +477,14 @@ async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result
                 "hooks.example.com".to_string(),
                 "billing.example.com".to_string(),
             ],
-            users_gateway: Some((
-                simulator_url.join("gateway/")?,
-                SecretString::from("demo-gateway-token".to_string()),
-            )),
+            users_gateway: with_gateway
+                .then(|| {
+                    anyhow::Ok((
+                        simulator_url.join("gateway/")?,
+                        SecretString::from("demo-gateway-token".to_string()),
+                    ))
+                })
+                .transpose()?,
         },
         campaigns: crate::config::CampaignConfig::default(),
         mail: Some(crate::config::MailConfig {
@@ -515,6 +532,23 @@ async fn run_demo(raw: &RawConfig, port: u16, data_dir: &Path) -> anyhow::Result
         )
         .await
         .map_err(|e| anyhow::anyhow!("demo sync failed: {e}"))?;
+    if !with_gateway {
+        // What a team without a gateway does: import the users export.
+        let servers = crate::inventory::db::server_ids(&state.db).await?;
+        let users = crate::inventory::users_csv::parse(DEMO_USERS_CSV.as_bytes(), &servers)
+            .map_err(|rejected| {
+                anyhow::anyhow!("demo users file is invalid: {:?}", rejected.errors)
+            })?;
+        crate::inventory::users::import(
+            &state.db,
+            state.clock.as_ref(),
+            &Actor::system("demo"),
+            Trigger::Demo,
+            "docs/sample-users.csv",
+            users,
+        )
+        .await?;
+    }
     crate::campaigns::demo::seed(
         &state.db,
         state.clock.as_ref(),

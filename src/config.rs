@@ -303,6 +303,9 @@ impl RawConfig {
         let auditor_emails = self
             .parse("AUDITOR_EMAILS", parse_email_list)?
             .unwrap_or_default();
+        let fulfilment_emails = self
+            .parse("FULFILMENT_EMAILS", parse_email_list)?
+            .unwrap_or_default();
         let session_idle = self
             .parse("SESSION_IDLE_TIMEOUT", parse_duration)?
             .unwrap_or(Duration::from_secs(8 * 3600));
@@ -330,6 +333,7 @@ impl RawConfig {
             auditor_group,
             admin_emails,
             auditor_emails,
+            fulfilment_emails,
             session_idle,
             session_max,
             rate_limit_per_minute,
@@ -496,6 +500,9 @@ pub struct AuthConfig {
     pub admin_emails: Vec<Email>,
     /// Lower-cased.
     pub auditor_emails: Vec<Email>,
+    /// The Postmark account admins who carry out manual revocations: emailed each task, and
+    /// allowed on the task pages.
+    pub fulfilment_emails: Vec<Email>,
     pub session_idle: Duration,
     pub session_max: Duration,
     pub rate_limit_per_minute: u32,

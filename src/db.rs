@@ -203,6 +203,9 @@ pub enum LockKey {
     Audit,
     /// Inventory writers (syncs, imports, and launches reading the inventory).
     Inventory,
+    /// Gathering manual revocations into fulfilment tasks, so two workers never put one line
+    /// in two tasks (or email it twice).
+    Fulfilment,
 }
 
 impl LockKey {
@@ -214,6 +217,8 @@ impl LockKey {
             LockKey::Audit => 0x5041_5241_5544_4954,
             // "PARINVEN"
             LockKey::Inventory => 0x5041_5249_4E56_454E,
+            // "PARFULFI"
+            LockKey::Fulfilment => 0x5041_5246_554C_4649,
         }
     }
 }

@@ -52,6 +52,7 @@ fn Welcome(viewer: Viewer) -> impl IntoView {
         .next()
         .unwrap_or("")
         .to_string();
+    let fulfils = viewer.has(crate::auth::Role::Admin) || viewer.has(crate::auth::Role::Fulfilment);
     view! {
         <Title text="" />
         <section class="hero">
@@ -65,6 +66,9 @@ fn Welcome(viewer: Viewer) -> impl IntoView {
             <li><A href="/campaigns"><strong>"Campaigns"</strong><span>"Review campaigns and their progress"</span></A></li>
             <li><A href="/inventory"><strong>"Inventory"</strong><span>"Postmark users, permissions and servers"</span></A></li>
             <li><A href="/audit"><strong>"Audit"</strong><span>"The hash-chained log of every change"</span></A></li>
+            {fulfils.then(|| view! {
+                <li><A href="/tasks"><strong>"Tasks"</strong><span>"Revocations to make by hand in Postmark"</span></A></li>
+            })}
         </ul>
     }
 }

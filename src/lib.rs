@@ -44,6 +44,7 @@ pub mod components;
 pub mod csv_file;
 pub mod email;
 pub mod error;
+pub mod fulfilment;
 pub mod home;
 pub mod inventory;
 pub mod notifications;

@@ -10,10 +10,13 @@ import { chromium } from 'playwright-core';
 const BIN = process.env.PAR_TEST_BIN ?? '../target/debug/postmark-access-review';
 const SITE_ROOT = process.env.PAR_SITE_ROOT ?? '../target/site';
 
-/** Spawns `postmark-access-review demo --port 0` and resolves once it prints its URL. */
-export async function startDemo() {
+/**
+ * Spawns `postmark-access-review demo --port 0` (plus `args`) and resolves once it prints its
+ * URL.
+ */
+export async function startDemo(args = []) {
   const dataDir = mkdtempSync(join(tmpdir(), 'par-e2e-'));
-  const child = spawn(BIN, ['demo', '--port', '0', '--data-dir', dataDir], {
+  const child = spawn(BIN, ['demo', '--port', '0', '--data-dir', dataDir, ...args], {
     env: { ...process.env, PAR_SITE_ROOT: SITE_ROOT, PAR_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -123,11 +126,14 @@ export async function assertAccessible(page, where) {
   if (found.length) throw new Error(`accessibility violations:\n${found.join('\n')}`);
 }
 
-/** One demo and one browser for the test file that calls this, stopped after its tests. */
-export function demoForFile() {
+/**
+ * One demo (started with `args`) and one browser for the test file that calls this, stopped
+ * after its tests.
+ */
+export function demoForFile(args = []) {
   const env = {};
   before(async () => {
-    env.demo = await startDemo();
+    env.demo = await startDemo(args);
     env.browser = await launchBrowser();
   });
   after(async () => {

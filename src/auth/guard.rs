@@ -14,6 +14,11 @@ pub enum Need {
     Admin,
     /// An admin or an auditor (read-only access to evidence).
     AdminOrAuditor,
+    /// Someone who carries out manual revocations: an admin or a person listed in
+    /// `PAR_FULFILMENT_EMAILS`.
+    Fulfiller,
+    /// Someone who may read fulfilment tasks: a [`Need::Fulfiller`] or an auditor.
+    FulfilmentReader,
 }
 
 /// Decides for a (possibly anonymous) caller: 401 without a session, 403 without the role.
@@ -25,6 +30,12 @@ pub fn check(user: Option<&SessionUser>, need: Need) -> Result<SessionUser, AppE
         Need::AdminOrAuditor => {
             user.roles.contains(&Role::Admin) || user.roles.contains(&Role::Auditor)
         }
+        Need::Fulfiller => {
+            user.roles.contains(&Role::Admin) || user.roles.contains(&Role::Fulfilment)
+        }
+        Need::FulfilmentReader => [Role::Admin, Role::Auditor, Role::Fulfilment]
+            .iter()
+            .any(|role| user.roles.contains(role)),
     };
     if allowed {
         Ok(user.clone())

@@ -32,6 +32,9 @@ use serde::{Deserialize, Serialize};
 pub enum Role {
     Admin,
     Auditor,
+    /// Listed in `PAR_FULFILMENT_EMAILS`: carries out the revocations no API can (a Postmark
+    /// account admin), on the fulfilment task pages.
+    Fulfilment,
 }
 
 impl Role {
@@ -39,6 +42,7 @@ impl Role {
         match self {
             Role::Admin => "Admin",
             Role::Auditor => "Auditor",
+            Role::Fulfilment => "Fulfilment",
         }
     }
 }

@@ -52,6 +52,9 @@ pub fn roles_for(
     if listed(&config.auditor_emails) || in_group(&config.auditor_group) {
         roles.push(Role::Auditor);
     }
+    if listed(&config.fulfilment_emails) {
+        roles.push(Role::Fulfilment);
+    }
     roles
 }
 
@@ -91,6 +94,7 @@ mod tests {
             auditor_group: None,
             admin_emails: vec![Email::parse("ada@example.com").unwrap()],
             auditor_emails: vec![Email::parse("aubrey@example.com").unwrap()],
+            fulfilment_emails: vec![Email::parse("ops@example.com").unwrap()],
             session_idle: std::time::Duration::from_secs(60),
             session_max: std::time::Duration::from_secs(600),
             rate_limit_per_minute: 10,
@@ -116,6 +120,16 @@ mod tests {
             roles_for(&trusting, "ada@example.com", None, &[]),
             [Role::Admin]
         );
+    }
+
+    #[test]
+    fn the_fulfilment_list_grants_its_role_to_a_verified_email() {
+        let c = config();
+        assert_eq!(
+            roles_for(&c, "OPS@example.com", Some(true), &[]),
+            [Role::Fulfilment]
+        );
+        assert!(roles_for(&c, "ops@example.com", Some(false), &[]).is_empty());
     }
 
     #[test]

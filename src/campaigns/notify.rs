@@ -108,7 +108,7 @@ pub async fn resend(db: &Db, clock: &dyn Clock, actor: &Actor, id: i64) -> Resul
     let sent = crate::notifications::db::get(db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let Some(campaign_id) = sent.campaign_id.filter(|_| sent.kind != Kind::Escalation) else {
+    let Some(campaign_id) = sent.campaign_id.filter(|_| sent.kind.has_link()) else {
         return Err(AppError::Validation(
             "Only emails to reviewers carry a link to resend.".into(),
         ));
@@ -162,7 +162,7 @@ pub async fn withdraw_link(
     let sent = crate::notifications::db::get(db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let Some(campaign_id) = sent.campaign_id.filter(|_| sent.kind != Kind::Escalation) else {
+    let Some(campaign_id) = sent.campaign_id.filter(|_| sent.kind.has_link()) else {
         return Err(AppError::Validation(
             "This email carries no review link.".into(),
         ));

@@ -20,6 +20,10 @@ pub fn TopBar(viewer: Option<Viewer>) -> impl IntoView {
     // Signed-out visitors get no section navigation: every section needs a sign-in.
     let open = RwSignal::new(false);
     let signed_in = viewer.is_some();
+    // Manual revocations are for admins and the Postmark admins who carry them out.
+    let fulfils = viewer
+        .as_ref()
+        .is_some_and(|v| v.has(crate::auth::Role::Admin) || v.has(crate::auth::Role::Fulfilment));
     view! {
         <header class="topbar">
             <A href="/" attr:class="brand">
@@ -57,6 +61,13 @@ pub fn TopBar(viewer: Option<Viewer>) -> impl IntoView {
                                 }
                             })
                             .collect_view()}
+                        {fulfils.then(|| view! {
+                            <li>
+                                <A href="/tasks" on:click=move |_| open.set(false)>
+                                    "Tasks"
+                                </A>
+                            </li>
+                        })}
                     </ul>
                 </nav>
             </Show>

@@ -64,6 +64,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("ADMIN_EMAILS", "comma-separated emails of admins"),
     ("AUDITOR_EMAILS", "comma-separated emails of auditors"),
     (
+        "FULFILMENT_EMAILS",
+        "comma-separated emails of the Postmark admins who carry out manual revocations",
+    ),
+    (
         "SESSION_IDLE_TIMEOUT",
         "sign out after this much inactivity, e.g. 8h, 30m (default 8h)",
     ),

@@ -28,14 +28,18 @@ pub enum Kind {
     Reminder,
     /// After the due date: the fallback reviewer and admins hear who is overdue.
     Escalation,
+    /// Revocations no API can carry out, for the people in `PAR_FULFILMENT_EMAILS`: one per
+    /// task, linking to its page.
+    FulfilmentTask,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [
+    pub const ALL: [Kind; 5] = [
         Kind::ReviewRequest,
         Kind::Handover,
         Kind::Reminder,
         Kind::Escalation,
+        Kind::FulfilmentTask,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -44,6 +48,7 @@ impl Kind {
             Kind::Handover => "handover",
             Kind::Reminder => "reminder",
             Kind::Escalation => "escalation",
+            Kind::FulfilmentTask => "fulfilment_task",
         }
     }
 
@@ -57,13 +62,15 @@ impl Kind {
             Kind::Handover => "Items handed on",
             Kind::Reminder => "Reminder",
             Kind::Escalation => "Escalation",
+            Kind::FulfilmentTask => "Manual revocations",
         }
     }
 
     /// Whether the email carries an approval link (minted when it is sent). Escalations go to
-    /// admins and the fallback reviewer about other people's queues, so they carry none.
+    /// admins and the fallback reviewer about other people's queues, so they carry none; a
+    /// fulfilment task links to its page, which asks for a sign-in and grants nothing itself.
     pub fn has_link(self) -> bool {
-        !matches!(self, Kind::Escalation)
+        !matches!(self, Kind::Escalation | Kind::FulfilmentTask)
     }
 }
 

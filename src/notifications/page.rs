@@ -112,7 +112,7 @@ fn OutboxView(
                         let id = n.id;
                         let resendable = admin
                             && n.campaign_id.is_some()
-                            && n.kind != super::Kind::Escalation
+                            && n.kind.has_link()
                             && n.status != Status::Skipped;
                         view! {
                             <tr data-notification-id=id.to_string()>
@@ -154,11 +154,24 @@ fn OutboxView(
     }
 }
 
-/// The review link in an email's text, if it has one.
-fn review_link(text: &str) -> Option<String> {
+/// The link in an email's text, if it has one, and what to call its button: a review link,
+/// or a fulfilment task's page.
+fn email_link(text: &str) -> Option<(String, &'static str)> {
     text.split_whitespace()
-        .find(|word| word.starts_with("http") && word.contains("/r/"))
-        .map(|word| word.trim_end_matches(['.', ',', ')', '>']).to_string())
+        .filter(|word| word.starts_with("http"))
+        .find_map(|word| {
+            let label = if word.contains("/r/") {
+                "Open the review link"
+            } else if word.contains("/tasks/") {
+                "Open the task"
+            } else {
+                return None;
+            };
+            Some((
+                word.trim_end_matches(['.', ',', ')', '>']).to_string(),
+                label,
+            ))
+        })
 }
 
 /// The demo's inbox: emails the simulated Postmark received for the signed-in person, with
@@ -181,12 +194,12 @@ pub fn InboxPage() -> impl IntoView {
                     Ok(list) => view! {
                         <ul class="plain inbox">
                             {list.into_iter().map(|email| {
-                                let link = review_link(&email.text);
+                                let link = email_link(&email.text);
                                 view! {
                                     <li class="inbox-email">
                                         <h2>{email.subject}</h2>
-                                        {link.map(|href| view! {
-                                            <p><a class="inbox-link button" href=href rel="external">"Open the review link"</a></p>
+                                        {link.map(|(href, label)| view! {
+                                            <p><a class="inbox-link button" href=href rel="external">{label}</a></p>
                                         })}
                                         <pre class="email-text">{email.text}</pre>
                                     </li>

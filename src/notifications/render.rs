@@ -175,7 +175,8 @@ pub fn render(
         "This link is for {recipient} only: it asks you to sign in, and a forwarded copy \
          grants nobody else anything."
     );
-    let link = |label: &str| link.map(|url| (label.to_string(), url.to_string()));
+    let page = link;
+    let link = |label: &str| page.map(|url| (label.to_string(), url.to_string()));
     let (subject, body) = match kind {
         Kind::ReviewRequest | Kind::Reminder | Kind::Handover => {
             let campaign = d.text("campaign_name")?;
@@ -249,6 +250,37 @@ pub fn render(
                 },
             )
         }
+        Kind::FulfilmentTask => {
+            let campaign = d.text("campaign_name")?;
+            let lines = d.list("lines")?;
+            let n = lines.len();
+            let what = if n == 1 {
+                "1 revocation".to_string()
+            } else {
+                format!("{n} revocations")
+            };
+            (
+                format!("By hand in Postmark: {what} from {campaign}"),
+                Body {
+                    paragraphs: vec![
+                        "Hello,".to_string(),
+                        format!(
+                            "The access review \"{campaign}\" decided to take away the access \
+                             below, and no API can do it ({what}). Please make each change by \
+                             hand in Postmark, then mark each line on the task page as done, or \
+                             as not possible with a note:"
+                        ),
+                    ],
+                    link: link("Open the task"),
+                    list: lines,
+                    footer: vec![
+                        "The page asks you to sign in. The next inventory sync checks every \
+                         line marked done: access still there is reported as not effective."
+                            .to_string(),
+                    ],
+                },
+            )
+        }
     };
     Ok(Rendered {
         text: body.text(),
@@ -310,6 +342,26 @@ mod tests {
         .unwrap();
         assert!(e.text.contains("  - a@x.io\n  - b@x.io"));
         assert!(!e.text.contains("/r/"));
+    }
+
+    #[test]
+    fn a_fulfilment_task_lists_its_lines_and_links_its_page() {
+        let data = json!({"campaign_name": "Q4 <review>", "task_id": 7,
+            "lines": ["Remove <b>x</b>", "Demote y"]});
+        let r = render(
+            Kind::FulfilmentTask,
+            &data,
+            "ops@example.com",
+            Some("https://par/tasks/7"),
+        )
+        .unwrap();
+        assert_eq!(
+            r.subject,
+            "By hand in Postmark: 2 revocations from Q4 <review>"
+        );
+        assert!(r.text.contains("  - Remove <b>x</b>\n  - Demote y"));
+        assert!(r.text.contains("Open the task:\nhttps://par/tasks/7"));
+        assert!(r.html.contains("Remove &lt;b&gt;x"));
     }
 
     #[test]

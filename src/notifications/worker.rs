@@ -13,12 +13,13 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use rand::Rng as _;
+use serde_json::Value;
 use time::{macros::format_description, Date};
 use url::Url;
 
 use super::{
     db::{self, Due, Outcome},
-    render,
+    render, Kind,
 };
 use crate::{
     approval_links,
@@ -268,7 +269,18 @@ impl Worker {
         } else {
             None
         };
-        let url = token.as_ref().map(|t| self.link_url(t)).transpose()?;
+        let url = match (&token, row.kind) {
+            (Some(token), _) => Some(self.link_url(token)?),
+            (None, Kind::FulfilmentTask) => {
+                let Some(task_id) = row.data.get("task_id").and_then(Value::as_i64) else {
+                    return Ok(Err(Unsendable::Fail(
+                        "template data for fulfilment_task lacks task_id".to_string(),
+                    )));
+                };
+                Some(self.page_url(&format!("tasks/{task_id}"))?)
+            }
+            (None, _) => None,
+        };
         let rendered = match render::render(row.kind, &row.data, recipient.as_str(), url.as_deref())
         {
             Ok(rendered) => rendered,
@@ -296,9 +308,14 @@ impl Worker {
     }
 
     fn link_url(&self, token: &str) -> anyhow::Result<String> {
+        self.page_url(&format!("r/{token}"))
+    }
+
+    /// A page of this app, for a link in an email.
+    fn page_url(&self, path: &str) -> anyhow::Result<String> {
         Ok(self
             .public_url
-            .join(&format!("r/{token}"))
+            .join(path)
             .context("the public URL cannot carry a link")?
             .to_string())
     }

@@ -207,13 +207,14 @@ struct ViewRow {
     verified_sync_id: Option<i64>,
     drift_at: Option<String>,
     drift_sync_id: Option<i64>,
+    task_id: Option<i64>,
 }
 
 /// Revocations with their campaign's name; callers add `WHERE …`.
 const VIEW: &str = "SELECT r.id, r.campaign_id, c.name AS campaign_name, r.item_id, r.kind, \
      r.user_email, r.server_id, r.access, r.status, r.action, r.attempts, r.last_error, \
      r.next_attempt_at, r.applied_at, r.finished_at, r.excluded_reason, r.verification, \
-     r.verified_sync_id, r.drift_at, r.drift_sync_id \
+     r.verified_sync_id, r.drift_at, r.drift_sync_id, r.task_id \
      FROM revocations r JOIN campaigns c ON c.id = r.campaign_id";
 
 fn to_view(row: ViewRow) -> Result<RevocationView, sqlx::Error> {
@@ -249,6 +250,7 @@ fn to_view(row: ViewRow) -> Result<RevocationView, sqlx::Error> {
         verified_sync_id: row.verified_sync_id,
         drift_at: row.drift_at,
         drift_sync_id: row.drift_sync_id,
+        task_id: row.task_id,
     })
 }
 
@@ -359,7 +361,8 @@ async fn status_in(tx: &mut Tx, id: i64) -> Result<(Status, i64), AppError> {
 }
 
 /// A failed or manual job → pending now, attempts kept (the worker gives it a fresh round of
-/// retries), audited `revocation.retried`.
+/// retries), audited `revocation.retried`. It leaves its fulfilment task: if it needs a person
+/// again, it goes out in a new task (and a new email) rather than hiding in an old one.
 pub async fn retry(db: &Db, clock: &dyn Clock, actor: &Actor, id: i64) -> Result<(), AppError> {
     let mut tx = db.begin().await?;
     let (before, campaign_id) = status_in(&mut tx, id).await?;
@@ -372,7 +375,8 @@ pub async fn retry(db: &Db, clock: &dyn Clock, actor: &Actor, id: i64) -> Result
     let now = format_timestamp(clock.now());
     let changed = sqlx::query(
         "UPDATE revocations SET status = 'pending', next_attempt_at = $1, lease_until = NULL, \
-         finished_at = NULL WHERE id = $2 AND status = $3",
+         finished_at = NULL, task_id = NULL, task_outcome = NULL, task_note = NULL, \
+         task_by = NULL, task_at = NULL WHERE id = $2 AND status = $3",
     )
     .bind(&now)
     .bind(id)

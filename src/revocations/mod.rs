@@ -305,6 +305,8 @@ pub struct RevocationView {
     /// When a sync saw the access back after it was effective, and which sync.
     pub drift_at: Option<String>,
     pub drift_sync_id: Option<i64>,
+    /// The fulfilment task that asks a person to do it (manual revocations).
+    pub task_id: Option<i64>,
 }
 
 /// One attempt of a job, newest last.

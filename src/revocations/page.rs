@@ -229,6 +229,7 @@ fn Row(
                 {verified.map(|(class, text)| view! { " " <span class=class>{text}</span> })}
                 {row.last_error.clone().map(|e| view! { <br /><span class="muted last-error">{e}</span> })}
                 {row.excluded_reason.clone().map(|e| view! { <br /><span class="muted">{format!("Excluded: {e}")}</span> })}
+                {row.task_id.map(|task| view! { <br /><A href=format!("/tasks/{task}")>{format!("Task #{task}")}</A> })}
                 {retryable.then(|| view! {
                     <br />
                     <button type="button" class="button-secondary retry" disabled=move || retry.pending().get()
@@ -315,6 +316,14 @@ pub fn Fulfilment(campaign_id: i64, counts: Counts) -> impl IntoView {
             {(counts.failed > 0).then(|| view! {
                 <div class="notice notice-error" role="note">
                     <p>{format!("{} revocations failed. ", counts.failed)}<A href=link("failed")>"See why and retry"</A></p>
+                </div>
+            })}
+            {(counts.manual > 0).then(|| view! {
+                <div class="notice notice-warn" role="note">
+                    <p>
+                        {format!("{} revocations wait for a person: no API can carry them out. ", counts.manual)}
+                        <A href="/tasks">"Fulfilment tasks"</A>
+                    </p>
                 </div>
             })}
             <p><A href=format!("/revocations?campaign={campaign_id}")>"Every revocation of this campaign"</A></p>

@@ -25,6 +25,7 @@ use crate::{
     clock::{format_timestamp, parse_timestamp, Clock},
     config::InventoryConfig,
     db::Db,
+    email::Email,
     postmark::{gateway::UsersGateway, PostmarkClient, PostmarkConfig, RetryPolicy},
 };
 
@@ -93,6 +94,8 @@ pub struct Report {
     pub paused: bool,
     /// The pass ended a pause.
     pub resumed: bool,
+    /// Fulfilment tasks the pass created.
+    pub tasks: usize,
 }
 
 impl Report {
@@ -112,6 +115,8 @@ pub struct Worker {
     settings: Settings,
     /// When this worker last probed during a pause.
     last_probe: Arc<Mutex<Option<OffsetDateTime>>>,
+    /// Who is emailed each fulfilment task (`PAR_FULFILMENT_EMAILS`).
+    fulfilment: Arc<[Email]>,
 }
 
 impl Worker {
@@ -147,7 +152,14 @@ impl Worker {
             gateway,
             settings,
             last_probe: Arc::new(Mutex::new(None)),
+            fulfilment: Arc::from(Vec::new()),
         })
+    }
+
+    /// Emails each fulfilment task to these people.
+    pub fn with_fulfilment(mut self, recipients: Vec<Email>) -> Self {
+        self.fulfilment = Arc::from(recipients);
+        self
     }
 
     /// What an attempt may use now.
@@ -221,6 +233,12 @@ impl Worker {
                 None => {}
             }
         }
+        // Manual jobs of this pass (and any a crash left ungathered) become tasks once their
+        // campaign has nothing left waiting for a first attempt.
+        report.tasks =
+            crate::fulfilment::db::collect(&self.db, self.clock.as_ref(), &self.fulfilment)
+                .await?
+                .len();
         Ok(report)
     }
 

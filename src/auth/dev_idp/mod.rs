@@ -59,6 +59,9 @@ pub struct AuthorizeParams {
     pub person: Option<usize>,
 }
 
+/// The demo's Postmark account admin, who gets the manual revocation tasks.
+pub const FULFILMENT_EMAIL: &str = "petra.postmark@example.com";
+
 /// The demo's people. Admin through a group, auditor through the email list.
 pub const PEOPLE: &[DemoPerson] = &[
     DemoPerson {
@@ -100,6 +103,14 @@ pub const PEOPLE: &[DemoPerson] = &[
         email_verified: false,
         groups: &[],
         about: "email not verified: sign-in is refused",
+    },
+    DemoPerson {
+        subject: "demo-petra",
+        name: "Petra Postmark",
+        email: FULFILMENT_EMAIL,
+        email_verified: true,
+        groups: &["it"],
+        about: "Postmark account admin: carries out manual revocations (fulfilment emails)",
     },
 ];
 
@@ -190,6 +201,9 @@ impl DevIdp {
             auditor_group: None,
             admin_emails: Vec::new(),
             auditor_emails: crate::email::Email::parse("aubrey.auditor@example.com")
+                .into_iter()
+                .collect(),
+            fulfilment_emails: crate::email::Email::parse(FULFILMENT_EMAIL)
                 .into_iter()
                 .collect(),
             session_idle: std::time::Duration::from_secs(8 * 3600),

@@ -18,6 +18,8 @@ pub const ADA: usize = 0;
 pub const AUBREY: usize = 1;
 pub const RITA: usize = 2;
 pub const UMA: usize = 4;
+/// Petra Postmark, listed in the fulfilment emails.
+pub const PETRA: usize = 5;
 
 /// A cookie-keeping client that does not follow redirects, so each hop can be checked.
 pub struct Browser {

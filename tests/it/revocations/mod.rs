@@ -4,6 +4,7 @@
 //! `faults`; what the next sync proves (effective, not effective, drift) in `verify`.
 
 mod faults;
+mod tasks;
 mod verify;
 
 use std::{sync::Arc, time::Duration};

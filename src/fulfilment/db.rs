@@ -1,0 +1,367 @@
+//! Fulfilment tasks in the database: gathering manual revocations into tasks (with their emails
+//! and audit event, in one transaction), reading them, and a person marking a line.
+
+use serde_json::json;
+
+use super::{instruction, LineOutcome, TaskLine, TaskSummary, TaskView, NOTE_MAX};
+use crate::{
+    audit::{self, Actor, Event},
+    clock::{format_timestamp, Clock},
+    db::{lock_xact, Db, LockKey, Tx},
+    email::Email,
+    error::AppError,
+    notifications::{
+        db::{enqueue, NewNotification},
+        Kind,
+    },
+    review_items::ItemKind,
+    revocations::{Action, Status, Verification},
+};
+
+/// A line as stored; `line` reads it into a [`TaskLine`].
+#[derive(Debug, sqlx::FromRow)]
+struct LineRow {
+    id: i64,
+    kind: String,
+    user_email: Option<String>,
+    server_id: Option<i64>,
+    server_name: Option<String>,
+    access: String,
+    action: Option<String>,
+    last_error: Option<String>,
+    status: String,
+    task_outcome: Option<String>,
+    task_note: Option<String>,
+    task_by: Option<String>,
+    task_at: Option<String>,
+    verification: String,
+}
+
+const LINE: &str = "SELECT r.id, r.kind, r.user_email, r.server_id, i.server_name, r.access, \
+     r.action, r.last_error, r.status, r.task_outcome, r.task_note, r.task_by, r.task_at, \
+     r.verification FROM revocations r JOIN review_items i ON i.id = r.item_id";
+
+fn unreadable(id: i64, column: &str, value: &str) -> sqlx::Error {
+    sqlx::Error::Decode(format!("revocation {id}: unknown {column} {value:?}").into())
+}
+
+fn line(row: LineRow) -> Result<TaskLine, sqlx::Error> {
+    let id = row.id;
+    let kind = ItemKind::from_slug(&row.kind).ok_or_else(|| unreadable(id, "kind", &row.kind))?;
+    let action = row
+        .action
+        .map(|a| Action::from_slug(&a).ok_or_else(|| unreadable(id, "action", &a)))
+        .transpose()?;
+    let status =
+        Status::from_slug(&row.status).ok_or_else(|| unreadable(id, "status", &row.status))?;
+    let outcome = row
+        .task_outcome
+        .map(|o| LineOutcome::from_slug(&o).ok_or_else(|| unreadable(id, "task_outcome", &o)))
+        .transpose()?;
+    let verification = Verification::from_slug(&row.verification)
+        .ok_or_else(|| unreadable(id, "verification", &row.verification))?;
+    Ok(TaskLine {
+        revocation_id: id,
+        instruction: instruction(
+            kind,
+            action,
+            row.user_email.as_deref(),
+            row.server_id.map(|s| (s, row.server_name.as_deref())),
+            &row.access,
+        ),
+        kind,
+        user_email: row.user_email,
+        server_id: row.server_id,
+        server_name: row.server_name,
+        access: row.access,
+        action,
+        reason: row.last_error,
+        status,
+        outcome,
+        note: row.task_note,
+        by: row.task_by,
+        at: row.task_at,
+        verification,
+    })
+}
+
+/// Gathers the manual revocations no task holds yet into one task per campaign, once none of
+/// that campaign's jobs still waits for its first attempt (so the jobs of one apply that end
+/// manual share one task). Each task is emailed once to each of `recipients` through the
+/// outbox and audited `fulfilment.task_created`, in the transaction that creates it. Returns
+/// the new tasks' ids.
+pub async fn collect(
+    db: &Db,
+    clock: &dyn Clock,
+    recipients: &[Email],
+) -> Result<Vec<i64>, sqlx::Error> {
+    // Most passes have nothing to gather: a read first spares them a write transaction.
+    let waiting: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM revocations WHERE status = 'manual' AND task_id IS NULL LIMIT 1",
+    )
+    .fetch_optional(db.pool())
+    .await?;
+    if waiting.is_none() {
+        return Ok(Vec::new());
+    }
+    let mut tx = db.begin().await?;
+    lock_xact(&mut tx, LockKey::Fulfilment).await?;
+    let campaigns: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT c.id, c.name FROM campaigns c WHERE EXISTS (SELECT 1 FROM revocations r \
+         WHERE r.campaign_id = c.id AND r.status = 'manual' AND r.task_id IS NULL) \
+         AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.campaign_id = c.id \
+         AND (r.status = 'running' OR (r.status = 'pending' AND r.attempts = 0))) ORDER BY c.id",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut created = Vec::with_capacity(campaigns.len());
+    for (campaign_id, campaign_name) in campaigns {
+        created.push(create(&mut tx, clock, recipients, campaign_id, &campaign_name).await?);
+    }
+    tx.commit().await?;
+    Ok(created)
+}
+
+async fn create(
+    tx: &mut Tx,
+    clock: &dyn Clock,
+    recipients: &[Email],
+    campaign_id: i64,
+    campaign_name: &str,
+) -> Result<i64, sqlx::Error> {
+    let rows: Vec<LineRow> = sqlx::query_as(&format!(
+        "{LINE} WHERE r.campaign_id = $1 AND r.status = 'manual' AND r.task_id IS NULL \
+         ORDER BY r.id"
+    ))
+    .bind(campaign_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let lines = rows.into_iter().map(line).collect::<Result<Vec<_>, _>>()?;
+    let now = format_timestamp(clock.now());
+    let to: Vec<&str> = recipients.iter().map(Email::as_str).collect();
+    let (task_id,): (i64,) = sqlx::query_as(
+        "INSERT INTO fulfilment_tasks (campaign_id, created_at, recipients) \
+         VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(campaign_id)
+    .bind(&now)
+    .bind(json!(to).to_string())
+    .fetch_one(&mut **tx)
+    .await?;
+    for l in &lines {
+        sqlx::query("UPDATE revocations SET task_id = $1 WHERE id = $2 AND task_id IS NULL")
+            .bind(task_id)
+            .bind(l.revocation_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let data = json!({
+        "campaign_name": campaign_name,
+        "task_id": task_id,
+        "lines": lines.iter().map(|l| l.instruction.as_str()).collect::<Vec<_>>(),
+    });
+    for recipient in recipients {
+        enqueue(
+            tx,
+            clock,
+            &NewNotification {
+                kind: Kind::FulfilmentTask,
+                recipient,
+                campaign_id: Some(campaign_id),
+                data: data.clone(),
+            },
+        )
+        .await?;
+    }
+    let event = Event::new(
+        "fulfilment.task_created",
+        format!("fulfilment_task:{task_id}"),
+    )
+    .details(json!({
+        "campaign": campaign_id,
+        "revocations": lines.iter().map(|l| l.revocation_id).collect::<Vec<_>>(),
+        "emailed": to,
+    }));
+    audit::record(tx, clock, &Actor::system("revocations"), &event).await?;
+    if recipients.is_empty() {
+        tracing::warn!(
+            task.id = task_id,
+            "a fulfilment task was created but PAR_FULFILMENT_EMAILS is empty: nobody was emailed"
+        );
+    }
+    Ok(task_id)
+}
+
+/// Tasks, newest first (at most `limit`).
+pub async fn list(db: &Db, limit: i64) -> Result<Vec<TaskSummary>, sqlx::Error> {
+    let rows: Vec<(i64, i64, String, String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT t.id, t.campaign_id, c.name, t.created_at, \
+         (SELECT COUNT(*) FROM revocations r WHERE r.task_id = t.id), \
+         (SELECT COUNT(*) FROM revocations r WHERE r.task_id = t.id AND r.status = 'manual' \
+          AND r.task_outcome IS NULL), \
+         (SELECT COUNT(*) FROM revocations r WHERE r.task_id = t.id \
+          AND r.verification = 'not_effective') \
+         FROM fulfilment_tasks t JOIN campaigns c ON c.id = t.campaign_id \
+         ORDER BY t.id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, campaign_id, campaign_name, created_at, lines, open, not_effective)| {
+                TaskSummary {
+                    id,
+                    campaign_id,
+                    campaign_name,
+                    created_at,
+                    lines,
+                    open,
+                    not_effective,
+                }
+            },
+        )
+        .collect())
+}
+
+/// One task with its lines.
+pub async fn get(db: &Db, id: i64) -> Result<Option<TaskView>, sqlx::Error> {
+    let task: Option<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT t.campaign_id, c.name, t.created_at, t.recipients FROM fulfilment_tasks t \
+         JOIN campaigns c ON c.id = t.campaign_id WHERE t.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some((campaign_id, campaign_name, created_at, recipients)) = task else {
+        return Ok(None);
+    };
+    let recipients: Vec<String> = serde_json::from_str(&recipients).map_err(|e| {
+        sqlx::Error::Decode(format!("fulfilment task {id}: unreadable recipients: {e}").into())
+    })?;
+    let rows: Vec<LineRow> = sqlx::query_as(&format!("{LINE} WHERE r.task_id = $1 ORDER BY r.id"))
+        .bind(id)
+        .fetch_all(db.pool())
+        .await?;
+    Ok(Some(TaskView {
+        id,
+        campaign_id,
+        campaign_name,
+        created_at,
+        recipients,
+        lines: rows.into_iter().map(line).collect::<Result<_, _>>()?,
+    }))
+}
+
+/// Who marks a line: the audit actor and the email kept on the line.
+#[derive(Debug, Clone, Copy)]
+pub struct Marker<'a> {
+    pub actor: &'a Actor,
+    pub email: &'a str,
+}
+
+/// A person marks an open line of task `task_id`: done (the revocation is done, and the next
+/// sync proves it) or not done (failed, with the note as its error; an admin retries or
+/// cancels it). Audited `revocation.task_done` or `revocation.task_not_done`.
+///
+/// Errors: a note longer than [`NOTE_MAX`], or "not done" without a note → Validation; no
+/// such line in that task → NotFound; a line already marked, or no longer manual (retried or
+/// cancelled meanwhile) → Conflict.
+pub async fn mark(
+    db: &Db,
+    clock: &dyn Clock,
+    by: Marker<'_>,
+    task_id: i64,
+    revocation_id: i64,
+    outcome: LineOutcome,
+    note: &str,
+) -> Result<(), AppError> {
+    let note = note.trim();
+    if note.chars().count() > NOTE_MAX {
+        return Err(AppError::Validation(format!(
+            "Keep the note under {NOTE_MAX} characters; nothing was saved."
+        )));
+    }
+    if outcome == LineOutcome::NotDone && note.is_empty() {
+        return Err(AppError::Validation(
+            "Say why it could not be done, so an admin knows what to do next; nothing was saved."
+                .into(),
+        ));
+    }
+    let note = (!note.is_empty()).then_some(note);
+    let mut tx = db.begin().await?;
+    let current: Option<(i64, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT campaign_id, status, task_outcome, task_by FROM revocations \
+         WHERE id = $1 AND task_id = $2",
+    )
+    .bind(revocation_id)
+    .bind(task_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((campaign_id, status, marked, marked_by)) = current else {
+        return Err(AppError::NotFound);
+    };
+    if let Some(marked) = marked {
+        let label = LineOutcome::from_slug(&marked).map_or("marked", LineOutcome::label);
+        return Err(AppError::Conflict(format!(
+            "This line was already marked \"{label}\" by {}.",
+            marked_by.unwrap_or_else(|| "someone".into())
+        )));
+    }
+    if status != Status::Manual.slug() {
+        return Err(AppError::Conflict(format!(
+            "This line is no longer waiting for a person: the revocation is {}.",
+            Status::from_slug(&status).map_or(status.as_str(), |s| s.label())
+        )));
+    }
+    let now = format_timestamp(clock.now());
+    let (status, error) = match outcome {
+        LineOutcome::Done => (Status::Done, None),
+        LineOutcome::NotDone => (
+            Status::Failed,
+            Some(format!(
+                "Could not be done by hand ({}): {}",
+                by.email,
+                note.unwrap_or_default()
+            )),
+        ),
+    };
+    // The status and outcome in the WHERE clause lose a race with a second person (or an
+    // admin's retry) cleanly.
+    let changed = sqlx::query(
+        "UPDATE revocations SET status = $1, last_error = COALESCE($2, last_error), \
+         finished_at = $3, task_outcome = $4, task_note = $5, task_by = $6, task_at = $3 \
+         WHERE id = $7 AND task_id = $8 AND status = 'manual' AND task_outcome IS NULL",
+    )
+    .bind(status.slug())
+    .bind(&error)
+    .bind(&now)
+    .bind(outcome.slug())
+    .bind(note)
+    .bind(by.email)
+    .bind(revocation_id)
+    .bind(task_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed != 1 {
+        return Err(AppError::Conflict(
+            "The line changed meanwhile; reload and try again.".into(),
+        ));
+    }
+    let action = match outcome {
+        LineOutcome::Done => "revocation.task_done",
+        LineOutcome::NotDone => "revocation.task_not_done",
+    };
+    let event = Event::new(action, format!("revocation:{revocation_id}")).details(json!({
+        "campaign": campaign_id,
+        "task": task_id,
+        "note": note,
+        "before": { "status": Status::Manual.slug() },
+        "after": { "status": status.slug() },
+    }));
+    audit::record(&mut tx, clock, by.actor, &event).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -23,7 +23,7 @@ use postmark_access_review::{
 };
 use rand::Rng as _;
 
-use crate::helpers::{TestDb, GATEWAY_TOKEN, SIMULATOR_TOKEN};
+use crate::helpers::{count, serve_command, TestDb, GATEWAY_TOKEN, SIMULATOR_TOKEN};
 
 const PLAN: Plan = Plan {
     servers: 200,
@@ -40,42 +40,16 @@ const LEASE: &str = "2s";
 /// How long each answer of the simulator takes after the change: the aimed kills' window.
 const LATENCY: Duration = Duration::from_millis(15);
 
-/// `serve` on a free port against `db_url`, revoking through `postmark` and its gateway; no
-/// mail, no scheduled sync, so the worker is the only thing talking to the simulator.
+/// `serve` against `db_url` and `postmark` with the short lease, quiet.
 fn serve(db_url: &str, postmark: &url::Url) -> Child {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap();
-    Command::new(env!("CARGO_BIN_EXE_postmark-access-review"))
-        .arg("serve")
-        .env_clear()
+    let (mut command, _) = serve_command(db_url, postmark);
+    command
         .env("PAR_LOG_LEVEL", "warn")
-        .env("PAR_DATABASE_URL", db_url)
-        .env("PAR_BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env("PAR_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
-        // Never reached: sign-in is not part of this test, and serve starts without it.
-        .env("PAR_OIDC_ISSUER", "https://idp.invalid")
-        .env("PAR_OIDC_CLIENT_ID", "par")
-        .env("PAR_OIDC_CLIENT_SECRET", "secret")
-        .env("PAR_POSTMARK_API_URL", postmark.as_str())
-        .env("PAR_POSTMARK_ACCOUNT_TOKEN", SIMULATOR_TOKEN)
-        .env(
-            "PAR_POSTMARK_USERS_URL",
-            postmark.join("gateway/").unwrap().as_str(),
-        )
-        .env("PAR_POSTMARK_USERS_TOKEN", GATEWAY_TOKEN)
-        .env("PAR_SYNC_INTERVAL", "0")
         .env("PAR_REVOCATION_LEASE", LEASE)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
-}
-
-async fn count(db: &Db, sql: &str) -> i64 {
-    let (n,): (i64,) = sqlx::query_as(sql).fetch_one(db.pool()).await.unwrap();
-    n
 }
 
 /// Status of the quarantine job of `server_id`.

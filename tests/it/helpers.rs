@@ -1,6 +1,6 @@
 //! `TestApp` and throwaway databases.
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, process::Command, sync::Arc, time::Duration};
 
 use postmark_access_review::{
     application::{Application, Jobs, Startup, Storage},
@@ -33,6 +33,46 @@ pub const MAIL_SERVER: i64 = 90_001;
 
 /// Sender of the app's emails (with `.mail()`).
 pub const MAIL_FROM: &str = "Access Review <review@example.com>";
+
+/// The real binary's `serve` on a free port (also returned) against `db_url`, revoking through
+/// the simulator at `postmark` and its users gateway; no mail, no scheduled sync, so its
+/// revocation worker is the only thing talking to the simulator. Callers add their own settings
+/// (log level, lease) and output, then spawn it.
+pub fn serve_command(db_url: &str, postmark: &url::Url) -> (Command, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_postmark-access-review"));
+    command
+        .arg("serve")
+        .env_clear()
+        .env("PAR_DATABASE_URL", db_url)
+        .env("PAR_BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env("PAR_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+        // Never reached: sign-in is not part of these tests, and serve starts without it.
+        .env("PAR_OIDC_ISSUER", "https://idp.invalid")
+        .env("PAR_OIDC_CLIENT_ID", "par")
+        .env("PAR_OIDC_CLIENT_SECRET", "secret")
+        .env("PAR_POSTMARK_API_URL", postmark.as_str())
+        .env("PAR_POSTMARK_ACCOUNT_TOKEN", SIMULATOR_TOKEN)
+        .env(
+            "PAR_POSTMARK_USERS_URL",
+            postmark.join("gateway/").expect("gateway url").as_str(),
+        )
+        .env("PAR_POSTMARK_USERS_TOKEN", GATEWAY_TOKEN)
+        .env("PAR_SYNC_INTERVAL", "0");
+    (command, port)
+}
+
+/// The one number `sql` selects (a `COUNT(*)`).
+pub async fn count(db: &Db, sql: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(sql)
+        .fetch_one(db.pool())
+        .await
+        .expect("count query");
+    n
+}
 
 /// Which database this run of the suite uses.
 pub fn backend_under_test() -> Backend {

@@ -1,10 +1,12 @@
 //! Revocations: applying a closed campaign's revocations, and the worker carrying them out
 //! against the simulator (Postmark and the users gateway), driven by hand with `run_once` and
 //! the injected clock, on the engine under test. Faults, pauses and concurrency are in
-//! `faults`; what the next sync proves (effective, not effective, drift) in `verify`.
+//! `faults`; two `serve` processes on one queue in `two_workers`; manual fulfilment tasks in
+//! `tasks`; what the next sync proves (effective, not effective, drift) in `verify`.
 
 mod faults;
 mod tasks;
+mod two_workers;
 mod verify;
 
 use std::{sync::Arc, time::Duration};

@@ -44,6 +44,8 @@ pub enum Fault {
     TooManyRequests { retry_after_secs: u64 },
     /// 500.
     ServerError,
+    /// 501: what a read-only users gateway answers to a change it cannot make.
+    NotImplemented,
     /// Answer correctly, but only after this long.
     Slow(Duration),
     /// 200 with a body that is not JSON.
@@ -351,6 +353,11 @@ async fn apply_fault(fault: Option<Fault>) -> Result<Option<Fault>, Response> {
             StatusCode::INTERNAL_SERVER_ERROR,
             0,
             "Internal server error.",
+        )),
+        Some(Fault::NotImplemented) => Err(postmark_error(
+            StatusCode::NOT_IMPLEMENTED,
+            0,
+            "This gateway cannot make changes.",
         )),
         Some(Fault::Slow(delay)) => {
             tokio::time::sleep(delay).await;

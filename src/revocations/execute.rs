@@ -131,6 +131,15 @@ impl Execution {
                     retry_after: *retry_after,
                 },
             ),
+            // A gateway that can read but not make this change (documented in the contract):
+            // a person must, so the job becomes a manual task instead of failing.
+            GatewayError::Status(s @ (405 | 501)) => (
+                Some(*s),
+                Ended::Manual(format!(
+                    "The users gateway cannot make this change (it answered {s}): make it by \
+                     hand in Postmark."
+                )),
+            ),
             GatewayError::Status(s) if *s >= 500 || *s == 408 => (
                 Some(*s),
                 Ended::Retry {

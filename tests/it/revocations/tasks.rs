@@ -10,6 +10,7 @@ use postmark_access_review::{
     auth::dev_idp::FULFILMENT_EMAIL,
     config::InventoryConfig,
     email::Email,
+    postmark::simulator::Fault,
     revocations::{
         db as revocations,
         worker::{Settings, Worker},
@@ -286,4 +287,39 @@ async fn the_account_owner_is_a_task_even_with_a_gateway_and_says_when_nobody_wa
         .await
         .unwrap();
     assert!(html.contains("Nobody was emailed"), "{html}");
+}
+
+#[tokio::test]
+async fn a_change_the_users_gateway_cannot_make_becomes_a_task_not_a_failure() {
+    let (app, _) = permissions_applied().await;
+    // This gateway reads, but cannot make one of the permission changes.
+    app.simulator.fault_on(
+        "PUT /gateway/users/rita.reviewer@example.com/servers/1",
+        Fault::NotImplemented,
+        None,
+    );
+    let report = super::worker(&app, quick()).run_once().await.unwrap();
+    assert_eq!(
+        (report.done, report.manual, report.tasks),
+        (3, 1, 1),
+        "{report:?}"
+    );
+    let rows = all(&app, Some(Status::Manual)).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows[0].user_email.as_deref(),
+        Some("rita.reviewer@example.com")
+    );
+    assert!(rows[0]
+        .last_error
+        .as_deref()
+        .unwrap()
+        .starts_with("The users gateway cannot make this change (it answered 501)"));
+    let attempts = revocations::attempts(&app.db, rows[0].id).await.unwrap();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0].http_status, Some(501));
+    assert_eq!(attempts[0].outcome, "manual");
+    // The call was not counted as a spent attempt: a retry later starts a full round.
+    assert_eq!(rows[0].attempts, 0);
+    assert!(rows[0].task_id.is_some());
 }

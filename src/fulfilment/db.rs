@@ -37,9 +37,16 @@ struct LineRow {
     verification: String,
 }
 
+/// The lines of tasks; callers add `WHERE …`.
 const LINE: &str = "SELECT r.id, r.kind, r.user_email, r.server_id, i.server_name, r.access, \
-     r.action, r.last_error, r.status, r.task_outcome, r.task_note, r.task_by, r.task_at, \
-     r.verification FROM revocations r JOIN review_items i ON i.id = r.item_id";
+     r.action, r.last_error, r.status, l.outcome AS task_outcome, l.note AS task_note, \
+     l.marked_by AS task_by, l.marked_at AS task_at, r.verification \
+     FROM fulfilment_lines l JOIN revocations r ON r.id = l.revocation_id \
+     JOIN review_items i ON i.id = r.item_id";
+
+/// Manual revocations without an open line: they need (a line in) a new task.
+const UNGATHERED: &str = "r.status = 'manual' AND NOT EXISTS (SELECT 1 FROM fulfilment_lines l \
+     WHERE l.revocation_id = r.id AND l.outcome IS NULL)";
 
 fn unreadable(id: i64, column: &str, value: &str) -> sqlx::Error {
     sqlx::Error::Decode(format!("revocation {id}: unknown {column} {value:?}").into())
@@ -96,9 +103,9 @@ pub async fn collect(
     recipients: &[Email],
 ) -> Result<Vec<i64>, sqlx::Error> {
     // Most passes have nothing to gather: a read first spares them a write transaction.
-    let waiting: Option<(i64,)> = sqlx::query_as(
-        "SELECT id FROM revocations WHERE status = 'manual' AND task_id IS NULL LIMIT 1",
-    )
+    let waiting: Option<(i64,)> = sqlx::query_as(&format!(
+        "SELECT r.id FROM revocations r WHERE {UNGATHERED} LIMIT 1"
+    ))
     .fetch_optional(db.pool())
     .await?;
     if waiting.is_none() {
@@ -106,12 +113,12 @@ pub async fn collect(
     }
     let mut tx = db.begin().await?;
     lock_xact(&mut tx, LockKey::Fulfilment).await?;
-    let campaigns: Vec<(i64, String)> = sqlx::query_as(
+    let campaigns: Vec<(i64, String)> = sqlx::query_as(&format!(
         "SELECT c.id, c.name FROM campaigns c WHERE EXISTS (SELECT 1 FROM revocations r \
-         WHERE r.campaign_id = c.id AND r.status = 'manual' AND r.task_id IS NULL) \
+         WHERE r.campaign_id = c.id AND {UNGATHERED}) \
          AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.campaign_id = c.id \
-         AND (r.status = 'running' OR (r.status = 'pending' AND r.attempts = 0))) ORDER BY c.id",
-    )
+         AND (r.status = 'running' OR (r.status = 'pending' AND r.attempts = 0))) ORDER BY c.id"
+    ))
     .fetch_all(&mut *tx)
     .await?;
     let mut created = Vec::with_capacity(campaigns.len());
@@ -129,9 +136,14 @@ async fn create(
     campaign_id: i64,
     campaign_name: &str,
 ) -> Result<i64, sqlx::Error> {
+    // The same columns as a line, before it exists.
     let rows: Vec<LineRow> = sqlx::query_as(&format!(
-        "{LINE} WHERE r.campaign_id = $1 AND r.status = 'manual' AND r.task_id IS NULL \
-         ORDER BY r.id"
+        "SELECT r.id, r.kind, r.user_email, r.server_id, i.server_name, r.access, r.action, \
+         r.last_error, r.status, CAST(NULL AS TEXT) AS task_outcome, \
+         CAST(NULL AS TEXT) AS task_note, CAST(NULL AS TEXT) AS task_by, \
+         CAST(NULL AS TEXT) AS task_at, r.verification \
+         FROM revocations r JOIN review_items i ON i.id = r.item_id \
+         WHERE r.campaign_id = $1 AND {UNGATHERED} ORDER BY r.id"
     ))
     .bind(campaign_id)
     .fetch_all(&mut **tx)
@@ -149,7 +161,7 @@ async fn create(
     .fetch_one(&mut **tx)
     .await?;
     for l in &lines {
-        sqlx::query("UPDATE revocations SET task_id = $1 WHERE id = $2 AND task_id IS NULL")
+        sqlx::query("INSERT INTO fulfilment_lines (task_id, revocation_id) VALUES ($1, $2)")
             .bind(task_id)
             .bind(l.revocation_id)
             .execute(&mut **tx)
@@ -196,11 +208,11 @@ async fn create(
 pub async fn list(db: &Db, limit: i64) -> Result<Vec<TaskSummary>, sqlx::Error> {
     let rows: Vec<(i64, i64, String, String, i64, i64, i64)> = sqlx::query_as(
         "SELECT t.id, t.campaign_id, c.name, t.created_at, \
-         (SELECT COUNT(*) FROM revocations r WHERE r.task_id = t.id), \
-         (SELECT COUNT(*) FROM revocations r WHERE r.task_id = t.id AND r.status = 'manual' \
-          AND r.task_outcome IS NULL), \
-         (SELECT COUNT(*) FROM revocations r WHERE r.task_id = t.id \
-          AND r.verification = 'not_effective') \
+         (SELECT COUNT(*) FROM fulfilment_lines l WHERE l.task_id = t.id), \
+         (SELECT COUNT(*) FROM fulfilment_lines l WHERE l.task_id = t.id \
+          AND l.outcome IS NULL), \
+         (SELECT COUNT(*) FROM fulfilment_lines l JOIN revocations r ON r.id = l.revocation_id \
+          WHERE l.task_id = t.id AND l.outcome = 'done' AND r.verification = 'not_effective') \
          FROM fulfilment_tasks t JOIN campaigns c ON c.id = t.campaign_id \
          ORDER BY t.id DESC LIMIT $1",
     )
@@ -240,7 +252,7 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<TaskView>, sqlx::Error> {
     let recipients: Vec<String> = serde_json::from_str(&recipients).map_err(|e| {
         sqlx::Error::Decode(format!("fulfilment task {id}: unreadable recipients: {e}").into())
     })?;
-    let rows: Vec<LineRow> = sqlx::query_as(&format!("{LINE} WHERE r.task_id = $1 ORDER BY r.id"))
+    let rows: Vec<LineRow> = sqlx::query_as(&format!("{LINE} WHERE l.task_id = $1 ORDER BY r.id"))
         .bind(id)
         .fetch_all(db.pool())
         .await?;
@@ -265,9 +277,10 @@ pub struct Marker<'a> {
 /// sync proves it) or not done (failed, with the note as its error; an admin retries or
 /// cancels it). Audited `revocation.task_done` or `revocation.task_not_done`.
 ///
-/// Errors: a note longer than [`NOTE_MAX`], or "not done" without a note → Validation; no
-/// such line in that task → NotFound; a line already marked, or no longer manual (retried or
-/// cancelled meanwhile) → Conflict.
+/// Errors: a note longer than [`NOTE_MAX`], "not done" without a note, or a line that takes
+/// away the marker's own access (nobody confirms their own revocation, as nobody reviews their
+/// own access) → Validation; no such line in that task → NotFound; a line already marked or
+/// withdrawn → Conflict.
 pub async fn mark(
     db: &Db,
     clock: &dyn Clock,
@@ -289,36 +302,45 @@ pub async fn mark(
                 .into(),
         ));
     }
+    if outcome == LineOutcome::Withdrawn {
+        return Err(AppError::Validation(
+            "A line is withdrawn by retrying or cancelling its revocation.".into(),
+        ));
+    }
     let note = (!note.is_empty()).then_some(note);
     let mut tx = db.begin().await?;
-    let current: Option<(i64, String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT campaign_id, status, task_outcome, task_by FROM revocations \
-         WHERE id = $1 AND task_id = $2",
+    // (campaign, the user whose access it is, the line's outcome, who closed it)
+    type Current = (i64, Option<String>, Option<String>, Option<String>);
+    let current: Option<Current> = sqlx::query_as(
+        "SELECT r.campaign_id, r.user_email, l.outcome, l.marked_by FROM fulfilment_lines l \
+         JOIN revocations r ON r.id = l.revocation_id \
+         WHERE l.task_id = $1 AND l.revocation_id = $2",
     )
-    .bind(revocation_id)
     .bind(task_id)
+    .bind(revocation_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((campaign_id, status, marked, marked_by)) = current else {
+    let Some((campaign_id, user, marked, marked_by)) = current else {
         return Err(AppError::NotFound);
     };
     if let Some(marked) = marked {
-        let label = LineOutcome::from_slug(&marked).map_or("marked", LineOutcome::label);
+        let label = LineOutcome::from_slug(&marked).map_or("closed", LineOutcome::label);
         return Err(AppError::Conflict(format!(
             "This line was already marked \"{label}\" by {}.",
             marked_by.unwrap_or_else(|| "someone".into())
         )));
     }
-    if status != Status::Manual.slug() {
-        return Err(AppError::Conflict(format!(
-            "This line is no longer waiting for a person: the revocation is {}.",
-            Status::from_slug(&status).map_or(status.as_str(), |s| s.label())
-        )));
+    if user.is_some_and(|user| Email::parse(&user).is_ok_and(|u| u.is(by.email))) {
+        return Err(AppError::Validation(
+            "This line takes away your own access: someone else on the fulfilment list, or an \
+             admin, must confirm it."
+                .into(),
+        ));
     }
     let now = format_timestamp(clock.now());
     let (status, error) = match outcome {
         LineOutcome::Done => (Status::Done, None),
-        LineOutcome::NotDone => (
+        _ => (
             Status::Failed,
             Some(format!(
                 "Could not be done by hand ({}): {}",
@@ -327,32 +349,41 @@ pub async fn mark(
             )),
         ),
     };
-    // The status and outcome in the WHERE clause lose a race with a second person (or an
-    // admin's retry) cleanly.
-    let changed = sqlx::query(
-        "UPDATE revocations SET status = $1, last_error = COALESCE($2, last_error), \
-         finished_at = $3, task_outcome = $4, task_note = $5, task_by = $6, task_at = $3 \
-         WHERE id = $7 AND task_id = $8 AND status = 'manual' AND task_outcome IS NULL",
+    // The outcome and status in the WHERE clauses lose a race with a second person, or an
+    // admin's retry, cleanly: both rows change or neither does.
+    let line = sqlx::query(
+        "UPDATE fulfilment_lines SET outcome = $1, note = $2, marked_by = $3, marked_at = $4 \
+         WHERE task_id = $5 AND revocation_id = $6 AND outcome IS NULL",
+    )
+    .bind(outcome.slug())
+    .bind(note)
+    .bind(by.email)
+    .bind(&now)
+    .bind(task_id)
+    .bind(revocation_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    // A done line drops the job's "why manual" message: it no longer says what happened.
+    let job = sqlx::query(
+        "UPDATE revocations SET status = $1, last_error = $2, finished_at = $3 \
+         WHERE id = $4 AND status = 'manual'",
     )
     .bind(status.slug())
     .bind(&error)
     .bind(&now)
-    .bind(outcome.slug())
-    .bind(note)
-    .bind(by.email)
     .bind(revocation_id)
-    .bind(task_id)
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    if changed != 1 {
+    if line != 1 || job != 1 {
         return Err(AppError::Conflict(
             "The line changed meanwhile; reload and try again.".into(),
         ));
     }
     let action = match outcome {
         LineOutcome::Done => "revocation.task_done",
-        LineOutcome::NotDone => "revocation.task_not_done",
+        _ => "revocation.task_not_done",
     };
     let event = Event::new(action, format!("revocation:{revocation_id}")).details(json!({
         "campaign": campaign_id,
@@ -364,4 +395,27 @@ pub async fn mark(
     audit::record(&mut tx, clock, by.actor, &event).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Closes the open line of revocation `id`, if it has one, as withdrawn: an admin retried or
+/// cancelled the revocation (`why`), so the person should no longer act on that line. Runs
+/// in the admin's transaction.
+pub async fn withdraw(
+    tx: &mut Tx,
+    clock: &dyn Clock,
+    id: i64,
+    by: &str,
+    why: &str,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE fulfilment_lines SET outcome = 'withdrawn', note = $1, marked_by = $2, \
+         marked_at = $3 WHERE revocation_id = $4 AND outcome IS NULL",
+    )
+    .bind(why)
+    .bind(by)
+    .bind(format_timestamp(clock.now()))
+    .bind(id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
 }

@@ -1,13 +1,14 @@
 //! Manual fulfilment tasks: the revocations no API can carry out (the Account Owner's role, a
 //! user change without a users gateway, a server without an account token) go to people.
 //!
-//! After each worker pass, the manual jobs of a campaign that no task holds yet are gathered
+//! After each worker pass, the manual jobs of a campaign without an open line are gathered
 //! into one task, once none of that campaign's jobs is still waiting for its first attempt, so
-//! one apply makes one task. The people in `PAR_FULFILMENT_EMAILS` (Postmark account admins)
+//! one apply makes one task. A line is never moved or deleted, so a task keeps its history. The people in `PAR_FULFILMENT_EMAILS` (Postmark account admins)
 //! get one email per task with a link to its page, where each line is marked done, or "could
 //! not do" with a note. A line marked done becomes a done revocation that the next sync proves
 //! effective or not, like any job; a line that could not be done becomes a failed one that an
-//! admin retries (in a new task) or cancels.
+//! admin retries (in a new task) or cancels. Retrying or cancelling a revocation withdraws its
+//! open line.
 //!
 //! This file holds the types the pages share with the browser and the words of each line;
 //! `db` is server-only.
@@ -32,6 +33,9 @@ pub enum LineOutcome {
     Done,
     /// It could not be made; the note says why.
     NotDone,
+    /// An admin retried or cancelled the revocation while the line was open: nobody should
+    /// act on it any more (a retry that needs a person again opens a line in a new task).
+    Withdrawn,
 }
 
 impl LineOutcome {
@@ -39,19 +43,25 @@ impl LineOutcome {
         match self {
             LineOutcome::Done => "done",
             LineOutcome::NotDone => "not_done",
+            LineOutcome::Withdrawn => "withdrawn",
         }
     }
 
     pub fn from_slug(slug: &str) -> Option<Self> {
-        [LineOutcome::Done, LineOutcome::NotDone]
-            .into_iter()
-            .find(|o| o.slug() == slug)
+        [
+            LineOutcome::Done,
+            LineOutcome::NotDone,
+            LineOutcome::Withdrawn,
+        ]
+        .into_iter()
+        .find(|o| o.slug() == slug)
     }
 
     pub fn label(self) -> &'static str {
         match self {
             LineOutcome::Done => "Done",
             LineOutcome::NotDone => "Could not do",
+            LineOutcome::Withdrawn => "Withdrawn",
         }
     }
 }
@@ -84,7 +94,7 @@ pub struct TaskLine {
 impl TaskLine {
     /// Still waiting for a person.
     pub fn is_open(&self) -> bool {
-        self.status == Status::Manual && self.outcome.is_none()
+        self.outcome.is_none()
     }
 }
 
@@ -194,7 +204,11 @@ mod tests {
 
     #[test]
     fn outcomes_round_trip() {
-        for o in [LineOutcome::Done, LineOutcome::NotDone] {
+        for o in [
+            LineOutcome::Done,
+            LineOutcome::NotDone,
+            LineOutcome::Withdrawn,
+        ] {
             assert_eq!(LineOutcome::from_slug(o.slug()), Some(o));
         }
         assert_eq!(LineOutcome::from_slug("maybe"), None);

@@ -23,7 +23,7 @@ pub fn TasksPage() -> impl IntoView {
         <Title text="Tasks" />
         <header class="page-header">
             <h1>"Tasks"</h1>
-            <p class="lede">"Revocations no API can carry out, for a Postmark account admin to make by hand. Each task is one campaign's share, emailed once to the people in PAR_FULFILMENT_EMAILS."</p>
+            <p class="lede">"Revocations no API can carry out, for a Postmark account admin to make by hand. Each task is one campaign's share, emailed once to the people on the fulfilment list."</p>
         </header>
         <Suspense fallback=|| view! { <p class="loading">"Loading tasks…"</p> }>
             {move || Suspend::new(async move {
@@ -143,12 +143,12 @@ fn TaskView(
         </header>
         {emailed}
         <p class="count task-open">
-            {if open == 0 { "Every line is marked.".to_string() } else { format!("{open} of {} lines still to do.", task.lines.len()) }}
+            {if open == 0 { "Every line is closed.".to_string() } else { format!("{open} of {} lines still to do.", task.lines.len()) }}
         </p>
         <ol class="task-lines plain">
             {task.lines.into_iter().map(|line| view! { <Line line task_id can_mark mark last /> }).collect_view()}
         </ol>
-        <p><A href="/tasks">"All tasks"</A></p>
+        <p><A href="/tasks" exact=true>"All tasks"</A></p>
     }
 }
 
@@ -157,7 +157,7 @@ fn state(line: &TaskLine) -> (&'static str, String) {
     match (line.status, line.outcome, line.verification) {
         (_, Some(LineOutcome::Done), Verification::Effective) => (
             "badge badge-ok",
-            "Done · Effective: gone in the next sync".into(),
+            "Done · Effective: confirmed by the next sync".into(),
         ),
         (_, Some(LineOutcome::Done), Verification::NotEffective) => (
             "badge badge-bad",
@@ -168,6 +168,10 @@ fn state(line: &TaskLine) -> (&'static str, String) {
             "Done · Not verified yet: the next sync decides".into(),
         ),
         (_, Some(LineOutcome::NotDone), _) => ("badge badge-bad", "Could not do".into()),
+        (_, Some(LineOutcome::Withdrawn), _) => (
+            "badge badge-muted",
+            "Withdrawn: an admin retried or cancelled it".into(),
+        ),
         (Status::Manual, None, _) => ("badge badge-warn", "To do".into()),
         (status, None, _) => ("badge badge-muted", status.label().to_string()),
     }
@@ -183,6 +187,12 @@ fn Line(
 ) -> impl IntoView {
     let revocation_id = line.revocation_id;
     let (class, said) = state(&line);
+    // Nobody confirms the removal of their own access; the server refuses it too.
+    let own = crate::components::viewer::viewer().is_some_and(|v| {
+        line.user_email
+            .as_deref()
+            .is_some_and(|user| user.eq_ignore_ascii_case(&v.email))
+    });
     let note = RwSignal::new(String::new());
     let note_id = format!("note-{revocation_id}");
     let send = move |outcome: LineOutcome| {
@@ -215,20 +225,23 @@ fn Line(
         }
     });
     view! {
-        <li class="task-line card" data-revocation-id=revocation_id.to_string()>
+        <li class="task-line" data-revocation-id=revocation_id.to_string()>
             <p class="instruction"><strong>{line.instruction.clone()}</strong></p>
             <p>
                 <span class=format!("{class} line-state")>{said}</span>
                 {line.reason.clone().filter(|_| line.outcome.is_none()).map(|r| view! { " " <span class="muted">{r}</span> })}
             </p>
             {marked}
-            {(can_mark && line.is_open()).then(|| view! {
+            {(can_mark && line.is_open() && own).then(|| view! {
+                <p class="notice notice-warn own-line">"This line takes away your own access: someone else on the fulfilment list, or an admin, must confirm it."</p>
+            })}
+            {(can_mark && line.is_open() && !own).then(|| view! {
                 <div class="mark">
                     <label for=note_id.clone()>"Note (needed for “Could not do”)"</label>
                     <textarea id=note_id class="task-note" rows="2" maxlength=NOTE_MAX.to_string()
                         prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev))></textarea>
                     <div class="actions">
-                        <button type="button" class="mark-done" disabled=move || mark.pending().get()
+                        <button type="button" class="button mark-done" disabled=move || mark.pending().get()
                             on:click=move |_| send(LineOutcome::Done)>"Done"</button>
                         <button type="button" class="button-secondary mark-not-done" disabled=move || mark.pending().get()
                             on:click=move |_| send(LineOutcome::NotDone)>"Could not do"</button>

@@ -214,7 +214,8 @@ struct ViewRow {
 const VIEW: &str = "SELECT r.id, r.campaign_id, c.name AS campaign_name, r.item_id, r.kind, \
      r.user_email, r.server_id, r.access, r.status, r.action, r.attempts, r.last_error, \
      r.next_attempt_at, r.applied_at, r.finished_at, r.excluded_reason, r.verification, \
-     r.verified_sync_id, r.drift_at, r.drift_sync_id, r.task_id \
+     r.verified_sync_id, r.drift_at, r.drift_sync_id, \
+     (SELECT MAX(l.task_id) FROM fulfilment_lines l WHERE l.revocation_id = r.id) AS task_id \
      FROM revocations r JOIN campaigns c ON c.id = r.campaign_id";
 
 fn to_view(row: ViewRow) -> Result<RevocationView, sqlx::Error> {
@@ -360,23 +361,33 @@ async fn status_in(tx: &mut Tx, id: i64) -> Result<(Status, i64), AppError> {
     Ok((status, campaign_id))
 }
 
-/// A failed or manual job → pending now, attempts kept (the worker gives it a fresh round of
-/// retries), audited `revocation.retried`. It leaves its fulfilment task: if it needs a person
-/// again, it goes out in a new task (and a new email) rather than hiding in an old one.
+/// A failed or manual job, or a done one that a sync found not effective → pending now,
+/// attempts kept (the worker gives it a fresh round of retries), audited
+/// `revocation.retried`. A not effective job is verified afresh by the sync after it runs
+/// again. An open fulfilment line of the job is withdrawn: if it needs a person again, it goes
+/// out in a new task (and a new email), and the old task keeps its history.
 pub async fn retry(db: &Db, clock: &dyn Clock, actor: &Actor, id: i64) -> Result<(), AppError> {
     let mut tx = db.begin().await?;
     let (before, campaign_id) = status_in(&mut tx, id).await?;
-    if !matches!(before, Status::Failed | Status::Manual) {
+    let (verification,): (String,) =
+        sqlx::query_as("SELECT verification FROM revocations WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let not_effective = verification == Verification::NotEffective.slug();
+    if !(matches!(before, Status::Failed | Status::Manual)
+        || (before == Status::Done && not_effective))
+    {
         return Err(AppError::Conflict(format!(
-            "Only a failed or manual revocation can be retried; this one is {}.",
+            "Only a failed, manual or not effective revocation can be retried; this one is {}.",
             before.label().to_lowercase()
         )));
     }
     let now = format_timestamp(clock.now());
     let changed = sqlx::query(
         "UPDATE revocations SET status = 'pending', next_attempt_at = $1, lease_until = NULL, \
-         finished_at = NULL, task_id = NULL, task_outcome = NULL, task_note = NULL, \
-         task_by = NULL, task_at = NULL WHERE id = $2 AND status = $3",
+         finished_at = NULL, last_error = NULL, verification = 'unverified', \
+         verified_at = NULL, verified_sync_id = NULL WHERE id = $2 AND status = $3",
     )
     .bind(&now)
     .bind(id)
@@ -389,13 +400,21 @@ pub async fn retry(db: &Db, clock: &dyn Clock, actor: &Actor, id: i64) -> Result
             "The revocation changed meanwhile; reload and try again.".into(),
         ));
     }
+    crate::fulfilment::db::withdraw(
+        &mut tx,
+        clock,
+        id,
+        &actor_name(actor),
+        "Retried by an admin",
+    )
+    .await?;
     audit::record(
         &mut tx,
         clock,
         actor,
         &Event::new("revocation.retried", format!("revocation:{id}")).details(json!({
             "campaign": campaign_id,
-            "before": { "status": before.slug() },
+            "before": { "status": before.slug(), "verification": verification },
             "after": { "status": Status::Pending.slug() },
         })),
     )
@@ -446,6 +465,14 @@ pub async fn cancel(
             "The revocation changed meanwhile; reload and try again.".into(),
         ));
     }
+    crate::fulfilment::db::withdraw(
+        &mut tx,
+        clock,
+        id,
+        &actor_name(actor),
+        &format!("Cancelled by an admin: {reason}"),
+    )
+    .await?;
     audit::record(
         &mut tx,
         clock,

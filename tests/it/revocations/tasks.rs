@@ -225,15 +225,81 @@ async fn manual_revocations_become_one_task_marked_by_a_fulfilment_person_and_pr
     assert_eq!((report.manual, report.tasks), (1, 1), "{report:?}");
     assert_eq!(task_ids(&app).await.len(), 2);
     assert_eq!(task_emails(&app).await.len(), 2);
+    // The first task keeps its history: four lines, Erin's still "could not do" with the note.
     let first = call(&ada, "/api/fulfilment_task", &json!({ "id": task })).await;
-    assert_eq!(first["task"]["lines"].as_array().unwrap().len(), 3);
+    let lines = first["task"]["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 4);
+    let erin = lines
+        .iter()
+        .find(|l| l["revocation_id"] == json!(stuck))
+        .unwrap();
+    assert_eq!(erin["outcome"], json!("NotDone"));
+    assert!(erin["note"]
+        .as_str()
+        .unwrap()
+        .contains("invitation is pending"));
     assert_eq!(
         count(
             &app,
-            &format!("SELECT COUNT(*) FROM revocations WHERE campaign_id = {campaign} AND task_id IS NULL")
+            &format!(
+                "SELECT COUNT(*) FROM fulfilment_lines l JOIN revocations r \
+                 ON r.id = l.revocation_id WHERE r.campaign_id = {campaign}"
+            )
         )
         .await,
-        0
+        5
+    );
+
+    // A not effective line can be sent out again too; retrying withdraws nothing closed.
+    let retried = ada
+        .post("/api/revocation_retry", &[("id", &kept.to_string())])
+        .await;
+    assert_eq!(retried.status(), 200);
+    let again = revocations::get(&app.db, kept).await.unwrap().unwrap();
+    assert_eq!(
+        (again.status, again.verification),
+        (Status::Pending, Verification::Unverified)
+    );
+    let report = worker.run_once().await.unwrap();
+    assert_eq!((report.manual, report.tasks), (1, 1), "{report:?}");
+    assert_eq!(task_ids(&app).await.len(), 3);
+}
+
+#[tokio::test]
+async fn an_open_line_is_withdrawn_by_a_retry_and_nobody_confirms_their_own_revocation() {
+    // Ada holds the Account Owner role: her own revocation is a task she may not confirm.
+    let (app, id) =
+        closed_campaign_with(0, &[("kind_server", ""), ("kind_server_permission", "")]).await;
+    apply(&app, id, &[], &[]).await.unwrap();
+    let worker =
+        super::worker(&app, quick()).with_fulfilment(vec![Email::parse(FULFILMENT_EMAIL).unwrap()]);
+    assert_eq!(worker.run_once().await.unwrap().tasks, 1);
+    let task = task_ids(&app).await[0];
+    let owner = all(&app, Some(Status::Manual)).await[0].id;
+    let ada = signed_in(&app, ADA).await;
+    let refused = mark(&ada, task, owner, "done", "").await;
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("your own access"));
+    assert_eq!(all(&app, Some(Status::Manual)).await.len(), 1);
+
+    // An admin retries the open line: it is withdrawn, and marking it now is refused.
+    let retried = ada
+        .post("/api/revocation_retry", &[("id", &owner.to_string())])
+        .await;
+    assert_eq!(retried.status(), 200);
+    let petra = signed_in(&app, PETRA).await;
+    assert_eq!(mark(&petra, task, owner, "done", "").await.status(), 409);
+    let page = call(&petra, "/api/fulfilment_task", &json!({ "id": task })).await;
+    assert_eq!(page["task"]["lines"][0]["outcome"], json!("Withdrawn"));
+    // The retried job is manual again, in a task of its own.
+    assert_eq!(worker.run_once().await.unwrap().tasks, 1);
+    let tasks = task_ids(&app).await;
+    assert_eq!(tasks.len(), 2);
+    assert_eq!(
+        mark(&petra, tasks[1], owner, "done", "Ownership moved to Ben")
+            .await
+            .status(),
+        200
     );
 }
 

@@ -512,7 +512,8 @@ async fn run_demo(
         db_path.display()
     );
     println!("  Sign-in goes through the built-in development identity provider:");
-    println!("  pick Ada (admin), Aubrey (auditor), Rita or Manny (reviewers).");
+    println!("  pick Ada (admin), Aubrey (auditor), Rita or Manny (reviewers), or Petra");
+    println!("  (the Postmark admin who gets the manual revocation tasks).");
     println!("  Listening on 127.0.0.1 only. Press Ctrl-C to stop.");
     println!();
     println!("  Open {public_url}");

@@ -52,7 +52,7 @@ fn Welcome(viewer: Viewer) -> impl IntoView {
         .next()
         .unwrap_or("")
         .to_string();
-    let fulfils = viewer.has(crate::auth::Role::Admin) || viewer.has(crate::auth::Role::Fulfilment);
+    let fulfils = viewer.reads_tasks();
     view! {
         <Title text="" />
         <section class="hero">

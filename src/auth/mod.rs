@@ -62,6 +62,14 @@ impl Viewer {
     }
 
     /// Label for the top bar: the strongest role, or "Reviewer".
+    /// Whether the fulfilment tasks are theirs to read: admins and the people on the
+    /// fulfilment list act on them, auditors read them.
+    pub fn reads_tasks(&self) -> bool {
+        [Role::Admin, Role::Auditor, Role::Fulfilment]
+            .iter()
+            .any(|role| self.roles.contains(role))
+    }
+
     pub fn role_label(&self) -> &'static str {
         self.roles.iter().min().map_or("Reviewer", |r| r.label())
     }

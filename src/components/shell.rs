@@ -21,9 +21,7 @@ pub fn TopBar(viewer: Option<Viewer>) -> impl IntoView {
     let open = RwSignal::new(false);
     let signed_in = viewer.is_some();
     // Manual revocations are for admins and the Postmark admins who carry them out.
-    let fulfils = viewer
-        .as_ref()
-        .is_some_and(|v| v.has(crate::auth::Role::Admin) || v.has(crate::auth::Role::Fulfilment));
+    let fulfils = viewer.as_ref().is_some_and(Viewer::reads_tasks);
     view! {
         <header class="topbar">
             <A href="/" attr:class="brand">

@@ -17,6 +17,8 @@
 
 pub mod api;
 pub mod page;
+pub mod status_api;
+pub mod views;
 
 #[cfg(feature = "ssr")]
 pub mod confirm;
@@ -26,6 +28,8 @@ pub mod db;
 pub mod execute;
 #[cfg(feature = "ssr")]
 pub mod queue;
+#[cfg(feature = "ssr")]
+pub mod restore;
 #[cfg(feature = "ssr")]
 pub mod verify;
 #[cfg(feature = "ssr")]

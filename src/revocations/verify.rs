@@ -60,7 +60,9 @@ const CANDIDATE: &str =
 ///
 /// Only jobs that finished no later than the sync started are decided: a sync that read
 /// Postmark before the change was made would call it not effective by mistake. Verification
-/// is decided once; a not effective revocation stays so (an admin acts on it).
+/// is decided once; a not effective revocation stays so (an admin acts on it). A quarantine an
+/// admin restored is left alone: the server is meant to be back, so it proves nothing and its
+/// return is not drift.
 #[tracing::instrument(skip_all, fields(sync.id = sync_id, sync.scope = scope.slug()))]
 pub async fn after_sync(
     tx: &mut Tx,
@@ -80,7 +82,7 @@ pub async fn after_sync(
     // not also compared with itself.
     let effective: Vec<Candidate> = sqlx::query_as(&format!(
         "{CANDIDATE} WHERE r.verification = 'effective' AND r.drift_at IS NULL \
-         AND r.verified_sync_id < $1 AND {} ORDER BY r.id",
+         AND r.restored_at IS NULL AND r.verified_sync_id < $1 AND {} ORDER BY r.id",
         kinds_of(scope)
     ))
     .bind(sync_id)
@@ -110,7 +112,8 @@ pub async fn after_sync(
 
     let done: Vec<Candidate> = sqlx::query_as(&format!(
         "{CANDIDATE} WHERE r.status = 'done' AND r.verification = 'unverified' \
-         AND r.finished_at IS NOT NULL AND r.finished_at <= $1 AND {} ORDER BY r.id",
+         AND r.restored_at IS NULL AND r.finished_at IS NOT NULL AND r.finished_at <= $1 \
+         AND {} ORDER BY r.id",
         kinds_of(scope)
     ))
     .bind(&started_at)

@@ -16,7 +16,9 @@
 //! `verify` (what a sync proves) and `worker` are server-only.
 
 pub mod api;
+pub mod badges;
 pub mod page;
+pub mod panels;
 pub mod status_api;
 pub mod views;
 

@@ -14,53 +14,13 @@ use super::{
         revocation_attempts, revocations_list, RevocationCancel, RevocationList, RevocationRetry,
         RevocationsApply,
     },
-    Action, Counts, Deleted, Excluded, RevocationView, Status, Verification,
+    badges::FulfilmentBadges,
+    Action, Counts, Deleted, Excluded, RevocationView, Status,
 };
 use crate::{
     components::{filter::FilterSelect, notice::ErrorNotice, viewer::is_admin},
     review_items::ItemKind,
 };
-
-fn status_class(status: Status) -> &'static str {
-    match status {
-        Status::Done => "badge badge-ok",
-        Status::Failed => "badge badge-bad",
-        Status::Manual | Status::Running => "badge badge-warn",
-        Status::ToRevoke | Status::Pending => "badge",
-        Status::Excluded | Status::Cancelled => "badge badge-muted",
-    }
-}
-
-/// What the syncs proved about a done job, in words (the badge's colour only repeats it):
-/// `(class, text)`, or nothing for a job that is not done.
-fn verification_note(row: &RevocationView) -> Option<(&'static str, String)> {
-    let sync =
-        |id: Option<i64>| id.map_or_else(|| "a sync".to_string(), |id| format!("sync #{id}"));
-    if row.drift_at.is_some() {
-        return Some((
-            "badge badge-bad verification verification-drift",
-            format!("Drift: access came back in {}", sync(row.drift_sync_id)),
-        ));
-    }
-    match row.verification {
-        Verification::Effective => Some((
-            "badge badge-ok verification verification-effective",
-            format!("Effective (gone in {})", sync(row.verified_sync_id)),
-        )),
-        Verification::NotEffective => Some((
-            "badge badge-bad verification verification-not-effective",
-            format!(
-                "Not effective — still in Postmark after {}",
-                sync(row.verified_sync_id)
-            ),
-        )),
-        Verification::Unverified if row.status == Status::Done => Some((
-            "badge badge-muted verification verification-unverified",
-            "Not verified yet: the next sync decides".to_string(),
-        )),
-        Verification::Unverified => None,
-    }
-}
 
 /// What the worker does for this row, in words.
 fn what_happens(action: Option<Action>, kind: ItemKind) -> &'static str {
@@ -206,7 +166,6 @@ fn Row(
             row.status,
             Status::Pending | Status::Failed | Status::Manual
         );
-    let verified = verification_note(&row);
     let reason = RwSignal::new(String::new());
     let shown = RwSignal::new(false);
     let attempts = Resource::new(
@@ -219,14 +178,14 @@ fn Row(
             }
         },
     );
+    let badges = view! { <FulfilmentBadges row=row.clone() /> };
     view! {
         <tr data-revocation-id=id.to_string()>
             <td><strong>{subject(&row)}</strong><br /><span class="muted">{row.access.clone()}</span></td>
             <td><A href=format!("/campaigns/{}", row.campaign_id)>{row.campaign_name.clone()}</A></td>
             <td>{what_happens(row.action, row.kind)}</td>
             <td>
-                <span class=status_class(row.status)>{row.status.label()}</span>
-                {verified.map(|(class, text)| view! { " " <span class=class>{text}</span> })}
+                {badges}
                 {row.last_error.clone().map(|e| view! { <br /><span class="muted last-error">{e}</span> })}
                 {row.excluded_reason.clone().map(|e| view! { <br /><span class="muted">{format!("Excluded: {e}")}</span> })}
                 {retryable.then(|| view! {

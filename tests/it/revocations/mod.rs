@@ -1,9 +1,11 @@
 //! Revocations: applying a closed campaign's revocations, and the worker carrying them out
 //! against the simulator (Postmark and the users gateway), driven by hand with `run_once` and
 //! the injected clock, on the engine under test. Faults, pauses and concurrency are in
-//! `faults`; what the next sync proves (effective, not effective, drift) in `verify`.
+//! `faults`; what the next sync proves (effective, not effective, drift) in `verify`; restoring
+//! or deleting a quarantined server from its page in `restore`.
 
 mod faults;
+mod restore;
 mod verify;
 
 use std::{sync::Arc, time::Duration};

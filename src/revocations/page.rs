@@ -2,6 +2,8 @@
 //! last error; admins retry failed ones and cancel what should not run. The campaign
 //! dashboard uses [`ApplyPanel`] and [`Fulfilment`] from here.
 
+use std::collections::HashMap;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{
@@ -15,6 +17,7 @@ use super::{
         RevocationsApply,
     },
     badges::FulfilmentBadges,
+    status_api::{revocations_restored, Restored},
     Action, Counts, Deleted, Excluded, RevocationView, Status,
 };
 use crate::{
@@ -79,6 +82,8 @@ pub fn RevocationsPage() -> impl IntoView {
         },
         |(campaign, status, kind, _)| revocations_list(campaign, status, kind),
     );
+    // Restored servers' quarantines: their badge says so instead of waiting for a sync.
+    let restored = Resource::new(move || reload.get(), |_| revocations_restored());
     let admin = is_admin();
     view! {
         <Title text="Revocations" />
@@ -98,8 +103,10 @@ pub fn RevocationsPage() -> impl IntoView {
         </div>
         <Transition fallback=|| view! { <p class="loading">"Loading revocations…"</p> }>
             {move || Suspend::new(async move {
+                // Without the restored list the rows still show, as the jobs left them.
+                let restored = restored.await.unwrap_or_default().into_iter().collect();
                 match list.await {
-                    Ok(list) => view! { <ListView list admin retry cancel /> }.into_any(),
+                    Ok(list) => view! { <ListView list restored admin retry cancel /> }.into_any(),
                     Err(error) => view! { <ErrorNotice error needs="admins and auditors" /> }.into_any(),
                 }
             })}
@@ -117,6 +124,7 @@ fn outcome(result: Result<(), crate::error::AppError>, ok: &'static str) -> AnyV
 #[component]
 fn ListView(
     list: RevocationList,
+    restored: HashMap<i64, Restored>,
     admin: bool,
     retry: ServerAction<RevocationRetry>,
     cancel: ServerAction<RevocationCancel>,
@@ -145,7 +153,10 @@ fn ListView(
                     </tr>
                 </thead>
                 <tbody>
-                    {list.rows.into_iter().map(|row| view! { <Row row admin retry cancel /> }).collect_view()}
+                    {list.rows.into_iter().map(|row| {
+                        let restored = restored.get(&row.id).cloned();
+                        view! { <Row row restored admin retry cancel /> }
+                    }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -155,6 +166,7 @@ fn ListView(
 #[component]
 fn Row(
     row: RevocationView,
+    restored: Option<Restored>,
     admin: bool,
     retry: ServerAction<RevocationRetry>,
     cancel: ServerAction<RevocationCancel>,
@@ -178,7 +190,7 @@ fn Row(
             }
         },
     );
-    let badges = view! { <FulfilmentBadges row=row.clone() /> };
+    let badges = view! { <FulfilmentBadges row=row.clone() restored /> };
     view! {
         <tr data-revocation-id=id.to_string()>
             <td><strong>{subject(&row)}</strong><br /><span class="muted">{row.access.clone()}</span></td>

@@ -206,6 +206,24 @@ async fn fulfilment(
         .collect()
 }
 
+/// Every restored revocation with when and by whom: few (a restore is a person's exception),
+/// so the Revocations page reads them all beside its list.
+pub async fn restored(db: &Db) -> Result<Vec<(i64, Restored)>, sqlx::Error> {
+    let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+        "SELECT id, restored_at, restored_by FROM revocations \
+         WHERE restored_at IS NOT NULL ORDER BY id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, at, by)| {
+            let by = by.unwrap_or_default();
+            (id, Restored { at, by })
+        })
+        .collect())
+}
+
 /// What the quarantine changed, in words: `(setting, before, now)`.
 fn changes(previous: &ServerEdit) -> Vec<SettingChange> {
     let url = |u: &Option<String>| match u.as_deref().map(str::trim) {

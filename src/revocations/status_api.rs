@@ -50,6 +50,20 @@ pub async fn campaign_revocations(campaign_id: i64) -> Result<Vec<Fulfilment>, A
     )
 }
 
+/// The restored revocations with when and by whom, for the Revocations page (admins and
+/// auditors).
+#[server(prefix = "/api", endpoint = "revocations_restored")]
+pub async fn revocations_restored() -> Result<Vec<(i64, Restored)>, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    require(Need::AdminOrAuditor)?;
+    let state = crate::state::app_state()?;
+    respond(
+        super::restore::restored(&state.db)
+            .await
+            .map_err(AppError::from),
+    )
+}
+
 /// The revocations of the items the signed-in person reviewed (anyone signed in: only their
 /// own), newest campaign first.
 #[server(prefix = "/api", endpoint = "my_revocations")]

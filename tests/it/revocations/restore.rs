@@ -162,6 +162,11 @@ async fn an_admin_restores_a_quarantined_server_and_later_syncs_leave_it_alone()
     let page = ada.get("/inventory/servers/1").await.text().await.unwrap();
     assert!(!page.contains("Restore…"), "{page}");
     assert!(page.contains("Restored on 2026-11-28 by ada.admin@example.com"));
+    let list = ada.get("/revocations").await.text().await.unwrap();
+    assert!(
+        list.contains("Restored on 2026-11-28 by ada.admin@example.com"),
+        "{list}"
+    );
     // A second restore is refused; nothing more is sent.
     let (status, body) = restore(&ada, id).await;
     assert_eq!(status, 409, "{body}");

@@ -24,7 +24,9 @@ use crate::{
     error::AppError,
     review_items::{DecidedVia, Decision, ItemView},
     revocations::{
+        badges::FulfilmentBadges,
         page::{ApplyPanel, Fulfilment},
+        status_api::{campaign_revocations, Fulfilment as ItemFulfilment},
         Mode,
     },
 };
@@ -251,8 +253,13 @@ fn ItemTable(
     items: Vec<ItemView>,
     reassign: bool,
     #[prop(optional)] resolve: bool,
+    /// A closed campaign's revocations by item id: adds what became of each.
+    #[prop(optional)]
+    fulfilment: Option<std::collections::HashMap<i64, ItemFulfilment>>,
     refresh: Callback<()>,
 ) -> impl IntoView {
+    let with_fulfilment = fulfilment.is_some();
+    let fulfilment = fulfilment.unwrap_or_default();
     view! {
         <div class="table-wrap" tabindex="0" role="region" aria-label=label>
             <table class="data-table items-table">
@@ -262,11 +269,13 @@ fn ItemTable(
                         <th scope="col">"Access"</th>
                         <th scope="col">"Reviewer"</th>
                         <th scope="col">"Decision"</th>
+                        {with_fulfilment.then(|| view! { <th scope="col">"Fulfilment and verification"</th> })}
                     </tr>
                 </thead>
                 <tbody>
                     {items.into_iter().map(|item| {
                         let undecided = item.decision.is_none();
+                        let done = fulfilment.get(&item.id).cloned();
                         view! {
                             <tr data-item-id=item.id.to_string()>
                                 <td>{item.subject()}</td>
@@ -283,12 +292,40 @@ fn ItemTable(
                                     {item.justification.clone().map(|j| view! { <br /><span class="muted">{j}</span> })}
                                     {(resolve && item.decision == Some(Decision::Flag)).then(|| view! { <ResolveForm item_id=item.id done=refresh /> })}
                                 </td>
+                                {with_fulfilment.then(|| view! {
+                                    <td class="fulfilment">{match done {
+                                        Some(f) => view! { <FulfilmentBadges row=f.revocation restored=f.restored /> }.into_any(),
+                                        None => view! { <span class="muted">"—"</span> }.into_any(),
+                                    }}</td>
+                                })}
                             </tr>
                         }
                     }).collect_view()}
                 </tbody>
             </table>
         </div>
+    }
+}
+
+/// A closed campaign's revoke decisions with what became of each: the revocation's status and
+/// what the next sync proved.
+#[component]
+fn RevokedItems(campaign_id: i64, items: Vec<ItemView>, refresh: Callback<()>) -> impl IntoView {
+    let revocations = Resource::new(move || campaign_id, campaign_revocations);
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || {
+                let items = items.clone();
+                Suspend::new(async move {
+                    // Without the revocations the decisions still show, without their fate.
+                    let fulfilment: Option<std::collections::HashMap<i64, ItemFulfilment>> =
+                        revocations.await.ok().map(|rows| {
+                        rows.into_iter().map(|f| (f.revocation.item_id, f)).collect()
+                    });
+                    view! { <ItemTable label="Items decided revoke" items reassign=false fulfilment=fulfilment.unwrap_or_default() refresh /> }
+                })
+            }}
+        </Suspense>
     }
 }
 
@@ -409,7 +446,11 @@ fn DashboardBody(
         })}
         <section aria-labelledby="revoke-heading">
             <h2 id="revoke-heading">{format!("Decided revoke ({})", dashboard.revoked)}</h2>
-            <ItemTable label="Items decided revoke" items=dashboard.revoke_items reassign=false refresh />
+            {if open {
+                view! { <ItemTable label="Items decided revoke" items=dashboard.revoke_items reassign=false refresh /> }.into_any()
+            } else {
+                view! { <RevokedItems campaign_id=id items=dashboard.revoke_items refresh /> }.into_any()
+            }}
         </section>
         <section aria-labelledby="undecided-heading">
             <h2 id="undecided-heading">{if open { "Undecided" } else { "Flagged for admin" }}</h2>

@@ -177,15 +177,12 @@ pub async fn inventory_server(postmark_id: i64) -> Result<ServerDetail, AppError
             .await
             .map_err(AppError::from),
     )?;
-    let detail = async {
-        let Some(mut detail) = super::db::server_detail(&state.db, postmark_id, &allowlist).await?
-        else {
-            return Err(AppError::NotFound);
-        };
-        detail.drift = crate::revocations::verify::drift_on_server(&state.db, postmark_id).await?;
-        Ok(detail)
-    }
-    .await;
+    // The revocations concerning the server are read by the page itself (they build on the
+    // inventory, not the other way round).
+    let detail = super::db::server_detail(&state.db, postmark_id, &allowlist)
+        .await
+        .map_err(AppError::from)
+        .and_then(|detail| detail.ok_or(AppError::NotFound));
     respond(detail)
 }
 
@@ -196,15 +193,10 @@ pub async fn inventory_user(email: String) -> Result<UserDetail, AppError> {
     require(Need::AdminOrAuditor)?;
     let state = crate::state::app_state()?;
     let today = state.clock.now().date();
-    let detail = async {
-        let Some(mut detail) = super::db::user_detail(&state.db, &email, today).await? else {
-            return Err(AppError::NotFound);
-        };
-        detail.drift =
-            crate::revocations::verify::drift_of_user(&state.db, &detail.user.email).await?;
-        Ok(detail)
-    }
-    .await;
+    let detail = super::db::user_detail(&state.db, &email, today)
+        .await
+        .map_err(AppError::from)
+        .and_then(|detail| detail.ok_or(AppError::NotFound));
     respond(detail)
 }
 

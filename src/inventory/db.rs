@@ -483,8 +483,6 @@ pub async fn server_detail(
         first_seen,
         last_seen,
         users,
-        // Filled by the caller from the revocations, which build on the inventory.
-        drift: Vec::new(),
     }))
 }
 
@@ -530,10 +528,5 @@ pub async fn user_detail(
             (sync_id, at, view)
         })
         .collect();
-    // `drift` is filled by the caller from the revocations, which build on the inventory.
-    Ok(Some(super::UserDetail {
-        user,
-        history,
-        drift: Vec::new(),
-    }))
+    Ok(Some(super::UserDetail { user, history }))
 }

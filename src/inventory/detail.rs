@@ -7,9 +7,12 @@ use leptos_router::{components::A, hooks::use_params_map};
 use super::{
     api::{inventory_server, inventory_user, SetServerOwner},
     pages::InventoryTabs,
-    Drift, ServerDetail, UserDetail,
+    ServerDetail, UserDetail,
 };
-use crate::components::{notice::ErrorNotice, viewer::is_admin};
+use crate::{
+    components::{notice::ErrorNotice, viewer::is_admin},
+    revocations::panels::{ServerRevocationsPanel, UserRevocationsPanel},
+};
 
 #[component]
 pub fn ServerPage() -> impl IntoView {
@@ -45,13 +48,15 @@ fn Detail(detail: ServerDetail) -> impl IntoView {
     let server = detail.server;
     // Shown above and updated by the owner form when it saves.
     let owner = RwSignal::new(detail.owner.clone());
+    // The inventory's name until an admin restores the server, then the one Postmark answered.
+    let name = RwSignal::new(server.name.clone());
     view! {
         <section class="detail" aria-labelledby="server-heading">
-            <h2 id="server-heading">{server.name.clone()}</h2>
+            <h2 id="server-heading">{move || name.get()}</h2>
             <p>
                 {server.flags.iter().map(|f| view! { <span class="badge badge-warn">{f.label()}</span> }).collect_view()}
             </p>
-            <DriftNotice drift=detail.drift />
+            <ServerRevocationsPanel server_id=server.postmark_id name admin=is_admin() />
             <dl class="facts">
                 <dt>"Postmark ID"</dt>
                 <dd>{server.postmark_id}</dd>
@@ -137,7 +142,6 @@ fn User(detail: UserDetail) -> impl IntoView {
         <section class="detail" aria-labelledby="user-heading">
             <h2 id="user-heading">{user.name.clone()}</h2>
             <p>{user.flags.iter().map(|f| view! { <span class="badge badge-warn">{f.label()}</span> }).collect_view()}</p>
-            <DriftNotice drift=detail.drift />
             <dl class="facts">
                 <dt>"Email"</dt>
                 <dd>{user.email.clone()}</dd>
@@ -156,6 +160,7 @@ fn User(detail: UserDetail) -> impl IntoView {
             } else {
                 view! { <ul>{user.permissions.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul> }.into_any()
             }}
+            <UserRevocationsPanel email=user.email.clone() />
             <h3>"History"</h3>
             <ul class="changes">
                 {detail.history.into_iter().map(|(sync_id, at, c)| view! {
@@ -172,29 +177,6 @@ fn User(detail: UserDetail) -> impl IntoView {
             </ul>
         </section>
     }
-}
-
-/// Access a campaign revoked that came back after a sync had proved it gone: said in words,
-/// with the campaign and the sync, so it does not rest on the colour.
-#[component]
-fn DriftNotice(drift: Vec<Drift>) -> impl IntoView {
-    (!drift.is_empty()).then(|| view! {
-        <div class="notice notice-error drift" role="note">
-            <p><strong>"Access came back after a revocation"</strong></p>
-            <ul class="plain drift-list">
-                {drift.into_iter().map(|d| view! {
-                    <li data-revocation-id=d.revocation_id.to_string()>
-                        {format!("{}: revoked in campaign ", d.what)}
-                        <A href=format!("/campaigns/{}", d.campaign_id)>{d.campaign_name}</A>
-                        " — access came back"
-                        {d.sync_id.map(|id| view! {
-                            " in "<A href=format!("/inventory/syncs?sync={id}")>{format!("sync #{id}")}</A>
-                        })}
-                    </li>
-                }).collect_view()}
-            </ul>
-        </div>
-    })
 }
 
 /// Sets who answers for the server (admins); an empty field clears it.

@@ -296,8 +296,6 @@ pub struct ServerDetail {
     pub last_seen: String,
     /// `(email, name, permission)` of every user with a permission on it.
     pub users: Vec<(String, String, String)>,
-    /// Revoked access to this server (or a permission on it) that a later sync showed again.
-    pub drift: Vec<Drift>,
 }
 
 /// One user with the history of changes the syncs and imports recorded for them.
@@ -306,20 +304,4 @@ pub struct UserDetail {
     pub user: UserView,
     /// `(sync id, sync time, change)`, newest first.
     pub history: Vec<(i64, String, ChangeView)>,
-    /// Revoked access of this user that a later sync showed again.
-    pub drift: Vec<Drift>,
-}
-
-/// Access a campaign revoked, proved gone by a sync, that a later sync showed again. Kept
-/// here, not with revocations, because the inventory's pages show it and revocations already
-/// build on the inventory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Drift {
-    pub revocation_id: i64,
-    pub campaign_id: i64,
-    pub campaign_name: String,
-    /// The access in words, e.g. `chloe@example.com: Server Admin on server 1`.
-    pub what: String,
-    /// The sync that showed it again.
-    pub sync_id: Option<i64>,
 }

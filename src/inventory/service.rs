@@ -63,6 +63,12 @@ impl InventoryService {
         self.client.is_some()
     }
 
+    /// The Account API client, for the few calls an admin makes by hand (restoring a
+    /// quarantined server); `None` without an account token.
+    pub fn client(&self) -> Option<&PostmarkClient> {
+        self.client.as_ref()
+    }
+
     /// Runs one sync unless another is running in this process.
     pub async fn sync(
         &self,

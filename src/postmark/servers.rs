@@ -10,7 +10,7 @@ use std::{borrow::Cow, time::Duration};
 
 use ::postmark::{api::server::DeleteServerRequest, Client as _, Endpoint};
 use bytes::Bytes;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{transport::retry_after, PostmarkClient, ServerInfo, TransportError};
 
@@ -86,8 +86,9 @@ impl Endpoint for GetServer {
 
 /// The body of `PUT /servers/{id}` (`EditServerPayload` in `account-api.yaml`): only the
 /// fields that are set are sent, so Postmark leaves the others alone. An empty string clears
-/// a webhook URL (the API has no null for them).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// a webhook URL (the API has no null for them). Read back from `revocations.previous`, where
+/// a quarantine keeps the edit that undoes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ServerEdit {
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -20,6 +20,7 @@ use crate::{
     error::AppError,
     inventory::{Flag, UserFlag},
     review_items::{DecidedVia, Decision, ItemKind, ItemView},
+    revocations::panels::MyRevocations,
 };
 
 /// A message at the top of the queue: `(ok, text)`.
@@ -263,6 +264,7 @@ pub fn ReviewsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <MyRevocations />
     }
 }
 

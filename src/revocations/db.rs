@@ -186,7 +186,7 @@ pub async fn apply(
 
 /// A row of [`VIEW`]; the stored enums are parsed by [`to_view`].
 #[derive(sqlx::FromRow)]
-struct ViewRow {
+pub(super) struct ViewRow {
     id: i64,
     campaign_id: i64,
     campaign_name: String,
@@ -211,14 +211,15 @@ struct ViewRow {
 }
 
 /// Revocations with their campaign's name; callers add `WHERE …`.
-const VIEW: &str = "SELECT r.id, r.campaign_id, c.name AS campaign_name, r.item_id, r.kind, \
+pub(super) const VIEW: &str =
+    "SELECT r.id, r.campaign_id, c.name AS campaign_name, r.item_id, r.kind, \
      r.user_email, r.server_id, r.access, r.status, r.action, r.attempts, r.last_error, \
      r.next_attempt_at, r.applied_at, r.finished_at, r.excluded_reason, r.verification, \
      r.verified_sync_id, r.drift_at, r.drift_sync_id, \
      (SELECT MAX(l.task_id) FROM fulfilment_lines l WHERE l.revocation_id = r.id) AS task_id \
      FROM revocations r JOIN campaigns c ON c.id = r.campaign_id";
 
-fn to_view(row: ViewRow) -> Result<RevocationView, sqlx::Error> {
+pub(super) fn to_view(row: ViewRow) -> Result<RevocationView, sqlx::Error> {
     let id = row.id;
     let kind = ItemKind::from_slug(&row.kind).ok_or_else(|| unreadable(id, "kind", &row.kind))?;
     let status =

@@ -16,7 +16,11 @@
 //! `verify` (what a sync proves) and `worker` are server-only.
 
 pub mod api;
+pub mod badges;
 pub mod page;
+pub mod panels;
+pub mod status_api;
+pub mod views;
 
 #[cfg(feature = "ssr")]
 pub mod confirm;
@@ -26,6 +30,8 @@ pub mod db;
 pub mod execute;
 #[cfg(feature = "ssr")]
 pub mod queue;
+#[cfg(feature = "ssr")]
+pub mod restore;
 #[cfg(feature = "ssr")]
 pub mod verify;
 #[cfg(feature = "ssr")]

@@ -2,6 +2,8 @@
 //! last error; admins retry failed ones and cancel what should not run. The campaign
 //! dashboard uses [`ApplyPanel`] and [`Fulfilment`] from here.
 
+use std::collections::HashMap;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{
@@ -14,53 +16,14 @@ use super::{
         revocation_attempts, revocations_list, RevocationCancel, RevocationList, RevocationRetry,
         RevocationsApply,
     },
-    Action, Counts, Deleted, Excluded, RevocationView, Status, Verification,
+    badges::FulfilmentBadges,
+    status_api::{revocations_restored, Restored},
+    Action, Counts, Deleted, Excluded, RevocationView, Status,
 };
 use crate::{
     components::{filter::FilterSelect, notice::ErrorNotice, viewer::is_admin},
     review_items::ItemKind,
 };
-
-fn status_class(status: Status) -> &'static str {
-    match status {
-        Status::Done => "badge badge-ok",
-        Status::Failed => "badge badge-bad",
-        Status::Manual | Status::Running => "badge badge-warn",
-        Status::ToRevoke | Status::Pending => "badge",
-        Status::Excluded | Status::Cancelled => "badge badge-muted",
-    }
-}
-
-/// What the syncs proved about a done job, in words (the badge's colour only repeats it):
-/// `(class, text)`, or nothing for a job that is not done.
-fn verification_note(row: &RevocationView) -> Option<(&'static str, String)> {
-    let sync =
-        |id: Option<i64>| id.map_or_else(|| "a sync".to_string(), |id| format!("sync #{id}"));
-    if row.drift_at.is_some() {
-        return Some((
-            "badge badge-bad verification verification-drift",
-            format!("Drift: access came back in {}", sync(row.drift_sync_id)),
-        ));
-    }
-    match row.verification {
-        Verification::Effective => Some((
-            "badge badge-ok verification verification-effective",
-            format!("Effective (gone in {})", sync(row.verified_sync_id)),
-        )),
-        Verification::NotEffective => Some((
-            "badge badge-bad verification verification-not-effective",
-            format!(
-                "Not effective — still in Postmark after {}",
-                sync(row.verified_sync_id)
-            ),
-        )),
-        Verification::Unverified if row.status == Status::Done => Some((
-            "badge badge-muted verification verification-unverified",
-            "Not verified yet: the next sync decides".to_string(),
-        )),
-        Verification::Unverified => None,
-    }
-}
 
 /// What the worker does for this row, in words.
 fn what_happens(action: Option<Action>, kind: ItemKind) -> &'static str {
@@ -119,6 +82,8 @@ pub fn RevocationsPage() -> impl IntoView {
         },
         |(campaign, status, kind, _)| revocations_list(campaign, status, kind),
     );
+    // Restored servers' quarantines: their badge says so instead of waiting for a sync.
+    let restored = Resource::new(move || reload.get(), |_| revocations_restored());
     let admin = is_admin();
     view! {
         <Title text="Revocations" />
@@ -138,8 +103,10 @@ pub fn RevocationsPage() -> impl IntoView {
         </div>
         <Transition fallback=|| view! { <p class="loading">"Loading revocations…"</p> }>
             {move || Suspend::new(async move {
+                // Without the restored list the rows still show, as the jobs left them.
+                let restored = restored.await.unwrap_or_default().into_iter().collect();
                 match list.await {
-                    Ok(list) => view! { <ListView list admin retry cancel /> }.into_any(),
+                    Ok(list) => view! { <ListView list restored admin retry cancel /> }.into_any(),
                     Err(error) => view! { <ErrorNotice error needs="admins and auditors" /> }.into_any(),
                 }
             })}
@@ -157,6 +124,7 @@ fn outcome(result: Result<(), crate::error::AppError>, ok: &'static str) -> AnyV
 #[component]
 fn ListView(
     list: RevocationList,
+    restored: HashMap<i64, Restored>,
     admin: bool,
     retry: ServerAction<RevocationRetry>,
     cancel: ServerAction<RevocationCancel>,
@@ -185,7 +153,10 @@ fn ListView(
                     </tr>
                 </thead>
                 <tbody>
-                    {list.rows.into_iter().map(|row| view! { <Row row admin retry cancel /> }).collect_view()}
+                    {list.rows.into_iter().map(|row| {
+                        let restored = restored.get(&row.id).cloned();
+                        view! { <Row row restored admin retry cancel /> }
+                    }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -195,6 +166,7 @@ fn ListView(
 #[component]
 fn Row(
     row: RevocationView,
+    restored: Option<Restored>,
     admin: bool,
     retry: ServerAction<RevocationRetry>,
     cancel: ServerAction<RevocationCancel>,
@@ -206,7 +178,6 @@ fn Row(
             row.status,
             Status::Pending | Status::Failed | Status::Manual
         );
-    let verified = verification_note(&row);
     let reason = RwSignal::new(String::new());
     let shown = RwSignal::new(false);
     let attempts = Resource::new(
@@ -219,14 +190,14 @@ fn Row(
             }
         },
     );
+    let badges = view! { <FulfilmentBadges row=row.clone() restored /> };
     view! {
         <tr data-revocation-id=id.to_string()>
             <td><strong>{subject(&row)}</strong><br /><span class="muted">{row.access.clone()}</span></td>
             <td><A href=format!("/campaigns/{}", row.campaign_id)>{row.campaign_name.clone()}</A></td>
             <td>{what_happens(row.action, row.kind)}</td>
             <td>
-                <span class=status_class(row.status)>{row.status.label()}</span>
-                {verified.map(|(class, text)| view! { " " <span class=class>{text}</span> })}
+                {badges}
                 {row.last_error.clone().map(|e| view! { <br /><span class="muted last-error">{e}</span> })}
                 {row.excluded_reason.clone().map(|e| view! { <br /><span class="muted">{format!("Excluded: {e}")}</span> })}
                 {row.task_id.map(|task| view! { <br /><A href=format!("/tasks/{task}")>{format!("Task #{task}")}</A> })}

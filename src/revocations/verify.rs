@@ -14,8 +14,8 @@ use super::{db::unreadable, is_basic_role, Action, Verification};
 use crate::{
     audit::{self, Actor, Event},
     clock::{format_timestamp, Clock},
-    db::{Db, Tx},
-    inventory::{Drift, SyncScope},
+    db::Tx,
+    inventory::SyncScope,
     review_items::ItemKind,
 };
 
@@ -60,7 +60,9 @@ const CANDIDATE: &str =
 ///
 /// Only jobs that finished no later than the sync started are decided: a sync that read
 /// Postmark before the change was made would call it not effective by mistake. Verification
-/// is decided once; a not effective revocation stays so (an admin acts on it).
+/// is decided once; a not effective revocation stays so (an admin acts on it). A quarantine an
+/// admin restored is left alone: the server is meant to be back, so it proves nothing and its
+/// return is not drift.
 #[tracing::instrument(skip_all, fields(sync.id = sync_id, sync.scope = scope.slug()))]
 pub async fn after_sync(
     tx: &mut Tx,
@@ -80,7 +82,7 @@ pub async fn after_sync(
     // not also compared with itself.
     let effective: Vec<Candidate> = sqlx::query_as(&format!(
         "{CANDIDATE} WHERE r.verification = 'effective' AND r.drift_at IS NULL \
-         AND r.verified_sync_id < $1 AND {} ORDER BY r.id",
+         AND r.restored_at IS NULL AND r.verified_sync_id < $1 AND {} ORDER BY r.id",
         kinds_of(scope)
     ))
     .bind(sync_id)
@@ -110,7 +112,8 @@ pub async fn after_sync(
 
     let done: Vec<Candidate> = sqlx::query_as(&format!(
         "{CANDIDATE} WHERE r.status = 'done' AND r.verification = 'unverified' \
-         AND r.finished_at IS NOT NULL AND r.finished_at <= $1 AND {} ORDER BY r.id",
+         AND r.restored_at IS NULL AND r.finished_at IS NOT NULL AND r.finished_at <= $1 \
+         AND {} ORDER BY r.id",
         kinds_of(scope)
     ))
     .bind(&started_at)
@@ -274,70 +277,6 @@ fn role_shows(revoked: &str, current: Option<&str>) -> bool {
         Some(_) if is_basic_role(revoked) => true,
         Some(role) => !is_basic_role(role),
     }
-}
-
-/// Revocations whose access came back after being proved effective, for one server's page:
-/// the server itself and permissions on it.
-pub async fn drift_on_server(db: &Db, server_id: i64) -> Result<Vec<Drift>, sqlx::Error> {
-    drift_where(db, "r.server_id = $1", DriftKey::Server(server_id)).await
-}
-
-/// Revocations whose access came back after being proved effective, for one user's page: their
-/// account role and their server permissions.
-pub async fn drift_of_user(db: &Db, email: &str) -> Result<Vec<Drift>, sqlx::Error> {
-    drift_where(db, "r.user_email = $1", DriftKey::User(email)).await
-}
-
-enum DriftKey<'a> {
-    Server(i64),
-    User(&'a str),
-}
-
-async fn drift_where(db: &Db, filter: &str, key: DriftKey<'_>) -> Result<Vec<Drift>, sqlx::Error> {
-    type Row = (
-        i64,
-        i64,
-        String,
-        String,
-        Option<String>,
-        Option<i64>,
-        String,
-        Option<i64>,
-    );
-    let query = format!(
-        "SELECT r.id, r.campaign_id, c.name, r.kind, r.user_email, r.server_id, r.access, \
-         r.drift_sync_id FROM revocations r JOIN campaigns c ON c.id = r.campaign_id \
-         WHERE r.drift_at IS NOT NULL AND {filter} ORDER BY r.id"
-    );
-    let query = sqlx::query_as::<_, Row>(&query);
-    let query = match key {
-        DriftKey::Server(id) => query.bind(id),
-        DriftKey::User(email) => query.bind(email),
-    };
-    let rows = query.fetch_all(db.pool()).await?;
-    rows.into_iter()
-        .map(
-            |(id, campaign_id, campaign_name, kind, user, server, access, sync_id)| {
-                let kind =
-                    ItemKind::from_slug(&kind).ok_or_else(|| unreadable(id, "kind", &kind))?;
-                let what = match (kind, user, server) {
-                    (ItemKind::Server, _, Some(server)) => format!("server {server}"),
-                    (ItemKind::ServerPermission, Some(user), Some(server)) => {
-                        format!("{user}: {access} on server {server}")
-                    }
-                    (_, Some(user), _) => format!("{user}: {access}"),
-                    _ => access,
-                };
-                Ok(Drift {
-                    revocation_id: id,
-                    campaign_id,
-                    campaign_name,
-                    what,
-                    sync_id,
-                })
-            },
-        )
-        .collect()
 }
 
 #[cfg(test)]

@@ -2,9 +2,11 @@
 //! against the simulator (Postmark and the users gateway), driven by hand with `run_once` and
 //! the injected clock, on the engine under test. Faults, pauses and concurrency are in
 //! `faults`; two `serve` processes on one queue in `two_workers`; manual fulfilment tasks in
-//! `tasks`; what the next sync proves (effective, not effective, drift) in `verify`.
+//! `tasks`; what the next sync proves (effective, not effective, drift) in `verify`; restoring
+//! or deleting a quarantined server from its page in `restore`.
 
 mod faults;
+mod restore;
 mod tasks;
 mod two_workers;
 mod verify;

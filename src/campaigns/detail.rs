@@ -365,7 +365,7 @@ fn DashboardBody(
                 <dt>"Flagged for admin"</dt><dd class="count-flagged">{dashboard.flagged}</dd>
                 <dt>"Undecided"</dt><dd class="count-undecided">{dashboard.undecided}</dd>
                 {(campaign.status == Status::Closed).then(|| view! {
-                    <dt>"Queued for revocation"</dt><dd class="count-to-revoke">{dashboard.to_revoke}</dd>
+                    <dt>"Decided revoke"</dt><dd class="count-to-revoke">{dashboard.to_revoke}</dd>
                 })}
             </dl>
             {(!dashboard.overdue.is_empty()).then(|| view! {

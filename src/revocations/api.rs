@@ -40,6 +40,7 @@ pub async fn revocations_list(
     campaign: Option<i64>,
     status: Option<String>,
     kind: Option<String>,
+    verification: Option<String>,
 ) -> Result<RevocationList, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -54,8 +55,15 @@ pub async fn revocations_list(
         "kind of item",
         crate::review_items::ItemKind::from_slug,
     ))?;
+    let verification = respond(parse_filter(
+        verification,
+        "verification outcome",
+        super::Verification::from_slug,
+    ))?;
     let loaded = async {
-        let rows = super::db::list(&state.db, campaign, status, kind, LISTED).await?;
+        let rows =
+            super::db::list_verified(&state.db, campaign, status, kind, verification, LISTED)
+                .await?;
         let paused = super::db::paused(&state.db).await?;
         let campaigns = crate::campaigns::db::list(&state.db)
             .await?

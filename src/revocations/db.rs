@@ -194,6 +194,7 @@ pub(super) struct ViewRow {
     kind: String,
     user_email: Option<String>,
     server_id: Option<i64>,
+    server_name: Option<String>,
     access: String,
     status: String,
     action: Option<String>,
@@ -213,11 +214,13 @@ pub(super) struct ViewRow {
 /// Revocations with their campaign's name; callers add `WHERE …`.
 pub(super) const VIEW: &str =
     "SELECT r.id, r.campaign_id, c.name AS campaign_name, r.item_id, r.kind, \
-     r.user_email, r.server_id, r.access, r.status, r.action, r.attempts, r.last_error, \
+     r.user_email, r.server_id, i.server_name, r.access, r.status, r.action, r.attempts, \
+     r.last_error, \
      r.next_attempt_at, r.applied_at, r.finished_at, r.excluded_reason, r.verification, \
      r.verified_sync_id, r.drift_at, r.drift_sync_id, \
      (SELECT MAX(l.task_id) FROM fulfilment_lines l WHERE l.revocation_id = r.id) AS task_id \
-     FROM revocations r JOIN campaigns c ON c.id = r.campaign_id";
+     FROM revocations r JOIN campaigns c ON c.id = r.campaign_id \
+     JOIN review_items i ON i.id = r.item_id";
 
 pub(super) fn to_view(row: ViewRow) -> Result<RevocationView, sqlx::Error> {
     let id = row.id;
@@ -239,6 +242,7 @@ pub(super) fn to_view(row: ViewRow) -> Result<RevocationView, sqlx::Error> {
         kind,
         user_email: row.user_email,
         server_id: row.server_id,
+        server_name: row.server_name,
         access: row.access,
         status,
         action,
@@ -265,13 +269,27 @@ pub async fn list(
     kind: Option<ItemKind>,
     limit: i64,
 ) -> Result<Vec<RevocationView>, sqlx::Error> {
+    list_verified(db, campaign_id, status, kind, None, limit).await
+}
+
+/// [`list`], also optionally of one verification outcome (the dashboard's "not effective").
+pub async fn list_verified(
+    db: &Db,
+    campaign_id: Option<i64>,
+    status: Option<Status>,
+    kind: Option<ItemKind>,
+    verification: Option<Verification>,
+    limit: i64,
+) -> Result<Vec<RevocationView>, sqlx::Error> {
     let rows: Vec<ViewRow> = sqlx::query_as(&format!(
         "{VIEW} WHERE ($1 IS NULL OR r.campaign_id = $1) AND ($2 IS NULL OR r.status = $2) \
-         AND ($3 IS NULL OR r.kind = $3) ORDER BY r.id LIMIT $4"
+         AND ($3 IS NULL OR r.kind = $3) AND ($4 IS NULL OR r.verification = $4) \
+         ORDER BY r.id LIMIT $5"
     ))
     .bind(campaign_id)
     .bind(status.map(Status::slug))
     .bind(kind.map(ItemKind::slug))
+    .bind(verification.map(Verification::slug))
     .bind(limit)
     .fetch_all(db.pool())
     .await?;

@@ -296,6 +296,8 @@ pub struct RevocationView {
     pub kind: ItemKind,
     pub user_email: Option<String>,
     pub server_id: Option<i64>,
+    /// The server's name when the campaign launched.
+    pub server_name: Option<String>,
     pub access: String,
     pub status: Status,
     pub action: Option<Action>,

@@ -18,7 +18,7 @@ use super::{
     },
     badges::FulfilmentBadges,
     status_api::{revocations_restored, Restored},
-    Action, Counts, Deleted, Excluded, RevocationView, Status,
+    Action, Counts, Deleted, Excluded, RevocationView, Status, Verification,
 };
 use crate::{
     components::{filter::FilterSelect, notice::ErrorNotice, viewer::is_admin},
@@ -42,11 +42,39 @@ fn what_happens(action: Option<Action>, kind: ItemKind) -> &'static str {
     }
 }
 
+/// "1 revocation", "3 revocations".
+fn count(n: i64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// The server in words: its name when the campaign launched, and its id.
+fn server_label(row: &RevocationView) -> Option<String> {
+    row.server_id.map(|id| match &row.server_name {
+        Some(name) => format!("{name} ({id})"),
+        None => format!("server {id}"),
+    })
+}
+
+/// Whose access (a person), or which server.
 fn subject(row: &RevocationView) -> String {
-    match (&row.user_email, row.server_id) {
+    match (&row.user_email, server_label(row)) {
         (Some(email), _) => email.clone(),
-        (None, Some(id)) => format!("server {id}"),
+        (None, Some(server)) => server,
         (None, None) => format!("item {}", row.item_id),
+    }
+}
+
+/// What access, so two revocations of one person never read the same.
+fn detail(row: &RevocationView) -> String {
+    match (row.kind, server_label(row)) {
+        (ItemKind::ServerPermission, Some(server)) => format!("{} on {server}", row.access),
+        (ItemKind::AccountRole, _) => format!("{} (account role)", row.access),
+        (ItemKind::Server, _) => "the server itself".to_string(),
+        (_, None) => row.access.clone(),
     }
 }
 
@@ -77,10 +105,13 @@ pub fn RevocationsPage() -> impl IntoView {
                 query.with(|q| q.get("campaign").and_then(|c| c.parse::<i64>().ok())),
                 query.with(|q| q.get("status").filter(|s| !s.is_empty())),
                 query.with(|q| q.get("kind").filter(|s| !s.is_empty())),
+                query.with(|q| q.get("verification").filter(|s| !s.is_empty())),
                 retry.version().get() + cancel.version().get() + reload.get() as usize,
             )
         },
-        |(campaign, status, kind, _)| revocations_list(campaign, status, kind),
+        |(campaign, status, kind, verification, _)| {
+            revocations_list(campaign, status, kind, verification)
+        },
     );
     // Restored servers' quarantines: their badge says so instead of waiting for a sync.
     let restored = Resource::new(move || reload.get(), |_| revocations_restored());
@@ -138,9 +169,11 @@ fn ListView(
                 options=Status::ALL.iter().map(|s| (s.slug().to_string(), s.label().to_string())).collect() />
             <FilterSelect label="Kind" param="kind"
                 options=ItemKind::ALL.iter().map(|k| (k.slug().to_string(), k.label().to_string())).collect() />
+            <FilterSelect label="Verification" param="verification"
+                options=Verification::ALL.iter().map(|v| (v.slug().to_string(), v.label().to_string())).collect() />
             <button type="submit" class="button-secondary">"Apply filters"</button>
         </Form>
-        <p class="count">{format!("{} revocations.", list.rows.len())}</p>
+        <p class="count">{format!("{}.", count(list.rows.len() as i64, "revocation"))}</p>
         <div class="table-wrap" tabindex="0" role="region" aria-label="Revocations">
             <table class="data-table revocations-table">
                 <thead>
@@ -172,7 +205,9 @@ fn Row(
     cancel: ServerAction<RevocationCancel>,
 ) -> impl IntoView {
     let id = row.id;
-    let retryable = admin && matches!(row.status, Status::Failed | Status::Manual);
+    let retryable = admin
+        && (matches!(row.status, Status::Failed | Status::Manual)
+            || (row.status == Status::Done && row.verification == Verification::NotEffective));
     let cancellable = admin
         && matches!(
             row.status,
@@ -193,9 +228,15 @@ fn Row(
     let badges = view! { <FulfilmentBadges row=row.clone() restored /> };
     view! {
         <tr data-revocation-id=id.to_string()>
-            <td><strong>{subject(&row)}</strong><br /><span class="muted">{row.access.clone()}</span></td>
+            <td><strong>{subject(&row)}</strong><br /><span class="muted">{detail(&row)}</span></td>
             <td><A href=format!("/campaigns/{}", row.campaign_id)>{row.campaign_name.clone()}</A></td>
-            <td>{what_happens(row.action, row.kind)}</td>
+            <td>
+                {if row.status == Status::Manual || row.task_id.is_some() {
+                    "by hand: a Postmark admin makes the change (see its task)"
+                } else {
+                    what_happens(row.action, row.kind)
+                }}
+            </td>
             <td>
                 {badges}
                 {row.last_error.clone().map(|e| view! { <br /><span class="muted last-error">{e}</span> })}
@@ -220,7 +261,7 @@ fn Row(
             </td>
             <td>
                 <details on:toggle=move |_| shown.update(|s| *s = !*s)>
-                    <summary>{format!("{} attempts", row.attempts)}</summary>
+                    <summary>{count(row.attempts, "attempt")}</summary>
                     <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
                         {move || Suspend::new(async move {
                             match attempts.await {
@@ -269,16 +310,16 @@ pub fn Fulfilment(campaign_id: i64, counts: Counts) -> impl IntoView {
             {(counts.not_effective > 0).then(|| view! {
                 <div class="notice notice-error not-effective" role="alert">
                     <p>
-                        <strong>{format!("{} revocations are not effective: ", counts.not_effective)}</strong>
+                        <strong>{format!("{} not effective: ", count(counts.not_effective, "revocation"))}</strong>
                         "the job said done, but the next sync still showed the access in Postmark. "
-                        <A href=link("done")>"See which"</A>
+                        <A href=format!("/revocations?campaign={campaign_id}&verification=not_effective")>"See which, and retry"</A>
                     </p>
                 </div>
             })}
             {(counts.drift > 0).then(|| view! {
                 <div class="notice notice-error drift" role="alert">
                     <p>
-                        <strong>{format!("Drift: access came back for {} revocations ", counts.drift)}</strong>
+                        <strong>{format!("Drift: access came back for {} ", count(counts.drift, "revocation"))}</strong>
                         "after a sync had proved them effective. "
                         <A href=link("done")>"See which"</A>
                     </p>
@@ -286,13 +327,13 @@ pub fn Fulfilment(campaign_id: i64, counts: Counts) -> impl IntoView {
             })}
             {(counts.failed > 0).then(|| view! {
                 <div class="notice notice-error" role="note">
-                    <p>{format!("{} revocations failed. ", counts.failed)}<A href=link("failed")>"See why and retry"</A></p>
+                    <p>{format!("{} failed. ", count(counts.failed, "revocation"))}<A href=link("failed")>"See why and retry"</A></p>
                 </div>
             })}
             {(counts.manual > 0).then(|| view! {
                 <div class="notice notice-warn" role="note">
                     <p>
-                        {format!("{} revocations wait for a person: no API can carry them out. ", counts.manual)}
+                        {format!("{} waiting for a person: no API can carry them out. ", count(counts.manual, "revocation"))}
                         <A href="/tasks">"Fulfilment tasks"</A>
                     </p>
                 </div>
@@ -364,7 +405,7 @@ pub fn ApplyPanel(
                     let is_server = row.kind == ItemKind::Server;
                     view! {
                         <li class="apply-row" data-revocation-id=id.to_string()>
-                            <strong>{subject(&row)}</strong>" "<span class="muted">{row.access.clone()}</span>
+                            <strong>{subject(&row)}</strong>" "<span class="muted">{detail(&row)}</span>
                             <label class="check">
                                 <input type="checkbox" class="exclude"
                                     on:change=move |ev| {

@@ -185,7 +185,7 @@ async fn a_job_done_while_postmark_still_has_the_access_is_not_effective() {
     assert_eq!((counts.effective, counts.not_effective), (3, 1));
     let dashboard = html(&ada, &format!("/campaigns/{id}")).await;
     assert!(
-        dashboard.contains("1 revocations are not effective: ")
+        dashboard.contains("1 revocation not effective: ")
             && dashboard.contains("count-not-effective"),
         "{dashboard}"
     );

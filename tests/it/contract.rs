@@ -185,6 +185,7 @@ async fn the_emails_the_app_sends_match_the_published_description() {
         "campaign_name": "Q4", "items": 2, "due_on": "2026-12-15", "contact": "ada@example.com",
         "from": "manny@example.com", "what": "Server Admin on Billing",
         "overdue": ["rita@example.com"],
+        "task_id": 1, "lines": ["Remove rita@example.com's \"Server Admin\" permission."],
     });
     let recipient = Email::parse("rita@example.com").unwrap();
     let mut tx = app.db.begin().await.unwrap();

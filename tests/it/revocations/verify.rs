@@ -249,7 +249,7 @@ async fn access_that_comes_back_after_being_effective_is_drift_flagged_once() {
     assert_eq!((counts.effective, counts.drift), (4, 1));
     let dashboard = html(&ada, &format!("/campaigns/{id}")).await;
     assert!(
-        dashboard.contains("Drift: access came back for 1 revocations "),
+        dashboard.contains("Drift: access came back for 1 revocation "),
         "{dashboard}"
     );
     let list = html(&ada, &format!("/revocations?campaign={id}")).await;

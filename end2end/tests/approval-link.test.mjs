@@ -98,7 +98,11 @@ test('an admin sees every email, and the one Postmark refused, on Notifications'
   await ada.page.selectOption('select[name="status"]', 'failed');
   await ada.page.getByRole('button', { name: 'Apply' }).click();
   await ada.page.waitForURL(/status=failed/);
-  await ada.page.waitForFunction(() => !document.querySelector('main .loading'));
+  // The list keeps showing the previous rows while the filtered ones load: wait for them.
+  await ada.page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('.notifications-table tbody tr')];
+    return rows.length > 0 && rows.every((row) => row.querySelector('.badge-bad'));
+  });
   assert.equal(
     await ada.page.locator('.notifications-table tbody tr').count(),
     await ada.page.locator('.notifications-table tbody .badge-bad').count(),

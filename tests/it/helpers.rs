@@ -13,6 +13,7 @@ use postmark_access_review::{
     notifications::worker::Worker,
     postmark::{simulator::Simulator, ServerInfo},
     server,
+    signing::SigningConfig,
     state::RunMode,
 };
 use secrecy::{ExposeSecret, SecretString};
@@ -196,6 +197,10 @@ pub struct TestApp {
     /// The notification worker over this app (mail off unless the builder asked for `.mail()`);
     /// tests drive it with `run_once`.
     pub worker: Worker,
+    /// The signing key file (mode 0600, created at start in a folder of its own).
+    pub key_file: PathBuf,
+    /// Kept for its `Drop`, which removes the key file's folder.
+    _key_dir: tempfile::TempDir,
     /// Kept for its `Drop`, which removes the database.
     _test_db: TestDb,
 }
@@ -209,6 +214,7 @@ pub struct TestAppBuilder {
     users_gateway: bool,
     mail: bool,
     jobs: Jobs,
+    signing_key_pem: Option<String>,
 }
 
 impl TestApp {
@@ -232,6 +238,7 @@ impl TestApp {
                 revocations: false,
                 ..Jobs::ALL
             },
+            signing_key_pem: None,
         }
     }
 
@@ -283,6 +290,12 @@ impl TestAppBuilder {
     /// Mail is on: the simulated account gets a server (id [`MAIL_SERVER`]) whose token sends.
     pub fn mail(mut self) -> Self {
         self.mail = true;
+        self
+    }
+
+    /// The signing key comes from configuration (`PAR_SIGNING_KEY`) instead of a file.
+    pub fn signing_key_pem(mut self, pem: &str) -> Self {
+        self.signing_key_pem = Some(pem.to_string());
         self
     }
 
@@ -338,6 +351,8 @@ impl TestAppBuilder {
                 stream: "outbound".to_string(),
             }
         });
+        let key_dir = tempfile::tempdir().expect("key folder");
+        let key_file = key_dir.path().join("keys/signing-key.pem");
         let app = Application::build(Startup {
             mode: RunMode::Serve,
             server: config,
@@ -351,6 +366,11 @@ impl TestAppBuilder {
             },
             mail,
             clock: Arc::new(clock.clone()),
+            signing: SigningConfig {
+                key_file: key_file.clone(),
+                key_pem: self.signing_key_pem.map(SecretString::from),
+                checkpoint_interval: None,
+            },
             jobs: self.jobs,
             simulator: None,
         })
@@ -376,6 +396,8 @@ impl TestAppBuilder {
             simulator,
             simulator_url,
             worker,
+            key_file,
+            _key_dir: key_dir,
             _test_db: test_db,
         }
     }

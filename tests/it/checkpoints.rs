@@ -365,6 +365,23 @@ async fn openssl_verifies_a_genuine_checkpoint_and_rejects_a_tampered_one() {
         "{genuine:?}"
     );
 
+    // The README's recipe for a downloaded checkpoint gives the same two files.
+    let from_download = chain.key_dir.path().join("from-download");
+    std::fs::create_dir_all(&from_download).unwrap();
+    std::fs::write(from_download.join("downloaded.txt"), &printed.stdout).unwrap();
+    std::fs::copy(out_dir.join("key.pem"), from_download.join("key.pem")).unwrap();
+    let split = Command::new("sh")
+        .current_dir(&from_download)
+        .arg("-c")
+        .arg(
+            "head -n 1 downloaded.txt > checkpoint.txt && \
+             sed -n 's/^signature=//p' downloaded.txt | base64 -d > checkpoint.sig",
+        )
+        .status()
+        .unwrap();
+    assert!(split.success());
+    assert!(openssl_verify(&from_download).status.success());
+
     let tampered = text.replacen(" count=", " count=9", 1);
     std::fs::write(out_dir.join("checkpoint.txt"), tampered).unwrap();
     let rejected = openssl_verify(&out_dir);
@@ -434,6 +451,16 @@ async fn the_audit_page_button_records_a_checkpoint_for_admins_only() {
     );
     assert!(!anonymous.text().await.unwrap().contains("PUBLIC KEY"));
 
+    // The Audit page shows the key to both, the button to the admin only.
+    let fingerprint = text_of(&admin, "/audit").await;
+    assert!(fingerprint.contains("Record checkpoint"), "{fingerprint}");
+    let auditor_page = text_of(&auditor, "/audit").await;
+    assert!(!auditor_page.contains("Record checkpoint"));
+    assert!(
+        auditor_page.contains("Download public key (PEM)"),
+        "{auditor_page}"
+    );
+
     // The page's verify button now checks the checkpoint too.
     let status: Value = auditor
         .post("/api/audit_verify", &[])
@@ -443,4 +470,10 @@ async fn the_audit_page_button_records_a_checkpoint_for_admins_only() {
         .unwrap();
     assert_eq!(status["intact"], true, "{status}");
     assert_eq!(status["checkpoints"], 1, "{status}");
+}
+
+async fn text_of(browser: &crate::auth::Browser, path: &str) -> String {
+    let response = browser.get(path).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.unwrap()
 }

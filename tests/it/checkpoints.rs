@@ -477,3 +477,28 @@ async fn text_of(browser: &crate::auth::Browser, path: &str) -> String {
     assert_eq!(response.status(), StatusCode::OK);
     response.text().await.unwrap()
 }
+
+#[tokio::test]
+async fn checkpoints_are_signed_on_a_schedule() {
+    let app = TestApp::builder()
+        .checkpoint_every(std::time::Duration::from_millis(100))
+        .spawn()
+        .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let n = crate::helpers::count(
+            &app.db,
+            "SELECT COUNT(*) FROM audit_checkpoints WHERE reason = 'schedule'",
+        )
+        .await;
+        if n >= 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no scheduled checkpoints"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(audit::verify_all(&app.db, None).await.unwrap().is_ok());
+}

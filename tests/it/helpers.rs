@@ -215,6 +215,7 @@ pub struct TestAppBuilder {
     mail: bool,
     jobs: Jobs,
     signing_key_pem: Option<String>,
+    checkpoint_interval: Option<Duration>,
 }
 
 impl TestApp {
@@ -239,6 +240,7 @@ impl TestApp {
                 ..Jobs::ALL
             },
             signing_key_pem: None,
+            checkpoint_interval: None,
         }
     }
 
@@ -296,6 +298,12 @@ impl TestAppBuilder {
     /// The signing key comes from configuration (`PAR_SIGNING_KEY`) instead of a file.
     pub fn signing_key_pem(mut self, pem: &str) -> Self {
         self.signing_key_pem = Some(pem.to_string());
+        self
+    }
+
+    /// Signed checkpoints on a schedule (off unless asked for).
+    pub fn checkpoint_every(mut self, every: Duration) -> Self {
+        self.checkpoint_interval = Some(every);
         self
     }
 
@@ -369,7 +377,7 @@ impl TestAppBuilder {
             signing: SigningConfig {
                 key_file: key_file.clone(),
                 key_pem: self.signing_key_pem.map(SecretString::from),
-                checkpoint_interval: None,
+                checkpoint_interval: self.checkpoint_interval,
             },
             jobs: self.jobs,
             simulator: None,

@@ -57,10 +57,16 @@ pub async fn verify_all(
     db: &Db,
     kept: Option<(&str, &KeptCheckpoint)>,
 ) -> Result<Result<FullReport, Broken>, sqlx::Error> {
+    // Keyed by the fingerprint computed from each stored key, so a row whose PEM was swapped
+    // for another key no longer answers for the fingerprint the checkpoints name.
     let keys: BTreeMap<String, String> = signing::store::all(db)
         .await?
         .into_iter()
-        .map(|k| (k.fingerprint, k.public_key_pem))
+        .filter_map(|k| {
+            signing::fingerprint_of_pem(&k.public_key_pem)
+                .ok()
+                .map(|fingerprint| (fingerprint, k.public_key_pem))
+        })
         .collect();
     let mut checks = Vec::new();
     for stored in checkpoint::all(db).await? {

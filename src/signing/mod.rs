@@ -108,6 +108,14 @@ pub fn fingerprint(key: &VerifyingKey) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
 
+/// The fingerprint of a public key PEM, computed from the key itself (never trusted from a
+/// stored column, which someone could pair with another key).
+pub fn fingerprint_of_pem(public_pem: &str) -> Result<String, String> {
+    VerifyingKey::from_public_key_pem(public_pem.trim())
+        .map(|key| fingerprint(&key))
+        .map_err(|_| "not an Ed25519 public key PEM".to_string())
+}
+
 /// Checks an Ed25519 `signature` of `message` against a public key PEM; the error says why.
 pub fn verify(public_pem: &str, message: &[u8], signature: &[u8]) -> Result<(), String> {
     let key = VerifyingKey::from_public_key_pem(public_pem.trim())
@@ -238,6 +246,16 @@ mod tests {
             Ok(())
         );
         assert!(verify(signer.public_key_pem(), b"hellO\n", &signature).is_err());
+    }
+
+    #[test]
+    fn the_fingerprint_is_computed_from_the_pem() {
+        let signer = Signer::generate().unwrap();
+        assert_eq!(
+            fingerprint_of_pem(signer.public_key_pem()).unwrap(),
+            signer.fingerprint()
+        );
+        assert_eq!(signer.fingerprint().len(), 64);
     }
 
     #[test]

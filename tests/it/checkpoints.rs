@@ -502,3 +502,23 @@ async fn checkpoints_are_signed_on_a_schedule() {
     }
     assert!(audit::verify_all(&app.db, None).await.unwrap().is_ok());
 }
+
+#[tokio::test]
+async fn a_public_key_swapped_in_the_database_no_longer_vouches_for_the_checkpoints() {
+    let chain = chain_with_checkpoint(2).await;
+    let other = signing::Signer::generate().unwrap();
+    sqlx::query("UPDATE signing_keys SET public_key_pem = $1")
+        .bind(other.public_key_pem())
+        .execute(chain.db.pool())
+        .await
+        .unwrap();
+    let problem = broken(&chain).await;
+    let Broken::Checkpoint(problem) = problem else {
+        panic!("{problem:?}")
+    };
+    assert_eq!(problem.checkpoint, "#1");
+    assert!(
+        problem.reason.contains("which this database does not hold"),
+        "{problem}"
+    );
+}

@@ -134,7 +134,11 @@ pub async fn load(config: &SigningConfig, db: &Db, clock: &dyn Clock) -> anyhow:
         None if config.key_file.exists() => read_key_file(&config.key_file)?,
         None => {
             let known = store::known(db).await?;
-            if known.keys > 0 {
+            // Another instance sharing the file may have created and registered it since the
+            // check above; it links the file before registering, so look again.
+            if known.keys > 0 && config.key_file.exists() {
+                read_key_file(&config.key_file)?
+            } else if known.keys > 0 {
                 bail!(
                     "the signing key file {} is missing, but the database already holds {} \
                      signing key(s) and {} signed checkpoint(s). Restore the file from your \
@@ -145,19 +149,40 @@ pub async fn load(config: &SigningConfig, db: &Db, clock: &dyn Clock) -> anyhow:
                     known.keys,
                     known.checkpoints
                 );
+            } else {
+                create_key_file(&config.key_file)?
             }
-            let signer = Signer::generate()?;
-            write_key_file(&config.key_file, &signer, false)?;
-            tracing::info!(
-                file = %config.key_file.display(),
-                fingerprint = %signer.fingerprint(),
-                "created a new signing key"
-            );
-            signer
         }
     };
     store::register(db, clock, &signer).await?;
     Ok(signer)
+}
+
+/// Writes a new key to `path`, unless another process sharing the file (a second instance
+/// starting at the same moment) got there first: then its key is used. The key is written
+/// whole to a file of this process's own and linked into place, so nobody reads half a key.
+fn create_key_file(path: &Path) -> anyhow::Result<Signer> {
+    let signer = Signer::generate()?;
+    let mut own = path.as_os_str().to_owned();
+    own.push(format!(".{}.new", std::process::id()));
+    let own = PathBuf::from(own);
+    write_key_file(&own, &signer, false)?;
+    let linked = std::fs::hard_link(&own, path);
+    // Best effort: the key is in place (or was not ours to place) either way.
+    let _ = std::fs::remove_file(&own);
+    match linked {
+        Ok(()) => {
+            tracing::info!(
+                file = %path.display(),
+                fingerprint = %signer.fingerprint(),
+                "created a new signing key"
+            );
+            Ok(signer)
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => read_key_file(path),
+        Err(error) => Err(error)
+            .with_context(|| format!("could not create the signing key file {}", path.display())),
+    }
 }
 
 /// Reads a key file, refusing one that other users can read.

@@ -62,8 +62,19 @@ pub fn serve_command(db_url: &str, postmark: &url::Url) -> (Command, u16) {
             postmark.join("gateway/").expect("gateway url").as_str(),
         )
         .env("PAR_POSTMARK_USERS_TOKEN", GATEWAY_TOKEN)
-        .env("PAR_SYNC_INTERVAL", "0");
+        .env("PAR_SYNC_INTERVAL", "0")
+        // One key file per database, the same across restarts, never in the repository's data/.
+        .env("PAR_SIGNING_KEY_FILE", test_key_file(db_url));
     (command, port)
+}
+
+/// A signing key file for the database at `db_url`, under the system's temporary folder.
+pub fn test_key_file(db_url: &str) -> PathBuf {
+    use sha2::Digest as _;
+    let id = hex::encode(sha2::Sha256::digest(db_url.as_bytes()));
+    std::env::temp_dir()
+        .join("par-test-signing-keys")
+        .join(format!("{}.pem", &id[..16]))
 }
 
 /// The one number `sql` selects (a `COUNT(*)`).

@@ -16,6 +16,7 @@ use crate::{
     inventory::service::InventoryService,
     notifications::worker::Worker,
     server,
+    signing::SigningConfig,
     state::{AppState, RunMode},
 };
 
@@ -37,6 +38,9 @@ pub struct Jobs {
     /// Carries out applied revocations about every second, against Postmark and the users
     /// gateway (jobs without either become manual tasks).
     pub revocations: bool,
+    /// Signs a checkpoint of the audit head every `SigningConfig::checkpoint_interval` (when
+    /// there is one).
+    pub checkpoints: bool,
 }
 
 impl Jobs {
@@ -46,6 +50,7 @@ impl Jobs {
         campaign_schedule: true,
         notifications: true,
         revocations: true,
+        checkpoints: true,
     };
     pub const NONE: Jobs = Jobs {
         session_cleanup: false,
@@ -53,6 +58,7 @@ impl Jobs {
         campaign_schedule: false,
         notifications: false,
         revocations: false,
+        checkpoints: false,
     };
 }
 
@@ -75,6 +81,8 @@ pub struct Startup {
     /// Outgoing mail; `None`: mail is off and notifications stay queued.
     pub mail: Option<MailConfig>,
     pub clock: Arc<dyn Clock>,
+    /// Where the signing key is (created there on first start) and the checkpoint schedule.
+    pub signing: SigningConfig,
     pub jobs: Jobs,
     /// The demo's simulated Postmark, for the Inbox page (demo only).
     pub simulator: Option<crate::postmark::simulator::Simulator>,
@@ -86,6 +94,7 @@ pub struct Application {
     router: Router,
     jobs: Jobs,
     revocation_settings: crate::revocations::worker::Settings,
+    checkpoint_interval: Option<Duration>,
 }
 
 impl Application {
@@ -101,6 +110,7 @@ impl Application {
             campaigns,
             mail,
             clock,
+            signing,
             jobs,
             simulator,
         } = startup;
@@ -121,7 +131,9 @@ impl Application {
                 "syncs interrupted by the last stop marked failed"
             );
         }
-        let mut state = AppState::new(server, db, sessions, auth, inventory, clock, mode)
+        // Before anything is served: a missing key file over existing signatures stops here.
+        let signer = Arc::new(crate::signing::load(&signing, &db, clock.as_ref()).await?);
+        let mut state = AppState::new(server, db, sessions, auth, inventory, clock, mode, signer)
             .with_campaigns(campaigns)
             .with_mail(mail);
         state.simulator = simulator;
@@ -131,6 +143,7 @@ impl Application {
             router,
             jobs,
             revocation_settings: Default::default(),
+            checkpoint_interval: signing.checkpoint_interval,
         })
     }
 
@@ -206,6 +219,38 @@ impl Application {
         if self.jobs.revocations {
             self.revocation_worker()?.spawn();
         }
+        if let Some(every) = self.checkpoint_interval.filter(|_| self.jobs.checkpoints) {
+            spawn_checkpoints(state.clone(), every);
+        }
         Ok(())
     }
+}
+
+/// Signs a checkpoint every `every` (the first one `every` after start). With several
+/// instances on one PostgreSQL database each signs its own; that only adds checkpoints.
+fn spawn_checkpoints(state: AppState, every: Duration) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match crate::audit::record_checkpoint(
+                &state.db,
+                state.clock.as_ref(),
+                &state.signer,
+                &crate::audit::Actor::system("checkpoint-schedule"),
+                crate::audit::Reason::Schedule,
+            )
+            .await
+            {
+                Ok(checkpoint) => {
+                    tracing::info!(checkpoint.id = checkpoint.id, "signed an audit checkpoint")
+                }
+                Err(error) => tracing::error!(
+                    error = format!("{error:#}"),
+                    "could not sign the scheduled audit checkpoint"
+                ),
+            }
+        }
+    });
 }

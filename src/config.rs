@@ -15,6 +15,7 @@ mod keys;
 mod mail;
 mod parse;
 mod revocations;
+mod signing;
 
 pub use keys::KEYS;
 pub use mail::{MailConfig, DEFAULT_MAIL_STREAM};
@@ -23,6 +24,7 @@ use parse::{
     parse_issuer, parse_public_url,
 };
 pub use revocations::DEFAULT_REVOCATION_LEASE;
+pub use signing::{SigningConfig, DEFAULT_CHECKPOINT_INTERVAL, DEFAULT_SIGNING_KEY_FILE};
 
 /// Prefix of every environment variable the application reads.
 pub const ENV_PREFIX: &str = "PAR_";

@@ -10,7 +10,8 @@
 //! 1. **Infrastructure**: [`config`], [`db`] (pool, migrations, write transactions, the
 //!    PostgreSQL advisory locks), [`clock`], [`error`], [`telemetry`], and the small shared
 //!    types [`email`] (an address parsed once), [`csv_file`] (upload checks), [`urlenc`].
-//!    [`postmark`] is the outbound client and the in-repo simulator.
+//!    [`postmark`] is the outbound client and the in-repo simulator. [`signing`] holds the
+//!    Ed25519 key (file or configuration) and the table of its public keys.
 //! 2. **Domain**, each a folder with `mod.rs` (types), `db.rs` and friends (server only):
 //!    [`audit`] (the hash chain), [`auth`] (OIDC, sessions, roles), [`inventory`] (servers,
 //!    users, syncs), [`review_items`] (the items of every campaign: model, reader, lock,
@@ -70,6 +71,8 @@ pub mod db;
 pub mod postmark;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod signing;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]

@@ -38,6 +38,8 @@ pub struct AppState {
     pub mail: Option<Arc<MailConfig>>,
     /// The demo's simulated Postmark, whose received emails the Inbox page shows.
     pub simulator: Option<crate::postmark::simulator::Simulator>,
+    /// The Ed25519 key that signs audit checkpoints (and sign-offs).
+    pub signer: Arc<crate::signing::Signer>,
 }
 
 /// The application state inside a server function.
@@ -48,6 +50,10 @@ pub fn app_state() -> Result<AppState, AppError> {
 }
 
 impl AppState {
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "each is required; a builder would let a state start without one"
+    )]
     pub fn new(
         config: ServerConfig,
         db: Db,
@@ -56,6 +62,7 @@ impl AppState {
         inventory: Arc<InventoryService>,
         clock: Arc<dyn Clock>,
         mode: RunMode,
+        signer: Arc<crate::signing::Signer>,
     ) -> Self {
         let leptos_options = LeptosOptions::builder()
             .output_name(crate::OUTPUT_NAME)
@@ -77,6 +84,7 @@ impl AppState {
             campaigns: Arc::new(CampaignConfig::default()),
             mail: None,
             simulator: None,
+            signer,
         }
     }
 

@@ -2,21 +2,34 @@
 //! the change it records.
 //!
 //! * [`record`] appends an event; callers pass the open [`Tx`](crate::db::Tx).
-//! * [`verify`] walks the chain and names the first event that does not hold.
+//! * [`verify`] walks the chain and names the first event that does not hold; [`verify_all`]
+//!   also checks it against the signed [`checkpoint`]s, which catch a removed tail or a chain
+//!   rewritten with every hash recomputed.
 //! * [`chain`] holds the canonical encoding and hash, documented in the README so an auditor can
 //!   recompute them without this program.
 
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod chain;
+#[cfg(feature = "ssr")]
+pub mod checkpoint;
 pub mod page;
 #[cfg(feature = "ssr")]
+pub mod routes;
+mod signing_page;
+#[cfg(feature = "ssr")]
 mod verify;
+#[cfg(feature = "ssr")]
+pub mod verify_checkpoints;
 #[cfg(feature = "ssr")]
 mod writer;
 
 #[cfg(feature = "ssr")]
+pub use checkpoint::{record_checkpoint, Checkpoint, Reason};
+#[cfg(feature = "ssr")]
 pub use verify::{verify, ChainBreak, ChainReport};
+#[cfg(feature = "ssr")]
+pub use verify_checkpoints::{verify_all, Broken, FullReport};
 #[cfg(feature = "ssr")]
 pub use writer::{record, Recorded};
 

@@ -3,7 +3,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::api::{audit_events, AuditEventView, ChainStatus, VerifyChain};
+use super::{
+    api::{audit_events, AuditEventView, ChainStatus, VerifyChain},
+    signing_page::SigningPanel,
+};
 use crate::{components::notice::ErrorNotice, error::AppError};
 
 #[component]
@@ -35,6 +38,8 @@ pub fn AuditPage() -> impl IntoView {
                 {move || verify.value().get().map(chain_status_view)}
             </div>
         </div>
+        <SigningPanel />
+        <h2>"Events"</h2>
         <Suspense fallback=|| view! { <p class="loading">"Loading the audit log…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
@@ -71,8 +76,9 @@ fn chain_status_view(result: Result<ChainStatus, AppError>) -> AnyView {
         Ok(status) if status.intact => view! {
             <p class="status-ok">
                 {format!(
-                    "Chain intact: {}. Head {}",
+                    "Chain intact: {}, agreeing with {} signed checkpoint(s). Head {}",
                     events_label(i64::try_from(status.events).unwrap_or(i64::MAX)),
+                    status.checkpoints,
                     status.head.as_deref().unwrap_or("(empty log)"),
                 )}
             </p>

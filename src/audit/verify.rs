@@ -1,6 +1,9 @@
 //! Walking the chain from the first event to the head.
 
-use std::fmt;
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fmt,
+};
 
 use futures::TryStreamExt as _;
 use serde_json::Value;
@@ -85,6 +88,15 @@ struct Row {
 ///
 /// The outer error is a database failure; the inner one a broken chain.
 pub async fn verify(db: &Db) -> Result<Result<ChainReport, ChainBreak>, sqlx::Error> {
+    Ok(walk(db, &BTreeSet::new()).await?.map(|(report, _)| report))
+}
+
+/// [`verify`], also returning the hashes of the events at `seqs` that exist (the positions
+/// checkpoints signed).
+pub async fn walk(
+    db: &Db,
+    seqs: &BTreeSet<i64>,
+) -> Result<Result<(ChainReport, BTreeMap<i64, String>), ChainBreak>, sqlx::Error> {
     // Casts keep a row whose value was swapped for another type (a BLOB in SQLite) readable,
     // so it is reported by number instead of failing the whole read.
     let mut rows = sqlx::query_as::<_, Row>(
@@ -100,18 +112,25 @@ pub async fn verify(db: &Db) -> Result<Result<ChainReport, ChainBreak>, sqlx::Er
     let mut expected_seq = 1;
     let mut prev_hash = GENESIS_HASH.to_string();
     let mut events = 0;
+    let mut hashes = BTreeMap::new();
     while let Some(row) = rows.try_next().await? {
         if let Err(problem) = check(&row, expected_seq, &prev_hash) {
             return Ok(Err(problem));
         }
         expected_seq = row.seq + 1;
+        if seqs.contains(&row.seq) {
+            hashes.insert(row.seq, row.hash.clone());
+        }
         prev_hash = row.hash;
         events += 1;
     }
-    Ok(Ok(ChainReport {
-        events,
-        head: (events > 0).then_some(prev_hash),
-    }))
+    Ok(Ok((
+        ChainReport {
+            events,
+            head: (events > 0).then_some(prev_hash),
+        },
+        hashes,
+    )))
 }
 
 fn check(row: &Row, expected_seq: i64, prev_hash: &str) -> Result<(), ChainBreak> {

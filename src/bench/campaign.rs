@@ -277,6 +277,11 @@ async fn render_queue(db: &Db, dir: &Path) -> anyhow::Result<Renders> {
         campaigns: CampaignConfig::default(),
         mail: None,
         clock: Arc::new(SystemClock),
+        signing: crate::signing::SigningConfig {
+            key_file: dir.join("signing-key.pem"),
+            key_pem: None,
+            checkpoint_interval: None,
+        },
         // No schedules: nothing but the timed requests touches the database.
         jobs: Jobs::NONE,
         simulator: None,

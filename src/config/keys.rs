@@ -136,4 +136,16 @@ pub const KEYS: &[(&str, &str)] = &[
         "REVOCATION_LEASE",
         "how long a revocation job stays claimed by a worker that stopped, e.g. 5m (default 5m)",
     ),
+    (
+        "SIGNING_KEY_FILE",
+        "Ed25519 signing key (PKCS#8 PEM, mode 0600), created on first start (default data/signing-key.pem)",
+    ),
+    (
+        "SIGNING_KEY",
+        "the signing key as PEM instead of a file (secret; never logged)",
+    ),
+    (
+        "CHECKPOINT_INTERVAL",
+        "time between signed audit checkpoints, e.g. 24h; 0 turns the schedule off (default 24h)",
+    ),
 ];

@@ -151,3 +151,26 @@ fn every_key_is_documented() {
         );
     }
 }
+
+#[test]
+fn signing_defaults_and_overrides() {
+    let defaults = RawConfig::load(None, env(&[])).unwrap().signing().unwrap();
+    assert_eq!(defaults.key_file, PathBuf::from("data/signing-key.pem"));
+    assert!(defaults.key_pem.is_none());
+    assert_eq!(
+        defaults.checkpoint_interval,
+        Some(Duration::from_secs(24 * 3600))
+    );
+    let set = RawConfig::load(
+        None,
+        env(&[
+            ("PAR_SIGNING_KEY_FILE", "/etc/par/key.pem"),
+            ("PAR_CHECKPOINT_INTERVAL", "0"),
+        ]),
+    )
+    .unwrap()
+    .signing()
+    .unwrap();
+    assert_eq!(set.key_file, PathBuf::from("/etc/par/key.pem"));
+    assert_eq!(set.checkpoint_interval, None);
+}

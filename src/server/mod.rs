@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router {
     let router = Router::<AppState>::new()
         .merge(auth::routes::router(&state))
         .merge(approval_links::routes::router(&state))
+        .merge(crate::audit::routes::router())
         .merge(auth::dev_idp::routes::router(state.auth.dev_idp()))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))

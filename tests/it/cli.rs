@@ -14,6 +14,15 @@ pub fn run_binary(args: &[&str], env: &[(&str, &str)]) -> Output {
     let output = Command::new(env!("CARGO_BIN_EXE_postmark-access-review"))
         .args(args)
         .env_clear()
+        // Keys go to a temporary folder, not the repository's data/ (callers may override).
+        .env(
+            "PAR_SIGNING_KEY_FILE",
+            crate::helpers::test_key_file(
+                env.iter()
+                    .find(|(k, _)| *k == "PAR_DATABASE_URL")
+                    .map_or("no database", |(_, v)| v),
+            ),
+        )
         .envs(env.iter().copied())
         .env("PAR_LOG_LEVEL", "warn")
         .output()

@@ -13,6 +13,7 @@ use postmark_access_review::{
     notifications::worker::Worker,
     postmark::{simulator::Simulator, ServerInfo},
     server,
+    signing::SigningConfig,
     state::RunMode,
 };
 use secrecy::{ExposeSecret, SecretString};
@@ -61,8 +62,19 @@ pub fn serve_command(db_url: &str, postmark: &url::Url) -> (Command, u16) {
             postmark.join("gateway/").expect("gateway url").as_str(),
         )
         .env("PAR_POSTMARK_USERS_TOKEN", GATEWAY_TOKEN)
-        .env("PAR_SYNC_INTERVAL", "0");
+        .env("PAR_SYNC_INTERVAL", "0")
+        // One key file per database, the same across restarts, never in the repository's data/.
+        .env("PAR_SIGNING_KEY_FILE", test_key_file(db_url));
     (command, port)
+}
+
+/// A signing key file for the database at `db_url`, under the system's temporary folder.
+pub fn test_key_file(db_url: &str) -> PathBuf {
+    use sha2::Digest as _;
+    let id = hex::encode(sha2::Sha256::digest(db_url.as_bytes()));
+    std::env::temp_dir()
+        .join("par-test-signing-keys")
+        .join(format!("{}.pem", &id[..16]))
 }
 
 /// The one number `sql` selects (a `COUNT(*)`).
@@ -196,6 +208,10 @@ pub struct TestApp {
     /// The notification worker over this app (mail off unless the builder asked for `.mail()`);
     /// tests drive it with `run_once`.
     pub worker: Worker,
+    /// The signing key file (mode 0600, created at start in a folder of its own).
+    pub key_file: PathBuf,
+    /// Kept for its `Drop`, which removes the key file's folder.
+    _key_dir: tempfile::TempDir,
     /// Kept for its `Drop`, which removes the database.
     _test_db: TestDb,
 }
@@ -209,6 +225,8 @@ pub struct TestAppBuilder {
     users_gateway: bool,
     mail: bool,
     jobs: Jobs,
+    signing_key_pem: Option<String>,
+    checkpoint_interval: Option<Duration>,
 }
 
 impl TestApp {
@@ -232,6 +250,8 @@ impl TestApp {
                 revocations: false,
                 ..Jobs::ALL
             },
+            signing_key_pem: None,
+            checkpoint_interval: None,
         }
     }
 
@@ -283,6 +303,18 @@ impl TestAppBuilder {
     /// Mail is on: the simulated account gets a server (id [`MAIL_SERVER`]) whose token sends.
     pub fn mail(mut self) -> Self {
         self.mail = true;
+        self
+    }
+
+    /// The signing key comes from configuration (`PAR_SIGNING_KEY`) instead of a file.
+    pub fn signing_key_pem(mut self, pem: &str) -> Self {
+        self.signing_key_pem = Some(pem.to_string());
+        self
+    }
+
+    /// Signed checkpoints on a schedule (off unless asked for).
+    pub fn checkpoint_every(mut self, every: Duration) -> Self {
+        self.checkpoint_interval = Some(every);
         self
     }
 
@@ -338,6 +370,8 @@ impl TestAppBuilder {
                 stream: "outbound".to_string(),
             }
         });
+        let key_dir = tempfile::tempdir().expect("key folder");
+        let key_file = key_dir.path().join("keys/signing-key.pem");
         let app = Application::build(Startup {
             mode: RunMode::Serve,
             server: config,
@@ -351,6 +385,11 @@ impl TestAppBuilder {
             },
             mail,
             clock: Arc::new(clock.clone()),
+            signing: SigningConfig {
+                key_file: key_file.clone(),
+                key_pem: self.signing_key_pem.map(SecretString::from),
+                checkpoint_interval: self.checkpoint_interval,
+            },
             jobs: self.jobs,
             simulator: None,
         })
@@ -376,6 +415,8 @@ impl TestAppBuilder {
             simulator,
             simulator_url,
             worker,
+            key_file,
+            _key_dir: key_dir,
             _test_db: test_db,
         }
     }

@@ -39,6 +39,10 @@ fn serve(db_url: &str, postmark: &url::Url, mail: bool) -> Child {
         .env("PAR_OIDC_CLIENT_ID", "par")
         .env("PAR_OIDC_CLIENT_SECRET", "secret")
         .env("PAR_POSTMARK_API_URL", postmark.as_str())
+        .env(
+            "PAR_SIGNING_KEY_FILE",
+            crate::helpers::test_key_file(db_url),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     if mail {

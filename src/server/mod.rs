@@ -31,6 +31,7 @@ use crate::{
     approval_links,
     auth::{self, Viewer},
     components::viewer::ShellInfo,
+    export,
     state::{AppState, RunMode},
 };
 
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
     let router = Router::<AppState>::new()
         .merge(auth::routes::router(&state))
         .merge(approval_links::routes::router(&state))
+        .merge(export::routes::router())
         .merge(auth::dev_idp::routes::router(state.auth.dev_idp()))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))

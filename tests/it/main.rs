@@ -16,6 +16,7 @@ mod campaigns;
 mod cli;
 mod contract;
 mod crash;
+mod exports;
 mod gateway;
 mod health;
 mod helpers;

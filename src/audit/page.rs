@@ -4,7 +4,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::api::{audit_events, AuditEventView, ChainStatus, VerifyChain};
-use crate::{components::notice::ErrorNotice, error::AppError};
+use crate::{
+    components::{exports::AuditExportForm, notice::ErrorNotice},
+    error::AppError,
+};
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
@@ -35,6 +38,7 @@ pub fn AuditPage() -> impl IntoView {
                 {move || verify.value().get().map(chain_status_view)}
             </div>
         </div>
+        <AuditExportForm />
         <Suspense fallback=|| view! { <p class="loading">"Loading the audit log…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {

@@ -539,3 +539,31 @@ async fn a_draft_has_no_items_to_export() {
         .contains("has not been launched"));
     drop(app);
 }
+
+#[tokio::test]
+async fn pages_link_to_the_exports_for_admins_and_auditors_only() {
+    let (app, _ada, id) = crate::campaigns::launched().await;
+    let aubrey = signed_in(&app, AUBREY).await;
+    let rita = signed_in(&app, RITA).await;
+    let campaign = format!("/campaigns/{id}");
+    for (page, link) in [
+        ("/inventory", "href=\"/exports/inventory-users.csv\""),
+        (
+            "/inventory/users",
+            "href=\"/exports/inventory-servers.csv\"",
+        ),
+        ("/audit", "action=\"/exports/audit.csv\""),
+        (
+            campaign.as_str(),
+            &format!("href=\"/exports/campaigns/{id}/decisions.csv\"") as &str,
+        ),
+    ] {
+        let html = aubrey.get(page).await.text().await.unwrap();
+        assert!(html.contains(link), "{page} lacks {link}");
+        let html = rita.get(page).await.text().await.unwrap();
+        assert!(
+            !html.contains("/exports/"),
+            "{page} shows exports to a reviewer"
+        );
+    }
+}

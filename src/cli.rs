@@ -122,6 +122,15 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10_000)]
         jobs: usize,
     },
+    /// Export this many seeded audit events as CSV through the streamed response, against
+    /// `sqlite3 -csv` of the same columns.
+    Export {
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        /// Rows per database page.
+        #[arg(long, default_value_t = crate::export::PAGE_ROWS)]
+        page_rows: i64,
+    },
 }
 
 /// Process exit codes.
@@ -293,6 +302,13 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         } => {
             init_telemetry(&raw)?;
             crate::bench::revocations::run(jobs).await?;
+            Ok(exit::OK)
+        }
+        Command::Bench {
+            command: BenchCommand::Export { events, page_rows },
+        } => {
+            init_telemetry(&raw)?;
+            crate::bench::export::run(events, page_rows).await?;
             Ok(exit::OK)
         }
         Command::ImportUsers { file } => {

@@ -21,7 +21,8 @@
 //! 3. **State and handlers**: [`state`] (the `AppState` every handler gets: pool, config,
 //!    clock, services, metrics), then each feature's server functions (`api.rs`, each starting
 //!    with `auth::guard::require(Need::…)` and returning purpose-made view types) and axum
-//!    routes (`auth::routes`: sign-in and out).
+//!    routes (`auth::routes`: sign-in and out; [`export`]: the CSV evidence downloads, with the
+//!    CSV writer the campaign sign-off shares).
 //! 4. **Pages**: each feature's page files, and [`home`] / [`settings_page`]; widgets used by
 //!    more than one page (the signed-in viewer and its role tests, progress bars, notices,
 //!    the hand-on forms, CSV upload) live in [`components`].
@@ -67,6 +68,8 @@ pub mod clock;
 pub mod config;
 #[cfg(feature = "ssr")]
 pub mod db;
+#[cfg(feature = "ssr")]
+pub mod export;
 #[cfg(feature = "ssr")]
 pub mod postmark;
 #[cfg(feature = "ssr")]

@@ -7,7 +7,10 @@ use super::{
     api::{audit_events, AuditEventView, ChainStatus, VerifyChain},
     signing_page::SigningPanel,
 };
-use crate::{components::notice::ErrorNotice, error::AppError};
+use crate::{
+    components::{exports::AuditExportForm, notice::ErrorNotice},
+    error::AppError,
+};
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
@@ -40,6 +43,7 @@ pub fn AuditPage() -> impl IntoView {
         </div>
         <SigningPanel />
         <h2>"Events"</h2>
+        <AuditExportForm />
         <Suspense fallback=|| view! { <p class="loading">"Loading the audit log…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {

@@ -16,6 +16,7 @@ use super::{
 };
 use crate::{
     components::{
+        exports::ExportLinks,
         handover::{DelegateForm, ReassignForm},
         notice::ErrorNotice,
         progress::Progress,
@@ -82,7 +83,13 @@ fn Campaign(campaign: CampaignView, changed: Callback<()>) -> impl IntoView {
         </header>
         {match status {
             Status::Draft | Status::Template => view! { <DraftView campaign changed /> }.into_any(),
-            Status::Active | Status::Closed => view! { <DashboardView id=campaign.id changed /> }.into_any(),
+            Status::Active | Status::Closed => view! {
+                <ExportLinks links=vec![
+                    ("Decisions", format!("/exports/campaigns/{}/decisions.csv", campaign.id)),
+                    ("Population at launch", format!("/exports/campaigns/{}/population.csv", campaign.id)),
+                ] />
+                <DashboardView id=campaign.id changed />
+            }.into_any(),
         }}
     }
 }

@@ -12,7 +12,7 @@ use super::{
     api::{inventory_servers, inventory_sync_changes, inventory_syncs, SyncNow},
     Flag, ServerList, ServerQuery, ServerView, SyncScope, SyncStatus, SyncView,
 };
-use crate::components::{notice::ErrorNotice, viewer::is_admin};
+use crate::components::{exports::ExportLinks, notice::ErrorNotice, viewer::is_admin};
 
 #[component]
 pub(crate) fn InventoryTabs() -> impl IntoView {
@@ -23,6 +23,10 @@ pub(crate) fn InventoryTabs() -> impl IntoView {
             <A href="/inventory/users" exact=true>"Users"</A>
             <A href="/inventory/syncs" exact=true>"Sync history"</A>
         </nav>
+        <ExportLinks links=vec![
+            ("Users and permissions", "/exports/inventory-users.csv".to_string()),
+            ("Servers", "/exports/inventory-servers.csv".to_string()),
+        ] />
     }
 }
 

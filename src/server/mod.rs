@@ -31,6 +31,7 @@ use crate::{
     approval_links,
     auth::{self, Viewer},
     components::viewer::ShellInfo,
+    export,
     state::{AppState, RunMode},
 };
 
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes::router(&state))
         .merge(approval_links::routes::router(&state))
         .merge(crate::audit::routes::router())
+        .merge(export::routes::router())
         .merge(auth::dev_idp::routes::router(state.auth.dev_idp()))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))

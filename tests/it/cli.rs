@@ -312,3 +312,20 @@ fn the_revocations_benchmark_prints_its_numbers() {
     assert!(out.stdout.contains("worker overhead:"), "{out:?}");
     assert!(out.stdout.contains("peak memory"), "{out:?}");
 }
+
+#[test]
+fn the_export_benchmark_prints_its_numbers() {
+    // Page size 7 so the small run still crosses many pages.
+    let out = run_binary(
+        &["bench", "export", "--events", "50", "--page-rows", "7"],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("events: 50 "), "{out:?}");
+    assert!(
+        out.stdout.contains("export (streamed response):"),
+        "{out:?}"
+    );
+    assert!(out.stdout.contains("ratio (export / sqlite3):"), "{out:?}");
+    assert!(out.stdout.contains("peak memory"), "{out:?}");
+}

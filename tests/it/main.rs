@@ -17,6 +17,7 @@ mod checkpoints;
 mod cli;
 mod contract;
 mod crash;
+mod exports;
 mod gateway;
 mod health;
 mod helpers;

@@ -170,9 +170,13 @@ fn time_sqlite3(db: &Path, out: &Path) -> anyhow::Result<Option<(std::time::Dura
         HEADER.join(", ")
     );
     let started = Instant::now();
+    // A busy timeout: the file's last writer may still be letting go of its lock (seen as
+    // "database is locked" under load), and waiting a moment is what any reader would do.
     let status = Command::new("sqlite3")
         .arg("-csv")
         .arg("-header")
+        .arg("-cmd")
+        .arg(".timeout 30000")
         .arg(db)
         .arg(&query)
         .stdout(std::fs::File::create(out)?)

@@ -112,7 +112,7 @@ test('an admin reaches the inventory from the navigation and syncs without empty
   await ada.page.getByRole('button', { name: 'Apply' }).click();
   await ada.page.waitForURL(/flag=no-sends/);
   await ada.page.waitForFunction(() => !document.querySelector('main .loading'));
-  await ada.page.getByRole('link', { name: 'Servers', exact: true }).click();
+  await ada.page.getByRole('navigation', { name: 'Inventory' }).getByRole('link', { name: 'Servers', exact: true }).click();
   await ada.page.waitForURL(env.demo.url + '/inventory');
   await ada.page.waitForFunction((n) => document.querySelectorAll('.servers-table tbody tr').length === n, rows);
   assert.equal(await ada.page.locator('select[name="flag"]').inputValue(), '');

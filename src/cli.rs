@@ -556,6 +556,41 @@ async fn run_demo(
         )
         .await?;
     }
+    // Last quarter's review, carried out, proved by a sync and signed off: its revocation
+    // runs here, before the rest of the sample data gives the worker other jobs.
+    let signed_off = crate::campaigns::demo::last_quarter(
+        &state.db,
+        state.clock.as_ref(),
+        &state.inventory.config.webhook_host_allowlist,
+    )
+    .await?;
+    let worker = app.revocation_worker()?;
+    while worker.run_once().await?.worked() > 0 {}
+    state
+        .inventory
+        .sync(
+            &state.db,
+            state.clock.as_ref(),
+            Trigger::Demo,
+            &Actor::system("demo"),
+            &|_| {},
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo sync failed: {e}"))?;
+    // The rest of the demo is worth showing even if this fails: say why and go on.
+    if let Err(error) = crate::campaigns::demo::sign_off_last_quarter(
+        &state.db,
+        state.clock.as_ref(),
+        &state.signer,
+        signed_off,
+    )
+    .await
+    {
+        tracing::warn!(
+            error = format!("{error:#}"),
+            "the demo's signed-off campaign is not signed off"
+        );
+    }
     crate::campaigns::demo::seed(
         &state.db,
         state.clock.as_ref(),

@@ -56,6 +56,14 @@ impl AppError {
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
+        // A write the sign-off triggers refused: a conflict the person can understand, on
+        // whichever path it came (the paths that check first say the same).
+        let frozen = error
+            .as_database_error()
+            .is_some_and(|e| e.message().contains(crate::signoff::TRIGGER_MARKER));
+        if frozen {
+            return AppError::Conflict(crate::signoff::FROZEN.to_string());
+        }
         AppError::internal(error)
     }
 }

@@ -54,6 +54,7 @@ pub mod review_items;
 pub mod reviews;
 pub mod revocations;
 pub mod settings_page;
+pub mod signoff;
 pub mod urlenc;
 
 #[cfg(feature = "ssr")]

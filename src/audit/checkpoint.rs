@@ -16,7 +16,7 @@ use serde_json::json;
 use super::{record, Actor, Event, GENESIS_HASH};
 use crate::{
     clock::{format_timestamp, Clock},
-    db::{lock_xact, Db, LockKey},
+    db::{lock_xact, Db, LockKey, Tx},
     signing::{store, Signer},
 };
 
@@ -186,16 +186,29 @@ pub async fn record_checkpoint(
     reason: Reason,
 ) -> Result<Checkpoint, CheckpointError> {
     let mut tx = db.begin().await?;
-    lock_xact(&mut tx, LockKey::Audit).await?;
-    let key_id = store::current_id(&mut tx, signer)
+    let checkpoint = record_checkpoint_in(&mut tx, clock, signer, actor, reason).await?;
+    tx.commit().await?;
+    Ok(checkpoint)
+}
+
+/// [`record_checkpoint`] inside the caller's transaction (a sign-off signs the head it leaves).
+pub async fn record_checkpoint_in(
+    tx: &mut Tx,
+    clock: &dyn Clock,
+    signer: &Signer,
+    actor: &Actor,
+    reason: Reason,
+) -> Result<Checkpoint, CheckpointError> {
+    lock_xact(tx, LockKey::Audit).await?;
+    let key_id = store::current_id(tx, signer)
         .await?
         .ok_or(CheckpointError::KeyRetired)?;
     let head: Option<(i64, String)> =
         sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
     let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_events")
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
     let (seq, hash) = head.unwrap_or((0, GENESIS_HASH.to_string()));
     let created_at = format_timestamp(clock.now());
@@ -221,10 +234,10 @@ pub async fn record_checkpoint(
     .bind(reason.as_str())
     .bind(&line)
     .bind(&signature)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
     record(
-        &mut tx,
+        tx,
         clock,
         actor,
         &Event::new("audit.checkpoint", format!("audit_checkpoint:{id}")).details(json!({
@@ -236,7 +249,6 @@ pub async fn record_checkpoint(
         })),
     )
     .await?;
-    tx.commit().await?;
     Ok(Checkpoint {
         id,
         reason: reason.as_str().to_string(),

@@ -450,6 +450,7 @@ struct CampaignRow {
     launched_at: Option<String>,
     closed_at: Option<String>,
     closed_by: Option<String>,
+    signed_off_at: Option<String>,
     items: i64,
     decided: i64,
 }
@@ -459,6 +460,7 @@ const SELECT: &str = "SELECT c.id, c.name, c.description, c.status, c.kinds, c.s
      c.privileged_needs_justification, c.use_manager_mapping, c.use_server_owners, \
      c.fixed_reviewer, c.fallback_reviewer, c.reminder_days, c.revocation_mode, c.next_run_on, c.template_id, c.created_by, \
      c.launched_at, c.closed_at, c.closed_by, \
+     (SELECT s.signed_at FROM campaign_signoffs s WHERE s.campaign_id = c.id) AS signed_off_at, \
      (SELECT COUNT(*) FROM review_items i WHERE i.campaign_id = c.id) AS items, \
      (SELECT COUNT(*) FROM review_items i WHERE i.campaign_id = c.id \
       AND i.decision IS NOT NULL) AS decided FROM campaigns c";
@@ -514,6 +516,7 @@ fn to_view(row: CampaignRow) -> Result<CampaignView, sqlx::Error> {
         launched_at: row.launched_at,
         closed_at: row.closed_at,
         closed_by: row.closed_by,
+        signed_off_at: row.signed_off_at,
         items: row.items,
         decided: row.decided,
     })

@@ -1,5 +1,6 @@
 //! The demo's campaign data: a manager mapping, server owners, an open campaign for Rita and
-//! Manny to work through, and a recurring template for next quarter.
+//! Manny to work through, a recurring template for next quarter, and last quarter's review,
+//! carried out and signed off.
 
 use super::{
     db::{create, format_date, validate},
@@ -161,5 +162,101 @@ async fn closed_campaign(
         .await?;
     }
     super::lifecycle::close(db, clock, &actor, "demo", id, false).await?;
+    Ok(())
+}
+
+/// The server last quarter's review quarantined: a hackathon's test server, no sends.
+pub const DEMO_SIGNED_OFF_SERVER: i64 = 10_012;
+
+/// The start of the quarter before the one `today` is in.
+fn last_quarter_start(today: time::Date) -> anyhow::Result<time::Date> {
+    let quarter = (u8::from(today.month()) - 1) / 3;
+    let (year, first_month) = match quarter {
+        0 => (today.year() - 1, 10),
+        q => (today.year(), (q - 1) * 3 + 1),
+    };
+    Ok(time::Date::from_calendar_date(
+        year,
+        time::Month::try_from(first_month)?,
+        1,
+    )?)
+}
+
+/// Last quarter's review of the test servers: Rita decided it, the server with no sends is
+/// revoked (a quarantine through the Account API, so it runs with or without a users
+/// gateway), and the campaign is closed. The caller runs its revocation, syncs, and signs it
+/// off ([`sign_off_last_quarter`]). Returns the campaign's id.
+pub async fn last_quarter(db: &Db, clock: &dyn Clock, allowlist: &[String]) -> anyhow::Result<i64> {
+    let actor = Actor::system("demo");
+    let known = crate::inventory::db::server_ids(db).await?;
+    let starts = last_quarter_start(clock.now().date())?;
+    let mut settings = input(
+        &format!(
+            "{} Q{} test servers review",
+            starts.year(),
+            (u8::from(starts.month()) - 1) / 3 + 1
+        ),
+        starts,
+        starts + time::Duration::days(14),
+        false,
+    );
+    settings.description =
+        "Servers made for tests and hackathons, and who can reach them.".to_string();
+    settings.kind_account_role = None;
+    settings.server_ids = DEMO_SIGNED_OFF_SERVER.to_string();
+    settings.default_outcome = "keep".to_string();
+    settings.use_manager_mapping = None;
+    settings.use_server_owners = None;
+    settings.fallback_reviewer = "rita.reviewer@example.com".to_string();
+    settings.revocation_mode = crate::revocations::Mode::AtClose.slug().to_string();
+    settings.reminder_days = String::new();
+    let settings = validate(&settings, &known)?;
+    let id = create(db, clock, &actor, "demo", &settings).await?;
+    launch(db, clock, &actor, "demo", id, allowlist).await?;
+    let items = crate::review_items::db::items_where(db, "i.campaign_id = $1", id, None).await?;
+    for item in items {
+        let (decision, why) = if item.kind == ItemKind::Server {
+            (
+                Decision::Revoke,
+                "The hackathon ended in August; no sends in 30 days",
+            )
+        } else {
+            (Decision::Approve, "Still on the platform team")
+        };
+        crate::reviews::db::decide(
+            db,
+            clock,
+            &actor,
+            &item.reviewer,
+            item.id,
+            decision,
+            why,
+            item.version,
+        )
+        .await?;
+    }
+    super::lifecycle::close(db, clock, &actor, "demo", id, false).await?;
+    Ok(id)
+}
+
+/// Ada's sign-off of last quarter's review, once its revocation ran and a sync proved it.
+pub async fn sign_off_last_quarter(
+    db: &Db,
+    clock: &dyn Clock,
+    signer: &crate::signing::Signer,
+    id: i64,
+) -> anyhow::Result<()> {
+    crate::signoff::db::sign_off(
+        db,
+        clock,
+        signer,
+        &Actor::system("demo"),
+        "ada.admin@example.com",
+        id,
+        "Every item was decided by its reviewer; the revoked server was quarantined and the \
+         next sync confirmed it. Reviewed and signed off for the Q3 audit.",
+    )
+    .await
+    .map_err(|error| anyhow::anyhow!("demo sign-off failed: {error}"))?;
     Ok(())
 }

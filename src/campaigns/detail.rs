@@ -30,6 +30,7 @@ use crate::{
         status_api::{campaign_revocations, Fulfilment as ItemFulfilment},
         Mode,
     },
+    signoff::panel::SignoffPanel,
 };
 
 #[component]
@@ -73,7 +74,7 @@ fn Campaign(campaign: CampaignView, changed: Callback<()>) -> impl IntoView {
     view! {
         <Title text=campaign.name.clone() />
         <header class="page-header">
-            <h1>{campaign.name.clone()} " " {status_badge(status)}</h1>
+            <h1>{campaign.name.clone()} " " {status_badge(status, campaign.signed_off_at.is_some())}</h1>
             <p class="lede">{campaign.description.clone()}</p>
             <p class="muted">
                 {format!("From {} to {}. Undecided items at close: {}. Revocations run {}.", campaign.starts_on, campaign.due_on, campaign.default_outcome.label().to_lowercase(),
@@ -84,6 +85,7 @@ fn Campaign(campaign: CampaignView, changed: Callback<()>) -> impl IntoView {
         {match status {
             Status::Draft | Status::Template => view! { <DraftView campaign changed /> }.into_any(),
             Status::Active | Status::Closed => view! {
+                {(status == Status::Closed).then(|| view! { <SignoffPanel campaign_id=campaign.id changed /> })}
                 <ExportLinks links=vec![
                     ("Decisions", format!("/exports/campaigns/{}/decisions.csv", campaign.id)),
                     ("Population at launch", format!("/exports/campaigns/{}/population.csv", campaign.id)),

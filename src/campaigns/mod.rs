@@ -185,6 +185,8 @@ pub struct CampaignView {
     pub launched_at: Option<String>,
     pub closed_at: Option<String>,
     pub closed_by: Option<String>,
+    /// Set once an admin signed it off: it never changes again.
+    pub signed_off_at: Option<String>,
     /// Items in the campaign and how many are decided.
     pub items: i64,
     pub decided: i64,

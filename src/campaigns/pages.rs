@@ -16,13 +16,18 @@ use crate::components::{
     viewer::{is_admin, reads_campaigns},
 };
 
-pub fn status_badge(status: Status) -> impl IntoView {
+pub fn status_badge(status: Status, signed_off: bool) -> impl IntoView {
     let class = match status {
         Status::Active => "badge badge-ok",
         Status::Draft | Status::Template => "badge",
         Status::Closed => "badge badge-muted",
     };
-    view! { <span class=class>{status.label()}</span> }
+    let label = if signed_off {
+        "Signed off"
+    } else {
+        status.label()
+    };
+    view! { <span class=class>{label}</span> }
 }
 
 /// What reviewers see on the admins' campaign pages.
@@ -99,7 +104,7 @@ fn CampaignTable(list: Vec<CampaignView>) -> impl IntoView {
                         view! {
                         <tr>
                             <td><A href=format!("/campaigns/{}", c.id)><strong>{c.name.clone()}</strong></A></td>
-                            <td>{status_badge(c.status)}</td>
+                            <td>{status_badge(c.status, c.signed_off_at.is_some())}</td>
                             <td class="nowrap">{c.starts_on.clone()}</td>
                             <td class="nowrap">{c.due_on.clone()}</td>
                             <td>

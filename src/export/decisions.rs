@@ -11,6 +11,8 @@ use super::{
     writer::{write_header, write_record, Cell},
     Source, PAGE_ROWS,
 };
+use sqlx::AnyConnection;
+
 use crate::{
     db::Db,
     review_items::{DecidedVia, Decision, ItemKind},
@@ -39,6 +41,9 @@ pub const HEADER: &[&str] = &[
     "verification",
     "verified_at",
     "drift_at",
+    "acknowledged_by",
+    "acknowledged_at",
+    "acknowledged_reason",
 ];
 
 /// Written in `fulfilment` for a revoke decision that has no revocation yet.
@@ -75,6 +80,16 @@ pub struct Fulfilment {
     pub verification: Verification,
     pub verified_at: Option<String>,
     pub drift_at: Option<String>,
+    /// A failed revocation an admin accepted as it is.
+    pub acknowledged: Option<Acknowledged>,
+}
+
+/// Who accepted a failed revocation, when and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acknowledged {
+    pub by: String,
+    pub at: String,
+    pub reason: String,
 }
 
 /// The whole report: the header, then `rows` in the order given (item order, for the
@@ -89,6 +104,7 @@ pub fn write_report<'a>(out: &mut Vec<u8>, rows: impl IntoIterator<Item = &'a De
 /// One record.
 pub fn write_row(out: &mut Vec<u8>, row: &DecisionRow) {
     let revocation = row.revocation.as_ref();
+    let acknowledged = revocation.and_then(|r| r.acknowledged.as_ref());
     let fulfilment = match (revocation, row.decision) {
         (Some(r), _) => r.status.slug(),
         (None, Some(Decision::Revoke)) => NOT_CARRIED_OUT,
@@ -118,6 +134,9 @@ pub fn write_row(out: &mut Vec<u8>, row: &DecisionRow) {
             revocation.map(|r| r.verification.slug()).into(),
             revocation.and_then(|r| r.verified_at.as_deref()).into(),
             revocation.and_then(|r| r.drift_at.as_deref()).into(),
+            acknowledged.map(|a| a.by.as_str()).into(),
+            acknowledged.map(|a| a.at.as_str()).into(),
+            acknowledged.map(|a| a.reason.as_str()).into(),
         ],
     );
 }
@@ -146,6 +165,9 @@ struct Row {
     r_verification: Option<String>,
     r_verified_at: Option<String>,
     r_drift_at: Option<String>,
+    r_acknowledged_by: Option<String>,
+    r_acknowledged_at: Option<String>,
+    r_acknowledged_reason: Option<String>,
 }
 
 /// A stored value this version cannot read: an error naming the row, never a guess.
@@ -200,6 +222,14 @@ impl TryFrom<Row> for DecisionRow {
                 .unwrap_or_default(),
                 verified_at: row.r_verified_at,
                 drift_at: row.r_drift_at,
+                acknowledged: match (
+                    row.r_acknowledged_by,
+                    row.r_acknowledged_at,
+                    row.r_acknowledged_reason,
+                ) {
+                    (Some(by), Some(at), Some(reason)) => Some(Acknowledged { by, at, reason }),
+                    _ => None,
+                },
             }),
         };
         Ok(DecisionRow {
@@ -227,9 +257,10 @@ impl TryFrom<Row> for DecisionRow {
     }
 }
 
-/// Up to `limit` items of `campaign_id` with ids above `after`, in id order.
+/// Up to `limit` items of `campaign_id` with ids above `after`, in id order (on a connection,
+/// so the sign-off reads them inside its transaction).
 pub async fn page(
-    db: &Db,
+    conn: &mut AnyConnection,
     campaign_id: i64,
     after: i64,
     limit: i64,
@@ -240,14 +271,16 @@ pub async fn page(
          i.decided_at, i.decided_via, r.status AS r_status, r.action AS r_action, \
          r.excluded_reason AS r_excluded_reason, r.last_error AS r_last_error, \
          r.finished_at AS r_finished_at, r.verification AS r_verification, \
-         r.verified_at AS r_verified_at, r.drift_at AS r_drift_at \
+         r.verified_at AS r_verified_at, r.drift_at AS r_drift_at, \
+         r.acknowledged_by AS r_acknowledged_by, r.acknowledged_at AS r_acknowledged_at, \
+         r.acknowledged_reason AS r_acknowledged_reason \
          FROM review_items i LEFT JOIN revocations r ON r.item_id = i.id \
          WHERE i.campaign_id = $1 AND i.id > $2 ORDER BY i.id LIMIT $3",
     )
     .bind(campaign_id)
     .bind(after)
     .bind(limit)
-    .fetch_all(db.pool())
+    .fetch_all(conn)
     .await?;
     rows.into_iter().map(DecisionRow::try_from).collect()
 }
@@ -275,7 +308,8 @@ impl Source for DecisionsSource {
     }
 
     async fn next_page(&mut self, out: &mut Vec<u8>) -> Result<bool, sqlx::Error> {
-        let rows = page(&self.db, self.campaign_id, self.after, PAGE_ROWS).await?;
+        let mut conn = self.db.pool().acquire().await?;
+        let rows = page(&mut conn, self.campaign_id, self.after, PAGE_ROWS).await?;
         for row in &rows {
             write_row(out, row);
         }
@@ -326,6 +360,7 @@ mod tests {
             verification: Verification::Effective,
             verified_at: Some("2026-11-30T10:00:00.000000Z".into()),
             drift_at: None,
+            acknowledged: None,
         };
         let report = text(&[
             row(None, None),
@@ -337,10 +372,10 @@ mod tests {
         assert_eq!(lines[0], HEADER.join(","));
         assert_eq!(
             lines[1],
-            "7,server_permission,chloe@example.com,\"Chen, \"\"Chloe\"\"\",Server Admin,1,'=server,true,rita@example.com,,,,,,,,,,,,"
+            "7,server_permission,chloe@example.com,\"Chen, \"\"Chloe\"\"\",Server Admin,1,'=server,true,rita@example.com,,,,,,,,,,,,,,,"
         );
-        assert!(report.contains(",revoke,\"left the team\nin May\",rita@example.com,2026-11-28T09:00:00.000000Z,reviewer,not_carried_out,,,,,,\r\n"), "{report}");
-        assert!(report.contains(",reviewer,done,remove_permission,,2026-11-29T10:00:00.000000Z,effective,2026-11-30T10:00:00.000000Z,\r\n"), "{report}");
-        assert!(report.ends_with(",approve,\"left the team\nin May\",rita@example.com,2026-11-28T09:00:00.000000Z,reviewer,,,,,,,\r\n"), "{report}");
+        assert!(report.contains(",revoke,\"left the team\nin May\",rita@example.com,2026-11-28T09:00:00.000000Z,reviewer,not_carried_out,,,,,,,,,\r\n"), "{report}");
+        assert!(report.contains(",reviewer,done,remove_permission,,2026-11-29T10:00:00.000000Z,effective,2026-11-30T10:00:00.000000Z,,,,\r\n"), "{report}");
+        assert!(report.ends_with(",approve,\"left the team\nin May\",rita@example.com,2026-11-28T09:00:00.000000Z,reviewer,,,,,,,,,,\r\n"), "{report}");
     }
 }

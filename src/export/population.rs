@@ -9,6 +9,8 @@ use super::{
     writer::{write_record, Cell},
     Source, PAGE_ROWS,
 };
+use sqlx::AnyConnection;
+
 use crate::db::Db;
 
 pub const HEADER: &[&str] = &[
@@ -55,14 +57,14 @@ impl PopulationSource {
             after: 0,
         }
     }
-}
 
-impl Source for PopulationSource {
-    fn header(&self) -> &'static [&'static str] {
-        HEADER
-    }
-
-    async fn next_page(&mut self, out: &mut Vec<u8>) -> Result<bool, sqlx::Error> {
+    /// Appends the next page to `out` (on a connection, so the sign-off can hash the
+    /// population inside its transaction); answers whether more may follow.
+    pub async fn page(
+        &mut self,
+        conn: &mut AnyConnection,
+        out: &mut Vec<u8>,
+    ) -> Result<bool, sqlx::Error> {
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, kind, user_email, user_name, access, server_id, server_name, \
              privileged, flags, reviewer_email, assigned_via FROM review_items \
@@ -71,7 +73,7 @@ impl Source for PopulationSource {
         .bind(self.campaign_id)
         .bind(self.after)
         .bind(PAGE_ROWS)
-        .fetch_all(self.db.pool())
+        .fetch_all(conn)
         .await?;
         let full = rows.len() as i64 == PAGE_ROWS;
         for row in &rows {
@@ -102,5 +104,16 @@ impl Source for PopulationSource {
             self.after = row.id;
         }
         Ok(full)
+    }
+}
+
+impl Source for PopulationSource {
+    fn header(&self) -> &'static [&'static str] {
+        HEADER
+    }
+
+    async fn next_page(&mut self, out: &mut Vec<u8>) -> Result<bool, sqlx::Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        self.page(&mut conn, out).await
     }
 }

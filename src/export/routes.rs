@@ -4,7 +4,7 @@
 
 use axum::{
     extract::{Path, RawQuery, State},
-    http::StatusCode,
+    http::{header, StatusCode},
     response::{IntoResponse, Response},
     routing::get,
     Extension, Router,
@@ -149,6 +149,26 @@ async fn decisions(
     }
     if let Err(refused) = launched(&state, id).await {
         return refused.into_response();
+    }
+    // Signed off: the signed report, byte for byte (later syncs may have news about its
+    // revocations, which the Revocations page shows; the evidence stays what was signed).
+    match crate::signoff::db::stored(&state.db, id).await {
+        Ok(Some(signed)) => {
+            return (
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"campaign-{id}-decisions.csv\""),
+                    ),
+                    (header::CACHE_CONTROL, "no-store".to_string()),
+                ],
+                signed.report,
+            )
+                .into_response()
+        }
+        Ok(None) => {}
+        Err(error) => return AppError::from(error).into_response(),
     }
     response(
         DecisionsSource::new(state.db.clone(), id),

@@ -146,3 +146,23 @@ pub async fn revocation_cancel(id: i64, reason: String) -> Result<(), AppError> 
     let state = crate::state::app_state()?;
     respond(super::db::cancel(&state.db, state.clock.as_ref(), &user.actor(), id, &reason).await)
 }
+
+/// Accepts a failed revocation as it is, with a reason (the access stays; the campaign can be
+/// signed off with the reason in its report).
+#[server(prefix = "/api", endpoint = "revocation_acknowledge")]
+pub async fn revocation_acknowledge(id: i64, reason: String) -> Result<(), AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    let user = require(Need::Admin)?;
+    let state = crate::state::app_state()?;
+    respond(
+        super::acknowledge::acknowledge(
+            &state.db,
+            state.clock.as_ref(),
+            &user.actor(),
+            respond(user.person_email())?.as_str(),
+            id,
+            &reason,
+        )
+        .await,
+    )
+}

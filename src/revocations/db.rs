@@ -204,6 +204,7 @@ pub(super) struct ViewRow {
     applied_at: Option<String>,
     finished_at: Option<String>,
     excluded_reason: Option<String>,
+    acknowledged_reason: Option<String>,
     verification: String,
     verified_sync_id: Option<i64>,
     drift_at: Option<String>,
@@ -216,7 +217,7 @@ pub(super) const VIEW: &str =
     "SELECT r.id, r.campaign_id, c.name AS campaign_name, r.item_id, r.kind, \
      r.user_email, r.server_id, i.server_name, r.access, r.status, r.action, r.attempts, \
      r.last_error, \
-     r.next_attempt_at, r.applied_at, r.finished_at, r.excluded_reason, r.verification, \
+     r.next_attempt_at, r.applied_at, r.finished_at, r.excluded_reason, r.acknowledged_reason, r.verification, \
      r.verified_sync_id, r.drift_at, r.drift_sync_id, \
      (SELECT MAX(l.task_id) FROM fulfilment_lines l WHERE l.revocation_id = r.id) AS task_id \
      FROM revocations r JOIN campaigns c ON c.id = r.campaign_id \
@@ -252,6 +253,7 @@ pub(super) fn to_view(row: ViewRow) -> Result<RevocationView, sqlx::Error> {
         applied_at: row.applied_at,
         finished_at: row.finished_at,
         excluded_reason: row.excluded_reason,
+        acknowledged_reason: row.acknowledged_reason,
         verification,
         verified_sync_id: row.verified_sync_id,
         drift_at: row.drift_at,
@@ -369,7 +371,7 @@ pub async fn counts(db: &Db, campaign_id: i64) -> Result<Counts, sqlx::Error> {
 }
 
 /// Reads a job's status inside `tx` (NotFound when there is none).
-async fn status_in(tx: &mut Tx, id: i64) -> Result<(Status, i64), AppError> {
+pub(super) async fn status_in(tx: &mut Tx, id: i64) -> Result<(Status, i64), AppError> {
     let row: Option<(String, i64)> =
         sqlx::query_as("SELECT status, campaign_id FROM revocations WHERE id = $1")
             .bind(id)
@@ -406,6 +408,7 @@ pub async fn retry(db: &Db, clock: &dyn Clock, actor: &Actor, id: i64) -> Result
     let changed = sqlx::query(
         "UPDATE revocations SET status = 'pending', next_attempt_at = $1, lease_until = NULL, \
          finished_at = NULL, last_error = NULL, verification = 'unverified', \
+         acknowledged_at = NULL, acknowledged_by = NULL, acknowledged_reason = NULL, \
          verified_at = NULL, verified_sync_id = NULL WHERE id = $2 AND status = $3",
     )
     .bind(&now)

@@ -23,6 +23,8 @@ pub mod status_api;
 pub mod views;
 
 #[cfg(feature = "ssr")]
+pub mod acknowledge;
+#[cfg(feature = "ssr")]
 pub mod confirm;
 #[cfg(feature = "ssr")]
 pub mod db;
@@ -307,6 +309,8 @@ pub struct RevocationView {
     pub applied_at: Option<String>,
     pub finished_at: Option<String>,
     pub excluded_reason: Option<String>,
+    /// Why an admin accepted a failed revocation as it is.
+    pub acknowledged_reason: Option<String>,
     pub verification: Verification,
     /// The sync that decided [`Self::verification`].
     pub verified_sync_id: Option<i64>,

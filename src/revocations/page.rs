@@ -13,8 +13,8 @@ use leptos_router::{
 
 use super::{
     api::{
-        revocation_attempts, revocations_list, RevocationCancel, RevocationList, RevocationRetry,
-        RevocationsApply,
+        revocation_attempts, revocations_list, RevocationAcknowledge, RevocationCancel,
+        RevocationList, RevocationRetry, RevocationsApply,
     },
     badges::FulfilmentBadges,
     status_api::{revocations_restored, Restored},
@@ -97,6 +97,12 @@ pub fn RevocationsPage() -> impl IntoView {
     let query = use_query_map();
     let retry = ServerAction::<RevocationRetry>::new();
     let cancel = ServerAction::<RevocationCancel>::new();
+    let acknowledge = ServerAction::<RevocationAcknowledge>::new();
+    let actions = RowActions {
+        retry,
+        cancel,
+        acknowledge,
+    };
     // Jobs move on in the background: "Refresh" reads the list again.
     let reload = RwSignal::new(0u32);
     let list = Resource::new(
@@ -106,7 +112,10 @@ pub fn RevocationsPage() -> impl IntoView {
                 query.with(|q| q.get("status").filter(|s| !s.is_empty())),
                 query.with(|q| q.get("kind").filter(|s| !s.is_empty())),
                 query.with(|q| q.get("verification").filter(|s| !s.is_empty())),
-                retry.version().get() + cancel.version().get() + reload.get() as usize,
+                retry.version().get()
+                    + cancel.version().get()
+                    + acknowledge.version().get()
+                    + reload.get() as usize,
             )
         },
         |(campaign, status, kind, verification, _)| {
@@ -131,13 +140,14 @@ pub fn RevocationsPage() -> impl IntoView {
         <div class="queue-live" aria-live="polite">
             {move || retry.value().get().map(|r| outcome(r, "Queued to run again."))}
             {move || cancel.value().get().map(|r| outcome(r, "Cancelled."))}
+            {move || acknowledge.value().get().map(|r| outcome(r, "Acknowledged: the access stays, with your reason on record."))}
         </div>
         <Transition fallback=|| view! { <p class="loading">"Loading revocations…"</p> }>
             {move || Suspend::new(async move {
                 // Without the restored list the rows still show, as the jobs left them.
                 let restored = restored.await.unwrap_or_default().into_iter().collect();
                 match list.await {
-                    Ok(list) => view! { <ListView list restored admin retry cancel /> }.into_any(),
+                    Ok(list) => view! { <ListView list restored admin actions /> }.into_any(),
                     Err(error) => view! { <ErrorNotice error needs="admins and auditors" /> }.into_any(),
                 }
             })}
@@ -152,13 +162,20 @@ fn outcome(result: Result<(), crate::error::AppError>, ok: &'static str) -> AnyV
     }
 }
 
+/// What an admin can do to a row.
+#[derive(Clone, Copy)]
+struct RowActions {
+    retry: ServerAction<RevocationRetry>,
+    cancel: ServerAction<RevocationCancel>,
+    acknowledge: ServerAction<RevocationAcknowledge>,
+}
+
 #[component]
 fn ListView(
     list: RevocationList,
     restored: HashMap<i64, Restored>,
     admin: bool,
-    retry: ServerAction<RevocationRetry>,
-    cancel: ServerAction<RevocationCancel>,
+    actions: RowActions,
 ) -> impl IntoView {
     view! {
         {paused_banner(list.paused)}
@@ -188,7 +205,7 @@ fn ListView(
                 <tbody>
                     {list.rows.into_iter().map(|row| {
                         let restored = restored.get(&row.id).cloned();
-                        view! { <Row row restored admin retry cancel /> }
+                        view! { <Row row restored admin actions /> }
                     }).collect_view()}
                 </tbody>
             </table>
@@ -201,9 +218,13 @@ fn Row(
     row: RevocationView,
     restored: Option<Restored>,
     admin: bool,
-    retry: ServerAction<RevocationRetry>,
-    cancel: ServerAction<RevocationCancel>,
+    actions: RowActions,
 ) -> impl IntoView {
+    let RowActions {
+        retry,
+        cancel,
+        acknowledge,
+    } = actions;
     let id = row.id;
     let retryable = admin
         && (matches!(row.status, Status::Failed | Status::Manual)
@@ -213,7 +234,10 @@ fn Row(
             row.status,
             Status::Pending | Status::Failed | Status::Manual
         );
+    let acknowledgeable =
+        admin && row.status == Status::Failed && row.acknowledged_reason.is_none();
     let reason = RwSignal::new(String::new());
+    let why_accepted = RwSignal::new(String::new());
     let shown = RwSignal::new(false);
     let attempts = Resource::new(
         move || shown.get(),
@@ -241,6 +265,7 @@ fn Row(
                 {badges}
                 {row.last_error.clone().map(|e| view! { <br /><span class="muted last-error">{e}</span> })}
                 {row.excluded_reason.clone().map(|e| view! { <br /><span class="muted">{format!("Excluded: {e}")}</span> })}
+                {row.acknowledged_reason.clone().map(|e| view! { <br /><span class="muted acknowledged">{format!("Acknowledged: {e}")}</span> })}
                 {row.task_id.map(|task| view! { <br /><A href=format!("/tasks/{task}")>{format!("Task #{task}")}</A> })}
                 {retryable.then(|| view! {
                     <br />
@@ -255,6 +280,17 @@ fn Row(
                         <button type="button" class="button-secondary" disabled=move || cancel.pending().get()
                             on:click=move |_| { cancel.dispatch(RevocationCancel { id, reason: reason.get_untracked() }); }>
                             "Cancel this revocation"
+                        </button>
+                    </details>
+                })}
+                {acknowledgeable.then(|| view! {
+                    <details class="acknowledge">
+                        <summary>"Accept as it is…"</summary>
+                        <label>"Why the access may stay" <input type="text" class="acknowledge-reason" prop:value=move || why_accepted.get()
+                            on:input=move |ev| why_accepted.set(event_target_value(&ev)) /></label>
+                        <button type="button" class="button-secondary" disabled=move || acknowledge.pending().get()
+                            on:click=move |_| { acknowledge.dispatch(RevocationAcknowledge { id, reason: why_accepted.get_untracked() }); }>
+                            "Acknowledge the failure"
                         </button>
                     </details>
                 })}

@@ -51,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .merge(approval_links::routes::router(&state))
         .merge(crate::audit::routes::router())
         .merge(export::routes::router())
+        .merge(crate::signoff::routes::router())
         .merge(auth::dev_idp::routes::router(state.auth.dev_idp()))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))

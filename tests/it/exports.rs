@@ -208,7 +208,7 @@ async fn headers_are_fixed() {
         ),
         (
             "/exports/campaigns/1/decisions.csv",
-            "item_id,kind,user_email,user_name,access,server_id,server_name,privileged,reviewer,decision,justification,decided_by,decided_at,decided_via,fulfilment,fulfilment_action,fulfilment_note,fulfilled_at,verification,verified_at,drift_at",
+            "item_id,kind,user_email,user_name,access,server_id,server_name,privileged,reviewer,decision,justification,decided_by,decided_at,decided_via,fulfilment,fulfilment_action,fulfilment_note,fulfilled_at,verification,verified_at,drift_at,acknowledged_by,acknowledged_at,acknowledged_reason",
         ),
     ];
     for (path, header) in expected {
@@ -499,7 +499,8 @@ async fn campaign_population_and_decisions_match_the_items() {
     // The download is the pure report over the same rows, byte for byte.
     let response = ada.get(&path).await;
     let bytes = response.bytes().await.unwrap();
-    let rows = decisions::page(&app.db, id, 0, i64::MAX).await.unwrap();
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let rows = decisions::page(&mut conn, id, 0, i64::MAX).await.unwrap();
     let mut report = Vec::new();
     decisions::write_report(&mut report, &rows);
     assert_eq!(bytes.as_ref(), report.as_slice());

@@ -32,4 +32,5 @@ mod revocations;
 mod schema;
 mod security;
 mod signing;
+mod signoff;
 mod users;

@@ -16,7 +16,7 @@ test('an auditor finds last quarter signed off, verified, with its evidence bund
   const { page, problems, context } = await personAtHome(env, 'Aubrey Auditor', { width: 1280, height: 1000 });
   await navigate(page, 'Campaigns');
   await page.waitForSelector('main h1:text("Campaigns")');
-  const row = page.locator('tr', { hasText: /Q\d test servers review/ });
+  const row = page.locator('tr', { hasText: /Q\d legacy servers review/ });
   assert.match(await row.innerText(), /Signed off/);
   await row.getByRole('link').first().click();
   await page.waitForSelector('#signoff-heading');
@@ -48,7 +48,9 @@ test('an admin acknowledges a failed revocation, then signs off a finished campa
   const { page, problems, context } = await personAtHome(env, 'Ada Admin', { width: 1280, height: 1000 });
 
   // The demo's Password resets server refuses every change: its job fails after three tries.
-  await navigate(page, 'Revocations');
+  await navigate(page, 'Campaigns');
+  await page.waitForSelector('main h1:text("Campaigns")');
+  await page.locator('main').getByRole('link', { name: 'Revocations', exact: true }).click();
   await page.waitForSelector('main h1:text("Revocations")');
   let failed = page.locator('.revocations-table tr', { has: page.locator('.badge:text-is("Failed")') });
   for (let tries = 0; tries < 60 && (await failed.count()) === 0; tries += 1) {

@@ -165,8 +165,8 @@ async fn closed_campaign(
     Ok(())
 }
 
-/// The server last quarter's review quarantined: a hackathon's test server, no sends.
-pub const DEMO_SIGNED_OFF_SERVER: i64 = 10_012;
+/// The server last quarter's review quarantined: a retired app's server, no sends.
+pub const DEMO_SIGNED_OFF_SERVER: i64 = 10_007;
 
 /// The start of the quarter before the one `today` is in.
 fn last_quarter_start(today: time::Date) -> anyhow::Result<time::Date> {
@@ -182,7 +182,7 @@ fn last_quarter_start(today: time::Date) -> anyhow::Result<time::Date> {
     )?)
 }
 
-/// Last quarter's review of the test servers: Rita decided it, the server with no sends is
+/// Last quarter's review of a legacy server: Rita decided it, the server with no sends is
 /// revoked (a quarantine through the Account API, so it runs with or without a users
 /// gateway), and the campaign is closed. The caller runs its revocation, syncs, and signs it
 /// off ([`sign_off_last_quarter`]). Returns the campaign's id.
@@ -192,7 +192,7 @@ pub async fn last_quarter(db: &Db, clock: &dyn Clock, allowlist: &[String]) -> a
     let starts = last_quarter_start(clock.now().date())?;
     let mut settings = input(
         &format!(
-            "{} Q{} test servers review",
+            "{} Q{} legacy servers review",
             starts.year(),
             (u8::from(starts.month()) - 1) / 3 + 1
         ),
@@ -200,8 +200,7 @@ pub async fn last_quarter(db: &Db, clock: &dyn Clock, allowlist: &[String]) -> a
         starts + time::Duration::days(14),
         false,
     );
-    settings.description =
-        "Servers made for tests and hackathons, and who can reach them.".to_string();
+    settings.description = "Servers of retired applications, and who can reach them.".to_string();
     settings.kind_account_role = None;
     settings.server_ids = DEMO_SIGNED_OFF_SERVER.to_string();
     settings.default_outcome = "keep".to_string();
@@ -218,7 +217,7 @@ pub async fn last_quarter(db: &Db, clock: &dyn Clock, allowlist: &[String]) -> a
         let (decision, why) = if item.kind == ItemKind::Server {
             (
                 Decision::Revoke,
-                "The hackathon ended in August; no sends in 30 days",
+                "The 2019 app was retired in the summer; no sends in 30 days",
             )
         } else {
             (Decision::Approve, "Still on the platform team")

@@ -291,6 +291,23 @@ pub fn redacted(url: &SecretString) -> String {
     }
 }
 
+/// `text` as a literal inside a `LIKE` pattern written with [`LIKE_ESCAPE`]: `%`, `_` and the
+/// escape character itself match only themselves (an email such as `first_last@…` is common).
+pub fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The clause after `LIKE $n` that makes [`escape_like`]'s backslashes escapes (the same on
+/// SQLite and PostgreSQL).
+pub const LIKE_ESCAPE: &str = "ESCAPE '\\'";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -93,7 +93,8 @@ struct Discovered {
 pub struct DevelopmentProviderRefused;
 
 /// A sign-in in progress, kept in the visitor's session until the provider redirects back.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `Debug` shows none of its secrets (state, nonce, PKCE verifier).
+#[derive(Clone, Serialize, Deserialize)]
 pub struct PendingLogin {
     pub state: String,
     pub nonce: String,
@@ -102,8 +103,17 @@ pub struct PendingLogin {
     pub started_at: i64,
 }
 
-/// A verified person, as the provider asserted them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl std::fmt::Debug for PendingLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingLogin")
+            .field("next", &self.next)
+            .field("started_at", &self.started_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A verified person, as the provider asserted them (`Debug` leaves out the ID token).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Identity {
     pub issuer: String,
     pub subject: String,
@@ -114,6 +124,19 @@ pub struct Identity {
     pub groups: Vec<String>,
     /// The raw ID token, kept server-side as `id_token_hint` for sign-out at the provider.
     pub id_token: String,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("issuer", &self.issuer)
+            .field("subject", &self.subject)
+            .field("email", &self.email)
+            .field("email_verified", &self.email_verified)
+            .field("name", &self.name)
+            .field("groups", &self.groups)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a sign-in was refused. `code()` goes to the audit log, `Display` to the person.
@@ -478,4 +501,34 @@ fn jwt_payload(token: &str) -> Option<serde_json::Map<String, Value>> {
         .decode(payload)
         .ok()?;
     serde_json::from_slice(&bytes).ok()
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_leaves_out_tokens_and_sign_in_secrets() {
+        let identity = Identity {
+            issuer: "https://idp.example.com".into(),
+            subject: "ada".into(),
+            email: "ada@example.com".into(),
+            email_verified: None,
+            name: "Ada".into(),
+            groups: vec![],
+            id_token: "eyJhbGciOi.secret-id-token.sig".into(),
+        };
+        let shown = format!("{identity:?}");
+        assert!(!shown.contains("secret-id-token"), "{shown}");
+        let pending = PendingLogin {
+            state: "secret-state".into(),
+            nonce: "secret-nonce".into(),
+            pkce_verifier: "secret-verifier".into(),
+            next: "/reviews".into(),
+            started_at: 0,
+        };
+        let shown = format!("{pending:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("/reviews"));
+    }
 }

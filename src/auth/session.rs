@@ -40,8 +40,8 @@ pub const PENDING_KEY: &str = "oidc.pending";
 /// Session key of the last time activity was written, which slides the idle timeout.
 const SEEN_KEY: &str = "seen_at";
 
-/// The signed-in person as stored in the session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The signed-in person as stored in the session (`Debug` leaves out the ID token).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionUser {
     pub person_id: i64,
     pub issuer: String,
@@ -56,6 +56,23 @@ pub struct SessionUser {
     pub signed_in_at: i64,
     /// For `id_token_hint` at sign-out; stays on the server.
     pub id_token: String,
+}
+
+// An ID token is a bearer credential at some providers: never in a log line.
+impl std::fmt::Debug for SessionUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionUser")
+            .field("person_id", &self.person_id)
+            .field("issuer", &self.issuer)
+            .field("subject", &self.subject)
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("roles", &self.roles)
+            .field("email_verified", &self.email_verified)
+            .field("groups", &self.groups)
+            .field("signed_in_at", &self.signed_in_at)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SessionUser {
@@ -266,4 +283,28 @@ pub async fn load_user(
         req.extensions_mut().insert(user);
     }
     next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_leaves_out_the_id_token() {
+        let user = SessionUser {
+            person_id: 1,
+            issuer: "https://idp.example.com".into(),
+            subject: "ada".into(),
+            email: "ada@example.com".into(),
+            name: "Ada".into(),
+            roles: vec![Role::Admin],
+            email_verified: Some(true),
+            groups: vec![],
+            signed_in_at: 0,
+            id_token: "eyJhbGciOi.secret-id-token.sig".into(),
+        };
+        let shown = format!("{user:?}");
+        assert!(!shown.contains("secret-id-token"), "{shown}");
+        assert!(shown.contains("ada@example.com"));
+    }
 }

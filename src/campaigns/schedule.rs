@@ -117,6 +117,15 @@ async fn draft_from_template(
     if next > today {
         return Ok(None);
     }
+    // A template whose quarters went by unscheduled (the server was down, or its start was in
+    // the past) catches up with one draft, for the latest quarter that has started; the missed
+    // ones are named in the audit event instead of each becoming a draft.
+    let mut skipped = 0u32;
+    while add_months(next, 3 * (skipped + 1)) <= today {
+        skipped += 1;
+    }
+    // Counted from the template's date each time, so a 31st does not drift to the 28th.
+    let (first, next) = (next, add_months(next, 3 * skipped));
     let (Some(starts), Some(due)) = (
         parse_date(&template.starts_on),
         parse_date(&template.due_on),
@@ -143,7 +152,7 @@ async fn draft_from_template(
         revocation_mode: template.revocation_mode,
     };
     let draft = insert(&mut tx, clock, "scheduler", &settings, Some(id)).await?;
-    let following = add_months(next, 3);
+    let following = add_months(first, 3 * (skipped + 1));
     sqlx::query("UPDATE campaigns SET next_run_on = $1 WHERE id = $2")
         .bind(format_date(following))
         .bind(id)
@@ -156,7 +165,8 @@ async fn draft_from_template(
         &Event::new("campaign.created", format!("campaign:{draft}")).details(json!({
             "template": id,
             "after": settings,
-            "template_next_run_on": { "before": format_date(next), "after": format_date(following) },
+            "template_next_run_on": { "before": template.next_run_on, "after": format_date(following) },
+            "skipped_quarters": skipped,
         })),
     )
     .await?;

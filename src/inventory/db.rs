@@ -507,14 +507,16 @@ pub async fn user_detail(
     else {
         return Ok(None);
     };
-    let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(
+    let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(&format!(
         "SELECT c.sync_id, s.started_at, c.kind, c.item_key, c.change, c.detail \
          FROM sync_changes c JOIN syncs s ON s.id = c.sync_id \
-         WHERE (c.kind = 'user' AND c.item_key = $1) OR (c.kind = 'permission' AND c.item_key LIKE $2) \
+         WHERE (c.kind = 'user' AND c.item_key = $1) \
+         OR (c.kind = 'permission' AND c.item_key LIKE $2 {}) \
          ORDER BY c.sync_id DESC, c.kind DESC, c.item_key",
-    )
+        crate::db::LIKE_ESCAPE
+    ))
     .bind(&email)
-    .bind(format!("{}@%", email.replace(['%', '_'], "")))
+    .bind(format!("{}@%", crate::db::escape_like(&email)))
     .fetch_all(db.pool())
     .await?;
     let history = rows

@@ -24,8 +24,9 @@ pub use transport::{RetryPolicy, Token, Transport, TransportError};
 /// Postmark's largest page for `GET /servers`.
 pub const MAX_PAGE: i64 = 500;
 
-/// A server as the Account API describes it (`ExtendedServerInfo`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A server as the Account API describes it (`ExtendedServerInfo`). `Debug` shows its API
+/// tokens only as fingerprints.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ServerInfo {
     #[serde(rename = "ID")]
@@ -66,6 +67,38 @@ pub struct ServerInfo {
     pub inbound_hash: Option<String>,
     #[serde(default)]
     pub inbound_spam_threshold: Option<i64>,
+}
+
+// The API tokens are secrets: a `{:?}` in a log line must not carry them.
+impl std::fmt::Debug for ServerInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tokens: Vec<String> = self
+            .api_tokens
+            .iter()
+            .map(|t| crate::inventory::sync::fingerprint(t))
+            .collect();
+        f.debug_struct("ServerInfo")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("api_tokens", &tokens)
+            .field("server_link", &self.server_link)
+            .field("color", &self.color)
+            .field("smtp_api_activated", &self.smtp_api_activated)
+            .field("raw_email_enabled", &self.raw_email_enabled)
+            .field("delivery_hook_url", &self.delivery_hook_url)
+            .field("inbound_address", &self.inbound_address)
+            .field("inbound_hook_url", &self.inbound_hook_url)
+            .field("bounce_hook_url", &self.bounce_hook_url)
+            .field("open_hook_url", &self.open_hook_url)
+            .field("post_first_open_only", &self.post_first_open_only)
+            .field("track_opens", &self.track_opens)
+            .field("track_links", &self.track_links)
+            .field("click_hook_url", &self.click_hook_url)
+            .field("inbound_domain", &self.inbound_domain)
+            .field("inbound_hash", &self.inbound_hash)
+            .field("inbound_spam_threshold", &self.inbound_spam_threshold)
+            .finish()
+    }
 }
 
 /// One page of `GET /servers`.
@@ -280,5 +313,21 @@ impl PostmarkClient {
         .execute(&transport)
         .await?;
         Ok(overview.sent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_carries_an_api_token() {
+        let server = ServerInfo::sample(7, "Billing", &["0123-secret-token-4567"]);
+        let shown = format!("{server:?} {server:#?}");
+        assert!(!shown.contains("secret-token"), "{shown}");
+        assert!(shown.contains(&crate::inventory::sync::fingerprint(
+            "0123-secret-token-4567"
+        )));
+        assert!(shown.contains("Billing"));
     }
 }

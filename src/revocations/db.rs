@@ -205,6 +205,7 @@ pub(super) struct ViewRow {
     finished_at: Option<String>,
     excluded_reason: Option<String>,
     acknowledged_reason: Option<String>,
+    signed_off: i64,
     verification: String,
     verified_sync_id: Option<i64>,
     drift_at: Option<String>,
@@ -218,6 +219,7 @@ pub(super) const VIEW: &str =
      r.user_email, r.server_id, i.server_name, r.access, r.status, r.action, r.attempts, \
      r.last_error, \
      r.next_attempt_at, r.applied_at, r.finished_at, r.excluded_reason, r.acknowledged_reason, r.verification, \
+     (SELECT COUNT(*) FROM campaign_signoffs s WHERE s.campaign_id = r.campaign_id) AS signed_off, \
      r.verified_sync_id, r.drift_at, r.drift_sync_id, \
      (SELECT MAX(l.task_id) FROM fulfilment_lines l WHERE l.revocation_id = r.id) AS task_id \
      FROM revocations r JOIN campaigns c ON c.id = r.campaign_id \
@@ -254,6 +256,7 @@ pub(super) fn to_view(row: ViewRow) -> Result<RevocationView, sqlx::Error> {
         finished_at: row.finished_at,
         excluded_reason: row.excluded_reason,
         acknowledged_reason: row.acknowledged_reason,
+        campaign_signed_off: row.signed_off > 0,
         verification,
         verified_sync_id: row.verified_sync_id,
         drift_at: row.drift_at,
@@ -342,9 +345,9 @@ pub async fn attempts(db: &Db, id: i64) -> Result<Vec<AttemptView>, sqlx::Error>
 /// How many of a campaign's revocations are in each status and each verification outcome.
 pub async fn counts(db: &Db, campaign_id: i64) -> Result<Counts, sqlx::Error> {
     // COUNT(drift_at) counts the rows with a drift, per group.
-    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
-        "SELECT status, verification, COUNT(*), COUNT(drift_at) FROM revocations \
-         WHERE campaign_id = $1 GROUP BY status, verification",
+    let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT status, verification, COUNT(*), COUNT(drift_at), COUNT(acknowledged_at) \
+         FROM revocations WHERE campaign_id = $1 GROUP BY status, verification",
     )
     .bind(campaign_id)
     .fetch_all(db.pool())
@@ -355,7 +358,8 @@ pub async fn counts(db: &Db, campaign_id: i64) -> Result<Counts, sqlx::Error> {
             format!("campaign {campaign_id}: a revocation has unknown {column} {value:?}").into(),
         )
     };
-    for (status, verification, n, drift) in rows {
+    for (status, verification, n, drift, acknowledged) in rows {
+        counts.acknowledged += acknowledged;
         let parsed = Status::from_slug(&status).ok_or_else(|| unknown("status", &status))?;
         counts.add(parsed, n);
         match Verification::from_slug(&verification)

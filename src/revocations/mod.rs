@@ -311,6 +311,8 @@ pub struct RevocationView {
     pub excluded_reason: Option<String>,
     /// Why an admin accepted a failed revocation as it is.
     pub acknowledged_reason: Option<String>,
+    /// Its campaign was signed off: the row can no longer change.
+    pub campaign_signed_off: bool,
     pub verification: Verification,
     /// The sync that decided [`Self::verification`].
     pub verified_sync_id: Option<i64>,
@@ -352,6 +354,8 @@ pub struct Counts {
     pub not_effective: i64,
     /// Effective once, then a later sync showed the access again.
     pub drift: i64,
+    /// Failed ones an admin accepted as they are (counted in `failed` too).
+    pub acknowledged: i64,
 }
 
 impl Counts {

@@ -226,6 +226,8 @@ fn Row(
         acknowledge,
     } = actions;
     let id = row.id;
+    // A signed-off campaign's rows are evidence: nothing to offer that would be refused.
+    let admin = admin && !row.campaign_signed_off;
     let retryable = admin
         && (matches!(row.status, Status::Failed | Status::Manual)
             || (row.status == Status::Done && row.verification == Verification::NotEffective));
@@ -266,6 +268,7 @@ fn Row(
                 {row.last_error.clone().map(|e| view! { <br /><span class="muted last-error">{e}</span> })}
                 {row.excluded_reason.clone().map(|e| view! { <br /><span class="muted">{format!("Excluded: {e}")}</span> })}
                 {row.acknowledged_reason.clone().map(|e| view! { <br /><span class="muted acknowledged">{format!("Acknowledged: {e}")}</span> })}
+                {row.campaign_signed_off.then(|| view! { <br /><span class="muted signed-off-note">"Campaign signed off: this revocation can no longer change."</span> })}
                 {row.task_id.map(|task| view! { <br /><A href=format!("/tasks/{task}")>{format!("Task #{task}")}</A> })}
                 {retryable.then(|| view! {
                     <br />
@@ -362,8 +365,13 @@ pub fn Fulfilment(campaign_id: i64, counts: Counts) -> impl IntoView {
                 </div>
             })}
             {(counts.failed > 0).then(|| view! {
-                <div class="notice notice-error" role="note">
-                    <p>{format!("{} failed. ", count(counts.failed, "revocation"))}<A href=link("failed")>"See why and retry"</A></p>
+                <div class=if counts.acknowledged == counts.failed { "notice notice-warn" } else { "notice notice-error" } role="note">
+                    <p>
+                        {format!("{} failed", count(counts.failed, "revocation"))}
+                        {(counts.acknowledged > 0).then(|| format!(" ({} accepted as they are by an admin)", counts.acknowledged))}
+                        ". "
+                        <A href=link("failed")>{if counts.acknowledged == counts.failed { "See why" } else { "See why, and retry or accept" }}</A>
+                    </p>
                 </div>
             })}
             {(counts.manual > 0).then(|| view! {

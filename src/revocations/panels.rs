@@ -104,6 +104,7 @@ fn QuarantinePanel(
     let confirming = RwSignal::new(false);
     let typed = RwSignal::new(String::new());
     let name = quarantine.name.clone();
+    let signed_off = quarantine.campaign_signed_off;
     let when = quarantine
         .quarantined_at
         .as_deref()
@@ -143,6 +144,12 @@ fn QuarantinePanel(
                         <button type="button" class="button-secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
                     </div>
                 </Show>
+                {signed_off.then(|| view! {
+                    <p class="muted signed-off-note">
+                        "The campaign that quarantined it is signed off, so it can no longer ask the worker to delete the server. Restore it here if it is needed, or delete it in Postmark: the next sync records either."
+                    </p>
+                })}
+                {(!signed_off).then(|| view! {
                 <details class="delete-server">
                     <summary>"Delete server in Postmark…"</summary>
                     <p>"Deleting cannot be undone: the server, its messages and its API tokens are gone. The worker carries it out and the next sync proves it."</p>
@@ -156,6 +163,7 @@ fn QuarantinePanel(
                         "Delete server"
                     </button>
                 </details>
+                })}
             })}
         </section>
     }

@@ -111,6 +111,7 @@ pub async fn of_server(
         quarantined_at: view.and_then(|f| f.revocation.finished_at.clone()),
         name: previous.name.clone().unwrap_or_default(),
         changes: changes(&previous),
+        campaign_signed_off: view.is_some_and(|f| f.revocation.campaign_signed_off),
     };
     Ok((rows, Some(quarantine)))
 }

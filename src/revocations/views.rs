@@ -42,6 +42,8 @@ pub struct QuarantineView {
     /// The server's own name (before the prefix): typed to confirm a deletion.
     pub name: String,
     pub changes: Vec<SettingChange>,
+    /// The campaign was signed off: restoring is still possible, a deletion job is not.
+    pub campaign_signed_off: bool,
 }
 
 /// The revocations concerning one server.

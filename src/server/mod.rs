@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         >(context, render_shell))
         // Layers run outside-in from the last one added.
         .layer(middleware::from_fn(api_errors::client_errors_are_4xx))
+        .layer(middleware::from_fn(security::strip_url_errors))
         .layer(middleware::from_fn_with_state(
             auth::session::LoadUserState {
                 auth: state.auth.clone(),

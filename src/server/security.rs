@@ -181,6 +181,40 @@ pub async fn canonical_host(
     }
 }
 
+/// Query parameters Leptos reads as a server action's error (its no-JavaScript fallback) and
+/// shows as a notice: anyone could put them in a link, so a page never takes them from a URL.
+const ACTION_ERROR_PARAMS: [&str; 2] = ["__err", "__path"];
+
+/// A page request carrying [`ACTION_ERROR_PARAMS`] is sent to the same address without them
+/// (303), so a crafted link cannot make the app display a message of the sender's choosing.
+pub async fn strip_url_errors(req: Request, next: Next) -> Response {
+    let Some(query) = req.uri().query() else {
+        return next.run(req).await;
+    };
+    let spoofable = url::form_urlencoded::parse(query.as_bytes())
+        .any(|(name, _)| ACTION_ERROR_PARAMS.contains(&name.as_ref()));
+    if !spoofable || req.method() != Method::GET {
+        return next.run(req).await;
+    }
+    let kept: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(name, _)| !ACTION_ERROR_PARAMS.contains(&name.as_ref()))
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect();
+    let mut target = req.uri().path().to_string();
+    if !kept.is_empty() {
+        target.push('?');
+        target.push_str(
+            &url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(kept)
+                .finish(),
+        );
+    }
+    match HeaderValue::from_str(&target) {
+        Ok(location) => (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response(),
+        Err(_) => StatusCode::BAD_REQUEST.into_response(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

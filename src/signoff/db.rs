@@ -9,7 +9,7 @@ use super::{
     manifest::{
         AuditHead, CampaignFacts, FileDigest, Manifest, Outcomes, Signed, Snapshot, FORMAT,
     },
-    SignatureCheck, SignoffState, SignoffView, FROZEN, STATEMENT_MAX,
+    Blocker, SignatureCheck, SignoffState, SignoffView, FROZEN, STATEMENT_MAX,
 };
 use crate::{
     audit::{checkpoint::record_checkpoint_in, record, Actor, Event, Reason, GENESIS_HASH},
@@ -38,20 +38,21 @@ pub async fn blockers(
     conn: &mut AnyConnection,
     id: i64,
     status: Status,
-) -> Result<Vec<String>, sqlx::Error> {
+) -> Result<Vec<Blocker>, sqlx::Error> {
+    let plain = |text: &str| Blocker {
+        text: text.to_string(),
+        action: None,
+    };
     match status {
         Status::Closed => {}
-        Status::Active => {
-            return Ok(vec![
-                "The campaign is still open: close it first.".to_string()
-            ])
-        }
+        Status::Active => return Ok(vec![plain("The campaign is still open: close it first.")]),
         Status::Draft | Status::Template => {
-            return Ok(vec![
-                "Only a launched and closed campaign can be signed off.".to_string(),
-            ])
+            return Ok(vec![plain(
+                "Only a launched and closed campaign can be signed off.",
+            )])
         }
     }
+    let revocations = |status: &str| format!("/revocations?campaign={id}&status={status}");
     let mut found = Vec::new();
     let (flagged,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM review_items WHERE campaign_id = $1 AND decision = 'flag'",
@@ -60,9 +61,13 @@ pub async fn blockers(
     .fetch_one(&mut *conn)
     .await?;
     if flagged > 0 {
-        found.push(format!(
-            "{} wait for an admin to keep or revoke them.",
-            count(flagged, "flagged item", "flagged items")
+        found.push(Blocker::new(
+            format!(
+                "{} wait for an admin to keep or revoke them.",
+                count(flagged, "flagged item", "flagged items")
+            ),
+            "Settle them",
+            "#undecided-heading".to_string(),
         ));
     }
     let (missing,): (i64,) = sqlx::query_as(
@@ -73,10 +78,10 @@ pub async fn blockers(
     .fetch_one(&mut *conn)
     .await?;
     if missing > 0 {
-        found.push(format!(
+        found.push(plain(&format!(
             "{} no revocation.",
             count(missing, "revoke decision has", "revoke decisions have")
-        ));
+        )));
     }
     let rows: Vec<(String, i64, i64)> = sqlx::query_as(
         "SELECT status, COUNT(*), \
@@ -101,27 +106,44 @@ pub async fn blockers(
         .map(|(_, n, acknowledged)| n - acknowledged)
         .sum();
     if waiting > 0 {
-        found.push(format!(
-            "{} not been applied yet (Revocations page).",
-            count(waiting, "revocation has", "revocations have")
+        found.push(Blocker::new(
+            format!(
+                "{} not been applied yet.",
+                count(waiting, "revocation has", "revocations have")
+            ),
+            "Apply them",
+            "#apply-heading".to_string(),
         ));
     }
     if running > 0 {
-        found.push(format!(
-            "{} still being carried out.",
-            count(running, "revocation is", "revocations are")
+        found.push(Blocker::new(
+            format!(
+                "{} still being carried out.",
+                count(running, "revocation is", "revocations are")
+            ),
+            "Follow them",
+            revocations("pending"),
         ));
     }
     if manual > 0 {
-        found.push(format!(
-            "{} for a person to carry it out (Tasks page).",
-            count(manual, "revocation waits", "revocations wait")
+        found.push(Blocker::new(
+            format!(
+                "{} for a person to carry it out: a fulfilment person marks it on its task, or \
+                 an admin cancels it with a reason.",
+                count(manual, "revocation waits", "revocations wait")
+            ),
+            "See them",
+            revocations("manual"),
         ));
     }
     if failed > 0 {
-        found.push(format!(
-            "{} a retry, a cancellation with a reason, or an acknowledgement.",
-            count(failed, "failed revocation needs", "failed revocations need")
+        found.push(Blocker::new(
+            format!(
+                "{} a retry, a cancellation with a reason, or to be accepted as it is.",
+                count(failed, "failed revocation needs", "failed revocations need")
+            ),
+            "Retry, cancel or accept",
+            revocations("failed"),
         ));
     }
     Ok(found)
@@ -326,9 +348,10 @@ pub async fn sign_off(
     }
     let blocking = blockers(&mut tx, id, status).await?;
     if !blocking.is_empty() {
+        let sentences: Vec<&str> = blocking.iter().map(|b| b.text.as_str()).collect();
         return Err(AppError::Conflict(format!(
             "Not ready to sign off: {}",
-            blocking.join(" ")
+            sentences.join(" ")
         )));
     }
     let (campaign, snapshot) = facts(&mut tx, id).await?;

@@ -37,9 +37,26 @@ pub const STATEMENT_MAX: usize = 2000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignoffState {
     pub campaign_id: i64,
-    /// What still stands in the way, one sentence each; empty when it can be signed off.
-    pub blockers: Vec<String>,
+    /// What still stands in the way; empty when it can be signed off.
+    pub blockers: Vec<Blocker>,
     pub signed: Option<SignoffView>,
+}
+
+/// One thing in the way of a sign-off: a sentence, and where to act on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blocker {
+    pub text: String,
+    /// `(label, href)` of the place to act.
+    pub action: Option<(String, String)>,
+}
+
+impl Blocker {
+    pub fn new(text: String, label: &str, href: String) -> Self {
+        Self {
+            text,
+            action: Some((label.to_string(), href)),
+        }
+    }
 }
 
 /// A stored sign-off, with its signatures checked when it was read.

@@ -14,7 +14,10 @@ use crate::components::{notice::ErrorNotice, viewer::is_admin};
 pub fn SignoffPanel(campaign_id: i64, changed: Callback<()>) -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let state = Resource::new(move || reload.get(), move |_| campaign_signoff(campaign_id));
+    // Set by a sign-off made here: the result takes the focus the form had.
+    let just_signed = RwSignal::new(false);
     let signed = Callback::new(move |()| {
+        just_signed.set(true);
         reload.update(|n| *n += 1);
         changed.run(());
     });
@@ -24,7 +27,7 @@ pub fn SignoffPanel(campaign_id: i64, changed: Callback<()>) -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Checking the sign-off…"</p> }>
                 {move || Suspend::new(async move {
                     match state.await {
-                        Ok(state) => view! { <SignoffBody state signed /> }.into_any(),
+                        Ok(state) => view! { <SignoffBody state signed just_signed=just_signed.get_untracked() /> }.into_any(),
                         Err(error) => view! { <ErrorNotice error needs="admins and auditors" /> }.into_any(),
                     }
                 })}
@@ -34,10 +37,10 @@ pub fn SignoffPanel(campaign_id: i64, changed: Callback<()>) -> impl IntoView {
 }
 
 #[component]
-fn SignoffBody(state: SignoffState, signed: Callback<()>) -> impl IntoView {
+fn SignoffBody(state: SignoffState, signed: Callback<()>, just_signed: bool) -> impl IntoView {
     let id = state.campaign_id;
     match state.signed {
-        Some(view) => view! { <Signed id view /> }.into_any(),
+        Some(view) => view! { <Signed id view focus=just_signed /> }.into_any(),
         None if state.blockers.is_empty() => view! {
             <p>"Every decision is carried out or settled: the campaign can be signed off."</p>
             {is_admin().then(|| view! { <SignOffForm id signed /> })}
@@ -46,7 +49,12 @@ fn SignoffBody(state: SignoffState, signed: Callback<()>) -> impl IntoView {
         None => view! {
             <p>"Not ready to sign off:"</p>
             <ul class="signoff-blockers">
-                {state.blockers.into_iter().map(|b| view! { <li>{b}</li> }).collect_view()}
+                {state.blockers.into_iter().map(|b| view! {
+                    <li>
+                        {b.text}
+                        {b.action.map(|(label, href)| view! { " " <a href=href>{label}</a> })}
+                    </li>
+                }).collect_view()}
             </ul>
         }
         .into_any(),
@@ -70,10 +78,16 @@ pub fn check_badge(check: &SignatureCheck) -> impl IntoView {
 }
 
 #[component]
-fn Signed(id: i64, view: SignoffView) -> impl IntoView {
+fn Signed(id: i64, view: SignoffView, focus: bool) -> impl IntoView {
     let base = format!("/exports/campaigns/{id}");
+    let status = NodeRef::<leptos::html::P>::new();
+    Effect::new(move |_| {
+        if let (true, Some(node)) = (focus, status.get()) {
+            let _ = node.focus();
+        }
+    });
     view! {
-        <p class="signoff-status">
+        <p class="signoff-status" tabindex="-1" node_ref=status>
             {check_badge(&view.check)}
             " "
             {format!("Signed off {} by {}.", view.signed_at.get(..16).unwrap_or_default().replace('T', " "), view.signed_by)}

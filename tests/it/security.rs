@@ -197,3 +197,30 @@ async fn unreadable_server_function_arguments_are_the_callers_error() {
         .await;
     assert_eq!(response.status(), 422);
 }
+
+/// Leptos shows `?__path=<server fn>&__err=<error>` as that action's error (its no-JavaScript
+/// fallback): a link carrying them must not put a message of the sender's choosing on a page.
+#[tokio::test]
+async fn an_error_in_the_url_is_never_shown_as_a_notice() {
+    let app = TestApp::spawn().await;
+    let ada = crate::auth::signed_in(&app, crate::auth::ADA).await;
+    let spoof = r#"{"Validation":"Your session expired: sign in again at evil.example"}"#;
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("status", "failed")
+        .append_pair("__path", "/api/revocation_retry")
+        .append_pair("__err", spoof)
+        .finish();
+    let response = ada.get(&format!("/revocations?{query}")).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/revocations?status=failed");
+    let page = ada
+        .get("/revocations?status=failed")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("evil.example"));
+    // Server functions keep their own query strings (none use these names).
+    let response = ada.get("/revocations?__err=x").await;
+    assert_eq!(response.headers()["location"], "/revocations");
+}

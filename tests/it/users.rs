@@ -311,3 +311,28 @@ async fn a_user_page_shows_permissions_and_history() {
         403
     );
 }
+
+#[tokio::test]
+async fn a_user_page_shows_the_history_of_an_email_with_an_underscore() {
+    let (_app, ada) = synced_app().await;
+    let first = "email,name,role,status,invited_at,server_id,permission\n\
+                 first_last@example.com,First Last,Member,active,,1,Server Admin\n\
+                 firstxlast@example.com,Lookalike,Member,active,,2,Server Admin\n";
+    import(&ada, "users.csv", first).await;
+    let next = "email,name,role,status,invited_at,server_id,permission\n\
+                first_last@example.com,First Last,Member,active,,1,Server Viewer\n\
+                firstxlast@example.com,Lookalike,Member,active,,2,Server Viewer\n";
+    import(&ada, "users-2.csv", next).await;
+    let html = ada
+        .get("/inventory/users/first_last@example.com")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("permission: Server Admin → Server Viewer"),
+        "{html}"
+    );
+    // `_` is not a wildcard: the lookalike's change on server 2 is not in this history.
+    assert!(!html.contains("server-2"), "{html}");
+}

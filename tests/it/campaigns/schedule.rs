@@ -82,3 +82,51 @@ async fn a_recurring_template_creates_next_quarters_draft() {
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert_eq!(count(&app, "SELECT COUNT(*) FROM campaigns").await, 2);
 }
+
+#[tokio::test]
+async fn a_template_far_in_the_past_creates_one_catch_up_draft() {
+    let (app, ada) = setup().await;
+    let fields = form(
+        "Quarterly review",
+        &[
+            ("recurring", "on"),
+            ("starts_on", "2027-01-04"),
+            ("due_on", "2027-01-18"),
+        ],
+    );
+    let template = create(&ada, &fields).await;
+    // Nobody ran the schedule for almost two years (the server was down, or the template was
+    // imported with an old start): eight quarters were missed.
+    app.clock.advance(time::Duration::days(37 + 365 + 366 - 60)); // 2028-10-05
+    let ada = signed_in(&app, ADA).await;
+    let mut list = Value::Null;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        list = call(&ada, "/api/campaigns_list", &json!({})).await;
+        if list.as_array().unwrap().len() >= 2 {
+            break;
+        }
+    }
+    // Let the schedule run a few more times: still one draft, for the current quarter.
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM campaigns").await,
+        2,
+        "{list}"
+    );
+    let list = call(&ada, "/api/campaigns_list", &json!({})).await;
+    let draft = &list[0];
+    assert_eq!(draft["name"], "Quarterly review — 2028 Q4", "{list}");
+    assert_eq!(draft["starts_on"], "2028-10-04");
+    assert_eq!(draft["due_on"], "2028-10-18");
+    let campaign = call(&ada, "/api/campaign_get", &json!({ "id": template })).await;
+    assert_eq!(campaign["next_run_on"], "2029-01-04");
+    let (details,): (String,) = sqlx::query_as(
+        "SELECT CAST(details AS TEXT) FROM audit_events WHERE action = 'campaign.created' \
+         ORDER BY seq DESC LIMIT 1",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert!(details.contains("\"skipped_quarters\":7"), "{details}");
+}

@@ -68,6 +68,10 @@ async fn post(who: &Browser, path: &str, form: &[(&str, String)]) -> (u16, Strin
     answer(who.post(path, &form).await).await
 }
 
+fn texts(state: &SignoffState) -> Vec<String> {
+    state.blockers.iter().map(|b| b.text.clone()).collect()
+}
+
 async fn signoffs(app: &TestApp) -> i64 {
     crate::campaigns::count(app, "SELECT COUNT(*) FROM campaign_signoffs").await
 }
@@ -121,8 +125,15 @@ async fn a_campaign_is_signed_off_once_its_revocations_are_finished() {
     let before = state(&ada, id).await;
     assert!(before.signed.is_none());
     assert_eq!(
-        before.blockers,
+        texts(&before),
         vec!["3 revocations are still being carried out.".to_string()]
+    );
+    assert_eq!(
+        before.blockers[0].action,
+        Some((
+            "Follow them".to_string(),
+            format!("/revocations?campaign={id}&status=pending")
+        ))
     );
     let (status, message) = answer(sign_off(&ada, id, "Done.").await).await;
     assert_eq!(status, 409);
@@ -141,9 +152,10 @@ async fn a_campaign_is_signed_off_once_its_revocations_are_finished() {
     );
     worker(&app, quick()).run_once().await.unwrap();
     assert_eq!(
-        state(&ada, id).await.blockers,
+        texts(&state(&ada, id).await),
         vec![
-            "1 failed revocation needs a retry, a cancellation with a reason, or an acknowledgement."
+            "1 failed revocation needs a retry, a cancellation with a reason, or to be accepted \
+             as it is."
                 .to_string()
         ]
     );
@@ -228,11 +240,11 @@ async fn a_campaign_is_signed_off_once_its_revocations_are_finished() {
 async fn an_open_campaign_or_an_unsettled_one_cannot_be_signed_off() {
     let (app, id) = crate::revocations::closed_campaign().await;
     let ada = signed_in(&app, ADA).await;
-    let blockers = state(&ada, id).await.blockers;
+    let blockers = texts(&state(&ada, id).await);
     // Every item revoked by default at close; nothing applied yet.
     assert_eq!(
         blockers,
-        vec!["12 revocations have not been applied yet (Revocations page).".to_string()]
+        vec!["12 revocations have not been applied yet.".to_string()]
     );
     assert_eq!(answer(sign_off(&ada, id, "Done.").await).await.0, 409);
     let missing = ada.post("/api/campaign_signoff", &[("id", "99999")]).await;

@@ -317,9 +317,15 @@ impl RawConfig {
         let rate_limit_per_minute = self
             .parse("AUTH_RATE_LIMIT", |v| parse_in_range(v, 1, 100_000))?
             .unwrap_or(30);
-        let trust_forwarded_for = self
-            .parse("TRUST_FORWARDED_FOR", parse_bool)?
-            .unwrap_or(false);
+        // `TRUST_FORWARDED_FOR=true` (the older key) means one proxy.
+        let trusted_proxy_hops =
+            match self.parse("TRUSTED_PROXY_HOPS", |v| parse_in_range(v, 0u8, 10))? {
+                Some(hops) => hops,
+                None => u8::from(
+                    self.parse("TRUST_FORWARDED_FOR", parse_bool)?
+                        .unwrap_or(false),
+                ),
+            };
         let trust_unverified_email = self
             .parse("OIDC_TRUST_UNVERIFIED_EMAIL", parse_bool)?
             .unwrap_or(false);
@@ -339,7 +345,7 @@ impl RawConfig {
             session_idle,
             session_max,
             rate_limit_per_minute,
-            trust_forwarded_for,
+            trusted_proxy_hops,
         })
     }
 }
@@ -508,7 +514,9 @@ pub struct AuthConfig {
     pub session_idle: Duration,
     pub session_max: Duration,
     pub rate_limit_per_minute: u32,
-    pub trust_forwarded_for: bool,
+    /// Reverse proxies in front of the app that each add an `X-Forwarded-For` entry: the
+    /// client is the entry this many places from the right (0: the peer address).
+    pub trusted_proxy_hops: u8,
 }
 
 /// Database connection settings.

@@ -98,7 +98,7 @@ mod tests {
             session_idle: std::time::Duration::from_secs(60),
             session_max: std::time::Duration::from_secs(600),
             rate_limit_per_minute: 10,
-            trust_forwarded_for: false,
+            trusted_proxy_hops: 0,
             trust_unverified_email: false,
         }
     }

@@ -81,37 +81,63 @@ fn bucket_key(addr: IpAddr) -> IpAddr {
     }
 }
 
-/// The client's address: the peer, or behind a trusted proxy the last `X-Forwarded-For` hop
-/// (the one the proxy added; earlier ones come from the client and prove nothing).
-fn client_addr(req: &Request, trust_forwarded_for: bool) -> Option<IpAddr> {
-    if trust_forwarded_for {
-        let forwarded = req
-            .headers()
-            .get_all("x-forwarded-for")
-            .iter()
-            .next_back()
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|v| v.trim().parse().ok());
-        if forwarded.is_some() {
-            return forwarded;
-        }
-    }
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip())
+/// The `X-Forwarded-For` entries of every such header, in order.
+fn forwarded_for(req: &Request) -> Vec<&str> {
+    req.headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect()
 }
 
-/// What [`limit`] needs: the buckets and whether to believe `X-Forwarded-For`.
+/// The client's address. Each trusted proxy appends the address it got the request from, so
+/// with `hops` proxies the client is the entry `hops` places from the right; entries further
+/// left came from the client and prove nothing. With no trusted proxy, the peer.
+pub fn client_addr(req: &Request, hops: u8) -> Option<IpAddr> {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
+    if hops == 0 {
+        return peer;
+    }
+    let entries = forwarded_for(req);
+    // Fewer entries than proxies: the request skipped one, so the leftmost is the best known.
+    let index = entries.len().saturating_sub(usize::from(hops));
+    entries
+        .get(index)
+        .and_then(|entry| entry.parse().ok())
+        .or(peer)
+}
+
+/// What [`limit`] needs: the buckets and how many proxies to believe.
 #[derive(Debug, Clone)]
 pub struct RateLimitState {
     pub limiter: Arc<RateLimiter>,
-    pub trust_forwarded_for: bool,
+    pub trusted_proxy_hops: u8,
+    /// Set once the "proxy but no trust configured" warning was logged.
+    pub warned: Arc<std::sync::atomic::AtomicBool>,
 }
 
-/// Middleware for the `/auth` routes.
+/// Middleware for the sign-in routes (`/auth/login`, `/auth/callback`; never sign-out).
 pub async fn limit(State(state): State<RateLimitState>, req: Request, next: Next) -> Response {
-    let Some(addr) = client_addr(&req, state.trust_forwarded_for) else {
+    if state.trusted_proxy_hops == 0
+        && req.headers().contains_key("x-forwarded-for")
+        && !state
+            .warned
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        // Every client then shares the proxy's bucket: one busy office locks everyone out.
+        tracing::warn!(
+            "requests carry X-Forwarded-For but PAR_TRUSTED_PROXY_HOPS is 0: the sign-in rate \
+             limit counts the proxy's address for every client; set it to the number of proxies \
+             in front of the app"
+        );
+    }
+    let Some(addr) = client_addr(&req, state.trusted_proxy_hops) else {
         return next.run(req).await;
     };
     match state.limiter.take(addr, Instant::now()) {
@@ -135,6 +161,37 @@ pub async fn limit(State(state): State<RateLimitState>, req: Request, next: Next
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    fn request(forwarded: &[&str]) -> Request {
+        let mut builder = Request::builder().uri("/auth/login");
+        for value in forwarded {
+            builder = builder.header("x-forwarded-for", *value);
+        }
+        let mut req = builder.body(axum::body::Body::empty()).unwrap();
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 1], 4000))));
+        req
+    }
+
+    fn ip(text: &str) -> Option<IpAddr> {
+        text.parse().ok()
+    }
+
+    #[test]
+    fn the_client_is_the_entry_the_trusted_proxies_added() {
+        let spoofed = request(&["6.6.6.6, 198.51.100.7", "203.0.113.9"]);
+        // No trusted proxy: the peer, whatever the header says.
+        assert_eq!(client_addr(&spoofed, 0), ip("10.0.0.1"));
+        // One proxy appended the last entry; two proxies the last two.
+        assert_eq!(client_addr(&spoofed, 1), ip("203.0.113.9"));
+        assert_eq!(client_addr(&spoofed, 2), ip("198.51.100.7"));
+        // More proxies configured than entries: the leftmost known.
+        assert_eq!(client_addr(&spoofed, 5), ip("6.6.6.6"));
+        // No header at all: the peer.
+        assert_eq!(client_addr(&request(&[]), 1), ip("10.0.0.1"));
+        // An unreadable entry is not an address: the peer.
+        assert_eq!(client_addr(&request(&["not-an-ip"]), 1), ip("10.0.0.1"));
+    }
 
     #[test]
     fn bucket_empties_and_refills() {

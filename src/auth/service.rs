@@ -68,7 +68,8 @@ impl AuthService {
     pub fn rate_limit(&self) -> RateLimitState {
         RateLimitState {
             limiter: self.limiter.clone(),
-            trust_forwarded_for: self.config.trust_forwarded_for,
+            trusted_proxy_hops: self.config.trusted_proxy_hops,
+            warned: Default::default(),
         }
     }
 

@@ -84,8 +84,13 @@ pub const KEYS: &[(&str, &str)] = &[
         "requests per minute per client address to /auth/* (default 30)",
     ),
     (
+        "TRUSTED_PROXY_HOPS",
+        "reverse proxies in front of the app: client address from X-Forwarded-For that many \
+         entries from the right (default 0: the peer address)",
+    ),
+    (
         "TRUST_FORWARDED_FOR",
-        "true behind a reverse proxy: client address from X-Forwarded-For (default false)",
+        "older form of TRUSTED_PROXY_HOPS: true means 1 (default false)",
     ),
     (
         "POSTMARK_API_URL",

@@ -209,7 +209,7 @@ impl DevIdp {
             session_idle: std::time::Duration::from_secs(8 * 3600),
             session_max: std::time::Duration::from_secs(24 * 3600),
             rate_limit_per_minute: 120,
-            trust_forwarded_for: false,
+            trusted_proxy_hops: 0,
             trust_unverified_email: false,
         })
     }

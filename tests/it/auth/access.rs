@@ -95,3 +95,61 @@ async fn server_functions_check_the_caller() {
         .unwrap();
     assert!(body["total"].as_i64().unwrap() >= 3, "{body}");
 }
+
+#[tokio::test]
+async fn signing_out_is_never_rate_limited() {
+    let app = TestApp::builder()
+        .auth(|config| config.rate_limit_per_minute = 4)
+        .spawn()
+        .await;
+    // Signing in takes two of the four (login and callback).
+    let ada = signed_in(&app, ADA).await;
+    while ada.get("/auth/login").await.status() != StatusCode::TOO_MANY_REQUESTS {}
+    let response = ada.post("/auth/logout", &[]).await;
+    assert_ne!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "the provider's sign-out page"
+    );
+    assert_eq!(
+        ada.post("/api/people", &[]).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "signed out"
+    );
+}
+
+#[tokio::test]
+async fn behind_trusted_proxies_each_client_has_its_own_budget() {
+    let app = TestApp::builder()
+        .auth(|config| {
+            config.rate_limit_per_minute = 2;
+            config.trusted_proxy_hops = 1;
+        })
+        .spawn()
+        .await;
+    let browser = Browser::new(&app);
+    let login = |client: &'static str| {
+        browser
+            .client
+            .get(format!("{}/auth/login", app.url))
+            // The leftmost entry is the client's own claim; the proxy appended the last.
+            .header("x-forwarded-for", format!("6.6.6.6, {client}"))
+            .send()
+    };
+    for _ in 0..2 {
+        assert_eq!(
+            login("198.51.100.7").await.unwrap().status(),
+            StatusCode::SEE_OTHER
+        );
+    }
+    assert_eq!(
+        login("198.51.100.7").await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another client behind the same proxy, with the same spoofed first entry, is unaffected.
+    assert_eq!(
+        login("198.51.100.8").await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+}

@@ -83,7 +83,7 @@ fn bucket_key(addr: IpAddr) -> IpAddr {
 
 /// The client's address: the peer, or behind a trusted proxy the last `X-Forwarded-For` hop
 /// (the one the proxy added; earlier ones come from the client and prove nothing).
-fn client_addr(req: &Request, trust_forwarded_for: bool) -> Option<IpAddr> {
+pub(crate) fn client_addr(req: &Request, trust_forwarded_for: bool) -> Option<IpAddr> {
     if trust_forwarded_for {
         let forwarded = req
             .headers()

@@ -1,12 +1,16 @@
 //! SCIM 2.0 provisioning (RFC 7643, RFC 7644): identity providers push people and groups to
 //! `/scim/v2`, each with bearer tokens of its own and its own namespace of resources.
 //!
-//! * [`tokens`]: provider tokens (random, stored as SHA-256), created and revoked by admins.
+//! * [`tokens`]: provider tokens (random, stored as SHA-256), created and revoked by admins;
+//!   [`api`] and [`page`] are the admin page for them.
 //! * [`routes`]: the HTTP endpoint. Outside the session and CSRF layers (bearer calls carry no
 //!   cookies), with its own authentication, rate limit and body limit.
 //! * [`schema`], [`resource`], [`patch`] (and `path`), [`filter`], `filter_sql`: the
 //!   protocol, with no database; `users` and `groups` store resources and write their audit
 //!   events; `handlers` turn requests into those calls.
+
+pub mod api;
+pub mod page;
 
 #[cfg(feature = "ssr")]
 mod discovery;

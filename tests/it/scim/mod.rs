@@ -7,6 +7,7 @@ mod discovery;
 mod groups;
 mod patch;
 mod query;
+mod tokens;
 mod users;
 
 use postmark_access_review::{

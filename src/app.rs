@@ -28,6 +28,7 @@ use crate::{
     notifications::page::{InboxPage, NotificationsPage},
     reviews::page::ReviewsPage,
     revocations::page::RevocationsPage,
+    scim::page::ScimTokensPage,
     settings_page::SettingsPage,
 };
 
@@ -165,6 +166,10 @@ pub fn App() -> impl IntoView {
                             <Route
                                 path=path!("/settings")
                                 view=|| view! { <Protected><SettingsPage /></Protected> }
+                            />
+                            <Route
+                                path=path!("/settings/scim")
+                                view=|| view! { <Protected><ScimTokensPage /></Protected> }
                             />
                         </Routes>
                     </ErrorBoundary>

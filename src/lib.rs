@@ -53,6 +53,7 @@ pub mod notifications;
 pub mod review_items;
 pub mod reviews;
 pub mod revocations;
+pub mod scim;
 pub mod settings_page;
 pub mod signoff;
 pub mod urlenc;

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
 
 use crate::{
     auth::page::PeopleSection,
@@ -66,6 +67,13 @@ pub fn SettingsPage() -> impl IntoView {
         {if is_admin {
             view! {
                 <AllowlistSection />
+                <section aria-labelledby="scim-heading">
+                    <h2 id="scim-heading">"SCIM provisioning"</h2>
+                    <p>
+                        "Identity providers push people and groups here over SCIM 2.0, each with a token of its own: "
+                        <A href="/settings/scim">"Manage SCIM tokens"</A>
+                    </p>
+                </section>
                 <PeopleSection />
             }
             .into_any()

@@ -84,6 +84,9 @@ pub fn router(state: AppState) -> Router {
             state.config.clone(),
             security::check_origin,
         ))
+        // Bearer-token API, merged after the session, Origin and body-limit layers so none of
+        // them wraps it; it brings its own authentication and limits (see scim::routes).
+        .merge(crate::scim::routes::router(&state))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(
             state.config.clone(),

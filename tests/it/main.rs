@@ -30,6 +30,7 @@ mod restart;
 mod reviews;
 mod revocations;
 mod schema;
+mod scim;
 mod security;
 mod signing;
 mod signoff;

@@ -198,7 +198,7 @@ fn readable_time(stored: &str) -> String {
 
 /// The first characters of a details object, for its one-line summary.
 fn details_preview(details: &str) -> String {
-    const SHOWN: usize = 48;
+    const SHOWN: usize = 30;
     if details.chars().count() <= SHOWN {
         details.to_string()
     } else {
@@ -296,7 +296,7 @@ mod tests {
         assert_eq!(details_preview("{\"a\":1}"), "{\"a\":1}");
         let long = format!("{{\"justification\":\"{}\"}}", "é".repeat(80));
         let preview = details_preview(&long);
-        assert_eq!(preview.chars().count(), 49);
+        assert_eq!(preview.chars().count(), 31);
         assert!(preview.ends_with('…'));
     }
 

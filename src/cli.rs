@@ -1,6 +1,8 @@
-//! Command line: `serve`, `demo`, `migrate`, `audit verify`, `audit checkpoint`, `keys rotate`.
+//! Command line: `serve`, `demo`, `migrate`, `audit verify`, `audit checkpoint`, `keys rotate`,
+//! `bench …`.
 
 mod audit;
+mod bench;
 
 use std::{
     net::{Ipv4Addr, SocketAddr},
@@ -98,40 +100,7 @@ pub enum Command {
 }
 
 pub use audit::{AuditCommand, KeysCommand};
-
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// Sync a simulated account of this many servers, then import this many users.
-    Sync {
-        #[arg(long, default_value_t = 10_000)]
-        servers: usize,
-        #[arg(long, default_value_t = 2_000)]
-        users: usize,
-    },
-    /// Launch a campaign of about this many items (against a plain bulk insert of the same
-    /// rows), then time the queue page of a reviewer with `--queue` items.
-    Campaign {
-        #[arg(long, default_value_t = 100_000)]
-        items: usize,
-        #[arg(long, default_value_t = 5_000)]
-        queue: usize,
-    },
-    /// Carry out this many revocation jobs against a local simulator, against the same HTTP
-    /// calls made bare.
-    Revocations {
-        #[arg(long, default_value_t = 10_000)]
-        jobs: usize,
-    },
-    /// Export this many seeded audit events as CSV through the streamed response, against
-    /// `sqlite3 -csv` of the same columns.
-    Export {
-        #[arg(long, default_value_t = 1_000_000)]
-        events: usize,
-        /// Rows per database page.
-        #[arg(long, default_value_t = crate::export::PAGE_ROWS)]
-        page_rows: i64,
-    },
-}
+pub use bench::BenchCommand;
 
 /// Process exit codes.
 pub mod exit {
@@ -283,34 +252,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
                 }
             }
         }
-        Command::Bench {
-            command: BenchCommand::Sync { servers, users },
-        } => {
-            init_telemetry(&raw)?;
-            crate::bench::sync(servers, users).await?;
-            Ok(exit::OK)
-        }
-        Command::Bench {
-            command: BenchCommand::Campaign { items, queue },
-        } => {
-            init_telemetry(&raw)?;
-            crate::bench::campaign::run(items, queue).await?;
-            Ok(exit::OK)
-        }
-        Command::Bench {
-            command: BenchCommand::Revocations { jobs },
-        } => {
-            init_telemetry(&raw)?;
-            crate::bench::revocations::run(jobs).await?;
-            Ok(exit::OK)
-        }
-        Command::Bench {
-            command: BenchCommand::Export { events, page_rows },
-        } => {
-            init_telemetry(&raw)?;
-            crate::bench::export::run(events, page_rows).await?;
-            Ok(exit::OK)
-        }
+        Command::Bench { command } => bench::run(&raw, command).await,
         Command::ImportUsers { file } => {
             let db_config = raw.database()?;
             init_telemetry(&raw)?;

@@ -5,6 +5,7 @@
 //! * [`verify`] walks the chain and names the first event that does not hold; [`verify_all`]
 //!   also checks it against the signed [`checkpoint`]s, which catch a removed tail or a chain
 //!   rewritten with every hash recomputed.
+//! * [`search`] checks the Audit page's filters; `search_db` reads a page of matching events.
 //! * [`chain`] holds the canonical encoding and hash, documented in the README so an auditor can
 //!   recompute them without this program.
 
@@ -16,6 +17,11 @@ pub mod checkpoint;
 pub mod page;
 #[cfg(feature = "ssr")]
 pub mod routes;
+pub mod search;
+#[cfg(feature = "ssr")]
+pub mod search_db;
+#[cfg(feature = "ssr")]
+mod search_sql;
 mod signing_page;
 #[cfg(feature = "ssr")]
 mod verify;

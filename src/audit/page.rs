@@ -1,10 +1,17 @@
-//! The audit page: the log, newest first, and a button that verifies the chain.
+//! The audit page: the log, newest first, searched and paged through the address (so a
+//! filtered view can be linked and the back button works), and a button that verifies the
+//! chain.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{
+    components::{Form, A},
+    hooks::use_query_map,
+};
 
 use super::{
-    api::{audit_events, AuditEventView, ChainStatus, VerifyChain},
+    api::{audit_actions, audit_events, ChainStatus, VerifyChain},
+    search::{AuditEventView, AuditLogPage, AuditQuery, Matching, MAX_INPUT},
     signing_page::SigningPanel,
 };
 use crate::{
@@ -14,8 +21,9 @@ use crate::{
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let before = RwSignal::new(None::<i64>);
-    let page = Resource::new(move || before.get(), audit_events);
+    let params = use_query_map();
+    let query = Memo::new(move |_| params.with(|q| AuditQuery::from_params(|name| q.get(name))));
+    let page = Resource::new(move || query.get(), audit_events);
     let verify = ServerAction::<VerifyChain>::new();
 
     view! {
@@ -42,36 +50,121 @@ pub fn AuditPage() -> impl IntoView {
             </div>
         </div>
         <SigningPanel />
-        <h2>"Events"</h2>
+        <h2 id="events-heading">"Events"</h2>
+        <SearchForm />
+        // One region for the whole life of the page, so screen readers announce each new count.
+        <p class="count" role="status" aria-live="polite">
+            <Transition fallback=|| "Loading the audit log…">
+                {move || Suspend::new(async move {
+                    page.await.ok().map(|log| count_text(&log))
+                })}
+            </Transition>
+        </p>
+        <EventsResult page query />
+        <h3>"Download as CSV"</h3>
         <AuditExportForm />
-        <Suspense fallback=|| view! { <p class="loading">"Loading the audit log…"</p> }>
+    }
+}
+
+/// The filter form: a GET form the router turns into a new address, dropping the page.
+#[component]
+fn SearchForm() -> impl IntoView {
+    let params = use_query_map();
+    let value = move |name: &'static str| move || params.with(|q| q.get(name).unwrap_or_default());
+    let actions = Resource::new(|| (), |()| audit_actions());
+    let max = MAX_INPUT.to_string();
+    view! {
+        <Form method="GET" action="/audit" attr:class="filters audit-filters" attr:aria-label="Search the audit log">
+            <label>
+                "Actor "
+                <input type="search" name="actor" id="audit-actor" maxlength=max.clone()
+                    placeholder="email or system:…" prop:value=value("actor") />
+            </label>
+            <label>
+                "Action "
+                <input type="text" name="action" id="audit-action" list="audit-actions" maxlength=max.clone()
+                    placeholder="exact, or prefix like campaign." prop:value=value("action") />
+            </label>
+            <datalist id="audit-actions">
+                <Transition>
+                    {move || Suspend::new(async move {
+                        actions.await.unwrap_or_default().into_iter()
+                            .map(|a| view! { <option value=a.clone()></option> })
+                            .collect_view()
+                    })}
+                </Transition>
+            </datalist>
+            <label>
+                "Subject "
+                <input type="text" name="subject" id="audit-subject" maxlength=max.clone()
+                    placeholder="campaign:12 or campaign:*" prop:value=value("subject") />
+            </label>
+            <label>
+                "From (UTC) "
+                <input type="date" name="from" id="audit-from" prop:value=value("from") />
+            </label>
+            <label>
+                "To (UTC, inclusive) "
+                <input type="date" name="to" id="audit-to" prop:value=value("to") />
+            </label>
+            <label>
+                "Search "
+                <input type="search" name="q" id="audit-q" maxlength=max
+                    placeholder="action, subject or actor" prop:value=value("q") />
+            </label>
+            <button type="submit" class="button-secondary">"Apply"</button>
+            <A href="/audit" attr:class="clear-filters">"Clear"</A>
+        </Form>
+    }
+}
+
+/// The table and the pager; a refused filter is explained next to the form while the last
+/// good result stays in place.
+#[component]
+fn EventsResult(
+    page: Resource<Result<AuditLogPage, AppError>>,
+    query: Memo<AuditQuery>,
+) -> impl IntoView {
+    let shown = StoredValue::new(None::<(AuditLogPage, AuditQuery)>);
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading the audit log…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(log) => {
-                        let older = log.older;
-                        let newest_shown = before.get().is_some();
+                        let filters = query.get_untracked();
+                        shown.set_value(Some((log.clone(), filters.clone())));
+                        view! { <EventTable log filters /> }.into_any()
+                    }
+                    Err(AppError::Validation(message)) => {
+                        let previous = shown
+                            .get_value()
+                            .map(|(log, filters)| view! { <EventTable log filters /> });
                         view! {
-                            <p class="count">{format!("{} in the log", events_label(log.total))}</p>
-                            <EventTable events=log.events />
-                            <nav class="pager" aria-label="Audit log pages">
-                                <Show when=move || newest_shown>
-                                    <button type="button" class="button-secondary" on:click=move |_| before.set(None)>
-                                        "Newest events"
-                                    </button>
-                                </Show>
-                                {older.map(|seq| view! {
-                                    <button type="button" class="button-secondary" on:click=move |_| before.set(Some(seq))>
-                                        "Older events"
-                                    </button>
-                                })}
-                            </nav>
+                            <div class="notice notice-error" role="alert">
+                                <p>{message}</p>
+                            </div>
+                            {previous}
                         }
-                            .into_any()
+                        .into_any()
                     }
                     Err(error) => view! { <ErrorNotice error needs="admins and auditors" /> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
+    }
+}
+
+fn count_text(log: &AuditLogPage) -> String {
+    let total = events_label(log.total);
+    match log.matching {
+        None => format!("{total} in the log, newest first."),
+        Some(Matching::Exactly(n)) => {
+            format!("{} matching, of {total} in the log.", events_label(n))
+        }
+        Some(Matching::AtLeast(n)) => format!("More than {n} events match, of {total} in the log."),
+        Some(Matching::Unknown) => {
+            format!("Matching events, newest first (not counted), of {total} in the log.")
+        }
     }
 }
 
@@ -98,13 +191,42 @@ fn chain_status_view(result: Result<ChainStatus, AppError>) -> AnyView {
     }
 }
 
+/// Stored timestamps (`2026-11-28T09:00:00.000000Z`) to the second, with a space.
+fn readable_time(stored: &str) -> String {
+    stored.get(..19).unwrap_or(stored).replacen('T', " ", 1)
+}
+
+/// The first characters of a details object, for its one-line summary.
+fn details_preview(details: &str) -> String {
+    const SHOWN: usize = 30;
+    if details.chars().count() <= SHOWN {
+        details.to_string()
+    } else {
+        let mut preview: String = details.chars().take(SHOWN).collect();
+        preview.push('…');
+        preview
+    }
+}
+
 #[component]
-fn EventTable(events: Vec<AuditEventView>) -> impl IntoView {
-    if events.is_empty() {
-        return view! { <div class="empty-state"><p>"No events yet."</p></div> }.into_any();
+fn EventTable(log: AuditLogPage, filters: AuditQuery) -> impl IntoView {
+    let pager = view! {
+        <nav class="pager" aria-label="Audit log pages">
+            {(!log.newest).then(|| view! { <A href=filters.href(None)>"Newest"</A> })}
+            {log.newer.map(|seq| view! { <A href=filters.href(Some(("after", seq)))>"Newer"</A> })}
+            {log.older.map(|seq| view! { <A href=filters.href(Some(("before", seq)))>"Older"</A> })}
+        </nav>
+    };
+    if log.events.is_empty() {
+        let text = if log.matching.is_some() {
+            "No events match."
+        } else {
+            "No events yet."
+        };
+        return view! { <div class="empty-state"><p>{text}</p></div> {pager} }.into_any();
     }
     view! {
-        <div class="table-wrap" tabindex="0" role="region" aria-label="Audit events">
+        <div class="table-wrap" tabindex="0" role="region" aria-labelledby="events-heading">
             <table class="data-table audit-table">
                 <thead>
                     <tr>
@@ -118,28 +240,38 @@ fn EventTable(events: Vec<AuditEventView>) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {events
-                        .into_iter()
-                        .map(|e| {
-                            let short = e.hash.chars().take(12).collect::<String>();
-                            view! {
-                                <tr>
-                                    <td class="num">{e.seq}</td>
-                                    <td class="nowrap">{e.occurred_at}</td>
-                                    <td>{e.actor}</td>
-                                    <td><code>{e.action}</code></td>
-                                    <td>{e.subject}</td>
-                                    <td><code class="details">{e.details}</code></td>
-                                    <td><code title=e.hash>{short}</code></td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
+                    {log.events.into_iter().map(|e| view! { <EventRow event=e /> }).collect_view()}
                 </tbody>
             </table>
         </div>
+        {pager}
     }
     .into_any()
+}
+
+#[component]
+fn EventRow(event: AuditEventView) -> impl IntoView {
+    let short: String = event.hash.chars().take(12).collect();
+    let details = (event.details != "{}").then(|| {
+        let preview = details_preview(&event.details);
+        view! {
+            <details class="event-details">
+                <summary><code>{preview}</code></summary>
+                <pre>{event.details.clone()}</pre>
+            </details>
+        }
+    });
+    view! {
+        <tr data-seq=event.seq.to_string()>
+            <td class="num">{event.seq}</td>
+            <td class="nowrap"><time datetime=event.occurred_at.clone()>{readable_time(&event.occurred_at)}</time></td>
+            <td class="actor">{event.actor}</td>
+            <td><code>{event.action}</code></td>
+            <td class="subject">{event.subject}</td>
+            <td class="details-cell">{details}</td>
+            <td><code class="hash" title=event.hash>{short}</code></td>
+        </tr>
+    }
 }
 
 fn events_label(n: i64) -> String {
@@ -147,5 +279,48 @@ fn events_label(n: i64) -> String {
         "1 event".to_string()
     } else {
         format!("{n} events")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_and_details_are_shortened_for_the_table() {
+        assert_eq!(
+            readable_time("2026-11-28T09:00:00.123456Z"),
+            "2026-11-28 09:00:00"
+        );
+        assert_eq!(readable_time("odd"), "odd");
+        assert_eq!(details_preview("{\"a\":1}"), "{\"a\":1}");
+        let long = format!("{{\"justification\":\"{}\"}}", "é".repeat(80));
+        let preview = details_preview(&long);
+        assert_eq!(preview.chars().count(), 31);
+        assert!(preview.ends_with('…'));
+    }
+
+    #[test]
+    fn counts_say_how_exact_they_are() {
+        let log = |matching| AuditLogPage {
+            events: Vec::new(),
+            older: None,
+            newer: None,
+            newest: true,
+            total: 1234,
+            matching,
+        };
+        assert_eq!(
+            count_text(&log(None)),
+            "1234 events in the log, newest first."
+        );
+        assert_eq!(
+            count_text(&log(Some(Matching::Exactly(1)))),
+            "1 event matching, of 1234 events in the log."
+        );
+        assert_eq!(
+            count_text(&log(Some(Matching::AtLeast(1000)))),
+            "More than 1000 events match, of 1234 events in the log."
+        );
     }
 }

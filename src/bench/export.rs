@@ -38,7 +38,7 @@ pub async fn run(events: usize, page_rows: i64) -> anyhow::Result<()> {
     result
 }
 
-async fn seed(db: &Db, events: usize) -> anyhow::Result<()> {
+pub(crate) async fn seed(db: &Db, events: usize) -> anyhow::Result<()> {
     let mut start = 1;
     while start <= events {
         let end = (start + SEED_BATCH - 1).min(events);

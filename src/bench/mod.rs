@@ -3,10 +3,12 @@
 //! `bench sync` times a full inventory sync of a large simulated account and a large users
 //! import, and reports peak memory; `bench campaign` a launch and the review queue;
 //! `bench revocations` the revocation worker against the same HTTP calls made bare;
-//! `bench export` the streamed audit-log CSV against `sqlite3 -csv`. Numbers,
-//! not pass/fail: run them with `--release` and compare against the targets in the README.
+//! `bench export` the streamed audit-log CSV against `sqlite3 -csv`; `bench audit` the Audit
+//! page's search at a million events. Numbers, not pass/fail: run them with `--release` and
+//! compare against the targets in the README.
 //! [`jobs`] is the revocation queue `bench revocations` and the crash test share.
 
+pub mod audit;
 pub mod campaign;
 pub mod export;
 pub mod jobs;

@@ -11,6 +11,7 @@
 
 mod approval_links;
 mod audit;
+mod audit_search;
 mod auth;
 mod campaigns;
 mod checkpoints;

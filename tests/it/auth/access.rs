@@ -83,12 +83,19 @@ async fn server_functions_check_the_caller() {
             ("auditor", &aubrey, expect_auditor),
             ("admin", &ada, expect_admin),
         ] {
-            let response = browser.post(path, &[]).await;
+            // The audit search takes its filter as JSON (an empty filter is `{}`).
+            let response = if path == "/api/audit_events" {
+                browser
+                    .post_json(path, &serde_json::json!({ "query": {} }))
+                    .await
+            } else {
+                browser.post(path, &[]).await
+            };
             assert_eq!(response.status().as_u16(), expected, "{who} → {path}");
         }
     }
     let body: serde_json::Value = ada
-        .post("/api/audit_events", &[])
+        .post_json("/api/audit_events", &serde_json::json!({ "query": {} }))
         .await
         .json()
         .await

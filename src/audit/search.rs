@@ -313,18 +313,10 @@ fn matching(value: String, prefix_marks: &[char]) -> Option<Match> {
 }
 
 /// `text` as a LIKE pattern matching it anywhere, its own `%`, `_` and `\` escaped for
-/// `ESCAPE '\'`.
+/// `ESCAPE '\'` ([`crate::db::escape_like`]).
+#[cfg(feature = "ssr")]
 pub fn contains_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
+    format!("%{}%", crate::db::escape_like(text))
 }
 
 /// The least string greater than every string that starts with `prefix` (in code point

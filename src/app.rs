@@ -26,6 +26,7 @@ use crate::{
         users_page::UsersPage,
     },
     notifications::page::{InboxPage, NotificationsPage},
+    offboarding::page::OffboardingPage,
     reviews::page::ReviewsPage,
     revocations::page::RevocationsPage,
     scim::page::ScimTokensPage,
@@ -152,6 +153,10 @@ pub fn App() -> impl IntoView {
                             <Route
                                 path=path!("/revocations")
                                 view=|| view! { <Protected><StaffOnly title="Revocations"><RevocationsPage /></StaffOnly></Protected> }
+                            />
+                            <Route
+                                path=path!("/offboarding")
+                                view=|| view! { <Protected><StaffOnly title="Offboarding"><OffboardingPage /></StaffOnly></Protected> }
                             />
                             <Route
                                 path=path!("/tasks")

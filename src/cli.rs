@@ -398,6 +398,18 @@ async fn run_demo(
         crate::postmark::simulator::Fault::ServerError,
         None,
     );
+    // And the users gateway refuses one leaver's removal, so the Offboarding page shows a
+    // failed removal past its deadline.
+    if with_gateway {
+        simulator.fault_on(
+            format!(
+                "DELETE /gateway/users/{}",
+                crate::scim::demo::DEMO_STUCK_LEAVER
+            ),
+            crate::postmark::simulator::Fault::ServerError,
+            None,
+        );
+    }
     let simulator_url = simulator.spawn(0).await?;
     // Review emails go out through the simulator's first server, whose Inbox the demo shows.
     let mail_token = simulator
@@ -427,7 +439,13 @@ async fn run_demo(
                 })
                 .transpose()?,
         },
-        campaigns: crate::config::CampaignConfig::default(),
+        campaigns: crate::config::CampaignConfig {
+            // Demo pace: a stuck leaver is flagged two minutes after start, not a day.
+            offboarding_deadline: raw
+                .offboarding_deadline()?
+                .unwrap_or(std::time::Duration::from_secs(120)),
+            ..Default::default()
+        },
         mail: Some(crate::config::MailConfig {
             api_url: simulator_url.clone(),
             server_token: SecretString::from(mail_token),
@@ -539,6 +557,9 @@ async fn run_demo(
         &state.inventory.config.webhook_host_allowlist,
     )
     .await?;
+    // The identity provider's push, after the campaigns were launched from the full
+    // inventory: two leavers (removed by the worker once the app serves) and an orphan.
+    crate::scim::demo::push(&state.db, state.clock.as_ref()).await?;
     // A first signed checkpoint, so the Audit page shows one and `audit verify` checks it.
     crate::audit::record_checkpoint(
         &state.db,

@@ -442,7 +442,15 @@ impl RawConfig {
             check_interval: self
                 .parse("CAMPAIGN_CHECK_INTERVAL", parse_duration)?
                 .unwrap_or(defaults.check_interval),
+            offboarding_deadline: self
+                .offboarding_deadline()?
+                .unwrap_or(defaults.offboarding_deadline),
         })
+    }
+
+    /// `PAR_OFFBOARDING_DEADLINE` when set (the demo has a default of its own).
+    pub fn offboarding_deadline(&self) -> Result<Option<Duration>, ConfigError> {
+        self.parse("OFFBOARDING_DEADLINE", parse_duration)
     }
 }
 
@@ -454,6 +462,9 @@ pub struct CampaignConfig {
     /// An open campaign closes by itself this many days after its due date.
     pub grace_days: u32,
     pub check_interval: Duration,
+    /// A leaver whose access is not proved gone this long after the identity provider
+    /// deactivated them is flagged on the Offboarding page.
+    pub offboarding_deadline: Duration,
 }
 
 impl Default for CampaignConfig {
@@ -462,6 +473,7 @@ impl Default for CampaignConfig {
             stale_sync_days: 7,
             grace_days: 3,
             check_interval: Duration::from_secs(60),
+            offboarding_deadline: Duration::from_secs(24 * 3600),
         }
     }
 }

@@ -50,6 +50,7 @@ pub mod fulfilment;
 pub mod home;
 pub mod inventory;
 pub mod notifications;
+pub mod offboarding;
 pub mod review_items;
 pub mod reviews;
 pub mod revocations;

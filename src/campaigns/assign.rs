@@ -118,22 +118,25 @@ pub async fn candidates(
             .push((*server, permission.as_str()));
     }
 
+    // A leaver's or unknown login is flagged on its items, so reviewers see it.
+    let standings = crate::offboarding::identity::Standings::load(&mut *conn).await?;
     let mut items = Vec::new();
     for (email, name, role, status, invited_at) in &users {
         let held = per_user
             .get(email.as_str())
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        let flags: Vec<&'static str> = user_flags(
+        let mut flags = user_flags(
             role,
             status,
             invited_at.as_deref(),
             held.len() as i64,
             today,
-        )
-        .into_iter()
-        .map(|f| f.slug())
-        .collect();
+        );
+        if standings.of(email).is_orphaned() {
+            flags.push(crate::inventory::UserFlag::Orphaned);
+        }
+        let flags: Vec<&'static str> = flags.into_iter().map(|f| f.slug()).collect();
         if campaign.kinds.contains(&ItemKind::AccountRole) && in_roles(role) {
             items.push(Candidate {
                 kind: ItemKind::AccountRole,

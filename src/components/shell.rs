@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_location};
 
-use crate::auth::Viewer;
+use crate::auth::{Role, Viewer};
 
 /// Primary navigation entries: label and path.
 pub const NAV: [(&str, &str); 5] = [
@@ -22,6 +22,10 @@ pub fn TopBar(viewer: Option<Viewer>) -> impl IntoView {
     let signed_in = viewer.is_some();
     // Manual revocations are for admins and the Postmark admins who carry them out.
     let fulfils = viewer.as_ref().is_some_and(Viewer::reads_tasks);
+    // Leavers and emergency removals are for admins and auditors.
+    let staff = viewer
+        .as_ref()
+        .is_some_and(|v| v.has(Role::Admin) || v.has(Role::Auditor));
     view! {
         <header class="topbar">
             <A href="/" attr:class="brand">
@@ -59,6 +63,13 @@ pub fn TopBar(viewer: Option<Viewer>) -> impl IntoView {
                                 }
                             })
                             .collect_view()}
+                        {staff.then(|| view! {
+                            <li>
+                                <A href="/offboarding" on:click=move |_| open.set(false)>
+                                    "Offboarding"
+                                </A>
+                            </li>
+                        })}
                         {fulfils.then(|| view! {
                             <li>
                                 <A href="/tasks" on:click=move |_| open.set(false)>

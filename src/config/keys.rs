@@ -64,6 +64,11 @@ pub const KEYS: &[(&str, &str)] = &[
     ("ADMIN_EMAILS", "comma-separated emails of admins"),
     ("AUDITOR_EMAILS", "comma-separated emails of auditors"),
     (
+        "OFFBOARDING_DEADLINE",
+        "flag a leaver whose Postmark access is not proved gone this long after deactivation \
+         (default 24h)",
+    ),
+    (
         "FULFILMENT_EMAILS",
         "comma-separated emails of the Postmark admins who carry out manual revocations",
     ),

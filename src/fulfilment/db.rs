@@ -42,7 +42,7 @@ const LINE: &str = "SELECT r.id, r.kind, r.user_email, r.server_id, i.server_nam
      r.action, r.last_error, r.status, l.outcome AS task_outcome, l.note AS task_note, \
      l.marked_by AS task_by, l.marked_at AS task_at, r.verification \
      FROM fulfilment_lines l JOIN revocations r ON r.id = l.revocation_id \
-     JOIN review_items i ON i.id = r.item_id";
+     LEFT JOIN review_items i ON i.id = r.item_id";
 
 /// Manual revocations without an open line: they need (a line in) a new task.
 const UNGATHERED: &str = "r.status = 'manual' AND NOT EXISTS (SELECT 1 FROM fulfilment_lines l \
@@ -92,6 +92,14 @@ fn line(row: LineRow) -> Result<TaskLine, sqlx::Error> {
     })
 }
 
+/// What a task of offboarding's manual jobs (no campaign) is called where a campaign's name
+/// would be.
+pub const OFFBOARDING_TASK: &str = "Offboarding";
+
+fn task_name(campaign_name: Option<String>) -> String {
+    campaign_name.unwrap_or_else(|| OFFBOARDING_TASK.to_string())
+}
+
 /// Gathers the manual revocations no task holds yet into one task per campaign, once none of
 /// that campaign's jobs still waits for its first attempt (so the jobs of one apply that end
 /// manual share one task). Each task is emailed once to each of `recipients` through the
@@ -113,7 +121,7 @@ pub async fn collect(
     }
     let mut tx = db.begin().await?;
     lock_xact(&mut tx, LockKey::Fulfilment).await?;
-    let campaigns: Vec<(i64, String)> = sqlx::query_as(&format!(
+    let mut groups: Vec<(Option<i64>, String)> = sqlx::query_as(&format!(
         "SELECT c.id, c.name FROM campaigns c WHERE EXISTS (SELECT 1 FROM revocations r \
          WHERE r.campaign_id = c.id AND {UNGATHERED}) \
          AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.campaign_id = c.id \
@@ -121,9 +129,20 @@ pub async fn collect(
     ))
     .fetch_all(&mut *tx)
     .await?;
-    let mut created = Vec::with_capacity(campaigns.len());
-    for (campaign_id, campaign_name) in campaigns {
-        created.push(create(&mut tx, clock, recipients, campaign_id, &campaign_name).await?);
+    // Offboarding's manual jobs (no campaign) share one task the same way.
+    let offboarding: Option<(i64,)> = sqlx::query_as(&format!(
+        "SELECT r.id FROM revocations r WHERE r.campaign_id IS NULL AND {UNGATHERED} \
+         AND NOT EXISTS (SELECT 1 FROM revocations o WHERE o.campaign_id IS NULL \
+         AND (o.status = 'running' OR (o.status = 'pending' AND o.attempts = 0))) LIMIT 1"
+    ))
+    .fetch_optional(&mut *tx)
+    .await?;
+    if offboarding.is_some() {
+        groups.push((None, OFFBOARDING_TASK.to_string()));
+    }
+    let mut created = Vec::with_capacity(groups.len());
+    for (campaign_id, name) in groups {
+        created.push(create(&mut tx, clock, recipients, campaign_id, &name).await?);
     }
     tx.commit().await?;
     Ok(created)
@@ -133,7 +152,7 @@ async fn create(
     tx: &mut Tx,
     clock: &dyn Clock,
     recipients: &[Email],
-    campaign_id: i64,
+    campaign_id: Option<i64>,
     campaign_name: &str,
 ) -> Result<i64, sqlx::Error> {
     // The same columns as a line, before it exists.
@@ -142,8 +161,9 @@ async fn create(
          r.last_error, r.status, CAST(NULL AS TEXT) AS task_outcome, \
          CAST(NULL AS TEXT) AS task_note, CAST(NULL AS TEXT) AS task_by, \
          CAST(NULL AS TEXT) AS task_at, r.verification \
-         FROM revocations r JOIN review_items i ON i.id = r.item_id \
-         WHERE r.campaign_id = $1 AND {UNGATHERED} ORDER BY r.id"
+         FROM revocations r LEFT JOIN review_items i ON i.id = r.item_id \
+         WHERE (r.campaign_id = $1 OR ($1 IS NULL AND r.campaign_id IS NULL)) \
+         AND {UNGATHERED} ORDER BY r.id"
     ))
     .bind(campaign_id)
     .fetch_all(&mut **tx)
@@ -179,7 +199,7 @@ async fn create(
             &NewNotification {
                 kind: Kind::FulfilmentTask,
                 recipient,
-                campaign_id: Some(campaign_id),
+                campaign_id,
                 data: data.clone(),
             },
         )
@@ -206,14 +226,16 @@ async fn create(
 
 /// Tasks, newest first (at most `limit`).
 pub async fn list(db: &Db, limit: i64) -> Result<Vec<TaskSummary>, sqlx::Error> {
-    let rows: Vec<(i64, i64, String, String, i64, i64, i64)> = sqlx::query_as(
+    // (id, campaign, its name, created, lines, open, not effective)
+    type Row = (i64, Option<i64>, Option<String>, String, i64, i64, i64);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT t.id, t.campaign_id, c.name, t.created_at, \
          (SELECT COUNT(*) FROM fulfilment_lines l WHERE l.task_id = t.id), \
          (SELECT COUNT(*) FROM fulfilment_lines l WHERE l.task_id = t.id \
           AND l.outcome IS NULL), \
          (SELECT COUNT(*) FROM fulfilment_lines l JOIN revocations r ON r.id = l.revocation_id \
           WHERE l.task_id = t.id AND l.outcome = 'done' AND r.verification = 'not_effective') \
-         FROM fulfilment_tasks t JOIN campaigns c ON c.id = t.campaign_id \
+         FROM fulfilment_tasks t LEFT JOIN campaigns c ON c.id = t.campaign_id \
          ORDER BY t.id DESC LIMIT $1",
     )
     .bind(limit)
@@ -226,7 +248,7 @@ pub async fn list(db: &Db, limit: i64) -> Result<Vec<TaskSummary>, sqlx::Error> 
                 TaskSummary {
                     id,
                     campaign_id,
-                    campaign_name,
+                    campaign_name: task_name(campaign_name),
                     created_at,
                     lines,
                     open,
@@ -239,9 +261,9 @@ pub async fn list(db: &Db, limit: i64) -> Result<Vec<TaskSummary>, sqlx::Error> 
 
 /// One task with its lines.
 pub async fn get(db: &Db, id: i64) -> Result<Option<TaskView>, sqlx::Error> {
-    let task: Option<(i64, String, String, String)> = sqlx::query_as(
+    let task: Option<(Option<i64>, Option<String>, String, String)> = sqlx::query_as(
         "SELECT t.campaign_id, c.name, t.created_at, t.recipients FROM fulfilment_tasks t \
-         JOIN campaigns c ON c.id = t.campaign_id WHERE t.id = $1",
+         LEFT JOIN campaigns c ON c.id = t.campaign_id WHERE t.id = $1",
     )
     .bind(id)
     .fetch_optional(db.pool())
@@ -259,7 +281,7 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<TaskView>, sqlx::Error> {
     Ok(Some(TaskView {
         id,
         campaign_id,
-        campaign_name,
+        campaign_name: task_name(campaign_name),
         created_at,
         recipients,
         lines: rows.into_iter().map(line).collect::<Result<_, _>>()?,
@@ -310,7 +332,7 @@ pub async fn mark(
     let note = (!note.is_empty()).then_some(note);
     let mut tx = db.begin().await?;
     // (campaign, the user whose access it is, the line's outcome, who closed it)
-    type Current = (i64, Option<String>, Option<String>, Option<String>);
+    type Current = (Option<i64>, Option<String>, Option<String>, Option<String>);
     let current: Option<Current> = sqlx::query_as(
         "SELECT r.campaign_id, r.user_email, l.outcome, l.marked_by FROM fulfilment_lines l \
          JOIN revocations r ON r.id = l.revocation_id \

@@ -102,7 +102,9 @@ impl TaskLine {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskView {
     pub id: i64,
-    pub campaign_id: i64,
+    /// `None` for a task of offboarding's manual jobs.
+    pub campaign_id: Option<i64>,
+    /// The campaign's name, or "Offboarding".
     pub campaign_name: String,
     pub created_at: String,
     /// Who was emailed about it; empty when `PAR_FULFILMENT_EMAILS` is not set.
@@ -114,7 +116,9 @@ pub struct TaskView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskSummary {
     pub id: i64,
-    pub campaign_id: i64,
+    /// `None` for a task of offboarding's manual jobs.
+    pub campaign_id: Option<i64>,
+    /// The campaign's name, or "Offboarding".
     pub campaign_name: String,
     pub created_at: String,
     pub lines: i64,

@@ -137,7 +137,7 @@ fn TaskView(
             <h1>{format!("Task #{}", task.id)}</h1>
             <p class="lede">
                 "Make each change below by hand in Postmark, then mark it. The next inventory sync checks every line marked done; access still in place shows as not effective. From "
-                <A href=format!("/campaigns/{}", task.campaign_id)>{task.campaign_name.clone()}</A>
+                <A href=task.campaign_id.map_or_else(|| "/offboarding".to_string(), |id| format!("/campaigns/{id}"))>{task.campaign_name.clone()}</A>
                 "."
             </p>
         </header>

@@ -293,9 +293,18 @@ pub async fn users(
             .await?;
     let counts: std::collections::HashMap<String, i64> = counts.into_iter().collect();
 
-    let flags_of = |role: &str, status: &str, invited_at: Option<&str>, servers: i64| {
-        user_flags(role, status, invited_at, servers, today)
+    let standings = {
+        let mut conn = db.pool().acquire().await?;
+        crate::offboarding::identity::Standings::load(&mut conn).await?
     };
+    let flags_of =
+        |email: &str, role: &str, status: &str, invited_at: Option<&str>, servers: i64| {
+            let mut flags = user_flags(role, status, invited_at, servers, today);
+            if standings.of(email).is_orphaned() {
+                flags.push(UserFlag::Orphaned);
+            }
+            flags
+        };
     let flag = query.flag.as_deref().and_then(UserFlag::from_slug);
     let status = query.status.as_deref().filter(|s| !s.is_empty());
     let mut rows: Vec<(Row, Vec<UserFlag>, i64)> = rows
@@ -304,7 +313,7 @@ pub async fn users(
         .filter(|r| status.is_none_or(|s| r.3 == s))
         .map(|r| {
             let servers = counts.get(&r.0).copied().unwrap_or(0);
-            let flags = flags_of(&r.2, &r.3, r.4.as_deref(), servers);
+            let flags = flags_of(&r.0, &r.2, &r.3, r.4.as_deref(), servers);
             (r, flags, servers)
         })
         .filter(|(_, flags, _)| flag.is_none_or(|f| flags.contains(&f)))

@@ -11,6 +11,7 @@ use super::{
 };
 use crate::{
     components::{notice::ErrorNotice, viewer::is_admin},
+    offboarding::page::{EmergencyRemoval, IdentityFacts},
     revocations::panels::{ServerRevocationsPanel, UserRevocationsPanel},
 };
 
@@ -160,7 +161,9 @@ fn User(detail: UserDetail) -> impl IntoView {
             } else {
                 view! { <ul>{user.permissions.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul> }.into_any()
             }}
+            <IdentityFacts email=user.email.clone() />
             <UserRevocationsPanel email=user.email.clone() />
+            <EmergencyRemoval email=user.email.clone() />
             <h3>"History"</h3>
             <ul class="changes">
                 {detail.history.into_iter().map(|(sync_id, at, c)| view! {

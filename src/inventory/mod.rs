@@ -153,6 +153,8 @@ stored_enum! {
         Demo => "demo",
         /// A CSV file uploaded on the users page.
         Import => "import",
+        /// The revocation worker, right after it removed a leaver's login: the proof.
+        Verification => "verification",
     }
 }
 
@@ -211,13 +213,17 @@ pub enum UserFlag {
     AccountAdmin,
     /// Permissions on many servers.
     ManyServers,
+    /// No active person at a connected identity provider claims the login: they left, or
+    /// nobody there knows them (see `offboarding`).
+    Orphaned,
 }
 
 impl UserFlag {
-    pub const ALL: [UserFlag; 3] = [
+    pub const ALL: [UserFlag; 4] = [
         UserFlag::StalePendingInvitation,
         UserFlag::AccountAdmin,
         UserFlag::ManyServers,
+        UserFlag::Orphaned,
     ];
 
     /// Value in the `flag` query parameter.
@@ -226,6 +232,7 @@ impl UserFlag {
             UserFlag::StalePendingInvitation => "stale-invitation",
             UserFlag::AccountAdmin => "account-admin",
             UserFlag::ManyServers => "many-servers",
+            UserFlag::Orphaned => "orphaned",
         }
     }
 
@@ -238,6 +245,7 @@ impl UserFlag {
             UserFlag::StalePendingInvitation => "Invitation pending > 30 days",
             UserFlag::AccountAdmin => "Account-wide access",
             UserFlag::ManyServers => "Access to many servers",
+            UserFlag::Orphaned => "Orphaned account",
         }
     }
 }

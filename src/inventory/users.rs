@@ -255,6 +255,8 @@ pub async fn import_as_of(
     .await?;
     // In this transaction: the revocations it proves commit with the inventory that proves them.
     revocations::verify::after_sync(&mut tx, clock, SyncScope::Users, sync_id).await?;
+    // A login that appeared for someone who already left at the identity provider.
+    crate::offboarding::db::reconcile(&mut tx, clock).await?;
     audit::record(
         &mut tx,
         clock,

@@ -38,7 +38,9 @@ pub async fn acknowledge(
     }
     let mut tx = db.begin().await?;
     let (status, campaign_id) = status_in(&mut tx, id).await?;
-    crate::signoff::db::ensure_not_signed_off(&mut tx, campaign_id).await?;
+    if let Some(campaign_id) = campaign_id {
+        crate::signoff::db::ensure_not_signed_off(&mut tx, campaign_id).await?;
+    }
     if status != Status::Failed {
         return Err(AppError::Conflict(format!(
             "Only a failed revocation can be acknowledged; this one is {}.",

@@ -375,8 +375,8 @@ pub async fn counts(db: &Db, campaign_id: i64) -> Result<Counts, sqlx::Error> {
 }
 
 /// Reads a job's status inside `tx` (NotFound when there is none).
-pub(super) async fn status_in(tx: &mut Tx, id: i64) -> Result<(Status, i64), AppError> {
-    let row: Option<(String, i64)> =
+pub(super) async fn status_in(tx: &mut Tx, id: i64) -> Result<(Status, Option<i64>), AppError> {
+    let row: Option<(String, Option<i64>)> =
         sqlx::query_as("SELECT status, campaign_id FROM revocations WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut **tx)

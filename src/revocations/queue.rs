@@ -22,7 +22,8 @@ use crate::{
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
     pub id: i64,
-    pub campaign_id: i64,
+    /// `None` for offboarding and emergency removals, which no campaign decided.
+    pub campaign_id: Option<i64>,
     pub kind: ItemKind,
     pub action: Action,
     pub user_email: Option<String>,
@@ -41,7 +42,7 @@ pub struct Job {
 
 type DueRow = (
     i64,
-    i64,
+    Option<i64>,
     String,
     Option<String>,
     Option<String>,
@@ -147,7 +148,7 @@ async fn fail_unreadable(
     tx: &mut Tx,
     clock: &dyn Clock,
     id: i64,
-    campaign_id: i64,
+    campaign_id: Option<i64>,
     problem: &str,
 ) -> Result<(), sqlx::Error> {
     tracing::warn!(

@@ -34,7 +34,7 @@ pub struct Verified {
 #[derive(sqlx::FromRow)]
 struct Candidate {
     id: i64,
-    campaign_id: i64,
+    campaign_id: Option<i64>,
     kind: String,
     user_email: Option<String>,
     server_id: Option<i64>,
@@ -229,6 +229,11 @@ async fn shows(tx: &mut Tx, candidate: &Candidate) -> Result<bool, sqlx::Error> 
                     .bind(email)
                     .fetch_optional(&mut **tx)
                     .await?;
+            // Removing the user (a leaver's offboarding, whatever their role) is proved only
+            // by their absence.
+            if action == Some(Action::RemoveUser) {
+                return Ok(role.is_some());
+            }
             Ok(role_shows(
                 &candidate.access,
                 role.as_ref().map(|(r,)| r.as_str()),

@@ -96,6 +96,8 @@ pub struct Report {
     pub resumed: bool,
     /// Fulfilment tasks the pass created.
     pub tasks: usize,
+    /// The pass synced the users gateway to prove removals outside campaigns.
+    pub proved: bool,
 }
 
 impl Report {
@@ -216,13 +218,19 @@ impl Worker {
             }
         }
         let mut users = Users::default();
+        // Offboarding is measured in minutes, not until the next scheduled sync: a removal
+        // outside a campaign that the gateway accepted is proved by a users sync at once.
+        let mut prove = false;
         for _ in 0..self.settings.batch {
             let lease_until = format_timestamp(self.clock.now() + self.settings.lease);
             let Some(job) = queue::claim(&self.db, self.clock.as_ref(), &lease_until).await? else {
                 break;
             };
             match self.run_job(&job, &mut users).await? {
-                Some(Outcome::Done) => report.done += 1,
+                Some(Outcome::Done) => {
+                    report.done += 1;
+                    prove |= job.campaign_id.is_none() && job.action.uses_gateway();
+                }
                 Some(Outcome::Retry { .. }) => report.retried += 1,
                 Some(Outcome::Failed { .. }) => report.failed += 1,
                 Some(Outcome::Manual { .. }) => report.manual += 1,
@@ -231,6 +239,22 @@ impl Worker {
                     break;
                 }
                 None => {}
+            }
+        }
+        if let (true, Some(gateway)) = (prove, &self.gateway) {
+            let actor = crate::audit::Actor::system(db::WORKER);
+            match crate::inventory::sync::users_from_gateway(
+                &self.db,
+                self.clock.as_ref(),
+                gateway,
+                crate::inventory::Trigger::Verification,
+                &actor,
+            )
+            .await
+            {
+                Ok(_) => report.proved = true,
+                // The next scheduled sync proves it instead.
+                Err(error) => tracing::warn!(%error, "the proving users sync failed"),
             }
         }
         // Manual jobs of this pass (and any a crash left ungathered) become tasks once their

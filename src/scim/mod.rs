@@ -13,6 +13,8 @@ pub mod api;
 pub mod page;
 
 #[cfg(feature = "ssr")]
+pub mod demo;
+#[cfg(feature = "ssr")]
 mod discovery;
 #[cfg(feature = "ssr")]
 pub mod error;

@@ -307,6 +307,13 @@ async fn write_emails(tx: &mut Tx, id: &str, emails: &Value) -> Result<(), ScimE
     Ok(())
 }
 
+/// Starts (or cancels) offboarding in the transaction of the change that calls for it, so a
+/// leaver is never recorded without their removal.
+async fn offboard(tx: &mut Tx, clock: &dyn Clock) -> Result<(), ScimError> {
+    crate::offboarding::db::reconcile(tx, clock).await?;
+    Ok(())
+}
+
 pub async fn create(
     db: &Db,
     clock: &dyn Clock,
@@ -345,6 +352,8 @@ pub async fn create(
     let mut details = audit_base(provider, &c.user_name);
     details.insert("attributes".into(), Value::Object(doc.clone()));
     record(&mut tx, clock, provider, "scim.user_created", &id, details).await?;
+    // A person created inactive may be a leaver with a Postmark login.
+    offboard(&mut tx, clock).await?;
     tx.commit().await?;
     Ok(StoredUser {
         id,
@@ -461,6 +470,8 @@ pub async fn update(
     let mut details = audit_base(provider, &c.user_name);
     details.insert("changes".into(), Value::Object(diff));
     record(&mut tx, clock, provider, action, id, details).await?;
+    // A deactivation (or new emails) may make a leaver; a reactivation may save one.
+    offboard(&mut tx, clock).await?;
     tx.commit().await?;
     Ok(StoredUser {
         id: old.id,
@@ -512,6 +523,7 @@ pub async fn delete(
             .collect::<Vec<_>>()),
     );
     record(&mut tx, clock, provider, "scim.user_deleted", id, details).await?;
+    offboard(&mut tx, clock).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -24,6 +24,7 @@ mod health;
 mod helpers;
 mod inventory;
 mod notifications;
+mod offboarding;
 mod pages;
 mod postmark;
 mod readme;

@@ -1,0 +1,68 @@
+//! Server functions of offboarding: the Offboarding page (admins and auditors), a login's
+//! standing with the identity providers (admins and auditors), and emergency removal
+//! (admins): its plan, then the removal itself.
+
+use leptos::prelude::*;
+
+use super::{Overview, RemovalPlan, Standing};
+use crate::error::AppError;
+
+/// Removals outside campaigns and orphaned accounts.
+#[server(prefix = "/api", endpoint = "offboarding_overview")]
+pub async fn offboarding_overview() -> Result<Overview, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    require(Need::AdminOrAuditor)?;
+    let state = crate::state::app_state()?;
+    respond(
+        super::db::overview(
+            &state.db,
+            state.clock.as_ref(),
+            state.campaigns.offboarding_deadline,
+        )
+        .await
+        .map_err(AppError::from),
+    )
+}
+
+/// Where one Postmark login stands with the identity providers.
+#[server(prefix = "/api", endpoint = "offboarding_standing")]
+pub async fn offboarding_standing(email: String) -> Result<Standing, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    require(Need::AdminOrAuditor)?;
+    let state = crate::state::app_state()?;
+    let standing = async {
+        let mut conn = state.db.pool().acquire().await?;
+        let standings = super::identity::Standings::load(&mut conn).await?;
+        Ok::<_, sqlx::Error>(standings.of(&email.trim().to_lowercase()))
+    };
+    respond(standing.await.map_err(AppError::from))
+}
+
+/// What removing all of one login's access now would do.
+#[server(prefix = "/api", endpoint = "offboarding_plan")]
+pub async fn offboarding_plan(email: String) -> Result<RemovalPlan, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    require(Need::Admin)?;
+    let state = crate::state::app_state()?;
+    respond(super::db::plan(&state.db, &email).await)
+}
+
+/// Removes all of one login's Postmark access now, with a reason; answers the job's id.
+#[server(prefix = "/api", endpoint = "offboarding_remove")]
+pub async fn offboarding_remove(email: String, reason: String) -> Result<i64, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    let user = require(Need::Admin)?;
+    let state = crate::state::app_state()?;
+    let admin = respond(user.person_email())?;
+    respond(
+        super::db::remove_now(
+            &state.db,
+            state.clock.as_ref(),
+            &user.actor(),
+            admin.as_str(),
+            &email,
+            &reason,
+        )
+        .await,
+    )
+}

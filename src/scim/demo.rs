@@ -1,0 +1,81 @@
+//! The demo's identity provider: at start, "Okta (demo)" pushes a person for every Postmark
+//! login but one (that login is the orphaned account), then deactivates two leavers. One
+//! leaver's removal goes through and a sync proves it; the gateway refuses the other's (the
+//! demo's simulator is told to), so the Offboarding page shows a failed removal flagged past
+//! the deadline.
+//!
+//! The push calls the same functions the `/scim/v2` handlers call, as a provider with no
+//! token: it is not an HTTP client, and the SCIM page keeps showing "No tokens yet".
+
+use serde_json::json;
+
+use super::tokens::Provider;
+use crate::{
+    clock::{format_timestamp, Clock},
+    db::Db,
+};
+
+pub const DEMO_PROVIDER: &str = "Okta (demo)";
+/// Deactivated; removed by the users gateway and proved by the sync that follows.
+pub const DEMO_LEAVER: &str = "elena.evans@example.com";
+/// Deactivated; the gateway refuses the removal, so it fails and is flagged.
+pub const DEMO_STUCK_LEAVER: &str = "jonas.jensen@example.com";
+/// Never pushed: a Postmark login nobody at the provider knows.
+pub const DEMO_ORPHAN: &str = "zoe.zimmer@example.com";
+
+/// The body a provider would POST for this person, read as the handler reads it.
+fn person(email: &str, name: &str) -> anyhow::Result<super::resource::Doc> {
+    let (given, family) = name.split_once(' ').unwrap_or((name, ""));
+    let body = json!({
+        "schemas": [super::schema::USER],
+        "userName": email,
+        "name": { "givenName": given, "familyName": family, "formatted": name },
+        "displayName": name,
+        "emails": [{ "value": email, "type": "work", "primary": true }],
+        "active": true,
+    });
+    super::resource::from_body(body, &super::schema::USERS)
+        .map_err(|e| anyhow::anyhow!("demo SCIM person {email}: {e:?}"))
+}
+
+/// Pushes the demo's people and deactivates its two leavers.
+pub async fn push(db: &Db, clock: &dyn Clock) -> anyhow::Result<()> {
+    let now = format_timestamp(clock.now());
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO scim_providers (name, name_key, created_at, created_by) \
+         VALUES ($1, $2, $3, 'demo') RETURNING id",
+    )
+    .bind(DEMO_PROVIDER)
+    .bind(DEMO_PROVIDER.to_lowercase())
+    .bind(&now)
+    .fetch_one(db.pool())
+    .await?;
+    let provider = Provider {
+        id,
+        name: DEMO_PROVIDER.to_string(),
+        token_id: 0,
+    };
+    let logins: Vec<(String, String)> =
+        sqlx::query_as("SELECT email, name FROM postmark_users ORDER BY email")
+            .fetch_all(db.pool())
+            .await?;
+    let mut leavers = Vec::new();
+    for (email, name) in logins.iter().filter(|(email, _)| email != DEMO_ORPHAN) {
+        let user = super::users::create(db, clock, &provider, person(email, name)?)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo SCIM push of {email}: {e:?}"))?;
+        if [DEMO_LEAVER, DEMO_STUCK_LEAVER].contains(&email.as_str()) {
+            leavers.push(user.id);
+        }
+    }
+    for id in leavers {
+        super::users::update(db, clock, &provider, &id, |doc| {
+            let mut doc = doc.clone();
+            doc.insert("active".into(), json!(false));
+            Ok(doc)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("demo SCIM deactivation: {e:?}"))?;
+    }
+    Ok(())
+}

@@ -44,7 +44,8 @@ test('import with errors, fix, import, see users and the diff', async () => {
   await page.waitForURL(demo.url + '/inventory/users');
   await waitForHydration(page);
   const before = await page.locator('.count').first().innerText();
-  assert.match(before, /^41 users match/);
+  // 41, or 40 once the demo's leaver is removed (offboarding, a second or two after start).
+  assert.match(before, /^4[01] users match/);
 
   await chooseFile(page, 'users.csv', badFile);
   await page.getByRole('button', { name: 'Import', exact: true }).click();

@@ -95,5 +95,6 @@ test('emergency removal: the plan first, a reason, then the removal runs', async
   assert.match(await row.innerText(), /Laptop stolen, ticket IT-4411/);
   await refreshUntil(page, async () => /Removed and verified/.test(await row.innerText()),
     'the emergency removal verified');
-  assert.deepEqual(problems, []);
+  // The removal without a reason was answered 422, which the browser logs.
+  assert.deepEqual(problems.filter((p) => !p.includes('status of 422')), []);
 });

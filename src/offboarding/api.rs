@@ -44,7 +44,8 @@ pub async fn offboarding_plan(email: String) -> Result<RemovalPlan, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::Admin)?;
     let state = crate::state::app_state()?;
-    respond(super::db::plan(&state.db, &email).await)
+    let has_gateway = state.inventory.gateway().is_some();
+    respond(super::db::plan(&state.db, &email, has_gateway).await)
 }
 
 /// Removes all of one login's Postmark access now, with a reason; answers the job's id.

@@ -242,8 +242,8 @@ async fn open_case(conn: &mut AnyConnection, email: &str) -> Result<Option<i64>,
     Ok(open.map(|(id,)| id))
 }
 
-/// What an emergency removal of `email` would do.
-pub async fn plan(db: &Db, email: &str) -> Result<RemovalPlan, AppError> {
+/// What an emergency removal of `email` would do, with or without a users gateway.
+pub async fn plan(db: &Db, email: &str, has_gateway: bool) -> Result<RemovalPlan, AppError> {
     let email = valid_login(email)?;
     let mut conn = db.pool().acquire().await?;
     let (name, role, permissions) = access_of(&mut conn, &email)
@@ -256,15 +256,17 @@ pub async fn plan(db: &Db, email: &str) -> Result<RemovalPlan, AppError> {
             "{name} is the Account Owner, whom no API may remove: a fulfilment task asks a \
              Postmark admin to transfer ownership and remove them by hand."
         ));
-    } else {
+    } else if has_gateway {
         steps.push(format!(
             "The users gateway removes {email} from the Postmark account now, which takes \
              their role ({role}) and every server permission with it."
         ));
-        steps.push(
-            "Without a users gateway, a fulfilment task asks a Postmark admin to do it."
-                .to_string(),
-        );
+    } else {
+        steps.push(format!(
+            "No users gateway is configured: a fulfilment task asks a Postmark admin to \
+             remove {email} from the account by hand (their role, {role}, and every server \
+             permission go with it)."
+        ));
     }
     steps.push(
         "The next users sync proves it: the removal shows as verified once the login is gone."
@@ -362,7 +364,8 @@ pub async fn overview(
 ) -> Result<Overview, sqlx::Error> {
     let now = clock.now();
     let rows: Vec<CaseRow> = sqlx::query_as(
-        "SELECT r.id, r.user_email, u.name, r.origin, r.applied_by, r.reason, \
+        "SELECT r.id, r.user_email, \
+         COALESCE(u.name, p.display_name, p.formatted_name), r.origin, r.applied_by, r.reason, \
          COALESCE(p.deactivated_at, r.created_at), r.status, r.verification, r.verified_at, \
          r.last_error, (SELECT MAX(l.task_id) FROM fulfilment_lines l WHERE l.revocation_id = r.id) \
          FROM revocations r LEFT JOIN postmark_users u ON u.email = r.user_email \

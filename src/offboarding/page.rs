@@ -66,7 +66,7 @@ fn OverviewView(overview: Overview) -> impl IntoView {
             } else {
                 view! {
                     <div class="table-wrap">
-                        <table class="offboarding-cases">
+                        <table class="offboarding-cases stack-narrow">
                             <thead>
                                 <tr>
                                     <th scope="col">"Person"</th>
@@ -91,7 +91,7 @@ fn OverviewView(overview: Overview) -> impl IntoView {
             } else {
                 view! {
                     <div class="table-wrap">
-                        <table class="orphans">
+                        <table class="orphans stack-narrow">
                             <thead>
                                 <tr>
                                     <th scope="col">"Login"</th>
@@ -130,20 +130,20 @@ fn CaseRow(case: Case, deadline: String) -> impl IntoView {
     };
     view! {
         <tr data-revocation-id=case.id.to_string() class:overdue=case.overdue>
-            <td>
+            <td data-label="Person">
                 <A href=user_href>{shown_name}</A>
                 <br /><span class="muted">{case.email.clone()}</span>
             </td>
-            <td>
+            <td data-label="Why">
                 {case.origin.label()}
                 <br /><span class="muted">{case.reason.clone()}</span>
                 <br /><span class="muted">{format!("by {}", case.started_by)}</span>
             </td>
-            <td class="nowrap">
+            <td data-label="Since">
                 {case.since.get(..16).unwrap_or(&case.since).replace('T', " ")}
                 <br /><span class="muted">{time}</span>
             </td>
-            <td>
+            <td data-label="State">
                 <span class=progress_badge(case.progress)>{case.progress.label()}</span>
                 {case.overdue.then(|| view! {
                     <span class="badge badge-bad deadline-flag">{format!("Past the {deadline} deadline")}</span>
@@ -160,12 +160,12 @@ fn CaseRow(case: Case, deadline: String) -> impl IntoView {
 fn OrphanRow(orphan: Orphan) -> impl IntoView {
     view! {
         <tr>
-            <td>
+            <td data-label="Login">
                 <A href=format!("/inventory/users/{}", orphan.email)>{orphan.name.clone()}</A>
                 <br /><span class="muted">{orphan.email.clone()}</span>
             </td>
-            <td>{orphan.role.clone()}</td>
-            <td>{orphan.standing.describe()}</td>
+            <td data-label="Role">{orphan.role.clone()}</td>
+            <td data-label="At the identity provider">{orphan.standing.describe()}</td>
         </tr>
     }
 }

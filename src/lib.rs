@@ -74,6 +74,8 @@ pub mod db;
 #[cfg(feature = "ssr")]
 pub mod export;
 #[cfg(feature = "ssr")]
+pub mod people;
+#[cfg(feature = "ssr")]
 pub mod postmark;
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -8,6 +8,7 @@ use sqlx::AnyConnection;
 
 use super::{CampaignView, ReviewerLoad, Unassigned};
 use crate::inventory::db::{is_account_admin_role, to_view, user_flags, ServerRow, SERVER_ROWS};
+use crate::people::People;
 use crate::review_items::{Candidate, ItemKind, Via};
 
 /// The reviewer rules of one campaign, with the mappings they read.
@@ -17,6 +18,8 @@ pub struct Rules {
     pub owners: HashMap<i64, String>,
     pub fixed: Option<String>,
     pub fallback: String,
+    /// Which emails are one person (the identity providers').
+    pub people: People,
 }
 
 impl Rules {
@@ -38,7 +41,7 @@ impl Rules {
             .or(owner)
             .or_else(|| self.fixed.clone().map(|f| (f, Via::Fixed)))
             .unwrap_or_else(|| (self.fallback.clone(), Via::Fallback));
-        let own = |reviewer: &str| item.user_email.as_deref() == Some(reviewer);
+        let own = |reviewer: &str| self.people.owns(item.user_email.as_deref(), reviewer);
         if !own(&reviewer) {
             Ok((reviewer, via))
         } else if !own(&self.fallback) {
@@ -76,6 +79,7 @@ pub async fn rules(
         owners: owners.into_iter().collect(),
         fixed: campaign.fixed_reviewer.clone(),
         fallback: campaign.fallback_reviewer.clone(),
+        people: People::load(&mut *conn).await?,
     })
 }
 
@@ -267,6 +271,7 @@ mod tests {
             owners: HashMap::from([(1, "o@x.io".into()), (2, "v@x.io".into())]),
             fixed: Some("f@x.io".into()),
             fallback: "fb@x.io".into(),
+            people: People::default(),
         }
     }
 

@@ -47,7 +47,8 @@ pub async fn resolve(
         ));
     }
     // The rule every other path keeps: nobody decides about their own access.
-    if item.user_email.as_deref() == Some(admin) {
+    let people = crate::people::People::load(&mut tx).await?;
+    if people.owns(item.user_email.as_deref(), admin) {
         return Err(AppError::Validation(
             "This is your own access: another admin settles it.".into(),
         ));

@@ -91,7 +91,8 @@ pub async fn reassign(
             "{to} already reviews this item."
         )));
     }
-    if item.user_email.as_deref() == Some(to.as_str()) {
+    let people = crate::people::People::load(&mut tx).await?;
+    if people.owns(item.user_email.as_deref(), &to) {
         return Err(AppError::Validation(format!(
             "{to} cannot review their own access."
         )));
@@ -185,9 +186,10 @@ pub async fn delegate(
             "{from} has no undecided items in this campaign."
         )));
     }
+    let people = crate::people::People::load(&mut tx).await?;
     let own = rows
         .iter()
-        .filter(|(_, user)| user.as_deref() == Some(to.as_str()))
+        .filter(|(_, user)| people.owns(user.as_deref(), &to))
         .count();
     if own > 0 {
         return Err(AppError::Validation(format!(

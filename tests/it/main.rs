@@ -31,6 +31,7 @@ mod readme;
 mod restart;
 mod reviews;
 mod revocations;
+mod same_person;
 mod schema;
 mod scim;
 mod security;

@@ -55,6 +55,7 @@ pub mod review_items;
 pub mod reviews;
 pub mod revocations;
 pub mod scim;
+pub mod search;
 pub mod settings_page;
 pub mod signoff;
 pub mod urlenc;

@@ -12,6 +12,11 @@ use crate::error::AppError;
 pub async fn inventory_servers(query: ServerQuery) -> Result<ServerList, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
+    respond(crate::search::check(&[
+        ("Search", query.search.as_deref()),
+        ("Flag", query.flag.as_deref()),
+        ("Sort", query.sort.as_deref()),
+    ]))?;
     let state = crate::state::app_state()?;
     let inventory = &state.inventory;
     let allowlist = respond(
@@ -103,6 +108,12 @@ pub async fn inventory_users(
 ) -> Result<UserList, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
+    respond(crate::search::check(&[
+        ("Search", search.as_deref()),
+        ("Flag", flag.as_deref()),
+        ("Status", status.as_deref()),
+        ("Sort", sort.as_deref()),
+    ]))?;
     let state = crate::state::app_state()?;
     let today = state.clock.now().date();
     let query = super::UserQuery {

@@ -30,14 +30,9 @@ fn host_of(url: &str) -> String {
 
 /// Case-insensitive substring match, done here rather than in SQL so both databases agree
 /// (SQLite's LOWER only folds ASCII) and `%` or `_` in a search mean themselves.
-fn matches(search: Option<&str>, fields: &[&str]) -> bool {
-    match search.map(str::trim).filter(|s| !s.is_empty()) {
-        None => true,
-        Some(needle) => {
-            let needle = needle.to_lowercase();
-            fields.iter().any(|f| f.to_lowercase().contains(&needle))
-        }
-    }
+/// Whether a row matches the search (`needle`, lower-cased once by the caller).
+fn matches(needle: Option<&str>, fields: &[&str]) -> bool {
+    needle.is_none_or(|needle| crate::search::found(needle, fields))
 }
 
 pub(crate) fn to_view(row: ServerRow, allowlist: &[String]) -> ServerView {
@@ -86,7 +81,8 @@ pub async fn servers(
     connected: bool,
 ) -> Result<ServerList, sqlx::Error> {
     let rows: Vec<ServerRow> = sqlx::query_as(SERVER_ROWS).fetch_all(db.pool()).await?;
-    let search = query.search.as_deref();
+    let needle = crate::search::needle(query.search.as_deref());
+    let search = needle.as_deref();
     let flag = query.flag.as_deref().and_then(Flag::from_slug);
     let mut views: Vec<ServerView> = rows
         .into_iter()
@@ -307,9 +303,10 @@ pub async fn users(
         };
     let flag = query.flag.as_deref().and_then(UserFlag::from_slug);
     let status = query.status.as_deref().filter(|s| !s.is_empty());
+    let needle = crate::search::needle(query.search.as_deref());
     let mut rows: Vec<(Row, Vec<UserFlag>, i64)> = rows
         .into_iter()
-        .filter(|r| matches(query.search.as_deref(), &[&r.0, &r.1]))
+        .filter(|r| matches(needle.as_deref(), &[&r.0, &r.1]))
         .filter(|r| status.is_none_or(|s| r.3 == s))
         .map(|r| {
             let servers = counts.get(&r.0).copied().unwrap_or(0);

@@ -42,6 +42,13 @@ fn decision(decision: Decision) -> Result<Decision, AppError> {
 pub async fn my_queue(query: QueueQuery) -> Result<Queue, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::SignedIn)?;
+    respond(crate::search::check(&[
+        ("Search", query.search.as_deref()),
+        ("Show", query.status.as_deref()),
+        ("Kind", query.kind.as_deref()),
+        ("Flag", query.flag.as_deref()),
+        ("Group", query.group.as_deref()),
+    ]))?;
     let state = crate::state::app_state()?;
     let me = respond(reviewer(&user, &state, false))?;
     respond(

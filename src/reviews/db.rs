@@ -17,18 +17,21 @@ use crate::{
     },
 };
 
-fn matches(search: &str, item: &ItemView) -> bool {
-    let needle = search.trim().to_lowercase();
-    needle.is_empty()
-        || [
-            item.user_email.as_deref(),
-            item.user_name.as_deref(),
-            item.server_name.as_deref(),
-            Some(item.access.as_str()),
-        ]
-        .into_iter()
-        .flatten()
-        .any(|field| field.to_lowercase().contains(&needle))
+/// Whether `item` matches the search (`needle`, lower-cased once by the caller).
+fn matches(needle: Option<&str>, item: &ItemView) -> bool {
+    let Some(needle) = needle else {
+        return true;
+    };
+    let fields: Vec<&str> = [
+        item.user_email.as_deref(),
+        item.user_name.as_deref(),
+        item.server_name.as_deref(),
+        Some(item.access.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    crate::search::found(needle, &fields)
         || item.server_id.is_some_and(|id| id.to_string() == needle)
 }
 
@@ -69,6 +72,7 @@ pub async fn queue(db: &Db, reviewer: &str, query: &QueueQuery) -> Result<Queue,
     let decided = items.iter().filter(|i| i.decision.is_some()).count() as i64;
     let kind = query.kind.as_deref().and_then(ItemKind::from_slug);
     let flag = query.flag.as_deref().filter(|f| !f.is_empty());
+    let needle = crate::search::needle(query.search.as_deref());
     items.retain(|item| {
         query.campaign.is_none_or(|c| item.campaign_id == c)
             && kind.is_none_or(|k| item.kind == k)
@@ -82,7 +86,7 @@ pub async fn queue(db: &Db, reviewer: &str, query: &QueueQuery) -> Result<Queue,
                 Some("any") => !item.flags.is_empty(),
                 Some(slug) => item.flags.iter().any(|f| f == slug),
             }
-            && matches(query.search.as_deref().unwrap_or(""), item)
+            && matches(needle.as_deref(), item)
     });
     let by_server = query.group.as_deref() == Some("server");
     let heading = |item: &ItemView| -> String {

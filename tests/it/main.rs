@@ -34,6 +34,7 @@ mod revocations;
 mod same_person;
 mod schema;
 mod scim;
+mod search_limits;
 mod security;
 mod signing;
 mod signoff;

@@ -35,12 +35,14 @@ struct LineRow {
     task_by: Option<String>,
     task_at: Option<String>,
     verification: String,
+    /// `campaign`, or `offboarding` / `emergency`: the whole login goes.
+    origin: String,
 }
 
 /// The lines of tasks; callers add `WHERE …`.
 const LINE: &str = "SELECT r.id, r.kind, r.user_email, r.server_id, i.server_name, r.access, \
      r.action, r.last_error, r.status, l.outcome AS task_outcome, l.note AS task_note, \
-     l.marked_by AS task_by, l.marked_at AS task_at, r.verification \
+     l.marked_by AS task_by, l.marked_at AS task_at, r.verification, r.origin \
      FROM fulfilment_lines l JOIN revocations r ON r.id = l.revocation_id \
      LEFT JOIN review_items i ON i.id = r.item_id";
 
@@ -75,6 +77,7 @@ fn line(row: LineRow) -> Result<TaskLine, sqlx::Error> {
             row.user_email.as_deref(),
             row.server_id.map(|s| (s, row.server_name.as_deref())),
             &row.access,
+            row.origin != "campaign",
         ),
         kind,
         user_email: row.user_email,
@@ -160,7 +163,7 @@ async fn create(
         "SELECT r.id, r.kind, r.user_email, r.server_id, i.server_name, r.access, r.action, \
          r.last_error, r.status, CAST(NULL AS TEXT) AS task_outcome, \
          CAST(NULL AS TEXT) AS task_note, CAST(NULL AS TEXT) AS task_by, \
-         CAST(NULL AS TEXT) AS task_at, r.verification \
+         CAST(NULL AS TEXT) AS task_at, r.verification, r.origin \
          FROM revocations r LEFT JOIN review_items i ON i.id = r.item_id \
          WHERE (r.campaign_id = $1 OR ($1 IS NULL AND r.campaign_id IS NULL)) \
          AND {UNGATHERED} ORDER BY r.id"
@@ -189,6 +192,7 @@ async fn create(
     }
     let data = json!({
         "campaign_name": campaign_name,
+        "offboarding": campaign_id.is_none(),
         "task_id": task_id,
         "lines": lines.iter().map(|l| l.instruction.as_str()).collect::<Vec<_>>(),
     });

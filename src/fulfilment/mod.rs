@@ -128,13 +128,15 @@ pub struct TaskSummary {
     pub not_effective: i64,
 }
 
-/// What to do in Postmark for one line, in words a Postmark admin acts on.
+/// What to do in Postmark for one line, in words a Postmark admin acts on. `whole_login`:
+/// an offboarding or emergency removal, where the user leaves the account whatever their role.
 pub fn instruction(
     kind: ItemKind,
     action: Option<Action>,
     user: Option<&str>,
     server: Option<(i64, Option<&str>)>,
     access: &str,
+    whole_login: bool,
 ) -> String {
     let user = user.unwrap_or("(unknown user)");
     let server = match server {
@@ -143,6 +145,19 @@ pub fn instruction(
         None => "(unknown server)".to_string(),
     };
     match (kind, action) {
+        (ItemKind::AccountRole, _)
+            if whole_login && crate::revocations::is_account_owner(access) =>
+        {
+            format!(
+                "Remove {user} from the Postmark account: they left, and they are the Account \
+                 Owner, so make someone else the Account Owner in Postmark's account settings \
+                 first."
+            )
+        }
+        (ItemKind::AccountRole, _) if whole_login => format!(
+            "Remove {user} from the Postmark account (they left): their role ({access}) and \
+             every server permission go with it."
+        ),
         (ItemKind::Server, Some(Action::Delete)) => {
             format!("Delete {server} (Servers → the server → Settings → Delete server).")
         }
@@ -178,7 +193,8 @@ mod tests {
                 Some(Action::RemovePermission),
                 Some("jo@example.com"),
                 Some((10001, Some("Billing"))),
-                "Server Admin"
+                "Server Admin",
+                false
             ),
             "Remove jo@example.com's \"Server Admin\" permission on server \"Billing\" (10001)."
         );
@@ -188,7 +204,8 @@ mod tests {
                 Some(Action::Demote),
                 Some("jo@example.com"),
                 None,
-                "Account Admin"
+                "Account Admin",
+                false
             ),
             "Change jo@example.com's role from Account Admin to Server Access."
         );
@@ -197,13 +214,28 @@ mod tests {
             Some(Action::Manual),
             Some("ada@example.com"),
             None,
-            "Account Owner"
+            "Account Owner",
+            false
         )
         .contains("make someone else the Account Owner"));
-        assert!(
-            instruction(ItemKind::Server, None, None, Some((7, None)), "server")
-                .starts_with("Quarantine server 7:")
-        );
+        assert!(instruction(
+            ItemKind::AccountRole,
+            Some(Action::Manual),
+            Some("ada@example.com"),
+            None,
+            "Account Owner",
+            true
+        )
+        .starts_with("Remove ada@example.com from the Postmark account: they left"));
+        assert!(instruction(
+            ItemKind::Server,
+            None,
+            None,
+            Some((7, None)),
+            "server",
+            false
+        )
+        .starts_with("Quarantine server 7:"));
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub fn TasksPage() -> impl IntoView {
         <Title text="Tasks" />
         <header class="page-header">
             <h1>"Tasks"</h1>
-            <p class="lede">"Revocations no API can carry out, for a Postmark account admin to make by hand. Each task is one campaign's share, emailed once to the people on the fulfilment list."</p>
+            <p class="lede">"Revocations no API can carry out, for a Postmark account admin to make by hand. Each task is one campaign's share (or offboarding's: people who left, emergency removals), emailed once to the people on the fulfilment list."</p>
         </header>
         <Suspense fallback=|| view! { <p class="loading">"Loading tasks…"</p> }>
             {move || Suspend::new(async move {
@@ -137,7 +137,11 @@ fn TaskView(
             <h1>{format!("Task #{}", task.id)}</h1>
             <p class="lede">
                 "Make each change below by hand in Postmark, then mark it. The next inventory sync checks every line marked done; access still in place shows as not effective. From "
-                <A href=task.campaign_id.map_or_else(|| "/offboarding".to_string(), |id| format!("/campaigns/{id}"))>{task.campaign_name.clone()}</A>
+                {match task.campaign_id {
+                    Some(id) => view! { <A href=format!("/campaigns/{id}")>{task.campaign_name.clone()}</A> }.into_any(),
+                    // Offboarding's page is for admins and auditors; the task is for Petra too.
+                    None => view! { "offboarding (people who left, emergency removals)" }.into_any(),
+                }}
                 "."
             </p>
         </header>

@@ -150,9 +150,13 @@ fn UserTable(list: UserList) -> impl IntoView {
     };
     let (page, pages) = (list.page, list.pages);
     if list.matching == 0 {
-        let searched = query.with(|q| q.get("search").is_some_and(|s| !s.trim().is_empty()));
+        let searched = query.with(|q| {
+            ["search", "flag", "status"]
+                .iter()
+                .any(|k| q.get(k).is_some_and(|s| !s.trim().is_empty()))
+        });
         let message = if searched {
-            "No user matches this search."
+            "No user matches this search or filter."
         } else {
             "No users yet. An admin imports them from a CSV file, or a sync brings them from the users gateway."
         };

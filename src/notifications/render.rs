@@ -253,6 +253,8 @@ pub fn render(
         Kind::FulfilmentTask => {
             let campaign = d.text("campaign_name")?;
             let lines = d.list("lines")?;
+            // Tasks of offboarding (people who left, emergency removals) have no campaign.
+            let offboarding = d.value.get("offboarding").and_then(Value::as_bool) == Some(true);
             let n = lines.len();
             let what = if n == 1 {
                 "1 revocation".to_string()
@@ -264,12 +266,22 @@ pub fn render(
                 Body {
                     paragraphs: vec![
                         "Hello,".to_string(),
-                        format!(
-                            "The access review \"{campaign}\" decided to take away the access \
-                             below, and no API can do it ({what}). Please make each change by \
-                             hand in Postmark, then mark each line on the task page as done, or \
-                             as not possible with a note:"
-                        ),
+                        if offboarding {
+                            format!(
+                                "People left (their identity provider deactivated them) or an \
+                                 admin removed their access in an emergency, and no API can \
+                                 take their Postmark access away ({what}). Please make each \
+                                 change by hand in Postmark now, then mark each line on the \
+                                 task page as done, or as not possible with a note:"
+                            )
+                        } else {
+                            format!(
+                                "The access review \"{campaign}\" decided to take away the \
+                                 access below, and no API can do it ({what}). Please make each \
+                                 change by hand in Postmark, then mark each line on the task \
+                                 page as done, or as not possible with a note:"
+                            )
+                        },
                     ],
                     link: link("Open the task"),
                     list: lines,

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::{Overview, RemovalPlan, Standing};
+use super::{Login, Overview, RemovalPlan};
 use crate::error::AppError;
 
 /// Removals outside campaigns and orphaned accounts.
@@ -14,7 +14,7 @@ pub async fn offboarding_overview() -> Result<Overview, AppError> {
     require(Need::AdminOrAuditor)?;
     let state = crate::state::app_state()?;
     respond(
-        super::db::overview(
+        super::read::overview(
             &state.db,
             state.clock.as_ref(),
             state.campaigns.offboarding_deadline,
@@ -24,18 +24,31 @@ pub async fn offboarding_overview() -> Result<Overview, AppError> {
     )
 }
 
-/// Where one Postmark login stands with the identity providers.
-#[server(prefix = "/api", endpoint = "offboarding_standing")]
-pub async fn offboarding_standing(email: String) -> Result<Standing, AppError> {
+/// Where one Postmark login stands with the identity providers, and its removals outside
+/// campaigns.
+#[server(prefix = "/api", endpoint = "offboarding_login")]
+pub async fn offboarding_login(email: String) -> Result<Login, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
     let state = crate::state::app_state()?;
-    let standing = async {
-        let mut conn = state.db.pool().acquire().await?;
-        let standings = super::identity::Standings::load(&mut conn).await?;
-        Ok::<_, sqlx::Error>(standings.of(&email.trim().to_lowercase()))
+    let email = email.trim().to_lowercase();
+    let deadline = state.campaigns.offboarding_deadline;
+    let login = async {
+        let standing = {
+            let mut conn = state.db.pool().acquire().await?;
+            super::identity::Standings::load(&mut conn)
+                .await?
+                .of(&email)
+        };
+        let cases =
+            super::read::cases(&state.db, state.clock.as_ref(), deadline, Some(&email)).await?;
+        Ok::<_, sqlx::Error>(Login {
+            standing,
+            cases,
+            deadline: super::deadline_label(deadline.as_secs()),
+        })
     };
-    respond(standing.await.map_err(AppError::from))
+    respond(login.await.map_err(AppError::from))
 }
 
 /// What removing all of one login's access now would do.

@@ -2,19 +2,17 @@
 //! read. The jobs are rows of `revocations` with no campaign, so the revocation worker,
 //! fulfilment tasks and sync verification treat them like any other.
 
-use std::time::Duration;
-
 use serde_json::json;
 
 use sqlx::AnyConnection;
 
-use super::{identity::Standings, Case, Origin, Orphan, Overview, Progress, RemovalPlan};
+use super::{identity::Standings, Origin, RemovalPlan};
 use crate::{
     audit::{self, Actor, Event},
-    clock::{format_timestamp, parse_timestamp, Clock},
+    clock::{format_timestamp, Clock},
     db::{Db, Tx},
     error::AppError,
-    revocations::{is_account_owner, Action, Status, Verification},
+    revocations::{is_account_owner, Action},
 };
 
 /// Who offboarding's own writes are recorded as.
@@ -24,14 +22,14 @@ const OFFBOARDING: &str = "offboarding";
 const REASON_MAX: usize = 500;
 
 /// Most removals the page lists.
-const LISTED: i64 = 500;
+pub(super) const LISTED: i64 = 500;
 
 /// What one pass of [`reconcile`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Reconciled {
     /// Leavers' logins that got a removal job.
     pub started: usize,
-    /// Pending removals cancelled because their person is active again.
+    /// Pending or failed removals cancelled because their person is active again.
     pub cancelled: usize,
 }
 
@@ -185,10 +183,10 @@ pub async fn reconcile(tx: &mut Tx, clock: &dyn Clock) -> Result<Reconciled, sql
         done.started += 1;
     }
 
-    // A person back before their removal ran keeps their access.
+    // A person back before their removal ran (or while it stood failed) keeps their access.
     let pending: Vec<(i64, String)> = sqlx::query_as(
         "SELECT id, user_email FROM revocations WHERE origin = 'offboarding' \
-         AND status = 'pending' AND attempts = 0 ORDER BY id",
+         AND ((status = 'pending' AND attempts = 0) OR status = 'failed') ORDER BY id",
     )
     .fetch_all(&mut **tx)
     .await?;
@@ -199,7 +197,7 @@ pub async fn reconcile(tx: &mut Tx, clock: &dyn Clock) -> Result<Reconciled, sql
         let reason = format!("{} is active again at {}", claim.person, claim.provider);
         let changed = sqlx::query(
             "UPDATE revocations SET status = 'cancelled', excluded_reason = $1, finished_at = $2 \
-             WHERE id = $3 AND status = 'pending'",
+             WHERE id = $3 AND status IN ('pending', 'failed')",
         )
         .bind(&reason)
         .bind(&now)
@@ -308,9 +306,12 @@ pub async fn remove_now(
         )));
     }
     let mut tx = db.begin().await?;
-    let (_, role, permissions) = access_of(&mut tx, &email)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (_, role, permissions) = access_of(&mut tx, &email).await?.ok_or_else(|| {
+        AppError::Validation(format!(
+            "{email} is not in the inventory (any more): there is no access left to remove. \
+             Reload the page."
+        ))
+    })?;
     let conflict = |id: i64| {
         AppError::Conflict(format!(
             "A removal of {email} is already under way (revocation {id})."
@@ -339,117 +340,4 @@ pub async fn remove_now(
     audit::record(&mut tx, clock, actor, &event).await?;
     tx.commit().await?;
     Ok(id)
-}
-
-type CaseRow = (
-    i64,
-    String,
-    Option<String>,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-);
-
-/// The Offboarding page: removals outside campaigns, newest first, and orphaned accounts.
-pub async fn overview(
-    db: &Db,
-    clock: &dyn Clock,
-    deadline: Duration,
-) -> Result<Overview, sqlx::Error> {
-    let now = clock.now();
-    let rows: Vec<CaseRow> = sqlx::query_as(
-        "SELECT r.id, r.user_email, \
-         COALESCE(u.name, p.display_name, p.formatted_name), r.origin, r.applied_by, r.reason, \
-         COALESCE(p.deactivated_at, r.created_at), r.status, r.verification, r.verified_at, \
-         r.last_error, (SELECT MAX(l.task_id) FROM fulfilment_lines l WHERE l.revocation_id = r.id) \
-         FROM revocations r LEFT JOIN postmark_users u ON u.email = r.user_email \
-         LEFT JOIN scim_users p ON p.id = r.person_id \
-         WHERE r.origin <> 'campaign' ORDER BY r.id DESC LIMIT $1",
-    )
-    .bind(LISTED)
-    .fetch_all(db.pool())
-    .await?;
-    let unreadable = |id: i64, column: &str, value: &str| {
-        sqlx::Error::Decode(format!("revocation {id}: unknown {column} {value:?}").into())
-    };
-    let seconds = |from: &str, to: time::OffsetDateTime| {
-        parse_timestamp(from).map_or(0, |from| (to - from).whole_seconds())
-    };
-    let deadline_seconds = i64::try_from(deadline.as_secs()).unwrap_or(i64::MAX);
-    let mut cases = Vec::with_capacity(rows.len());
-    for (
-        id,
-        email,
-        name,
-        origin,
-        started_by,
-        reason,
-        since,
-        status,
-        verification,
-        verified_at,
-        last_error,
-        task_id,
-    ) in rows
-    {
-        let origin = Origin::from_slug(&origin).ok_or_else(|| unreadable(id, "origin", &origin))?;
-        let status = Status::from_slug(&status).ok_or_else(|| unreadable(id, "status", &status))?;
-        let verification = Verification::from_slug(&verification)
-            .ok_or_else(|| unreadable(id, "verification", &verification))?;
-        let progress = Progress::of(status, verification);
-        let until = verified_at
-            .as_deref()
-            .and_then(|at| parse_timestamp(at).ok())
-            .filter(|_| progress == Progress::Verified)
-            .unwrap_or(now);
-        let taken = seconds(&since, until);
-        cases.push(Case {
-            id,
-            email,
-            name,
-            origin,
-            started_by: started_by.unwrap_or_default(),
-            reason: reason.unwrap_or_default(),
-            since,
-            minutes: taken / 60,
-            progress,
-            status,
-            last_error,
-            task_id,
-            overdue: !progress.is_settled() && taken > deadline_seconds,
-        });
-    }
-
-    let mut conn = db.pool().acquire().await?;
-    let standings = Standings::load(&mut conn).await?;
-    let mut orphans = Vec::new();
-    if standings.has_provider() {
-        let users: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT email, name, role FROM postmark_users ORDER BY email")
-                .fetch_all(&mut *conn)
-                .await?;
-        for (email, name, role) in users {
-            let standing = standings.of(&email);
-            if standing.is_orphaned() {
-                orphans.push(Orphan {
-                    email,
-                    name,
-                    role,
-                    standing,
-                });
-            }
-        }
-    }
-    Ok(Overview {
-        deadline: super::deadline_label(deadline.as_secs()),
-        cases,
-        orphans,
-        has_provider: standings.has_provider(),
-    })
 }

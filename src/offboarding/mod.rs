@@ -24,6 +24,8 @@ pub mod page;
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod identity;
+#[cfg(feature = "ssr")]
+pub mod read;
 
 use serde::{Deserialize, Serialize};
 
@@ -161,8 +163,10 @@ pub struct Case {
     /// The revocation job.
     pub id: i64,
     pub email: String,
-    /// The user's name in the inventory, when it still lists them.
+    /// The user's name in the inventory, or the provider's name for the person.
     pub name: Option<String>,
+    /// The inventory still lists the login (its page exists).
+    pub in_inventory: bool,
     pub origin: Origin,
     /// Who or what started it: the provider's name, or the admin's email.
     pub started_by: String,
@@ -201,6 +205,15 @@ pub struct Overview {
     pub has_provider: bool,
 }
 
+/// One login as its user page shows it: where it stands, and its removals outside campaigns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Login {
+    pub standing: Standing,
+    pub cases: Vec<Case>,
+    /// The deadline in words.
+    pub deadline: String,
+}
+
 /// What an emergency removal will do, shown before the admin confirms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemovalPlan {
@@ -230,6 +243,7 @@ pub fn deadline_label(seconds: u64) -> String {
 pub fn elapsed(minutes: i64) -> String {
     let minutes = minutes.max(0);
     match (minutes / 1440, (minutes % 1440) / 60, minutes % 60) {
+        (0, 0, 0) => "under a minute".to_string(),
         (0, 0, m) => format!("{m} min"),
         (0, h, m) => format!("{h} h {m:02} min"),
         (d, h, _) => format!("{d} d {h} h"),
@@ -242,7 +256,7 @@ mod tests {
 
     #[test]
     fn elapsed_reads_like_a_person_would_say_it() {
-        assert_eq!(elapsed(-3), "0 min");
+        assert_eq!(elapsed(-3), "under a minute");
         assert_eq!(elapsed(12), "12 min");
         assert_eq!(elapsed(125), "2 h 05 min");
         assert_eq!(elapsed(3 * 1440 + 4 * 60 + 59), "3 d 4 h");

@@ -7,16 +7,23 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use super::{
-    api::{offboarding_overview, offboarding_plan, offboarding_standing, OffboardingRemove},
-    elapsed, Case, Orphan, Overview, Progress, Standing,
+    api::{offboarding_login, offboarding_overview, offboarding_plan, OffboardingRemove},
+    elapsed, Case, Origin, Orphan, Overview, Progress, Standing,
 };
-use crate::components::{notice::ErrorNotice, viewer::is_admin};
+use crate::{
+    components::{notice::ErrorNotice, viewer::is_admin},
+    revocations::api::RevocationRetry,
+};
 
 #[component]
 pub fn OffboardingPage() -> impl IntoView {
     // Removals move on in the background: "Refresh" reads the page again.
     let reload = RwSignal::new(0u32);
-    let overview = Resource::new(move || reload.get(), |_| offboarding_overview());
+    let retry = ServerAction::<RevocationRetry>::new();
+    let overview = Resource::new(
+        move || (reload.get(), retry.version().get()),
+        |_| offboarding_overview(),
+    );
     view! {
         <Title text="Offboarding" />
         <header class="page-header">
@@ -29,10 +36,16 @@ pub fn OffboardingPage() -> impl IntoView {
                 "Refresh"
             </button>
         </p>
+        <div aria-live="polite">
+            {move || retry.value().get().map(|result| match result {
+                Ok(()) => view! { <div class="notice notice-ok"><p>"Queued to run again."</p></div> }.into_any(),
+                Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
+            })}
+        </div>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(overview) => view! { <OverviewView overview /> }.into_any(),
+                    Ok(overview) => view! { <OverviewView overview retry /> }.into_any(),
                     Err(error) => view! { <ErrorNotice error needs="admins and auditors" /> }.into_any(),
                 }
             })}
@@ -41,7 +54,7 @@ pub fn OffboardingPage() -> impl IntoView {
 }
 
 #[component]
-fn OverviewView(overview: Overview) -> impl IntoView {
+fn OverviewView(overview: Overview, retry: ServerAction<RevocationRetry>) -> impl IntoView {
     let deadline = overview.deadline.clone();
     let overdue = overview.cases.iter().filter(|c| c.overdue).count();
     view! {
@@ -66,7 +79,7 @@ fn OverviewView(overview: Overview) -> impl IntoView {
             } else {
                 view! {
                     <div class="table-wrap">
-                        <table class="offboarding-cases stack-narrow">
+                        <table class="data-table offboarding-cases stack-narrow">
                             <thead>
                                 <tr>
                                     <th scope="col">"Person"</th>
@@ -76,7 +89,7 @@ fn OverviewView(overview: Overview) -> impl IntoView {
                                 </tr>
                             </thead>
                             <tbody>
-                                {overview.cases.into_iter().map(|case| view! { <CaseRow case deadline=deadline.clone() /> }).collect_view()}
+                                {overview.cases.into_iter().map(|case| view! { <CaseRow case deadline=deadline.clone() retry=Some(retry) /> }).collect_view()}
                             </tbody>
                         </table>
                     </div>
@@ -91,7 +104,7 @@ fn OverviewView(overview: Overview) -> impl IntoView {
             } else {
                 view! {
                     <div class="table-wrap">
-                        <table class="orphans stack-narrow">
+                        <table class="data-table orphans stack-narrow">
                             <thead>
                                 <tr>
                                     <th scope="col">"Login"</th>
@@ -119,37 +132,66 @@ fn progress_badge(progress: Progress) -> &'static str {
     }
 }
 
+/// Who the row is about: a link to their user page while the inventory lists them.
+fn person_cell(case: &Case) -> impl IntoView {
+    let shown = case.name.clone().unwrap_or_else(|| case.email.clone());
+    let email = (shown != case.email).then(|| case.email.clone());
+    let link = case
+        .in_inventory
+        .then(|| format!("/inventory/users/{}", case.email));
+    view! {
+        {match link {
+            Some(href) => view! { <A href=href>{shown}</A> }.into_any(),
+            None => view! { <span>{shown}</span> }.into_any(),
+        }}
+        {email.map(|e| view! { <br /><span class="muted">{e}</span> })}
+    }
+}
+
+/// One removal; `retry` (admins on the Offboarding page) offers "Retry" on a failed one.
 #[component]
-fn CaseRow(case: Case, deadline: String) -> impl IntoView {
-    let user_href = format!("/inventory/users/{}", case.email);
-    let shown_name = case.name.clone().unwrap_or_else(|| case.email.clone());
+fn CaseRow(
+    case: Case,
+    deadline: String,
+    retry: Option<ServerAction<RevocationRetry>>,
+) -> impl IntoView {
     let time = if case.progress == Progress::Verified {
         format!("done in {}", elapsed(case.minutes))
     } else {
         format!("{} ago", elapsed(case.minutes))
     };
+    let id = case.id;
+    let retry = retry.filter(|_| is_admin() && case.progress == Progress::Failed);
+    let why_by = (case.origin == Origin::Emergency).then(|| format!("by {}", case.started_by));
     view! {
         <tr data-revocation-id=case.id.to_string() class:overdue=case.overdue>
-            <td data-label="Person">
-                <A href=user_href>{shown_name}</A>
-                <br /><span class="muted">{case.email.clone()}</span>
-            </td>
-            <td data-label="Why">
+            <td data-label="Person">{person_cell(&case)}</td>
+            <td data-label="Why" class="break">
                 {case.origin.label()}
                 <br /><span class="muted">{case.reason.clone()}</span>
-                <br /><span class="muted">{format!("by {}", case.started_by)}</span>
+                {why_by.map(|by| view! { <br /><span class="muted">{by}</span> })}
             </td>
             <td data-label="Since">
-                {case.since.get(..16).unwrap_or(&case.since).replace('T', " ")}
+                {case.since.get(..16).unwrap_or(&case.since).replace('T', " ")}" UTC"
                 <br /><span class="muted">{time}</span>
             </td>
-            <td data-label="State">
+            <td data-label="State" class="break">
                 <span class=progress_badge(case.progress)>{case.progress.label()}</span>
                 {case.overdue.then(|| view! {
                     <span class="badge badge-bad deadline-flag">{format!("Past the {deadline} deadline")}</span>
                 })}
                 {case.last_error.clone().map(|e| view! { <br /><span class="muted">{e}</span> })}
                 {case.task_id.map(|t| view! { <br /><A href=format!("/tasks/{t}")>{format!("Task #{t}")}</A> })}
+                {(case.progress == Progress::Failed).then(|| view! {
+                    <br /><span class="muted">"The access is still there: retry, or remove the login by hand in Postmark; the next users sync proves it either way."</span>
+                })}
+                {retry.map(|retry| view! {
+                    <br />
+                    <button type="button" class="button-secondary retry-removal" disabled=move || retry.pending().get()
+                        on:click=move |_| { retry.dispatch(RevocationRetry { id }); }>
+                        "Retry"
+                    </button>
+                })}
                 <br /><span class="muted">{format!("Revocation #{}", case.id)}</span>
             </td>
         </tr>
@@ -173,13 +215,15 @@ fn OrphanRow(orphan: Orphan) -> impl IntoView {
 /// The login's standing with the identity providers, for the user page.
 #[component]
 pub fn IdentityFacts(email: String) -> impl IntoView {
-    let standing = Resource::new(move || email.clone(), offboarding_standing);
+    let login = Resource::new(move || email.clone(), offboarding_login);
     view! {
         <h3>"Identity provider"</h3>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match standing.await {
-                    Ok(standing) => {
+                match login.await {
+                    Ok(login) => {
+                        let standing = login.standing;
+                        let deadline = login.deadline;
                         let orphaned = standing.is_orphaned();
                         let label = match &standing {
                             Standing::Left { .. } => Some("Orphaned: the person left"),
@@ -192,6 +236,24 @@ pub fn IdentityFacts(email: String) -> impl IntoView {
                                 {standing.describe()}
                                 {orphaned.then(|| view! { " " <A href="/offboarding">"Offboarding"</A> })}
                             </p>
+                            {(!login.cases.is_empty()).then(|| view! {
+                                <h3>{format!("Removals outside campaigns ({})", login.cases.len())}</h3>
+                                <div class="table-wrap">
+                                    <table class="data-table offboarding-cases stack-narrow">
+                                        <thead>
+                                            <tr>
+                                                <th scope="col">"Person"</th>
+                                                <th scope="col">"Why"</th>
+                                                <th scope="col">"Since"</th>
+                                                <th scope="col">"State"</th>
+                                            </tr>
+                                        </thead>
+                                        <tbody>
+                                            {login.cases.into_iter().map(|case| view! { <CaseRow case deadline=deadline.clone() retry=None /> }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
+                            })}
                         }.into_any()
                     }
                     Err(error) => view! { <ErrorNotice error needs="admins and auditors" /> }.into_any(),
@@ -221,6 +283,13 @@ pub fn EmergencyRemoval(email: String) -> impl IntoView {
         },
     );
     let reason_ref = NodeRef::<leptos::html::Textarea>::new();
+    // Once started, the plan closes: what remains is the confirmation and its link.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = remove.value().get() {
+            open.set(false);
+            reason.set(String::new());
+        }
+    });
     view! {
         <section class="emergency-removal" aria-labelledby="emergency-heading">
             <h3 id="emergency-heading">"Emergency removal"</h3>
@@ -253,7 +322,7 @@ pub fn EmergencyRemoval(email: String) -> impl IntoView {
                                         </div>
                                         <label class="stacked">
                                             "Why (kept in the audit log)"
-                                            <textarea node_ref=reason_ref class="removal-reason" rows="2" prop:value=move || reason.get()
+                                            <textarea node_ref=reason_ref class="removal-reason" rows="2" maxlength="500" prop:value=move || reason.get()
                                                 on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
                                         </label>
                                         <p class="actions">
@@ -265,7 +334,7 @@ pub fn EmergencyRemoval(email: String) -> impl IntoView {
                                                 "Remove all access now"
                                             </button>
                                             " "
-                                            <button type="button" class="button-secondary" on:click=move |_| open.set(false)>"Keep it"</button>
+                                            <button type="button" class="button-secondary" on:click=move |_| { open.set(false); remove.value().set(None); }>"Keep it"</button>
                                         </p>
                                     }.into_any(),
                                     Ok(None) => ().into_any(),

@@ -40,6 +40,8 @@ struct Candidate {
     server_id: Option<i64>,
     access: String,
     action: Option<String>,
+    /// `campaign`, or `offboarding` / `emergency`: the whole login was to go.
+    origin: String,
 }
 
 /// Which revocations a sync of `scope` can prove: what it actually read from Postmark.
@@ -51,8 +53,8 @@ fn kinds_of(scope: SyncScope) -> &'static str {
 }
 
 const CANDIDATE: &str =
-    "SELECT r.id, r.campaign_id, r.kind, r.user_email, r.server_id, r.access, r.action \
-     FROM revocations r";
+    "SELECT r.id, r.campaign_id, r.kind, r.user_email, r.server_id, r.access, r.action, \
+     r.origin FROM revocations r";
 
 /// Verifies the done revocations `sync_id` can prove and looks for drift among the effective
 /// ones, writing the outcomes and their audit events into `tx`, the sync's own transaction
@@ -229,9 +231,9 @@ async fn shows(tx: &mut Tx, candidate: &Candidate) -> Result<bool, sqlx::Error> 
                     .bind(email)
                     .fetch_optional(&mut **tx)
                     .await?;
-            // Removing the user (a leaver's offboarding, whatever their role) is proved only
-            // by their absence.
-            if action == Some(Action::RemoveUser) {
+            // Removing the user (a leaver's offboarding, whatever their role, even the Account
+            // Owner's by hand) is proved only by their absence.
+            if action == Some(Action::RemoveUser) || candidate.origin != "campaign" {
                 return Ok(role.is_some());
             }
             Ok(role_shows(

@@ -341,6 +341,20 @@ async fn the_account_owner_leaving_becomes_a_task_and_an_unproved_removal_turns_
     assert_eq!(campaign, None, "offboarding's task belongs to no campaign");
     let tasks = ada.get("/tasks").await.text().await.unwrap();
     assert!(tasks.contains("Offboarding"), "the tasks list names it");
+    let (task,): (i64,) = sqlx::query_as("SELECT id FROM fulfilment_tasks")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let page = ada
+        .get(&format!("/tasks/{task}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("from the Postmark account: they left, and they are the Account Owner"),
+        "the line asks for the whole login, not just the role"
+    );
 
     let page = overview(&ada).await;
     assert_eq!(page["cases"][0]["progress"], "NeedsPerson", "{page:#}");
@@ -351,4 +365,52 @@ async fn the_account_owner_leaving_becomes_a_task_and_an_unproved_removal_turns_
     let page = overview(&ada).await;
     assert_eq!(page["cases"][0]["overdue"], true, "{page:#}");
     assert_eq!(page["deadline"], "24 h");
+}
+
+#[tokio::test]
+async fn a_failed_removal_can_be_retried_and_is_cancelled_when_the_person_comes_back() {
+    use postmark_access_review::{postmark::simulator::Fault, revocations::worker::Settings};
+    let (app, ada) = synced().await;
+    app.simulator.fault_on(
+        "DELETE /gateway/users/bea@example.com",
+        Fault::ServerError,
+        None,
+    );
+    let scim = Scim::new(&app, "Okta").await;
+    let bea = scim.create_user(&person("bea@example.com")).await;
+    deactivate(&scim, &bea).await;
+    let once = Settings {
+        max_attempts: 1,
+        ..quick()
+    };
+    let report = worker(&app, once).run_once().await.unwrap();
+    assert_eq!(report.failed, 1, "{report:?}");
+    let page = overview(&ada).await;
+    assert_eq!(page["cases"][0]["progress"], "Failed", "{page:#}");
+
+    // An admin retries it from the page (the revocations' own retry).
+    let job = removals(&app, "bea@example.com").await[0].0;
+    let retried = ada
+        .post("/api/revocation_retry", &[("id", job.to_string().as_str())])
+        .await;
+    assert_eq!(retried.status(), 200);
+    assert_eq!(removals(&app, "bea@example.com").await[0].1, "pending");
+    let report = worker(&app, once).run_once().await.unwrap();
+    assert_eq!(report.failed, 1, "{report:?}");
+
+    // Bea is back at the provider: the failed removal is cancelled, nothing is overdue.
+    let answer = scim
+        .patch(
+            &format!("/Users/{bea}"),
+            json!([{ "op": "replace", "path": "active", "value": "True" }]),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{:#}", answer.body);
+    assert_eq!(removals(&app, "bea@example.com").await[0].1, "cancelled");
+    app.clock.advance(time::Duration::hours(25));
+    let ada = signed_in(&app, ADA).await;
+    let page = overview(&ada).await;
+    assert_eq!(page["cases"][0]["progress"], "Cancelled", "{page:#}");
+    assert_eq!(page["cases"][0]["overdue"], false);
+    assert!(app.simulator.user("bea@example.com").is_some());
 }

@@ -9,7 +9,7 @@
 
 use super::{
     writer::{write_header, write_record, Cell},
-    Source, PAGE_ROWS,
+    ExportError, Source, PAGE_ROWS,
 };
 use sqlx::AnyConnection;
 
@@ -307,7 +307,7 @@ impl Source for DecisionsSource {
         HEADER
     }
 
-    async fn next_page(&mut self, out: &mut Vec<u8>) -> Result<bool, sqlx::Error> {
+    async fn next_page(&mut self, out: &mut Vec<u8>) -> Result<bool, ExportError> {
         let mut conn = self.db.pool().acquire().await?;
         let rows = page(&mut conn, self.campaign_id, self.after, PAGE_ROWS).await?;
         for row in &rows {

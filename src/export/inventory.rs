@@ -9,7 +9,7 @@
 
 use super::{
     writer::{write_record, Cell},
-    Source, PAGE_ROWS,
+    ExportError, Source, PAGE_ROWS,
 };
 use crate::{
     db::Db,
@@ -84,7 +84,7 @@ impl Source for UsersSource {
         USERS_HEADER
     }
 
-    async fn next_page(&mut self, out: &mut Vec<u8>) -> Result<bool, sqlx::Error> {
+    async fn next_page(&mut self, out: &mut Vec<u8>) -> Result<bool, ExportError> {
         let (email, server) = self.after.clone().unwrap_or_default();
         // COALESCE: the record of a user without permissions sorts first on both databases
         // (they disagree on where NULL sorts). Server ids are positive.
@@ -183,7 +183,7 @@ impl Source for ServersSource {
         SERVERS_HEADER
     }
 
-    async fn next_page(&mut self, out: &mut Vec<u8>) -> Result<bool, sqlx::Error> {
+    async fn next_page(&mut self, out: &mut Vec<u8>) -> Result<bool, ExportError> {
         // Booleans travel as integers: SQLite stores them so and the Any driver decodes by
         // the stored type.
         let rows: Vec<ServerRow> = sqlx::query_as(

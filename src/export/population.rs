@@ -7,7 +7,7 @@
 
 use super::{
     writer::{write_record, Cell},
-    Source, PAGE_ROWS,
+    ExportError, Source, PAGE_ROWS,
 };
 use sqlx::AnyConnection;
 
@@ -112,8 +112,8 @@ impl Source for PopulationSource {
         HEADER
     }
 
-    async fn next_page(&mut self, out: &mut Vec<u8>) -> Result<bool, sqlx::Error> {
+    async fn next_page(&mut self, out: &mut Vec<u8>) -> Result<bool, ExportError> {
         let mut conn = self.db.pool().acquire().await?;
-        self.page(&mut conn, out).await
+        Ok(self.page(&mut conn, out).await?)
     }
 }

@@ -264,10 +264,17 @@ impl Source for AuditSource {
     async fn next_page(&mut self, out: &mut Vec<u8>) -> Result<bool, ExportError> {
         let (count, last) = match &mut self.reader {
             Some(reader) => {
+                // The buffer goes to the reader's thread and comes back with the page.
                 let page = self.page.clone();
-                reader
-                    .page(out, move |conn, out| sqlite_page(conn, &page, out))
-                    .await?
+                let mut buffer = std::mem::take(out);
+                let (buffer, count, last) = reader
+                    .run(move |conn| {
+                        let (count, last) = sqlite_page(conn, &page, &mut buffer)?;
+                        Ok((buffer, count, last))
+                    })
+                    .await?;
+                *out = buffer;
+                (count, last)
             }
             None => self.pool_page(out).await?,
         };

@@ -15,7 +15,10 @@
 
 use std::{path::Path, sync::Arc, time::Duration};
 
-use rusqlite::{types::ValueRef, Connection, OpenFlags};
+use rusqlite::{
+    types::{Value, ValueRef},
+    Connection, OpenFlags, ToSql,
+};
 
 use super::{writer::Cell, ExportError};
 
@@ -37,29 +40,46 @@ impl Reader {
         }
     }
 
-    /// Runs `read` on a blocking thread with the connection and `out` (moved there and back,
-    /// so the caller's buffer is reused). `read` appends one page and answers what the caller
-    /// needs to ask for the next.
-    pub async fn page<T, F>(&mut self, out: &mut Vec<u8>, read: F) -> Result<T, ExportError>
+    /// Runs `read` on a blocking thread with the connection, which is opened on first use.
+    pub async fn run<T, F>(&mut self, read: F) -> Result<T, ExportError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection, &mut Vec<u8>) -> Result<T, ExportError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, ExportError> + Send + 'static,
     {
         let path = Arc::clone(&self.path);
         let conn = self.conn.take();
-        let mut buffer = std::mem::take(out);
-        let (conn, buffer, result) = tokio::task::spawn_blocking(move || {
-            let conn = match conn.map_or_else(|| open(&path), Ok) {
-                Ok(conn) => conn,
-                Err(error) => return (None, buffer, Err(error)),
-            };
-            let result = read(&conn, &mut buffer);
-            (Some(conn), buffer, result)
-        })
-        .await?;
+        let (conn, result) =
+            tokio::task::spawn_blocking(move || match conn.map_or_else(|| open(&path), Ok) {
+                Ok(conn) => {
+                    let result = read(&conn);
+                    (Some(conn), result)
+                }
+                Err(error) => (None, Err(error)),
+            })
+            .await?;
         self.conn = conn;
-        *out = buffer;
         result
+    }
+
+    /// The rows `sql` selects, each read by `map`: a page for a source that turns rows into
+    /// records the same way on both paths. `params` are named as the pool's queries write
+    /// them (`$1`, `$2`…: SQLite takes those as names).
+    pub async fn rows<R: Send + 'static>(
+        &mut self,
+        sql: &'static str,
+        params: Vec<(&'static str, Value)>,
+        map: fn(&rusqlite::Row<'_>) -> rusqlite::Result<R>,
+    ) -> Result<Vec<R>, ExportError> {
+        self.run(move |conn| {
+            let params: Vec<(&str, &dyn ToSql)> = params
+                .iter()
+                .map(|(name, value)| (*name, value as &dyn ToSql))
+                .collect();
+            let mut statement = conn.prepare_cached(sql)?;
+            let rows = statement.query_map(params.as_slice(), map)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<R>>>()?)
+        })
+        .await
     }
 }
 

@@ -8,6 +8,7 @@ use std::{
     ops::{Deref, DerefMut},
     path::Path,
     str::FromStr,
+    sync::Arc,
     time::Duration,
 };
 
@@ -16,6 +17,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions},
     migrate::Migrator,
+    sqlite::SqliteConnectOptions,
     Any, AnyConnection, AnyPool, Connection as _, Executor as _, Transaction,
 };
 
@@ -56,6 +58,9 @@ impl Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// The SQLite file behind the pool, for the exports' reader outside sqlx
+    /// ([`crate::export::sqlite`]); `None` on PostgreSQL and for in-memory databases.
+    sqlite_file: Option<Arc<Path>>,
 }
 
 impl Db {
@@ -79,6 +84,10 @@ impl Db {
             (Backend::Sqlite, true) => read_only_sqlite_url(url),
             (Backend::Postgres, _) => url.to_string(),
         };
+        let sqlite_file = match backend {
+            Backend::Sqlite => sqlite_file(&url),
+            Backend::Postgres => None,
+        };
         let options =
             AnyConnectOptions::from_str(&url).context("the database URL could not be parsed")?;
         let pool = AnyPoolOptions::new()
@@ -101,7 +110,11 @@ impl Db {
             .connect_with(options)
             .await
             .with_context(|| format!("could not connect to the {} database", backend.name()))?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            sqlite_file,
+        })
     }
 
     /// Applies pending migrations for this engine.
@@ -119,6 +132,11 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The SQLite file behind the pool, when there is one on disk.
+    pub fn sqlite_file(&self) -> Option<&Path> {
+        self.sqlite_file.as_deref()
     }
 
     /// The pool, for reads that need no transaction.
@@ -250,6 +268,22 @@ fn read_only_sqlite_url(url: &str) -> String {
     format!("{base}?{}", kept.join("&"))
 }
 
+/// The file a SQLite URL names, as sqlx reads it; `None` for an in-memory database or one
+/// behind a custom VFS, which another connection could not open by path.
+fn sqlite_file(url: &str) -> Option<Arc<Path>> {
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    // Read the URL as sqlx does; not through its `to_url_lossy`, which panics on a relative
+    // path such as the default `sqlite://data/app.db`.
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (database, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let elsewhere = database == ":memory:"
+        || url::form_urlencoded::parse(query.as_bytes())
+            .any(|(key, value)| (key == "mode" && value == "memory") || key == "vfs");
+    (!elsewhere).then(|| Arc::from(options.get_filename()))
+}
+
 /// Creates the folder of a SQLite file and makes sure the file is created when missing.
 pub(crate) fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     let rest = url
@@ -321,6 +355,19 @@ mod tests {
         assert!(file.parent().unwrap().is_dir());
         let ro = format!("{url}?mode=ro");
         assert_eq!(prepare_sqlite_url(&ro).unwrap(), ro);
+    }
+
+    #[test]
+    fn the_sqlite_file_is_read_from_the_url() {
+        let file = |url: &str| sqlite_file(url).map(|p| p.to_path_buf());
+        assert_eq!(
+            file("sqlite://data/app.db?mode=rwc"),
+            Some("data/app.db".into())
+        );
+        assert_eq!(file("sqlite:/tmp/a%20b.db"), Some("/tmp/a b.db".into()));
+        assert_eq!(file("sqlite::memory:"), None);
+        assert_eq!(file("sqlite://x.db?mode=memory"), None);
+        assert_eq!(file("sqlite://x.db?vfs=unix-none"), None);
     }
 
     #[test]

@@ -105,8 +105,9 @@ async fn measure(dir: &Path, events: usize, page_rows: i64) -> anyhow::Result<()
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| anyhow::anyhow!("export failed: {e}"))?;
         bytes += chunk.len();
-        // Records end with CRLF; the details never hold a line break, so this counts them.
-        records += chunk.windows(2).filter(|w| w == b"\r\n").count();
+        // Records end with CRLF and the details never hold a line break, so counting LF counts
+        // them. memchr: a byte-pair scan took 0.16 s of a 1.3 s export at a million events.
+        records += memchr::memchr_iter(b'\n', &chunk).count();
         out.write_all(&chunk)?;
     }
     out.flush()?;

@@ -7,11 +7,13 @@
 //! `done`, `failed`, `manual`, `cancelled`); for a revoke decision with no revocation yet (the
 //! campaign is still open) it is `not_carried_out`; for other decisions it is empty.
 
-use super::{
-    writer::{write_header, write_record, Cell},
-    Source, PAGE_ROWS,
-};
 use sqlx::AnyConnection;
+
+use super::{
+    sqlite::Reader,
+    writer::{write_header, write_record, Cell},
+    ExportError, Source, PAGE_ROWS,
+};
 
 use crate::{
     db::Db,
@@ -170,6 +172,39 @@ struct Row {
     r_acknowledged_reason: Option<String>,
 }
 
+impl Row {
+    /// The same row from the SQLite reader.
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get("id")?,
+            kind: row.get("kind")?,
+            user_email: row.get("user_email")?,
+            user_name: row.get("user_name")?,
+            access: row.get("access")?,
+            server_id: row.get("server_id")?,
+            server_name: row.get("server_name")?,
+            privileged: row.get("privileged")?,
+            reviewer_email: row.get("reviewer_email")?,
+            decision: row.get("decision")?,
+            justification: row.get("justification")?,
+            decided_by: row.get("decided_by")?,
+            decided_at: row.get("decided_at")?,
+            decided_via: row.get("decided_via")?,
+            r_status: row.get("r_status")?,
+            r_action: row.get("r_action")?,
+            r_excluded_reason: row.get("r_excluded_reason")?,
+            r_last_error: row.get("r_last_error")?,
+            r_finished_at: row.get("r_finished_at")?,
+            r_verification: row.get("r_verification")?,
+            r_verified_at: row.get("r_verified_at")?,
+            r_drift_at: row.get("r_drift_at")?,
+            r_acknowledged_by: row.get("r_acknowledged_by")?,
+            r_acknowledged_at: row.get("r_acknowledged_at")?,
+            r_acknowledged_reason: row.get("r_acknowledged_reason")?,
+        })
+    }
+}
+
 /// A stored value this version cannot read: an error naming the row, never a guess.
 fn unreadable(id: i64, column: &str, value: &str) -> sqlx::Error {
     sqlx::Error::Decode(format!("review item {id}: unknown {column} {value:?}").into())
@@ -257,6 +292,19 @@ impl TryFrom<Row> for DecisionRow {
     }
 }
 
+/// One page of items with their revocations: `$1` the campaign, `$2` the last id written,
+/// `$3` the page size.
+const PAGE_SQL: &str = "SELECT i.id, i.kind, i.user_email, i.user_name, i.access, \
+     i.server_id, i.server_name, i.privileged, i.reviewer_email, i.decision, \
+     i.justification, i.decided_by, i.decided_at, i.decided_via, r.status AS r_status, r.action AS r_action, \
+     r.excluded_reason AS r_excluded_reason, r.last_error AS r_last_error, \
+     r.finished_at AS r_finished_at, r.verification AS r_verification, \
+     r.verified_at AS r_verified_at, r.drift_at AS r_drift_at, \
+     r.acknowledged_by AS r_acknowledged_by, r.acknowledged_at AS r_acknowledged_at, \
+     r.acknowledged_reason AS r_acknowledged_reason \
+     FROM review_items i LEFT JOIN revocations r ON r.item_id = i.id \
+     WHERE i.campaign_id = $1 AND i.id > $2 ORDER BY i.id LIMIT $3";
+
 /// Up to `limit` items of `campaign_id` with ids above `after`, in id order (on a connection,
 /// so the sign-off reads them inside its transaction).
 pub async fn page(
@@ -265,23 +313,12 @@ pub async fn page(
     after: i64,
     limit: i64,
 ) -> Result<Vec<DecisionRow>, sqlx::Error> {
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT i.id, i.kind, i.user_email, i.user_name, i.access, i.server_id, i.server_name, \
-         i.privileged, i.reviewer_email, i.decision, i.justification, i.decided_by, \
-         i.decided_at, i.decided_via, r.status AS r_status, r.action AS r_action, \
-         r.excluded_reason AS r_excluded_reason, r.last_error AS r_last_error, \
-         r.finished_at AS r_finished_at, r.verification AS r_verification, \
-         r.verified_at AS r_verified_at, r.drift_at AS r_drift_at, \
-         r.acknowledged_by AS r_acknowledged_by, r.acknowledged_at AS r_acknowledged_at, \
-         r.acknowledged_reason AS r_acknowledged_reason \
-         FROM review_items i LEFT JOIN revocations r ON r.item_id = i.id \
-         WHERE i.campaign_id = $1 AND i.id > $2 ORDER BY i.id LIMIT $3",
-    )
-    .bind(campaign_id)
-    .bind(after)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?;
+    let rows: Vec<Row> = sqlx::query_as(PAGE_SQL)
+        .bind(campaign_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
     rows.into_iter().map(DecisionRow::try_from).collect()
 }
 
@@ -290,14 +327,18 @@ pub struct DecisionsSource {
     db: Db,
     campaign_id: i64,
     after: i64,
+    /// `Some` on a SQLite file: pages are read there rather than through the pool.
+    reader: Option<Reader>,
 }
 
 impl DecisionsSource {
     pub fn new(db: Db, campaign_id: i64) -> Self {
+        let reader = db.sqlite_file().map(Reader::new);
         Self {
             db,
             campaign_id,
             after: 0,
+            reader,
         }
     }
 }
@@ -307,9 +348,24 @@ impl Source for DecisionsSource {
         HEADER
     }
 
-    async fn next_page(&mut self, out: &mut Vec<u8>) -> Result<bool, sqlx::Error> {
-        let mut conn = self.db.pool().acquire().await?;
-        let rows = page(&mut conn, self.campaign_id, self.after, PAGE_ROWS).await?;
+    async fn next_page(&mut self, out: &mut Vec<u8>) -> Result<bool, ExportError> {
+        let rows = match &mut self.reader {
+            Some(reader) => {
+                let params = vec![
+                    ("$1", self.campaign_id.into()),
+                    ("$2", self.after.into()),
+                    ("$3", PAGE_ROWS.into()),
+                ];
+                let rows = reader.rows(PAGE_SQL, params, Row::from_sqlite).await?;
+                rows.into_iter()
+                    .map(DecisionRow::try_from)
+                    .collect::<Result<Vec<_>, _>>()?
+            }
+            None => {
+                let mut conn = self.db.pool().acquire().await?;
+                page(&mut conn, self.campaign_id, self.after, PAGE_ROWS).await?
+            }
+        };
         for row in &rows {
             write_row(out, row);
         }

@@ -7,16 +7,20 @@
 //!   campaign sign-off signs exactly the bytes it writes.
 //! * [`routes`]: the `/exports/…` handlers (admins and auditors).
 //!
+//! * [`sqlite`]: how pages are read from a SQLite file, outside the pool (why in its
+//!   documentation).
+//!
 //! Every export reads in keyset pages (`WHERE key > $last ORDER BY key LIMIT n`), one short
-//! query per page on a pooled connection, and hands each page to the response body as one
-//! chunk: memory stays at one page however large the table, and a slow download never holds
-//! a database connection between pages.
+//! query per page, and hands each page to the response body as one chunk: memory stays at one
+//! page however large the table, and a slow download never holds a pooled connection or a
+//! read transaction between pages.
 
 pub mod audit;
 pub mod decisions;
 pub mod inventory;
 pub mod population;
 pub mod routes;
+pub mod sqlite;
 pub mod writer;
 
 use std::future::Future;
@@ -32,6 +36,20 @@ use futures::Stream;
 /// Rows per page read from the database.
 pub const PAGE_ROWS: i64 = 1000;
 
+/// Why an export stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error("SQLite reader: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A stored value the export cannot write, named by its row.
+    #[error("{row}: {error}")]
+    Row { row: String, error: rusqlite::Error },
+    #[error("the SQLite reader's thread failed: {0}")]
+    Thread(#[from] tokio::task::JoinError),
+}
+
 /// A table read page by page into CSV.
 pub trait Source: Send + 'static {
     /// The header record: the column order, fixed for this export.
@@ -41,7 +59,7 @@ pub trait Source: Send + 'static {
     fn next_page(
         &mut self,
         out: &mut Vec<u8>,
-    ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send;
+    ) -> impl Future<Output = Result<bool, ExportError>> + Send;
 }
 
 /// The CSV of `source` as a stream of chunks: the header, then one chunk per page.

@@ -155,7 +155,25 @@ impl Application {
     /// Starts the background jobs, then serves on `listener` until Ctrl-C or SIGTERM. The
     /// caller binds it ([`server::bind`]), so it can learn the port first.
     pub async fn serve(self, listener: TcpListener) -> anyhow::Result<()> {
+        // Bound before anything starts: an address in use stops start-up with its reason.
+        let metrics = self.state.config.metrics.clone();
+        let metrics_listener = match metrics.addr {
+            Some(addr) => Some(server::bind(addr).await?),
+            None => None,
+        };
         self.start_jobs()?;
+        if let Some(metrics_listener) = metrics_listener {
+            let router = server::metrics::own_router(self.state.metrics.clone(), &metrics);
+            tracing::info!(address = ?metrics.addr, "serving /metrics on its own address");
+            tokio::spawn(async move {
+                if let Err(error) = server::serve(metrics_listener, router).await {
+                    tracing::error!(
+                        error = format!("{error:#}"),
+                        "the /metrics listener stopped"
+                    );
+                }
+            });
+        }
         server::serve(listener, self.router).await
     }
 

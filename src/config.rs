@@ -13,12 +13,14 @@ use crate::email::Email;
 
 mod keys;
 mod mail;
+mod metrics;
 mod parse;
 mod revocations;
 mod signing;
 
 pub use keys::KEYS;
 pub use mail::{MailConfig, DEFAULT_MAIL_STREAM};
+pub use metrics::MetricsConfig;
 use parse::{
     known_key, parse_bool, parse_database_url, parse_duration, parse_email_list, parse_in_range,
     parse_issuer, parse_public_url,
@@ -226,11 +228,13 @@ impl RawConfig {
         let site_root = self
             .parse("SITE_ROOT", |v| Ok(PathBuf::from(v)))?
             .unwrap_or_else(|| PathBuf::from("target/site"));
+        let metrics = self.metrics(bind_addr)?;
         Ok(ServerConfig {
             public_url,
             bind_addr,
             max_body_bytes,
             site_root,
+            metrics,
         })
     }
 }
@@ -547,6 +551,8 @@ pub struct ServerConfig {
     pub bind_addr: SocketAddr,
     pub max_body_bytes: usize,
     pub site_root: PathBuf,
+    /// Who may read `/metrics`, and where.
+    pub metrics: MetricsConfig,
 }
 
 impl ServerConfig {

@@ -29,6 +29,14 @@ pub const KEYS: &[(&str, &str)] = &[
         "largest accepted request body in bytes (default 2097152)",
     ),
     (
+        "METRICS_TOKEN",
+        "bearer token Prometheus sends to read /metrics (secret; without it and METRICS_ADDR, /metrics is off)",
+    ),
+    (
+        "METRICS_ADDR",
+        "separate listen address for /metrics, e.g. 127.0.0.1:9100 (then not on BIND_ADDR)",
+    ),
+    (
         "SITE_ROOT",
         "folder holding the built site: pkg/ and public files (default target/site)",
     ),

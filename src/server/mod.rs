@@ -55,7 +55,10 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::dev_idp::routes::router(state.auth.dev_idp()))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
-        .route("/metrics", get(metrics::render))
+        .merge(metrics::main_routes(
+            state.metrics.clone(),
+            &state.config.metrics,
+        ))
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(options.clone())
         })

@@ -7,7 +7,8 @@ use postmark_access_review::{
     auth::{dev_idp::DevIdp, service::AuthService, session::Store},
     clock::ManualClock,
     config::{
-        AuthConfig, CampaignConfig, DatabaseConfig, InventoryConfig, MailConfig, ServerConfig,
+        AuthConfig, CampaignConfig, DatabaseConfig, InventoryConfig, MailConfig, MetricsConfig,
+        ServerConfig,
     },
     db::{Backend, Db},
     notifications::worker::Worker,
@@ -227,6 +228,7 @@ pub struct TestAppBuilder {
     jobs: Jobs,
     signing_key_pem: Option<String>,
     checkpoint_interval: Option<Duration>,
+    metrics: MetricsConfig,
 }
 
 impl TestApp {
@@ -252,6 +254,7 @@ impl TestApp {
             },
             signing_key_pem: None,
             checkpoint_interval: None,
+            metrics: MetricsConfig::default(),
         }
     }
 
@@ -318,6 +321,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Who may read `/metrics` (off unless asked for, as in production).
+    pub fn metrics(mut self, metrics: MetricsConfig) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
         self
@@ -340,6 +349,7 @@ impl TestAppBuilder {
             bind_addr: addr,
             max_body_bytes: self.max_body_bytes,
             site_root: PathBuf::from("target/site"),
+            metrics: self.metrics,
         };
         let clock = ManualClock::new(datetime!(2026-11-28 09:00 UTC));
         let adjust = self.adjust_auth.unwrap_or_else(|| Box::new(|_| {}));

@@ -17,6 +17,7 @@ mod metrics;
 mod parse;
 mod revocations;
 mod signing;
+mod transport;
 
 pub use keys::KEYS;
 pub use mail::{MailConfig, DEFAULT_MAIL_STREAM};

@@ -105,6 +105,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "Postmark API base URL (default https://api.postmarkapp.com)",
     ),
     (
+        "ALLOW_PLAIN_HTTP",
+        "true lets serve use http:// to hosts other than loopback (a TLS-terminating proxy beside the app) (default false)",
+    ),
+    (
         "POSTMARK_ACCOUNT_TOKEN",
         "Postmark account API token; without it no sync runs",
     ),

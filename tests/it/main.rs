@@ -25,6 +25,7 @@ mod helpers;
 mod inventory;
 mod notifications;
 mod pages;
+mod plain_http;
 mod postmark;
 mod readme;
 mod restart;

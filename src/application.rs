@@ -157,6 +157,7 @@ impl Application {
     pub async fn serve(self, listener: TcpListener) -> anyhow::Result<()> {
         // Bound before anything starts: an address in use stops start-up with its reason.
         let metrics = self.state.config.metrics.clone();
+        let header_read_timeout = self.state.config.timeouts.header_read;
         let metrics_listener = match metrics.addr {
             Some(addr) => Some(server::bind(addr).await?),
             None => None,
@@ -166,7 +167,8 @@ impl Application {
             let router = server::metrics::own_router(self.state.metrics.clone(), &metrics);
             tracing::info!(address = ?metrics.addr, "serving /metrics on its own address");
             tokio::spawn(async move {
-                if let Err(error) = server::serve(metrics_listener, router).await {
+                let serving = server::serve(metrics_listener, router, header_read_timeout);
+                if let Err(error) = serving.await {
                     tracing::error!(
                         error = format!("{error:#}"),
                         "the /metrics listener stopped"
@@ -174,7 +176,7 @@ impl Application {
                 }
             });
         }
-        server::serve(listener, self.router).await
+        server::serve(listener, self.router, header_read_timeout).await
     }
 
     /// The outbox worker over this application's database, clock and mail settings (the

@@ -17,6 +17,7 @@ mod metrics;
 mod parse;
 mod revocations;
 mod signing;
+mod timeouts;
 mod transport;
 
 pub use keys::KEYS;
@@ -28,6 +29,7 @@ use parse::{
 };
 pub use revocations::DEFAULT_REVOCATION_LEASE;
 pub use signing::{SigningConfig, DEFAULT_CHECKPOINT_INTERVAL, DEFAULT_SIGNING_KEY_FILE};
+pub use timeouts::Timeouts;
 
 /// Prefix of every environment variable the application reads.
 pub const ENV_PREFIX: &str = "PAR_";
@@ -230,12 +232,14 @@ impl RawConfig {
             .parse("SITE_ROOT", |v| Ok(PathBuf::from(v)))?
             .unwrap_or_else(|| PathBuf::from("target/site"));
         let metrics = self.metrics(bind_addr)?;
+        let timeouts = self.timeouts()?;
         Ok(ServerConfig {
             public_url,
             bind_addr,
             max_body_bytes,
             site_root,
             metrics,
+            timeouts,
         })
     }
 }
@@ -554,6 +558,8 @@ pub struct ServerConfig {
     pub site_root: PathBuf,
     /// Who may read `/metrics`, and where.
     pub metrics: MetricsConfig,
+    /// Request and header-read time limits.
+    pub timeouts: Timeouts,
 }
 
 impl ServerConfig {

@@ -37,6 +37,14 @@ pub const KEYS: &[(&str, &str)] = &[
         "separate listen address for /metrics, e.g. 127.0.0.1:9100 (then not on BIND_ADDR)",
     ),
     (
+        "REQUEST_TIMEOUT",
+        "time from a request's arrival to the start of its response, e.g. 30s; beyond it 408 (default 30s)",
+    ),
+    (
+        "HEADER_READ_TIMEOUT",
+        "time a client has to send a request's headers; also closes idle keep-alive connections (default 30s)",
+    ),
+    (
         "SITE_ROOT",
         "folder holding the built site: pkg/ and public files (default target/site)",
     ),

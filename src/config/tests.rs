@@ -208,3 +208,29 @@ fn metrics_are_off_by_default_and_want_a_long_token_or_an_address_of_their_own()
         .to_string();
     assert!(err.contains("must differ from PAR_BIND_ADDR"), "{err}");
 }
+
+#[test]
+fn timeouts_default_to_thirty_seconds_and_can_be_set() {
+    let server = |pairs: &[(&str, &str)]| {
+        let mut raw = RawConfig::load(None, env(pairs)).unwrap();
+        raw.set("PUBLIC_URL", "https://access.example.com");
+        raw.server()
+    };
+    let defaults = server(&[]).unwrap().timeouts;
+    assert_eq!(defaults.request, Duration::from_secs(30));
+    assert_eq!(defaults.header_read, Duration::from_secs(30));
+    let set = server(&[
+        ("PAR_REQUEST_TIMEOUT", "2m"),
+        ("PAR_HEADER_READ_TIMEOUT", "65s"),
+    ])
+    .unwrap()
+    .timeouts;
+    assert_eq!(set.request, Duration::from_secs(120));
+    assert_eq!(set.header_read, Duration::from_secs(65));
+    let err = server(&[("PAR_REQUEST_TIMEOUT", "0")]).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("PAR_REQUEST_TIMEOUT is invalid"),
+        "{err}"
+    );
+}

@@ -8,7 +8,7 @@ use postmark_access_review::{
     clock::ManualClock,
     config::{
         AuthConfig, CampaignConfig, DatabaseConfig, InventoryConfig, MailConfig, MetricsConfig,
-        ServerConfig,
+        ServerConfig, Timeouts,
     },
     db::{Backend, Db},
     notifications::worker::Worker,
@@ -229,6 +229,7 @@ pub struct TestAppBuilder {
     signing_key_pem: Option<String>,
     checkpoint_interval: Option<Duration>,
     metrics: MetricsConfig,
+    timeouts: Timeouts,
 }
 
 impl TestApp {
@@ -255,6 +256,7 @@ impl TestApp {
             signing_key_pem: None,
             checkpoint_interval: None,
             metrics: MetricsConfig::default(),
+            timeouts: Timeouts::default(),
         }
     }
 
@@ -327,6 +329,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Request and header-read time limits other than the defaults.
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
         self
@@ -350,6 +358,7 @@ impl TestAppBuilder {
             max_body_bytes: self.max_body_bytes,
             site_root: PathBuf::from("target/site"),
             metrics: self.metrics,
+            timeouts: self.timeouts,
         };
         let clock = ManualClock::new(datetime!(2026-11-28 09:00 UTC));
         let adjust = self.adjust_auth.unwrap_or_else(|| Box::new(|_| {}));

@@ -36,4 +36,5 @@ mod scim;
 mod security;
 mod signing;
 mod signoff;
+mod timeouts;
 mod users;

@@ -15,13 +15,13 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
     routing::get,
-    Router,
+    Extension, Router,
 };
 use secrecy::{ExposeSecret as _, SecretString};
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
-use crate::config::MetricsConfig;
+use crate::{auth::guard::Refusal, config::MetricsConfig};
 
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 11] = [
@@ -216,8 +216,18 @@ pub fn own_router(metrics: Arc<Metrics>, config: &MetricsConfig) -> Router {
 }
 
 /// `GET /metrics`.
-async fn render(State(endpoint): State<Endpoint>, headers: HeaderMap) -> Response {
+async fn render(
+    State(endpoint): State<Endpoint>,
+    refusal: Option<Extension<Refusal>>,
+    headers: HeaderMap,
+) -> Response {
     if !endpoint.allows(&headers) {
+        const WHY: &str = "no valid metrics bearer token";
+        match refusal {
+            // The main listener: `server::refusals` logs it.
+            Some(Extension(refusal)) => refusal.note(WHY),
+            None => tracing::warn!(reason = WHY, "access to /metrics refused"),
+        }
         let mut response = (
             StatusCode::UNAUTHORIZED,
             "metrics need Authorization: Bearer <PAR_METRICS_TOKEN>\n",

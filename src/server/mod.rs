@@ -4,6 +4,7 @@ mod api_errors;
 pub mod health;
 mod listen;
 pub mod metrics;
+pub mod refusals;
 pub mod security;
 
 use std::{any::Any, time::Duration};
@@ -72,6 +73,25 @@ pub fn router(state: AppState) -> Router {
         // Layers run outside-in from the last one added.
         .layer(middleware::from_fn(api_errors::client_errors_are_4xx))
         .layer(middleware::from_fn(security::strip_url_errors))
+        // After the Origin check, so a cross-origin body is never buffered.
+        .layer(middleware::from_fn_with_state(
+            state.config.max_body_bytes,
+            security::limit_chunked_body,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.config.clone(),
+            security::check_origin,
+        ))
+        // Inside the session (it names the person), outside every check that refuses.
+        .layer(middleware::from_fn_with_state(
+            refusals::RefusalState {
+                db: state.db.clone(),
+                clock: state.clock.clone(),
+                trusted_proxy_hops: state.auth.config().trusted_proxy_hops,
+                budget: Default::default(),
+            },
+            refusals::record,
+        ))
         .layer(middleware::from_fn_with_state(
             auth::session::LoadUserState {
                 auth: state.auth.clone(),
@@ -81,15 +101,9 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(sessions)
         .layer(DefaultBodyLimit::disable())
-        .layer(middleware::from_fn_with_state(
-            state.config.max_body_bytes,
-            security::limit_chunked_body,
-        ))
+        // Outermost of the body checks: a declared length over the limit is refused before a
+        // byte of the body is read.
         .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
-        .layer(middleware::from_fn_with_state(
-            state.config.clone(),
-            security::check_origin,
-        ))
         // Bearer-token API, merged after the session, Origin and body-limit layers so none of
         // them wraps it; it brings its own authentication and limits (see scim::routes).
         .merge(crate::scim::routes::router(&state))

@@ -9,6 +9,7 @@
     reason = "test code: a panic is a failed test"
 )]
 
+mod access_refused;
 mod approval_links;
 mod audit;
 mod audit_search;

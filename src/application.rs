@@ -118,6 +118,7 @@ impl Application {
             Storage::Connect(config) => {
                 let db = Db::connect(&config).await?;
                 db.migrate().await?;
+                crate::inventory::hook_credentials::scrub_stored(&db, clock.as_ref()).await?;
                 (db, config)
             }
             Storage::Connected { db, sessions } => (db, sessions),

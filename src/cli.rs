@@ -348,6 +348,7 @@ fn init_telemetry(raw: &RawConfig) -> Result<(), Failure> {
 async fn connect_and_migrate(config: &DatabaseConfig) -> anyhow::Result<Db> {
     let db = Db::connect(config).await?;
     db.migrate().await?;
+    crate::inventory::hook_credentials::scrub_stored(&db, &SystemClock).await?;
     Ok(db)
 }
 

@@ -39,3 +39,4 @@ mod signing;
 mod signoff;
 mod timeouts;
 mod users;
+mod webhook_credentials;

@@ -118,6 +118,7 @@ impl Application {
             Storage::Connect(config) => {
                 let db = Db::connect(&config).await?;
                 db.migrate().await?;
+                crate::inventory::hook_credentials::scrub_stored(&db, clock.as_ref()).await?;
                 (db, config)
             }
             Storage::Connected { db, sessions } => (db, sessions),
@@ -155,8 +156,28 @@ impl Application {
     /// Starts the background jobs, then serves on `listener` until Ctrl-C or SIGTERM. The
     /// caller binds it ([`server::bind`]), so it can learn the port first.
     pub async fn serve(self, listener: TcpListener) -> anyhow::Result<()> {
+        // Bound before anything starts: an address in use stops start-up with its reason.
+        let metrics = self.state.config.metrics.clone();
+        let header_read_timeout = self.state.config.timeouts.header_read;
+        let metrics_listener = match metrics.addr {
+            Some(addr) => Some(server::bind(addr).await?),
+            None => None,
+        };
         self.start_jobs()?;
-        server::serve(listener, self.router).await
+        if let Some(metrics_listener) = metrics_listener {
+            let router = server::metrics::own_router(self.state.metrics.clone(), &metrics);
+            tracing::info!(address = ?metrics.addr, "serving /metrics on its own address");
+            tokio::spawn(async move {
+                let serving = server::serve(metrics_listener, router, header_read_timeout);
+                if let Err(error) = serving.await {
+                    tracing::error!(
+                        error = format!("{error:#}"),
+                        "the /metrics listener stopped"
+                    );
+                }
+            });
+        }
+        server::serve(listener, self.router, header_read_timeout).await
     }
 
     /// The outbox worker over this application's database, clock and mail settings (the

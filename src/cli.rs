@@ -137,6 +137,8 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             let server_config = raw.server()?;
             let db_config = raw.database()?;
             let auth_config = raw.auth()?;
+            let inventory_config = raw.inventory()?;
+            raw.refuse_plain_http(Some(&server_config.public_url), &inventory_config)?;
             init_telemetry(&raw)?;
             let auth = AuthService::production(auth_config, &server_config.public_url)?;
             match auth.oidc().check().await {
@@ -154,7 +156,6 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
                     "identity provider not reachable at startup"
                 ),
             }
-            let inventory_config = raw.inventory()?;
             let campaigns = raw.campaigns()?;
             let mail = raw.mail()?;
             let lease = raw.revocation_lease()?;
@@ -216,6 +217,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Sync => {
             let db_config = raw.database()?;
             let inventory_config = raw.inventory()?;
+            raw.refuse_plain_http(None, &inventory_config)?;
             init_telemetry(&raw)?;
             let db = connect_and_migrate(&db_config).await?;
             let inventory = InventoryService::new(inventory_config)?;
@@ -346,6 +348,7 @@ fn init_telemetry(raw: &RawConfig) -> Result<(), Failure> {
 async fn connect_and_migrate(config: &DatabaseConfig) -> anyhow::Result<Db> {
     let db = Db::connect(config).await?;
     db.migrate().await?;
+    crate::inventory::hook_credentials::scrub_stored(&db, &SystemClock).await?;
     Ok(db)
 }
 

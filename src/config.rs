@@ -13,18 +13,23 @@ use crate::email::Email;
 
 mod keys;
 mod mail;
+mod metrics;
 mod parse;
 mod revocations;
 mod signing;
+mod timeouts;
+mod transport;
 
 pub use keys::KEYS;
 pub use mail::{MailConfig, DEFAULT_MAIL_STREAM};
+pub use metrics::MetricsConfig;
 use parse::{
     known_key, parse_bool, parse_database_url, parse_duration, parse_email_list, parse_in_range,
     parse_issuer, parse_public_url,
 };
 pub use revocations::DEFAULT_REVOCATION_LEASE;
 pub use signing::{SigningConfig, DEFAULT_CHECKPOINT_INTERVAL, DEFAULT_SIGNING_KEY_FILE};
+pub use timeouts::Timeouts;
 
 /// Prefix of every environment variable the application reads.
 pub const ENV_PREFIX: &str = "PAR_";
@@ -226,11 +231,15 @@ impl RawConfig {
         let site_root = self
             .parse("SITE_ROOT", |v| Ok(PathBuf::from(v)))?
             .unwrap_or_else(|| PathBuf::from("target/site"));
+        let metrics = self.metrics(bind_addr)?;
+        let timeouts = self.timeouts()?;
         Ok(ServerConfig {
             public_url,
             bind_addr,
             max_body_bytes,
             site_root,
+            metrics,
+            timeouts,
         })
     }
 }
@@ -559,6 +568,10 @@ pub struct ServerConfig {
     pub bind_addr: SocketAddr,
     pub max_body_bytes: usize,
     pub site_root: PathBuf,
+    /// Who may read `/metrics`, and where.
+    pub metrics: MetricsConfig,
+    /// Request and header-read time limits.
+    pub timeouts: Timeouts,
 }
 
 impl ServerConfig {

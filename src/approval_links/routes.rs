@@ -21,7 +21,7 @@ use tower_sessions::Session;
 use super::db::{self, Lookup};
 use crate::{
     audit::{self, Event},
-    auth::{rate_limit, session::SessionUser},
+    auth::{guard::AlreadyAudited, rate_limit, session::SessionUser},
     error::AppError,
     state::AppState,
 };
@@ -162,8 +162,8 @@ async fn arrive(
     if addressed {
         Redirect::to(&format!("/reviews?campaign={campaign_id}")).into_response()
     } else {
-        tracing::warn!(link = link_id, "approval link opened by someone else");
-        page(
+        // Logged by `server::refusals`; audited above as `approval_link.refused`.
+        let mut response = page(
             StatusCode::FORBIDDEN,
             "This link is for someone else",
             &format!(
@@ -173,7 +173,11 @@ async fn arrive(
                 user.email
             ),
             true,
-        )
+        );
+        response.extensions_mut().insert(AlreadyAudited(format!(
+            "review link {link_id} was sent to someone else"
+        )));
+        response
     }
 }
 

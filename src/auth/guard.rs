@@ -1,4 +1,7 @@
-//! The one authorization check every server function and protected handler calls first.
+//! The one authorization check every server function and protected handler calls first, and
+//! the note a refusal leaves for the log and the audit trail (see `server::refusals`).
+
+use std::sync::{Arc, OnceLock};
 
 use leptos::prelude::*;
 
@@ -19,6 +22,52 @@ pub enum Need {
     Fulfiller,
     /// Someone who may read fulfilment tasks: a [`Need::Fulfiller`] or an auditor.
     FulfilmentReader,
+}
+
+impl Need {
+    /// What the caller lacked, for the log line and the audit event of a refusal.
+    pub fn missing(self) -> &'static str {
+        match self {
+            Need::SignedIn => "not signed in",
+            Need::Admin => "needs the admin role",
+            Need::AdminOrAuditor => "needs the admin or auditor role",
+            Need::Fulfiller => "needs the admin role or a place on the fulfilment list",
+            Need::FulfilmentReader => {
+                "needs the admin or auditor role or a place on the fulfilment list"
+            }
+        }
+    }
+}
+
+/// Why a request was refused, noted by whoever refused it (this guard, the Origin check, a
+/// review link) for the middleware that logs and audits every 401 and 403. The first note
+/// counts.
+#[derive(Debug, Clone, Default)]
+pub struct Refusal(Arc<OnceLock<String>>);
+
+impl Refusal {
+    pub fn note(&self, why: impl Into<String>) {
+        let _ = self.0.set(why.into());
+    }
+
+    pub fn reason(&self) -> Option<&str> {
+        self.0.get().map(String::as_str)
+    }
+}
+
+/// In a refusal's response: the refusing code wrote its own audit event (this is the reason),
+/// so the refusal is logged but not audited twice.
+#[derive(Debug, Clone)]
+pub struct AlreadyAudited(pub String);
+
+/// Notes why the current request is refused, from a server function or a page (the request
+/// is in the Leptos context).
+pub fn note_refusal(why: impl Into<String>) {
+    if let Some(refusal) = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Refusal>().cloned())
+    {
+        refusal.note(why);
+    }
 }
 
 /// Decides for a (possibly anonymous) caller: 401 without a session, 403 without the role.
@@ -50,6 +99,10 @@ pub fn require(need: Need) -> Result<SessionUser, AppError> {
     let user = use_context::<http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<SessionUser>().cloned());
     check(user.as_ref(), need).inspect_err(|error| {
+        note_refusal(match error {
+            AppError::Unauthorized => Need::SignedIn.missing(),
+            _ => need.missing(),
+        });
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(error.status());
         }

@@ -255,6 +255,8 @@ async fn render_queue(db: &Db, dir: &Path) -> anyhow::Result<Renders> {
         bind_addr: address,
         max_body_bytes: 2 * 1024 * 1024,
         site_root: std::path::PathBuf::from("target/site"),
+        metrics: Default::default(),
+        timeouts: Default::default(),
     };
     let app = Application::build(Startup {
         mode: RunMode::Serve,

@@ -123,6 +123,7 @@ pub fn StaffOnly(title: &'static str, children: ChildrenFn) -> impl IntoView {
             #[cfg(feature = "ssr")]
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
                 response.set_status(http::StatusCode::FORBIDDEN);
+                crate::auth::guard::note_refusal("page for admins and auditors");
             }
             view! {
                 <leptos_meta::Title text=title />

@@ -29,6 +29,22 @@ pub const KEYS: &[(&str, &str)] = &[
         "largest accepted request body in bytes (default 2097152)",
     ),
     (
+        "METRICS_TOKEN",
+        "bearer token Prometheus sends to read /metrics (secret; without it and METRICS_ADDR, /metrics is off)",
+    ),
+    (
+        "METRICS_ADDR",
+        "separate listen address for /metrics, e.g. 127.0.0.1:9100 (then not on BIND_ADDR)",
+    ),
+    (
+        "REQUEST_TIMEOUT",
+        "time from a request's arrival to the start of its response, e.g. 30s; beyond it 408 (default 30s)",
+    ),
+    (
+        "HEADER_READ_TIMEOUT",
+        "time a client has to send a request's headers; also closes idle keep-alive connections (default 30s)",
+    ),
+    (
         "SITE_ROOT",
         "folder holding the built site: pkg/ and public files (default target/site)",
     ),
@@ -100,6 +116,10 @@ pub const KEYS: &[(&str, &str)] = &[
     (
         "POSTMARK_API_URL",
         "Postmark API base URL (default https://api.postmarkapp.com)",
+    ),
+    (
+        "ALLOW_PLAIN_HTTP",
+        "true lets serve use http:// to hosts other than loopback (a TLS-terminating proxy beside the app) (default false)",
     ),
     (
         "POSTMARK_ACCOUNT_TOKEN",

@@ -174,3 +174,63 @@ fn signing_defaults_and_overrides() {
     assert_eq!(set.key_file, PathBuf::from("/etc/par/key.pem"));
     assert_eq!(set.checkpoint_interval, None);
 }
+
+#[test]
+fn metrics_are_off_by_default_and_want_a_long_token_or_an_address_of_their_own() {
+    let server = |pairs: &[(&str, &str)]| {
+        let mut raw = RawConfig::load(None, env(pairs)).unwrap();
+        raw.set("PUBLIC_URL", "https://access.example.com");
+        raw.server()
+    };
+    let off = server(&[]).unwrap().metrics;
+    assert!(off.token.is_none() && off.addr.is_none());
+    assert!(!off.on_main_listener());
+
+    let token = server(&[("PAR_METRICS_TOKEN", "0123456789abcdef0123")])
+        .unwrap()
+        .metrics;
+    assert!(token.on_main_listener());
+
+    let err = server(&[("PAR_METRICS_TOKEN", "short-s3cret")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("PAR_METRICS_TOKEN is invalid"), "{err}");
+    assert!(!err.contains("short-s3cret"), "{err}");
+
+    let own = server(&[("PAR_METRICS_ADDR", "127.0.0.1:9100")])
+        .unwrap()
+        .metrics;
+    assert_eq!(own.addr, Some("127.0.0.1:9100".parse().unwrap()));
+    assert!(!own.on_main_listener());
+
+    let err = server(&[("PAR_METRICS_ADDR", "127.0.0.1:3000")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("must differ from PAR_BIND_ADDR"), "{err}");
+}
+
+#[test]
+fn timeouts_default_to_thirty_seconds_and_can_be_set() {
+    let server = |pairs: &[(&str, &str)]| {
+        let mut raw = RawConfig::load(None, env(pairs)).unwrap();
+        raw.set("PUBLIC_URL", "https://access.example.com");
+        raw.server()
+    };
+    let defaults = server(&[]).unwrap().timeouts;
+    assert_eq!(defaults.request, Duration::from_secs(30));
+    assert_eq!(defaults.header_read, Duration::from_secs(30));
+    let set = server(&[
+        ("PAR_REQUEST_TIMEOUT", "2m"),
+        ("PAR_HEADER_READ_TIMEOUT", "65s"),
+    ])
+    .unwrap()
+    .timeouts;
+    assert_eq!(set.request, Duration::from_secs(120));
+    assert_eq!(set.header_read, Duration::from_secs(65));
+    let err = server(&[("PAR_REQUEST_TIMEOUT", "0")]).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("PAR_REQUEST_TIMEOUT is invalid"),
+        "{err}"
+    );
+}

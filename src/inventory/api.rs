@@ -57,23 +57,27 @@ pub async fn inventory_sync_changes(sync_id: i64) -> Result<Vec<ChangeView>, App
     )
 }
 
-/// Runs a sync now (admins). Answers when it is done.
+/// Runs a sync now (admins). Answers when it is done; a sync that outlasts the request
+/// timeout goes on and shows in the list when it ends.
 #[server(prefix = "/api", endpoint = "inventory_sync_now")]
 pub async fn sync_now() -> Result<SyncView, AppError> {
     use crate::auth::guard::{require, respond, Need};
     use crate::inventory::{service::StartError, sync::SyncError, Trigger};
     let user = require(Need::Admin)?;
     let state = crate::state::app_state()?;
-    let result = state
-        .inventory
-        .sync(
-            &state.db,
-            state.clock.as_ref(),
-            Trigger::Manual,
-            &user.actor(),
-            &|_| {},
-        )
-        .await;
+    // A task of its own: a request cut by the timeout (or a closed tab) drops this function,
+    // which must not stop a sync half-way through its calls.
+    let task = {
+        let (state, actor) = (state.clone(), user.actor());
+        tokio::spawn(async move {
+            let clock = state.clock.clone();
+            state
+                .inventory
+                .sync(&state.db, clock.as_ref(), Trigger::Manual, &actor, &|_| {})
+                .await
+        })
+    };
+    let result = respond(task.await.map_err(AppError::internal))?;
     let sync_id = match result {
         Ok(outcome) => outcome.sync_id,
         Err(StartError::Sync(SyncError::Failed { sync_id, .. })) => sync_id,

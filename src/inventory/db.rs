@@ -427,6 +427,7 @@ pub async fn server_detail(
         String,
         String,
         String,
+        Option<String>,
     );
     let (
         server_link,
@@ -443,12 +444,14 @@ pub async fn server_detail(
         fingerprints,
         first_seen,
         last_seen,
+        hook_credentials,
     ): Extra = sqlx::query_as(
         "SELECT s.server_link, CAST(CASE WHEN s.raw_email_enabled THEN 1 ELSE 0 END AS BIGINT), \
          CAST(CASE WHEN s.track_opens THEN 1 ELSE 0 END AS BIGINT), s.track_links, \
          s.delivery_hook_url, s.inbound_hook_url, s.bounce_hook_url, s.open_hook_url, \
          s.click_hook_url, s.inbound_address, s.inbound_domain, s.token_fingerprints, \
-         f.started_at, l.started_at FROM servers s JOIN syncs f ON f.id = s.first_seen_sync \
+         f.started_at, l.started_at, s.hook_credentials FROM servers s \
+         JOIN syncs f ON f.id = s.first_seen_sync \
          JOIN syncs l ON l.id = s.last_seen_sync WHERE s.postmark_id = $1",
     )
     .bind(postmark_id)
@@ -457,6 +460,17 @@ pub async fn server_detail(
     let server = to_view(row, allowlist);
     let yes_no = |v: i64| if v != 0 { "yes" } else { "no" }.to_string();
     let text = |v: Option<String>| v.unwrap_or_else(|| "(none)".to_string());
+    // Credentials a webhook URL carried are not stored: say they were there, and which.
+    let credentials: std::collections::BTreeMap<String, String> = hook_credentials
+        .as_deref()
+        .and_then(|c| serde_json::from_str(c).ok())
+        .unwrap_or_default();
+    let hook = |field: &str, url: Option<String>| match (url, credentials.get(field)) {
+        (Some(url), Some(fingerprint)) => {
+            format!("{url} (with basic-auth credentials, fingerprint {fingerprint})")
+        }
+        (url, _) => text(url),
+    };
     let settings = vec![
         (
             "SmtpApiActivated".to_string(),
@@ -465,11 +479,17 @@ pub async fn server_detail(
         ("RawEmailEnabled".to_string(), yes_no(raw_email)),
         ("TrackOpens".to_string(), yes_no(track_opens)),
         ("TrackLinks".to_string(), text(track_links)),
-        ("DeliveryHookUrl".to_string(), text(delivery)),
-        ("InboundHookUrl".to_string(), text(inbound)),
-        ("BounceHookUrl".to_string(), text(bounce)),
-        ("OpenHookUrl".to_string(), text(open)),
-        ("ClickHookUrl".to_string(), text(click)),
+        (
+            "DeliveryHookUrl".to_string(),
+            hook("delivery_hook_url", delivery),
+        ),
+        (
+            "InboundHookUrl".to_string(),
+            hook("inbound_hook_url", inbound),
+        ),
+        ("BounceHookUrl".to_string(), hook("bounce_hook_url", bounce)),
+        ("OpenHookUrl".to_string(), hook("open_hook_url", open)),
+        ("ClickHookUrl".to_string(), hook("click_hook_url", click)),
         ("InboundAddress".to_string(), text(inbound_address)),
         ("InboundDomain".to_string(), text(inbound_domain)),
     ];

@@ -10,6 +10,10 @@ pub mod changes;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
+pub mod hook_credentials;
+#[cfg(feature = "ssr")]
+pub mod server_record;
+#[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod settings;

@@ -6,14 +6,13 @@ use std::collections::BTreeMap;
 
 use futures::StreamExt as _;
 use secrecy::SecretString;
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sha2::{Digest as _, Sha256};
 use time::Duration;
 
+pub use super::server_record::{fingerprint, ServerRecord};
 use super::{
     changes::{self, Change},
-    SyncScope, Trigger,
+    hook_credentials, SyncScope, Trigger,
 };
 use crate::{
     audit::{self, chain::canonical_json, Actor, Event},
@@ -51,70 +50,6 @@ pub enum SyncError {
     Failed { sync_id: i64, reason: String },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
-}
-
-/// A server as stored and compared: the API's fields, tokens only as fingerprints. Activity
-/// is kept apart because it changes at every sync.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServerRecord {
-    pub postmark_id: i64,
-    pub name: String,
-    pub color: Option<String>,
-    pub server_link: Option<String>,
-    pub smtp_api_activated: bool,
-    pub raw_email_enabled: bool,
-    pub track_opens: bool,
-    pub track_links: Option<String>,
-    pub delivery_hook_url: Option<String>,
-    pub inbound_hook_url: Option<String>,
-    pub bounce_hook_url: Option<String>,
-    pub open_hook_url: Option<String>,
-    pub click_hook_url: Option<String>,
-    pub inbound_address: Option<String>,
-    pub inbound_domain: Option<String>,
-    #[serde(default)]
-    pub inbound_hash: Option<String>,
-    #[serde(default)]
-    pub inbound_spam_threshold: Option<i64>,
-    #[serde(default)]
-    pub post_first_open_only: bool,
-    pub token_fingerprints: Vec<String>,
-}
-
-/// First 12 hex digits of SHA-256: enough to tell tokens apart and see a rotation, useless to
-/// recover a token (tokens are random UUIDs).
-pub fn fingerprint(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))[..12].to_string()
-}
-
-fn non_empty(value: &Option<String>) -> Option<String> {
-    value.as_ref().filter(|v| !v.trim().is_empty()).cloned()
-}
-
-impl From<&ServerInfo> for ServerRecord {
-    fn from(s: &ServerInfo) -> Self {
-        Self {
-            postmark_id: s.id,
-            name: s.name.clone(),
-            color: non_empty(&s.color),
-            server_link: non_empty(&s.server_link),
-            smtp_api_activated: s.smtp_api_activated,
-            raw_email_enabled: s.raw_email_enabled,
-            track_opens: s.track_opens,
-            track_links: non_empty(&s.track_links),
-            delivery_hook_url: non_empty(&s.delivery_hook_url),
-            inbound_hook_url: non_empty(&s.inbound_hook_url),
-            bounce_hook_url: non_empty(&s.bounce_hook_url),
-            open_hook_url: non_empty(&s.open_hook_url),
-            click_hook_url: non_empty(&s.click_hook_url),
-            inbound_address: non_empty(&s.inbound_address),
-            inbound_domain: non_empty(&s.inbound_domain),
-            inbound_hash: non_empty(&s.inbound_hash),
-            inbound_spam_threshold: s.inbound_spam_threshold,
-            post_first_open_only: s.post_first_open_only,
-            token_fingerprints: s.api_tokens.iter().map(|t| fingerprint(t)).collect(),
-        }
-    }
 }
 
 /// Runs a sync and records its outcome either way.
@@ -374,12 +309,13 @@ async fn save(
     servers: &[ServerInfo],
     activity: &BTreeMap<i64, Option<i64>>,
 ) -> Result<SyncOutcome, sqlx::Error> {
-    let current: BTreeMap<i64, ServerRecord> = servers
-        .iter()
-        .map(|s| (s.id, ServerRecord::from(s)))
-        .collect();
     let mut tx = db.begin().await?;
     changes::lock_inventory(&mut tx).await?;
+    let key = hook_credentials::key(&mut tx, clock).await?;
+    let current: BTreeMap<i64, ServerRecord> = servers
+        .iter()
+        .map(|s| (s.id, ServerRecord::new(s, &key)))
+        .collect();
 
     let previous: BTreeMap<i64, ServerRecord> = changes::previous_snapshot(
         &mut tx,
@@ -427,8 +363,9 @@ async fn save(
             "INSERT INTO servers (postmark_id, name, color, server_link, smtp_api_activated, \
              raw_email_enabled, track_opens, track_links, delivery_hook_url, inbound_hook_url, \
              bounce_hook_url, open_hook_url, click_hook_url, inbound_address, inbound_domain, \
-             token_count, token_fingerprints, sent_30d, first_seen_sync, last_seen_sync) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) \
+             token_count, token_fingerprints, sent_30d, first_seen_sync, last_seen_sync, \
+             hook_credentials) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20) \
              ON CONFLICT (postmark_id) DO UPDATE SET name = excluded.name, color = excluded.color, \
              server_link = excluded.server_link, smtp_api_activated = excluded.smtp_api_activated, \
              raw_email_enabled = excluded.raw_email_enabled, track_opens = excluded.track_opens, \
@@ -437,7 +374,8 @@ async fn save(
              open_hook_url = excluded.open_hook_url, click_hook_url = excluded.click_hook_url, \
              inbound_address = excluded.inbound_address, inbound_domain = excluded.inbound_domain, \
              token_count = excluded.token_count, token_fingerprints = excluded.token_fingerprints, \
-             sent_30d = excluded.sent_30d, last_seen_sync = excluded.last_seen_sync",
+             sent_30d = excluded.sent_30d, last_seen_sync = excluded.last_seen_sync, \
+             hook_credentials = excluded.hook_credentials",
         )
         .bind(record.postmark_id)
         .bind(&record.name)
@@ -458,6 +396,7 @@ async fn save(
         .bind(fingerprints)
         .bind(activity.get(&record.postmark_id).copied().flatten())
         .bind(sync_id)
+        .bind(record.hook_credentials())
         .execute(&mut *tx)
         .await?;
         let data = canonical_json(&serde_json::to_value(record).unwrap_or_default());
@@ -515,20 +454,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fingerprints_are_short_and_stable() {
-        let f = fingerprint("d6c4a4b5-4f6e-4d4e-9c7b-0f1f2e3d4c5b");
-        assert_eq!(f.len(), 12);
-        assert_eq!(f, fingerprint("d6c4a4b5-4f6e-4d4e-9c7b-0f1f2e3d4c5b"));
-        assert_ne!(f, fingerprint("another"));
-    }
-
-    #[test]
     fn diff_names_added_removed_and_changed_fields() {
-        let a = ServerRecord::from(&ServerInfo::sample(1, "a", &["t1"]));
-        let b = ServerRecord::from(&ServerInfo::sample(2, "b", &["t2"]));
+        let a = ServerRecord::new(&ServerInfo::sample(1, "a", &["t1"]), b"k");
+        let b = ServerRecord::new(&ServerInfo::sample(2, "b", &["t2"]), b"k");
         let mut b2 = b.clone();
         b2.smtp_api_activated = false;
-        let c = ServerRecord::from(&ServerInfo::sample(3, "c", &["t3"]));
+        let c = ServerRecord::new(&ServerInfo::sample(3, "c", &["t3"]), b"k");
         let previous = BTreeMap::from([(1, a), (2, b)]);
         let current = BTreeMap::from([(2, b2), (3, c)]);
         let changes = diff(&previous, &current);

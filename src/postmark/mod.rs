@@ -7,6 +7,7 @@
 
 pub mod email;
 pub mod gateway;
+pub mod hook_url;
 pub mod servers;
 pub mod simulator;
 pub mod transport;
@@ -69,7 +70,8 @@ pub struct ServerInfo {
     pub inbound_spam_threshold: Option<i64>,
 }
 
-// The API tokens are secrets: a `{:?}` in a log line must not carry them.
+// The API tokens are secrets, and so are credentials in a webhook URL: a `{:?}` in a log line
+// must not carry them.
 impl std::fmt::Debug for ServerInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let tokens = format!("[{} redacted]", self.api_tokens.len());
@@ -81,15 +83,30 @@ impl std::fmt::Debug for ServerInfo {
             .field("color", &self.color)
             .field("smtp_api_activated", &self.smtp_api_activated)
             .field("raw_email_enabled", &self.raw_email_enabled)
-            .field("delivery_hook_url", &self.delivery_hook_url)
+            .field(
+                "delivery_hook_url",
+                &self.delivery_hook_url.as_deref().map(hook_url::redacted),
+            )
             .field("inbound_address", &self.inbound_address)
-            .field("inbound_hook_url", &self.inbound_hook_url)
-            .field("bounce_hook_url", &self.bounce_hook_url)
-            .field("open_hook_url", &self.open_hook_url)
+            .field(
+                "inbound_hook_url",
+                &self.inbound_hook_url.as_deref().map(hook_url::redacted),
+            )
+            .field(
+                "bounce_hook_url",
+                &self.bounce_hook_url.as_deref().map(hook_url::redacted),
+            )
+            .field(
+                "open_hook_url",
+                &self.open_hook_url.as_deref().map(hook_url::redacted),
+            )
             .field("post_first_open_only", &self.post_first_open_only)
             .field("track_opens", &self.track_opens)
             .field("track_links", &self.track_links)
-            .field("click_hook_url", &self.click_hook_url)
+            .field(
+                "click_hook_url",
+                &self.click_hook_url.as_deref().map(hook_url::redacted),
+            )
             .field("inbound_domain", &self.inbound_domain)
             .field("inbound_hash", &self.inbound_hash)
             .field("inbound_spam_threshold", &self.inbound_spam_threshold)
@@ -318,9 +335,12 @@ mod tests {
 
     #[test]
     fn debug_output_never_carries_an_api_token() {
-        let server = ServerInfo::sample(7, "Billing", &["0123-secret-token-4567"]);
+        let mut server = ServerInfo::sample(7, "Billing", &["0123-secret-token-4567"]);
+        server.bounce_hook_url = Some("https://hooks:hunter2@hooks.example.com/b".into());
         let shown = format!("{server:?} {server:#?}");
         assert!(!shown.contains("secret-token"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("https://***@hooks.example.com/b"), "{shown}");
         assert!(shown.contains("[1 redacted]"), "{shown}");
         assert!(shown.contains("Billing"));
     }

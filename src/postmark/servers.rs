@@ -88,7 +88,7 @@ impl Endpoint for GetServer {
 /// fields that are set are sent, so Postmark leaves the others alone. An empty string clears
 /// a webhook URL (the API has no null for them). Read back from `revocations.previous`, where
 /// a quarantine keeps the edit that undoes it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ServerEdit {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -105,6 +105,56 @@ pub struct ServerEdit {
     pub delivery_hook_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub click_hook_url: Option<String>,
+}
+
+/// Key of the JSON object a quarantine keeps (`revocations.previous`, an edit's fields) that
+/// names the webhooks whose credentials were cut out before keeping (`["BounceHookUrl"]`).
+pub const HOOKS_WITH_CREDENTIALS: &str = "HooksWithCredentials";
+
+impl ServerEdit {
+    /// The edit as a quarantine keeps it: webhook URLs without credentials (they are secrets
+    /// and never stored), and the names of the webhooks that had some under
+    /// [`HOOKS_WITH_CREDENTIALS`], so a restore can say which to set again.
+    pub fn kept(&self) -> serde_json::Value {
+        let mut edit = self.clone();
+        let mut had_credentials = Vec::new();
+        for (name, url) in [
+            ("InboundHookUrl", &mut edit.inbound_hook_url),
+            ("BounceHookUrl", &mut edit.bounce_hook_url),
+            ("OpenHookUrl", &mut edit.open_hook_url),
+            ("DeliveryHookUrl", &mut edit.delivery_hook_url),
+            ("ClickHookUrl", &mut edit.click_hook_url),
+        ] {
+            if let Some(value) = url.as_mut() {
+                let split = super::hook_url::split(value);
+                if split.credentials.is_some() {
+                    had_credentials.push(name);
+                }
+                *value = split.url;
+            }
+        }
+        let mut kept = serde_json::to_value(edit).unwrap_or(serde_json::Value::Null);
+        if let (Some(object), false) = (kept.as_object_mut(), had_credentials.is_empty()) {
+            object.insert(HOOKS_WITH_CREDENTIALS.to_string(), had_credentials.into());
+        }
+        kept
+    }
+}
+
+// Webhook URLs may carry credentials: `{:?}` shows them redacted.
+impl std::fmt::Debug for ServerEdit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hook = |url: &Option<String>| url.as_deref().map(super::hook_url::redacted);
+        f.debug_struct("ServerEdit")
+            .field("name", &self.name)
+            .field("smtp_api_activated", &self.smtp_api_activated)
+            .field("inbound_hook_url", &hook(&self.inbound_hook_url))
+            .field("bounce_hook_url", &hook(&self.bounce_hook_url))
+            .field("open_hook_url", &hook(&self.open_hook_url))
+            .field("delivery_hook_url", &hook(&self.delivery_hook_url))
+            .field("click_hook_url", &hook(&self.click_hook_url))
+            .finish()
+    }
 }
 
 #[derive(Debug)]

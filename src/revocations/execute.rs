@@ -200,10 +200,11 @@ fn is_quarantined(server: &ServerInfo) -> bool {
         .all(cleared)
 }
 
-/// The values quarantine changes, as they are now, in the shape of the edit that restores them.
+/// The values quarantine changes, as they are now, in the shape of the edit that restores them
+/// (webhook credentials cut out: they are never stored, see [`ServerEdit::kept`]).
 fn previous_values(server: &ServerInfo) -> Value {
     let url = |u: &Option<String>| Some(u.clone().unwrap_or_default());
-    serde_json::to_value(ServerEdit {
+    ServerEdit {
         name: Some(server.name.clone()),
         smtp_api_activated: Some(server.smtp_api_activated),
         inbound_hook_url: url(&server.inbound_hook_url),
@@ -211,8 +212,8 @@ fn previous_values(server: &ServerInfo) -> Value {
         open_hook_url: url(&server.open_hook_url),
         delivery_hook_url: url(&server.delivery_hook_url),
         click_hook_url: url(&server.click_hook_url),
-    })
-    .unwrap_or(Value::Null)
+    }
+    .kept()
 }
 
 /// What an attempt may use: the clients that are configured, the database (to keep a

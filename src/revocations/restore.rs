@@ -22,7 +22,10 @@ use crate::{
     clock::{format_timestamp, Clock},
     db::Db,
     error::AppError,
-    postmark::{servers::CallFailure, servers::ServerEdit, PostmarkClient},
+    postmark::{
+        servers::{CallFailure, ServerEdit, HOOKS_WITH_CREDENTIALS},
+        PostmarkClient,
+    },
 };
 
 /// The quarantine columns one page needs beside [`RevocationView`](super::RevocationView).
@@ -59,6 +62,16 @@ impl QuarantineRow {
             .as_deref()
             .map(|p| serde_json::from_str(p).map_err(|_| unreadable(self.id, "previous", p)))
             .transpose()
+    }
+
+    /// The webhooks whose credentials the quarantine cut out before keeping their URLs
+    /// (`BounceHookUrl`, …): a restore puts the URL back without them.
+    fn hooks_with_credentials(&self) -> Vec<String> {
+        self.previous
+            .as_deref()
+            .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+            .and_then(|p| serde_json::from_value(p[HOOKS_WITH_CREDENTIALS].clone()).ok())
+            .unwrap_or_default()
     }
 
     fn restored(&self) -> Option<Restored> {
@@ -110,7 +123,7 @@ pub async fn of_server(
             .unwrap_or_default(),
         quarantined_at: view.and_then(|f| f.revocation.finished_at.clone()),
         name: previous.name.clone().unwrap_or_default(),
-        changes: changes(&previous),
+        changes: changes(&previous, &row.hooks_with_credentials()),
         campaign_signed_off: view.is_some_and(|f| f.revocation.campaign_signed_off),
     };
     Ok((rows, Some(quarantine)))
@@ -225,8 +238,9 @@ pub async fn restored(db: &Db) -> Result<Vec<(i64, Restored)>, sqlx::Error> {
         .collect())
 }
 
-/// What the quarantine changed, in words: `(setting, before, now)`.
-fn changes(previous: &ServerEdit) -> Vec<SettingChange> {
+/// What the quarantine changed, in words: `(setting, before, now)`. Webhooks named in
+/// `with_credentials` had basic-auth credentials, which were not kept.
+fn changes(previous: &ServerEdit, with_credentials: &[String]) -> Vec<SettingChange> {
     let url = |u: &Option<String>| match u.as_deref().map(str::trim) {
         None | Some("") => "(none)".to_string(),
         Some(u) => u.to_string(),
@@ -246,17 +260,39 @@ fn changes(previous: &ServerEdit) -> Vec<SettingChange> {
             quarantined: "off".into(),
         });
     }
-    for (setting, value) in [
-        ("Inbound webhook URL", &previous.inbound_hook_url),
-        ("Bounce webhook URL", &previous.bounce_hook_url),
-        ("Open webhook URL", &previous.open_hook_url),
-        ("Delivery webhook URL", &previous.delivery_hook_url),
-        ("Click webhook URL", &previous.click_hook_url),
+    for (setting, field, value) in [
+        (
+            "Inbound webhook URL",
+            "InboundHookUrl",
+            &previous.inbound_hook_url,
+        ),
+        (
+            "Bounce webhook URL",
+            "BounceHookUrl",
+            &previous.bounce_hook_url,
+        ),
+        ("Open webhook URL", "OpenHookUrl", &previous.open_hook_url),
+        (
+            "Delivery webhook URL",
+            "DeliveryHookUrl",
+            &previous.delivery_hook_url,
+        ),
+        (
+            "Click webhook URL",
+            "ClickHookUrl",
+            &previous.click_hook_url,
+        ),
     ] {
         if value.is_some() {
+            let mut before = url(value);
+            if with_credentials.iter().any(|f| f == field) {
+                before.push_str(
+                    " (its basic-auth credentials were not kept: set them again in Postmark                      after restoring)",
+                );
+            }
             out.push(SettingChange {
                 setting: setting.into(),
-                before: url(value),
+                before,
                 quarantined: "(none)".into(),
             });
         }
@@ -487,7 +523,7 @@ mod tests {
             click_hook_url: Some(String::new()),
             ..ServerEdit::default()
         };
-        let changes = changes(&previous);
+        let changes = changes(&previous, &["BounceHookUrl".to_string()]);
         let settings: Vec<&str> = changes.iter().map(|c| c.setting.as_str()).collect();
         assert_eq!(
             settings,
@@ -499,7 +535,9 @@ mod tests {
             ]
         );
         assert_eq!(changes[1].before, "on");
-        assert_eq!(changes[2].before, "https://hooks.example.com/b");
+        assert!(changes[2]
+            .before
+            .starts_with("https://hooks.example.com/b (its basic-auth credentials were not kept"));
         assert_eq!(changes[3].before, "(none)");
     }
 }

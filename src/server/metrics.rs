@@ -1,4 +1,6 @@
-//! Request counts and latencies in the Prometheus text format.
+//! Request counts and latencies in the Prometheus text format, and who may read them:
+//! `GET /metrics` answers scrapers that send `PAR_METRICS_TOKEN` as a bearer token, or anyone
+//! on `PAR_METRICS_ADDR`, a listener of its own; with neither configured it is off (404).
 
 use std::{
     collections::BTreeMap,
@@ -9,10 +11,17 @@ use std::{
 
 use axum::{
     extract::{MatchedPath, Request, State},
-    http::{header, Method},
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
+    routing::get,
+    Extension, Router,
 };
+use secrecy::{ExposeSecret as _, SecretString};
+use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq as _;
+
+use crate::{auth::guard::Refusal, config::MetricsConfig};
 
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 11] = [
@@ -148,20 +157,119 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next
     response
 }
 
+/// What `GET /metrics` needs: the registry and, when a token is configured, its SHA-256.
+#[derive(Clone)]
+pub struct Endpoint {
+    metrics: Arc<Metrics>,
+    token_hash: Option<[u8; 32]>,
+}
+
+impl Endpoint {
+    pub fn new(metrics: Arc<Metrics>, token: Option<&SecretString>) -> Self {
+        Self {
+            metrics,
+            token_hash: token.map(|t| Sha256::digest(t.expose_secret().as_bytes()).into()),
+        }
+    }
+
+    /// Whether the request may read the metrics: no token configured (an address of its own),
+    /// or `Authorization: Bearer <token>`. Hashes of equal length are compared in constant
+    /// time, so neither the token's bytes nor its length leak through timing.
+    fn allows(&self, headers: &HeaderMap) -> bool {
+        let Some(expected) = &self.token_hash else {
+            return true;
+        };
+        let Some(presented) = bearer(headers) else {
+            return false;
+        };
+        let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        presented.ct_eq(expected).into()
+    }
+}
+
+/// `Authorization: Bearer <token>`, the scheme in any case.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// The main listener's `/metrics`: there only with a token and no address of its own
+/// (otherwise the path is unrouted and answers 404).
+pub fn main_routes<S: Clone + Send + Sync + 'static>(
+    metrics: Arc<Metrics>,
+    config: &MetricsConfig,
+) -> Router<S> {
+    if !config.on_main_listener() {
+        return Router::new();
+    }
+    Router::new()
+        .route("/metrics", get(render))
+        .with_state(Endpoint::new(metrics, config.token.as_ref()))
+}
+
+/// The router of `PAR_METRICS_ADDR`: `/metrics` alone, behind the token when one is set.
+pub fn own_router(metrics: Arc<Metrics>, config: &MetricsConfig) -> Router {
+    Router::new()
+        .route("/metrics", get(render))
+        .with_state(Endpoint::new(metrics, config.token.as_ref()))
+}
+
 /// `GET /metrics`.
-pub async fn render(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
+async fn render(
+    State(endpoint): State<Endpoint>,
+    refusal: Option<Extension<Refusal>>,
+    headers: HeaderMap,
+) -> Response {
+    if !endpoint.allows(&headers) {
+        const WHY: &str = "no valid metrics bearer token";
+        match refusal {
+            // The main listener: `server::refusals` logs it.
+            Some(Extension(refusal)) => refusal.note(WHY),
+            None => tracing::warn!(reason = WHY, "access to /metrics refused"),
+        }
+        let mut response = (
+            StatusCode::UNAUTHORIZED,
+            "metrics need Authorization: Bearer <PAR_METRICS_TOKEN>\n",
+        )
+            .into_response();
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"metrics\""),
+        );
+        return response;
+    }
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        metrics.render(),
+        endpoint.metrics.render(),
     )
+        .into_response()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_configured_bearer_token_opens_the_metrics() {
+        let token = SecretString::from("0123456789abcdef-scrape".to_string());
+        let endpoint = Endpoint::new(Arc::default(), Some(&token));
+        let with = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, HeaderValue::from_static(value));
+            headers
+        };
+        assert!(endpoint.allows(&with("Bearer 0123456789abcdef-scrape")));
+        assert!(endpoint.allows(&with("bearer 0123456789abcdef-scrape")));
+        assert!(!endpoint.allows(&with("Bearer 0123456789abcdef-scrap")));
+        assert!(!endpoint.allows(&with("Basic 0123456789abcdef-scrape")));
+        assert!(!endpoint.allows(&HeaderMap::new()));
+        // No token: an address of its own, open to whoever reaches it.
+        assert!(Endpoint::new(Arc::default(), None).allows(&HeaderMap::new()));
+    }
 
     #[test]
     fn renders_counters_and_cumulative_buckets() {

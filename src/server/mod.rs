@@ -2,10 +2,12 @@
 
 mod api_errors;
 pub mod health;
+mod listen;
 pub mod metrics;
+pub mod refusals;
 pub mod security;
 
-use std::{any::Any, net::SocketAddr, time::Duration};
+use std::{any::Any, time::Duration};
 
 use axum::{
     body::Body,
@@ -17,11 +19,11 @@ use axum::{
 };
 use leptos::{config::LeptosOptions, nonce::Nonce, prelude::*};
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use tokio::net::TcpListener;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
     trace::TraceLayer,
 };
 use tracing::Span;
@@ -34,6 +36,8 @@ use crate::{
     export,
     state::{AppState, RunMode},
 };
+
+pub use listen::{bind, serve};
 
 /// Builds the complete application router.
 pub fn router(state: AppState) -> Router {
@@ -55,7 +59,10 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::dev_idp::routes::router(state.auth.dev_idp()))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
-        .route("/metrics", get(metrics::render))
+        .merge(metrics::main_routes(
+            state.metrics.clone(),
+            &state.config.metrics,
+        ))
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(options.clone())
         })
@@ -66,6 +73,25 @@ pub fn router(state: AppState) -> Router {
         // Layers run outside-in from the last one added.
         .layer(middleware::from_fn(api_errors::client_errors_are_4xx))
         .layer(middleware::from_fn(security::strip_url_errors))
+        // After the Origin check, so a cross-origin body is never buffered.
+        .layer(middleware::from_fn_with_state(
+            state.config.max_body_bytes,
+            security::limit_chunked_body,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.config.clone(),
+            security::check_origin,
+        ))
+        // Inside the session (it names the person), outside every check that refuses.
+        .layer(middleware::from_fn_with_state(
+            refusals::RefusalState {
+                db: state.db.clone(),
+                clock: state.clock.clone(),
+                trusted_proxy_hops: state.auth.config().trusted_proxy_hops,
+                budget: Default::default(),
+            },
+            refusals::record,
+        ))
         .layer(middleware::from_fn_with_state(
             auth::session::LoadUserState {
                 auth: state.auth.clone(),
@@ -75,19 +101,19 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(sessions)
         .layer(DefaultBodyLimit::disable())
-        .layer(middleware::from_fn_with_state(
-            state.config.max_body_bytes,
-            security::limit_chunked_body,
-        ))
+        // Outermost of the body checks: a declared length over the limit is refused before a
+        // byte of the body is read.
         .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
-        .layer(middleware::from_fn_with_state(
-            state.config.clone(),
-            security::check_origin,
-        ))
         // Bearer-token API, merged after the session, Origin and body-limit layers so none of
         // them wraps it; it brings its own authentication and limits (see scim::routes).
         .merge(crate::scim::routes::router(&state))
         .layer(CatchPanicLayer::custom(panic_response))
+        // Until the response starts (a slow body upload included), not while a download
+        // streams: exports and evidence bundles of any size finish once they have begun.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.config.timeouts.request,
+        ))
         .layer(middleware::from_fn_with_state(
             state.config.clone(),
             security::headers,
@@ -177,51 +203,4 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     response
-}
-
-/// Binds the listener. Separate from [`serve`] so callers can learn the bound port first.
-pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("could not listen on {addr}: {e}"))
-}
-
-/// Serves `app` (from [`router`]) until Ctrl-C or SIGTERM, then lets in-flight requests
-/// finish.
-pub async fn serve(listener: TcpListener, app: Router) -> anyhow::Result<()> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::warn!(%error, "could not listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "could not listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down");
 }

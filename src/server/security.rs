@@ -10,7 +10,7 @@ use axum::{
 };
 use leptos::nonce::Nonce;
 
-use crate::config::ServerConfig;
+use crate::{auth::guard::Refusal, config::ServerConfig};
 
 /// Content-Security-Policy with a per-response nonce for Leptos' inline hydration script.
 ///
@@ -90,7 +90,10 @@ pub async fn check_origin(
     if origin_allowed(req.headers(), &config.origin()) {
         next.run(req).await
     } else {
-        tracing::warn!(method = %req.method(), path = %req.uri().path(), "cross-origin request refused");
+        // Logged (and audited for a signed-in person) by `server::refusals`.
+        if let Some(refusal) = req.extensions().get::<Refusal>() {
+            refusal.note("cross-origin request (Origin or Sec-Fetch-Site names another site)");
+        }
         (
             StatusCode::FORBIDDEN,
             "cross-origin request refused: this action must come from the application's own pages",

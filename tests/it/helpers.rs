@@ -7,7 +7,8 @@ use postmark_access_review::{
     auth::{dev_idp::DevIdp, service::AuthService, session::Store},
     clock::ManualClock,
     config::{
-        AuthConfig, CampaignConfig, DatabaseConfig, InventoryConfig, MailConfig, ServerConfig,
+        AuthConfig, CampaignConfig, DatabaseConfig, InventoryConfig, MailConfig, MetricsConfig,
+        ServerConfig, Timeouts,
     },
     db::{Backend, Db},
     notifications::worker::Worker,
@@ -227,6 +228,8 @@ pub struct TestAppBuilder {
     jobs: Jobs,
     signing_key_pem: Option<String>,
     checkpoint_interval: Option<Duration>,
+    metrics: MetricsConfig,
+    timeouts: Timeouts,
 }
 
 impl TestApp {
@@ -252,6 +255,8 @@ impl TestApp {
             },
             signing_key_pem: None,
             checkpoint_interval: None,
+            metrics: MetricsConfig::default(),
+            timeouts: Timeouts::default(),
         }
     }
 
@@ -318,6 +323,18 @@ impl TestAppBuilder {
         self
     }
 
+    /// Who may read `/metrics` (off unless asked for, as in production).
+    pub fn metrics(mut self, metrics: MetricsConfig) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Request and header-read time limits other than the defaults.
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
         self
@@ -340,6 +357,8 @@ impl TestAppBuilder {
             bind_addr: addr,
             max_body_bytes: self.max_body_bytes,
             site_root: PathBuf::from("target/site"),
+            metrics: self.metrics,
+            timeouts: self.timeouts,
         };
         let clock = ManualClock::new(datetime!(2026-11-28 09:00 UTC));
         let adjust = self.adjust_auth.unwrap_or_else(|| Box::new(|_| {}));

@@ -9,6 +9,7 @@
     reason = "test code: a panic is a failed test"
 )]
 
+mod access_refused;
 mod approval_links;
 mod audit;
 mod audit_search;
@@ -26,6 +27,7 @@ mod inventory;
 mod notifications;
 mod offboarding;
 mod pages;
+mod plain_http;
 mod postmark;
 mod readme;
 mod restart;
@@ -38,4 +40,6 @@ mod search_limits;
 mod security;
 mod signing;
 mod signoff;
+mod timeouts;
 mod users;
+mod webhook_credentials;

@@ -33,6 +33,36 @@ impl People {
         Ok(Self { claims })
     }
 
+    /// Only what decides about `emails`: the emails of every person who lists one of them.
+    /// A decision asks about two emails, so it need not read every person's.
+    pub async fn load_for(conn: &mut AnyConnection, emails: &[&str]) -> Result<Self, sqlx::Error> {
+        let mut keys: Vec<String> = emails.iter().map(|e| e.trim().to_lowercase()).collect();
+        keys.sort();
+        keys.dedup();
+        if keys.is_empty() {
+            return Ok(Self::default());
+        }
+        let list = (1..=keys.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "WITH claims (person, email) AS (SELECT user_id, value_key FROM scim_user_emails \
+             UNION SELECT id, user_name_key FROM scim_users) \
+             SELECT person, email FROM claims WHERE email IN ({list})"
+        );
+        let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+        for key in &keys {
+            query = query.bind(key);
+        }
+        let rows = query.fetch_all(&mut *conn).await?;
+        let mut claims: HashMap<String, HashSet<String>> = HashMap::new();
+        for (person, email) in rows {
+            claims.entry(email).or_default().insert(person);
+        }
+        Ok(Self { claims })
+    }
+
     /// Whether `a` and `b` are one person: the same email (any case), or two emails one person
     /// at a provider has.
     pub fn same(&self, a: &str, b: &str) -> bool {

@@ -47,7 +47,9 @@ pub async fn resolve(
         ));
     }
     // The rule every other path keeps: nobody decides about their own access.
-    let people = crate::people::People::load(&mut tx).await?;
+    let mut asked = vec![admin];
+    asked.extend(item.user_email.as_deref());
+    let people = crate::people::People::load_for(&mut tx, &asked).await?;
     if people.owns(item.user_email.as_deref(), admin) {
         return Err(AppError::Validation(
             "This is your own access: another admin settles it.".into(),

@@ -245,7 +245,9 @@ pub async fn decide(
     }
     // Assignment keeps people off their own access, but a provider may tell us later that
     // two emails are one person: check again where the decision is made.
-    let people = crate::people::People::load(&mut tx).await?;
+    let mut asked = vec![reviewer];
+    asked.extend(item.user_email.as_deref());
+    let people = crate::people::People::load_for(&mut tx, &asked).await?;
     if people.owns(item.user_email.as_deref(), reviewer) {
         return Err(own_access(&item));
     }
@@ -337,14 +339,22 @@ pub async fn decide_many(
     let now = format_timestamp(clock.now());
     let mut checked_campaigns = std::collections::HashMap::new();
     let mut items = Vec::with_capacity(ids.len());
-    let people = crate::people::People::load(&mut tx).await?;
     for id in &ids {
-        let item = item_in(&mut tx, *id).await?.ok_or(AppError::NotFound)?;
+        items.push(item_in(&mut tx, *id).await?.ok_or(AppError::NotFound)?);
+    }
+    // Who is who, for the selected items' users only.
+    let mut asked: Vec<&str> = items
+        .iter()
+        .filter_map(|i| i.user_email.as_deref())
+        .collect();
+    asked.push(reviewer);
+    let people = crate::people::People::load_for(&mut tx, &asked).await?;
+    for item in &items {
         if item.reviewer != reviewer {
             return Err(AppError::Forbidden);
         }
         if people.owns(item.user_email.as_deref(), reviewer) {
-            return Err(own_access(&item));
+            return Err(own_access(item));
         }
         if let std::collections::hash_map::Entry::Vacant(slot) =
             checked_campaigns.entry(item.campaign_id)
@@ -364,8 +374,7 @@ pub async fn decide_many(
             .get(&item.campaign_id)
             .copied()
             .unwrap_or((true, true));
-        check_justification(&item, decision, justification.as_deref(), rules)?;
-        items.push(item);
+        check_justification(item, decision, justification.as_deref(), rules)?;
     }
     let decided = Decided {
         decision,

@@ -91,7 +91,9 @@ pub async fn reassign(
             "{to} already reviews this item."
         )));
     }
-    let people = crate::people::People::load(&mut tx).await?;
+    let mut asked = vec![to.as_str()];
+    asked.extend(item.user_email.as_deref());
+    let people = crate::people::People::load_for(&mut tx, &asked).await?;
     if people.owns(item.user_email.as_deref(), &to) {
         return Err(AppError::Validation(format!(
             "{to} cannot review their own access."

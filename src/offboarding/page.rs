@@ -77,23 +77,7 @@ fn OverviewView(overview: Overview, retry: ServerAction<RevocationRetry>) -> imp
             {if overview.cases.is_empty() {
                 view! { <p class="empty">"Nobody has left, and nobody was removed in an emergency."</p> }.into_any()
             } else {
-                view! {
-                    <div class="table-wrap">
-                        <table class="data-table offboarding-cases stack-narrow">
-                            <thead>
-                                <tr>
-                                    <th scope="col">"Person"</th>
-                                    <th scope="col">"Why"</th>
-                                    <th scope="col">"Since"</th>
-                                    <th scope="col">"State"</th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {overview.cases.into_iter().map(|case| view! { <CaseRow case deadline=deadline.clone() retry=Some(retry) /> }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                }.into_any()
+                view! { <CasesTable cases=overview.cases deadline=deadline.clone() retry=Some(retry) /> }.into_any()
             }}
         </section>
         <section aria-labelledby="orphans-heading">
@@ -129,6 +113,32 @@ fn progress_badge(progress: Progress) -> &'static str {
         Progress::Failed => "badge badge-bad",
         Progress::NeedsPerson => "badge badge-warn",
         _ => "badge",
+    }
+}
+
+/// Removals, one row each (the Offboarding page, and a user's page without `retry`).
+#[component]
+fn CasesTable(
+    cases: Vec<Case>,
+    deadline: String,
+    retry: Option<ServerAction<RevocationRetry>>,
+) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="data-table offboarding-cases stack-narrow">
+                <thead>
+                    <tr>
+                        <th scope="col">"Person"</th>
+                        <th scope="col">"Why"</th>
+                        <th scope="col">"Since"</th>
+                        <th scope="col">"State"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {cases.into_iter().map(|case| view! { <CaseRow case deadline=deadline.clone() retry /> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }
 
@@ -238,21 +248,7 @@ pub fn IdentityFacts(email: String) -> impl IntoView {
                             </p>
                             {(!login.cases.is_empty()).then(|| view! {
                                 <h3>{format!("Removals outside campaigns ({})", login.cases.len())}</h3>
-                                <div class="table-wrap">
-                                    <table class="data-table offboarding-cases stack-narrow">
-                                        <thead>
-                                            <tr>
-                                                <th scope="col">"Person"</th>
-                                                <th scope="col">"Why"</th>
-                                                <th scope="col">"Since"</th>
-                                                <th scope="col">"State"</th>
-                                            </tr>
-                                        </thead>
-                                        <tbody>
-                                            {login.cases.into_iter().map(|case| view! { <CaseRow case deadline=deadline.clone() retry=None /> }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                </div>
+                                <CasesTable cases=login.cases deadline=deadline.clone() retry=None />
                             })}
                         }.into_any()
                     }

@@ -107,6 +107,16 @@ async fn overview(ada: &Browser) -> Value {
     response.json().await.unwrap()
 }
 
+/// An emergency removal of `email` by `browser`, with `reason`.
+async fn remove(browser: &Browser, email: &str, reason: &str) -> reqwest::Response {
+    browser
+        .post(
+            "/api/offboarding_remove",
+            &[("email", email), ("reason", reason)],
+        )
+        .await
+}
+
 async fn run_worker(app: &TestApp) -> Report {
     worker(app, quick()).run_once().await.unwrap()
 }
@@ -258,12 +268,7 @@ async fn orphaned_accounts_are_flagged_only_once_a_provider_is_connected() {
 async fn emergency_removal_needs_an_admin_and_a_reason_and_runs_once() {
     let (app, ada) = synced().await;
     let rita = signed_in(&app, RITA).await;
-    let refused = rita
-        .post(
-            "/api/offboarding_remove",
-            &[("email", "bea@example.com"), ("reason", "compromised")],
-        )
-        .await;
+    let refused = remove(&rita, "bea@example.com", "compromised").await;
     assert_eq!(refused.status(), 403);
 
     let plan: Value = ada
@@ -279,32 +284,14 @@ async fn emergency_removal_needs_an_admin_and_a_reason_and_runs_once() {
         .unwrap()
         .contains("removes bea@example.com"));
 
-    let no_reason = ada
-        .post(
-            "/api/offboarding_remove",
-            &[("email", "bea@example.com"), ("reason", "  ")],
-        )
-        .await;
+    let no_reason = remove(&ada, "bea@example.com", "  ").await;
     assert_eq!(no_reason.status(), 422);
     assert!(no_reason.text().await.unwrap().contains("Say why"));
     assert!(removals(&app, "bea@example.com").await.is_empty());
 
-    let started = ada
-        .post(
-            "/api/offboarding_remove",
-            &[
-                ("email", "bea@example.com"),
-                ("reason", "Laptop stolen, IT-4411"),
-            ],
-        )
-        .await;
+    let started = remove(&ada, "bea@example.com", "Laptop stolen, IT-4411").await;
     assert_eq!(started.status(), 200);
-    let again = ada
-        .post(
-            "/api/offboarding_remove",
-            &[("email", "bea@example.com"), ("reason", "twice")],
-        )
-        .await;
+    let again = remove(&ada, "bea@example.com", "twice").await;
     assert_eq!(again.status(), 409);
     assert!(again.text().await.unwrap().contains("already under way"));
     assert_eq!(

@@ -30,6 +30,10 @@ pub const GATEWAY_TOKEN: &str = "simulated-gateway-token";
 /// Server token of the simulated server that sends the app's emails (with `.mail()`).
 pub const MAIL_TOKEN: &str = "simulated-server-token-for-mail";
 
+/// The longest a test waits for one answer from the app: far beyond any test's need, so a
+/// request that never completes fails its test with the URL instead of hanging the suite.
+pub const ANSWER_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Id of that server in the simulator.
 pub const MAIL_SERVER: i64 = 90_001;
 
@@ -422,6 +426,7 @@ impl TestAppBuilder {
         });
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(ANSWER_LIMIT)
             .build()
             .expect("client");
         TestApp {

@@ -34,6 +34,7 @@ impl Browser {
         let client = reqwest::Client::builder()
             .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(crate::helpers::ANSWER_LIMIT)
             .build()
             .unwrap();
         Self {

@@ -25,6 +25,7 @@ use crate::{
         pages::{InventoryPage, SyncsPage},
         users_page::UsersPage,
     },
+    mappings::page::MappingsPage,
     notifications::page::{InboxPage, NotificationsPage},
     offboarding::page::OffboardingPage,
     reviews::page::ReviewsPage,
@@ -171,6 +172,10 @@ pub fn App() -> impl IntoView {
                             <Route
                                 path=path!("/settings")
                                 view=|| view! { <Protected><SettingsPage /></Protected> }
+                            />
+                            <Route
+                                path=path!("/settings/mappings")
+                                view=|| view! { <Protected><StaffOnly title="Group mappings"><MappingsPage /></StaffOnly></Protected> }
                             />
                             <Route
                                 path=path!("/settings/scim")

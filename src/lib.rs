@@ -49,6 +49,7 @@ pub mod error;
 pub mod fulfilment;
 pub mod home;
 pub mod inventory;
+pub mod mappings;
 pub mod notifications;
 pub mod offboarding;
 pub mod review_items;

@@ -73,6 +73,10 @@ pub fn SettingsPage() -> impl IntoView {
                         "Identity providers push people and groups here over SCIM 2.0, each with a token of its own: "
                         <A href="/settings/scim">"Manage SCIM tokens"</A>
                     </p>
+                    <p>
+                        "A provider's groups can grant Postmark access, with a preview of who gains and loses: "
+                        <A href="/settings/mappings">"Group mappings"</A>
+                    </p>
                 </section>
                 <PeopleSection />
             }

@@ -77,7 +77,7 @@ fn line(row: LineRow) -> Result<TaskLine, sqlx::Error> {
             row.user_email.as_deref(),
             row.server_id.map(|s| (s, row.server_name.as_deref())),
             &row.access,
-            row.origin != "campaign",
+            matches!(row.origin.as_str(), "offboarding" | "emergency"),
         ),
         kind,
         user_email: row.user_email,

@@ -145,6 +145,11 @@ pub fn instruction(
         None => "(unknown server)".to_string(),
     };
     match (kind, action) {
+        (_, Some(Action::Invite)) => {
+            format!("Invite {user} to the Postmark account with the {access} role.")
+        }
+        (_, Some(Action::SetRole)) => format!("Change {user}'s account role to {access}."),
+        (_, Some(Action::Grant)) => format!("Give {user} the \"{access}\" permission on {server}."),
         (ItemKind::AccountRole, _)
             if whole_login && crate::revocations::is_account_owner(access) =>
         {

@@ -136,8 +136,8 @@ pub async fn reconcile(tx: &mut Tx, clock: &dyn Clock) -> Result<Reconciled, sql
             continue;
         };
         let (started,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM revocations WHERE user_email = $1 AND origin <> 'campaign' \
-             AND created_at >= $2",
+            "SELECT COUNT(*) FROM revocations WHERE user_email = $1 \
+             AND origin IN ('offboarding', 'emergency') AND created_at >= $2",
         )
         .bind(&email)
         .bind(since)
@@ -231,8 +231,8 @@ fn valid_login(email: &str) -> Result<String, AppError> {
 
 async fn open_case(conn: &mut AnyConnection, email: &str) -> Result<Option<i64>, sqlx::Error> {
     let open: Option<(i64,)> = sqlx::query_as(
-        "SELECT id FROM revocations WHERE user_email = $1 AND origin <> 'campaign' \
-         AND status IN ('pending', 'running') ORDER BY id DESC LIMIT 1",
+        "SELECT id FROM revocations WHERE user_email = $1 \
+         AND origin IN ('offboarding', 'emergency') AND status IN ('pending', 'running') ORDER BY id DESC LIMIT 1",
     )
     .bind(email)
     .fetch_optional(&mut *conn)

@@ -44,7 +44,7 @@ pub async fn cases(
          (SELECT MAX(l.task_id) FROM fulfilment_lines l WHERE l.revocation_id = r.id) \
          FROM revocations r LEFT JOIN postmark_users u ON u.email = r.user_email \
          LEFT JOIN scim_users p ON p.id = r.person_id \
-         WHERE r.origin <> 'campaign' AND ($1 IS NULL OR r.user_email = $1) \
+         WHERE r.origin IN ('offboarding', 'emergency') AND ($1 IS NULL OR r.user_email = $1) \
          ORDER BY r.id DESC LIMIT $2",
     )
     .bind(email)

@@ -7,6 +7,8 @@
 //!   `{"permission": null}` → 204: set or remove a server permission
 //! * `PUT  {base}/users/{email}/role` with `{"role": "Server Access"}` → 204: change the
 //!   user's account role (revocations demote elevated roles to the basic one)
+//! * `POST {base}/users` with `{"email", "name", "role"}` → 201: invite a new user (group
+//!   mappings' provisioning); 409 when the login exists
 //!
 //! Every request carries `Authorization: Bearer {PAR_POSTMARK_USERS_TOKEN}`.
 
@@ -159,6 +161,20 @@ impl UsersGateway {
         )
         .await
         .map(|_| ())
+    }
+
+    /// Invites a new user to the Postmark account with an account role (`POST users`); `409`
+    /// means the login already exists.
+    pub async fn invite_user(
+        &self,
+        email: &str,
+        name: &str,
+        role: &str,
+    ) -> Result<(), GatewayError> {
+        let body = serde_json::json!({ "email": email, "name": name, "role": role });
+        self.send(self.http.post(self.url("users")?).json(&body))
+            .await
+            .map(|_| ())
     }
 
     /// Removes a user from the Postmark account.

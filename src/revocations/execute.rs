@@ -254,12 +254,20 @@ impl Calls<'_> {
                     self.quarantine(client, job, server_id).await
                 }
             }
-            Action::RemovePermission | Action::RemoveUser | Action::Demote => {
+            Action::RemovePermission
+            | Action::RemoveUser
+            | Action::Demote
+            | Action::Invite
+            | Action::Grant
+            | Action::SetRole => {
                 let Some(gateway) = self.gateway else {
-                    return Ok(Execution::manual(
+                    return Ok(Execution::manual(if job.action.grants() {
+                        "No users gateway is configured (PAR_POSTMARK_USERS_URL): give this \
+                         access by hand in Postmark."
+                    } else {
                         "No users gateway is configured (PAR_POSTMARK_USERS_URL): remove this \
-                         access by hand in Postmark.",
-                    ));
+                         access by hand in Postmark."
+                    }));
                 };
                 let Some(email) = job.user_email.as_deref() else {
                     return Ok(failed_without("the revocation names no user"));
@@ -364,10 +372,13 @@ async fn through_gateway(
         Ok(list) => list,
         Err(error) => return Execution::gateway(read, &error),
     };
-    let Some(index) = list
+    let index = list
         .iter()
-        .position(|u| u.email.eq_ignore_ascii_case(email))
-    else {
+        .position(|u| u.email.eq_ignore_ascii_case(email));
+    if job.action.grants() {
+        return provision(gateway, list, index, job, email).await;
+    }
+    let Some(index) = index else {
         return Execution::done(read, "the user is no longer in the account", Some(200));
     };
     let path = crate::urlenc::encode(email, b"@+");
@@ -425,6 +436,95 @@ async fn through_gateway(
                 Err(error) => Execution::gateway(write, &error),
             }
         }
+    }
+}
+
+/// Gives the access a group mapping grants: invites a new login, sets a server permission or
+/// an account role, each done at once when the list already shows it.
+async fn provision(
+    gateway: &UsersGateway,
+    list: &mut Vec<GatewayUser>,
+    index: Option<usize>,
+    job: &Job,
+    email: &str,
+) -> Execution {
+    let read = "GET gateway users".to_string();
+    let path = crate::urlenc::encode(email, b"@+");
+    let access = job.access.trim();
+    if job.action == Action::Invite {
+        if index.is_some() {
+            return Execution::done(read, "the user is already in the account", Some(200));
+        }
+        let name = job
+            .previous
+            .as_deref()
+            .and_then(|p| serde_json::from_str::<Value>(p).ok())
+            .and_then(|p| p["name"].as_str().map(str::to_string))
+            .unwrap_or_default();
+        let write = "POST gateway users".to_string();
+        return match gateway.invite_user(email, &name, access).await {
+            Ok(()) => {
+                list.push(GatewayUser {
+                    email: email.to_string(),
+                    name,
+                    role: access.to_string(),
+                    status: "pending".to_string(),
+                    invited_at: None,
+                    servers: Vec::new(),
+                });
+                Execution::done(write, format!("invited as {access}"), Some(201))
+            }
+            Err(GatewayError::Status(409)) => {
+                Execution::done(write, "the user is already in the account", Some(409))
+            }
+            Err(error) => Execution::gateway(write, &error),
+        };
+    }
+    let Some(index) = index else {
+        // An invitation queued before this job may not have run yet: wait for it.
+        return Execution {
+            attempt: None,
+            ended: Ended::Retry {
+                error: "the user is not in the account yet".to_string(),
+                retry_after: None,
+            },
+        };
+    };
+    if job.action == Action::Grant {
+        let Some(server_id) = job.server_id else {
+            return failed_without("the job names no server");
+        };
+        let held = list[index]
+            .servers
+            .iter()
+            .find(|p| p.server_id == server_id);
+        if held.is_some_and(|p| p.permission.trim().eq_ignore_ascii_case(access)) {
+            return Execution::done(read, "the user already has the permission", Some(200));
+        }
+        let write = format!("PUT gateway users/{path}/servers/{server_id}");
+        return match gateway.set_permission(email, server_id, Some(access)).await {
+            Ok(()) => {
+                let servers = &mut list[index].servers;
+                servers.retain(|p| p.server_id != server_id);
+                servers.push(crate::postmark::gateway::GatewayPermission {
+                    server_id,
+                    permission: access.to_string(),
+                });
+                Execution::done(write, format!("permission set to {access}"), Some(204))
+            }
+            Err(error) => Execution::gateway(write, &error),
+        };
+    }
+    if list[index].role.trim().eq_ignore_ascii_case(access) {
+        return Execution::done(read, "the user already has the role", Some(200));
+    }
+    let write = format!("PUT gateway users/{path}/role");
+    match gateway.set_role(email, access).await {
+        Ok(()) => {
+            list[index].role = access.to_string();
+            Execution::done(write, format!("role set to {access}"), Some(204))
+        }
+        Err(error) => Execution::gateway(write, &error),
     }
 }
 

@@ -123,16 +123,25 @@ pub enum Action {
     Demote,
     /// No API path: a Postmark admin does it by hand.
     Manual,
+    /// Provisioning (a group mapping): users gateway `POST users`, a new login with a role.
+    Invite,
+    /// Provisioning: users gateway, the user's permission on the server set to `access`.
+    Grant,
+    /// Provisioning: users gateway, the user's account role set to `access`.
+    SetRole,
 }
 
 impl Action {
-    pub const ALL: [Action; 6] = [
+    pub const ALL: [Action; 9] = [
         Action::Quarantine,
         Action::Delete,
         Action::RemovePermission,
         Action::RemoveUser,
         Action::Demote,
         Action::Manual,
+        Action::Invite,
+        Action::Grant,
+        Action::SetRole,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -143,6 +152,9 @@ impl Action {
             Action::RemoveUser => "remove_user",
             Action::Demote => "demote",
             Action::Manual => "manual",
+            Action::Invite => "invite",
+            Action::Grant => "grant",
+            Action::SetRole => "set_role",
         }
     }
 
@@ -158,7 +170,15 @@ impl Action {
             Action::RemoveUser => "Remove user from the account",
             Action::Demote => "Demote to the basic role",
             Action::Manual => "Manual task",
+            Action::Invite => "Invite to the account",
+            Action::Grant => "Grant server permission",
+            Action::SetRole => "Set account role",
         }
+    }
+
+    /// Whether the job gives access (a group mapping's provisioning) rather than takes it.
+    pub fn grants(self) -> bool {
+        matches!(self, Action::Invite | Action::Grant | Action::SetRole)
     }
 
     /// The action for revoking `access` of `kind`; `delete` says an admin chose to delete this
@@ -185,7 +205,7 @@ impl Action {
         matches!(
             self,
             Action::RemovePermission | Action::RemoveUser | Action::Demote
-        )
+        ) || self.grants()
     }
 }
 

@@ -38,6 +38,9 @@ fn what_happens(action: Option<Action>, kind: ItemKind) -> &'static str {
         (Some(Action::RemoveUser), _) => "remove the user from the account (users gateway)",
         (Some(Action::Demote), _) => "demote to the basic role (users gateway)",
         (Some(Action::Manual), _) => "by hand: a Postmark admin makes the change",
+        (Some(Action::Invite), _) => "invite the user (group mapping, users gateway)",
+        (Some(Action::Grant), _) => "grant the server permission (group mapping, users gateway)",
+        (Some(Action::SetRole), _) => "set the account role (group mapping, users gateway)",
         (None, ItemKind::AccountRole) => "remove or demote the user (users gateway)",
     }
 }

@@ -84,7 +84,8 @@ pub async fn after_sync(
     // not also compared with itself.
     let effective: Vec<Candidate> = sqlx::query_as(&format!(
         "{CANDIDATE} WHERE r.verification = 'effective' AND r.drift_at IS NULL \
-         AND r.restored_at IS NULL AND r.verified_sync_id < $1 AND {} ORDER BY r.id",
+         AND r.restored_at IS NULL AND r.verified_sync_id < $1 AND {} \
+         AND (r.action IS NULL OR r.action NOT IN ('invite', 'grant', 'set_role')) ORDER BY r.id",
         kinds_of(scope)
     ))
     .bind(sync_id)
@@ -122,7 +123,8 @@ pub async fn after_sync(
     .fetch_all(&mut **tx)
     .await?;
     for candidate in done {
-        let outcome = if shows(tx, &candidate).await? {
+        // A grant (a group mapping's provisioning) is effective when the access is there.
+        let outcome = if shows(tx, &candidate).await? != grants(&candidate) {
             Verification::NotEffective
         } else {
             Verification::Effective
@@ -181,7 +183,16 @@ fn details(
     details
 }
 
-/// Whether the inventory in `tx` still shows the access `candidate` took away.
+fn grants(candidate: &Candidate) -> bool {
+    candidate
+        .action
+        .as_deref()
+        .and_then(Action::from_slug)
+        .is_some_and(Action::grants)
+}
+
+/// Whether the inventory in `tx` still shows the access `candidate` took away (or, for a
+/// grant, shows the access it gave).
 async fn shows(tx: &mut Tx, candidate: &Candidate) -> Result<bool, sqlx::Error> {
     let id = candidate.id;
     let kind = ItemKind::from_slug(&candidate.kind)
@@ -219,6 +230,11 @@ async fn shows(tx: &mut Tx, candidate: &Candidate) -> Result<bool, sqlx::Error> 
             .bind(server)
             .fetch_optional(&mut **tx)
             .await?;
+            if action == Some(Action::Grant) {
+                let given =
+                    held.is_some_and(|(p,)| p.trim().eq_ignore_ascii_case(&candidate.access));
+                return Ok(given);
+            }
             Ok(held.is_some())
         }
         ItemKind::AccountRole => {
@@ -231,9 +247,16 @@ async fn shows(tx: &mut Tx, candidate: &Candidate) -> Result<bool, sqlx::Error> 
                     .bind(email)
                     .fetch_optional(&mut **tx)
                     .await?;
+            if matches!(action, Some(Action::Invite | Action::SetRole)) {
+                let given =
+                    role.is_some_and(|(r,)| r.trim().eq_ignore_ascii_case(&candidate.access));
+                return Ok(given);
+            }
             // Removing the user (a leaver's offboarding, whatever their role, even the Account
             // Owner's by hand) is proved only by their absence.
-            if action == Some(Action::RemoveUser) || candidate.origin != "campaign" {
+            if action == Some(Action::RemoveUser)
+                || matches!(candidate.origin.as_str(), "offboarding" | "emergency")
+            {
                 return Ok(role.is_some());
             }
             Ok(role_shows(

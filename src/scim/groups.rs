@@ -217,6 +217,18 @@ async fn record(
     Ok(())
 }
 
+/// Joiners and movers: what the group mappings now give or no longer give, as jobs in the
+/// change's own transaction (a membership is never recorded without its jobs).
+async fn mapped(
+    tx: &mut Tx,
+    clock: &dyn Clock,
+    provider: &Provider,
+    before: Option<crate::mappings::entitle::Entitlements>,
+) -> Result<(), ScimError> {
+    crate::mappings::db::after_change(tx, clock, &provider.actor(), before, true).await?;
+    Ok(())
+}
+
 async fn insert_members(
     tx: &mut Tx,
     group: &str,
@@ -244,6 +256,7 @@ pub async fn create(
 ) -> Result<StoredGroup, ScimError> {
     let w = wanted(doc)?;
     let mut tx = db.begin().await?;
+    let mappings_before = crate::mappings::db::before_change(&mut tx).await?;
     let members = members(&mut tx, provider, &w.members).await?;
     let id = uuid::Uuid::new_v4().to_string();
     let now = format_timestamp(clock.now());
@@ -271,6 +284,7 @@ pub async fn create(
         json!({"externalId": w.external_id, "members": audit_members(&all)}),
     )
     .await?;
+    mapped(&mut tx, clock, provider, mappings_before).await?;
     tx.commit().await?;
     Ok(StoredGroup {
         id,
@@ -374,6 +388,7 @@ pub async fn update(
 ) -> Result<StoredGroup, ScimError> {
     let mut tx = db.begin().await?;
     let old = load(&mut tx, provider, id).await?;
+    let mappings_before = crate::mappings::db::before_change(&mut tx).await?;
     let w = wanted(&change(&old.doc())?)?;
     let before: BTreeSet<&str> = old.members.iter().map(|m| m.id.as_str()).collect();
     let after: BTreeSet<&str> = w.members.iter().map(String::as_str).collect();
@@ -453,6 +468,7 @@ pub async fn update(
         .await?;
     }
     let members = load_members(&mut *tx, id).await?;
+    mapped(&mut tx, clock, provider, mappings_before).await?;
     tx.commit().await?;
     Ok(StoredGroup {
         id: old.id,
@@ -474,6 +490,7 @@ pub async fn delete(
 ) -> Result<(), ScimError> {
     let mut tx = db.begin().await?;
     let group = load(&mut tx, provider, id).await?;
+    let mappings_before = crate::mappings::db::before_change(&mut tx).await?;
     sqlx::query("DELETE FROM scim_group_members WHERE group_id = $1")
         .bind(id)
         .execute(&mut *tx)
@@ -493,6 +510,7 @@ pub async fn delete(
         json!({"externalId": group.external_id, "members": audit_members(&members)}),
     )
     .await?;
+    mapped(&mut tx, clock, provider, mappings_before).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -417,6 +417,7 @@ pub async fn update(
 ) -> Result<StoredUser, ScimError> {
     let mut tx = db.begin().await?;
     let old = load(&mut tx, provider, id).await?;
+    let mappings_before = crate::mappings::db::before_change(&mut tx).await?;
     let mut doc = change(&old.doc)?;
     // Stored users always show `active`; a PUT without it keeps the user active.
     if !doc.contains_key("active") {
@@ -472,6 +473,10 @@ pub async fn update(
     record(&mut tx, clock, provider, action, id, details).await?;
     // A deactivation (or new emails) may make a leaver; a reactivation may save one.
     offboard(&mut tx, clock).await?;
+    // Someone back (or with a new email) gets what their groups map to; what a leaver loses
+    // is offboarding's, above.
+    let actor = provider.actor();
+    crate::mappings::db::after_change(&mut tx, clock, &actor, mappings_before, false).await?;
     tx.commit().await?;
     Ok(StoredUser {
         id: old.id,

@@ -21,7 +21,7 @@ use crate::{
     scim::{Scim, USER},
 };
 
-fn gateway_user(email: &str, role: &str, servers: &[(i64, &str)]) -> GatewayUser {
+pub fn gateway_user(email: &str, role: &str, servers: &[(i64, &str)]) -> GatewayUser {
     GatewayUser {
         email: email.to_string(),
         name: format!("{} Person", email.split('@').next().unwrap_or_default()),
@@ -40,7 +40,7 @@ fn gateway_user(email: &str, role: &str, servers: &[(i64, &str)]) -> GatewayUser
 
 /// An app whose Postmark account has Bea (two permissions), Carl and the owner Olga, synced
 /// into the inventory through "Sync now"; Ada signed in.
-async fn synced() -> (TestApp, Browser) {
+pub async fn synced() -> (TestApp, Browser) {
     let app = TestApp::builder().users_gateway().spawn().await;
     for id in 1..=2 {
         app.simulator.add_server(ServerInfo::sample(
@@ -63,12 +63,12 @@ async fn synced() -> (TestApp, Browser) {
     (app, ada)
 }
 
-async fn sync_now(ada: &Browser) {
+pub async fn sync_now(ada: &Browser) {
     let response = ada.post("/api/inventory_sync_now", &[]).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
 }
 
-fn person(email: &str) -> Value {
+pub fn person(email: &str) -> Value {
     json!({
         "schemas": [USER],
         "userName": email,
@@ -117,7 +117,7 @@ async fn remove(browser: &Browser, email: &str, reason: &str) -> reqwest::Respon
         .await
 }
 
-async fn run_worker(app: &TestApp) -> Report {
+pub async fn run_worker(app: &TestApp) -> Report {
     worker(app, quick()).run_once().await.unwrap()
 }
 

@@ -81,7 +81,7 @@ impl Simulator {
 /// The gateway's routes, relative to the simulator's root.
 pub(super) fn routes() -> Router<Simulator> {
     Router::new()
-        .route("/gateway/users", get(gateway_list))
+        .route("/gateway/users", get(gateway_list).post(gateway_invite))
         .route("/gateway/users/{email}", delete(gateway_remove))
         .route(
             "/gateway/users/{email}/servers/{server_id}",
@@ -98,6 +98,47 @@ async fn gateway_list(State(sim): State<Simulator>, headers: HeaderMap) -> Respo
         return response;
     }
     Json(GatewayUsers { users: sim.users() }).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct InviteBody {
+    email: String,
+    #[serde(default)]
+    name: String,
+    role: String,
+}
+
+/// `POST users`: 201 with the new user (pending, as Postmark shows an invitation), 409 when
+/// the login exists, 422 without an email or a role.
+async fn gateway_invite(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Json(body): Json<InviteBody>,
+) -> Response {
+    if !sim.gateway_allows(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    if let Err(response) = sim.before().await {
+        return response;
+    }
+    let (email, role) = (body.email.trim().to_lowercase(), body.role.trim());
+    if !email.contains('@') || role.is_empty() {
+        return StatusCode::UNPROCESSABLE_ENTITY.into_response();
+    }
+    let mut users = sim.inner.users.write().unwrap_or_else(|p| p.into_inner());
+    if users.contains_key(&email) {
+        return StatusCode::CONFLICT.into_response();
+    }
+    let user = GatewayUser {
+        email: email.clone(),
+        name: body.name.trim().to_string(),
+        role: role.to_string(),
+        status: "pending".to_string(),
+        invited_at: None,
+        servers: Vec::new(),
+    };
+    users.insert(email, user.clone());
+    (StatusCode::CREATED, Json(user)).into_response()
 }
 
 async fn gateway_remove(

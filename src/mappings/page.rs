@@ -1,0 +1,400 @@
+//! Settings → Group mappings: which identity-provider group grants which Postmark access, a
+//! preview of who gains and who loses before a change is saved, and the jobs mappings started.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+use super::{
+    api::{mappings_overview, MappingDelete, MappingDeletePreview, MappingPreview, MappingSave},
+    Effect, MappingJob, MappingView, Overview, PERMISSIONS, ROLES,
+};
+use crate::components::{notice::ErrorNotice, viewer::is_admin};
+
+/// `2026-11-28T17:09:33.123456Z` as `2026-11-28 17:09`.
+fn minute(at: &str) -> String {
+    at.get(..16).unwrap_or(at).replace('T', " ")
+}
+
+fn grants(m: &MappingView) -> String {
+    let mut parts = Vec::new();
+    if let Some(role) = &m.role {
+        parts.push(format!("Account role {role}"));
+    }
+    if let Some(permission) = &m.permission {
+        let servers: Vec<String> = m
+            .servers
+            .iter()
+            .map(|(id, name)| format!("{name} ({id})"))
+            .collect();
+        parts.push(format!("{permission} on {}", servers.join(", ")));
+    }
+    parts.join("; ")
+}
+
+/// Who gains and who loses, as a preview or as what a save did.
+#[component]
+fn EffectView(effect: Effect, heading: &'static str) -> impl IntoView {
+    let line = |l: super::EffectLine| {
+        view! { <li><strong>{l.person}</strong>" (" {l.email} "): " {l.what}</li> }
+    };
+    let nothing = effect.gains.is_empty() && effect.losses.is_empty();
+    view! {
+        <div class="mapping-effect" role="region" aria-label=heading>
+            <h3>{heading}</h3>
+            {nothing.then(|| view! { <p class="muted">"Nobody gains or loses access."</p> })}
+            {(!effect.gains.is_empty()).then(|| view! {
+                <h4>{format!("Gain ({})", effect.gains.len())}</h4>
+                <ul class="effect-gains">{effect.gains.into_iter().map(line).collect_view()}</ul>
+            })}
+            {(!effect.losses.is_empty()).then(|| view! {
+                <h4>{format!("Lose ({})", effect.losses.len())}</h4>
+                <ul class="effect-losses">{effect.losses.into_iter().map(line).collect_view()}</ul>
+            })}
+        </div>
+    }
+}
+
+/// The form's values, shared by the preview and the save.
+#[derive(Clone, Copy)]
+struct Fields {
+    id: RwSignal<Option<i64>>,
+    group: RwSignal<String>,
+    role: RwSignal<String>,
+    permission: RwSignal<String>,
+    servers: RwSignal<Vec<i64>>,
+}
+
+impl Fields {
+    fn new() -> Self {
+        Self {
+            id: RwSignal::new(None),
+            group: RwSignal::new(String::new()),
+            role: RwSignal::new(String::new()),
+            permission: RwSignal::new(String::new()),
+            servers: RwSignal::new(Vec::new()),
+        }
+    }
+
+    fn servers_text(&self) -> String {
+        let ids: Vec<String> = self
+            .servers
+            .get_untracked()
+            .iter()
+            .map(i64::to_string)
+            .collect();
+        ids.join(",")
+    }
+
+    fn preview(&self) -> MappingPreview {
+        MappingPreview {
+            id: self.id.get_untracked(),
+            group: self.group.get_untracked(),
+            role: self.role.get_untracked(),
+            permission: self.permission.get_untracked(),
+            servers: self.servers_text(),
+        }
+    }
+
+    fn save(&self) -> MappingSave {
+        let p = self.preview();
+        MappingSave {
+            id: p.id,
+            group: p.group,
+            role: p.role,
+            permission: p.permission,
+            servers: p.servers,
+        }
+    }
+
+    fn load(&self, m: &MappingView) {
+        self.id.set(Some(m.id));
+        self.group.set(m.group.clone());
+        self.role.set(m.role.clone().unwrap_or_default());
+        self.permission
+            .set(m.permission.clone().unwrap_or_default());
+        self.servers
+            .set(m.servers.iter().map(|(id, _)| *id).collect());
+    }
+
+    fn clear(&self) {
+        self.id.set(None);
+        self.group.set(String::new());
+        self.role.set(String::new());
+        self.permission.set(String::new());
+        self.servers.set(Vec::new());
+    }
+}
+
+#[component]
+fn MappingFormView(
+    overview: Overview,
+    fields: Fields,
+    preview: ServerAction<MappingPreview>,
+    save: ServerAction<MappingSave>,
+) -> impl IntoView {
+    let option = |value: &'static str| view! { <option value=value>{value}</option> };
+    let heading = move || {
+        if fields.id.get().is_some() {
+            "Change mapping"
+        } else {
+            "New mapping"
+        }
+    };
+    let servers = overview.servers.clone();
+    view! {
+        <section aria-labelledby="mapping-form-heading" class="mapping-form-section">
+            <h2 id="mapping-form-heading">{heading}</h2>
+            <form class="settings-form mapping-form" on:submit=move |ev| {
+                ev.prevent_default();
+                preview.dispatch(fields.preview());
+            }>
+                <label>
+                    "Identity provider group"
+                    <input type="text" name="group" required maxlength="200" autocomplete="off"
+                        list="scim-groups" placeholder="postmark-payments-admins"
+                        prop:value=move || fields.group.get()
+                        on:input=move |ev| fields.group.set(event_target_value(&ev)) />
+                </label>
+                <datalist id="scim-groups">
+                    {overview.groups.iter().map(|g| view! { <option value=g.clone()></option> }).collect_view()}
+                </datalist>
+                <label>
+                    "Account role"
+                    <select name="role" prop:value=move || fields.role.get()
+                        on:change=move |ev| fields.role.set(event_target_value(&ev))>
+                        <option value="">"No account role"</option>
+                        {ROLES.into_iter().map(option).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    "Server permission"
+                    <select name="permission" prop:value=move || fields.permission.get()
+                        on:change=move |ev| fields.permission.set(event_target_value(&ev))>
+                        <option value="">"No server permission"</option>
+                        {PERMISSIONS.into_iter().map(option).collect_view()}
+                    </select>
+                </label>
+                <fieldset class="server-choices">
+                    <legend>"On servers"</legend>
+                    {servers.into_iter().map(|(id, name)| {
+                        let checked = move || fields.servers.get().contains(&id);
+                        view! {
+                            <label class="checkbox">
+                                <input type="checkbox" value=id.to_string() prop:checked=checked
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        fields.servers.update(|s| {
+                                            s.retain(|x| *x != id);
+                                            if on { s.push(id); }
+                                        });
+                                    } />
+                                {format!("{name} ({id})")}
+                            </label>
+                        }
+                    }).collect_view()}
+                </fieldset>
+                <div class="form-actions">
+                    <button type="submit" class="button preview-mapping" disabled=move || preview.pending().get()>
+                        "Preview"
+                    </button>
+                    " "
+                    <button type="button" class="button-secondary" on:click=move |_| {
+                        fields.clear();
+                        preview.value().set(None);
+                    }>"Clear"</button>
+                </div>
+            </form>
+            <div class="action-result" aria-live="polite">
+                {move || preview.value().get().map(|result| match result {
+                    Ok(effect) => view! {
+                        <EffectView effect heading="If you save this mapping" />
+                        <button type="button" class="button save-mapping" disabled=move || save.pending().get()
+                            on:click=move |_| { save.dispatch(fields.save()); }>"Save mapping"</button>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
+                })}
+                {move || save.value().get().map(|result| match result {
+                    Ok(effect) => view! {
+                        <p class="status-ok">"Mapping saved."</p>
+                        <EffectView effect heading="Jobs started" />
+                    }.into_any(),
+                    Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
+                })}
+            </div>
+        </section>
+    }
+}
+
+/// A mapping's row, with Edit and a Delete that shows its effect first.
+#[component]
+fn MappingRow(
+    mapping: MappingView,
+    fields: Fields,
+    preview: ServerAction<MappingPreview>,
+    delete: ServerAction<MappingDelete>,
+) -> impl IntoView {
+    // Each row's own preview, so two open confirmations never show each other's effect.
+    let delete_preview = ServerAction::<MappingDeletePreview>::new();
+    let id = mapping.id;
+    let group = mapping.group.clone();
+    let admin = is_admin();
+    let asking = RwSignal::new(false);
+    let edit_label = format!("Change the mapping of {group}");
+    let delete_label = format!("Delete the mapping of {group}");
+    let row = mapping.clone();
+    view! {
+        <tr data-mapping-id=id.to_string()>
+            <td>{mapping.group.clone()}</td>
+            <td>{grants(&mapping)}</td>
+            <td class="num">{mapping.members}</td>
+            <td class="nowrap">{minute(&mapping.updated_at)}<br /><span class="muted">{mapping.updated_by.clone()}</span></td>
+            <td>
+                {admin.then(|| view! {
+                    <button type="button" class="button-secondary edit-mapping" aria-label=edit_label.clone()
+                        on:click=move |_| { fields.load(&row); preview.value().set(None); }>"Edit"</button>
+                    " "
+                    <Show when=move || asking.get()
+                        fallback=move || view! {
+                            <button type="button" class="button-secondary delete-mapping-open" aria-label=delete_label.clone()
+                                on:click=move |_| { asking.set(true); delete_preview.dispatch(MappingDeletePreview { id }); }>"Delete…"</button>
+                        }>
+                        <div class="confirm" role="group" aria-label="Confirm deletion">
+                            {move || delete_preview.value().get().map(|result| match result {
+                                Ok(effect) => view! { <EffectView effect heading="If you delete this mapping" /> }.into_any(),
+                                Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
+                            })}
+                            <button type="button" class="button-danger delete-mapping" disabled=move || delete.pending().get()
+                                on:click=move |_| { delete.dispatch(MappingDelete { id }); }>"Delete mapping"</button>
+                            " "
+                            <button type="button" class="button-secondary" on:click=move |_| asking.set(false)>"Cancel"</button>
+                        </div>
+                    </Show>
+                })}
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn JobsTable(jobs: Vec<MappingJob>, has_gateway: bool) -> impl IntoView {
+    let how = if has_gateway {
+        "Jobs run through the users gateway; the next users sync proves them."
+    } else {
+        "No users gateway is configured: each job becomes a line of a fulfilment task for a Postmark admin; the next sync proves it."
+    };
+    view! {
+        <section aria-labelledby="mapping-jobs-heading">
+            <h2 id="mapping-jobs-heading">"Jobs from mappings"</h2>
+            <p class="muted">{how}</p>
+            {if jobs.is_empty() {
+                view! { <p class="muted">"No jobs yet."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap" tabindex="0" role="region" aria-label="Jobs from mappings">
+                        <table class="data-table mapping-jobs">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Started (UTC)"</th>
+                                    <th scope="col">"Login"</th>
+                                    <th scope="col">"Change"</th>
+                                    <th scope="col">"Why"</th>
+                                    <th scope="col">"State"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {jobs.into_iter().map(|job| view! {
+                                    <tr data-job-id=job.id.to_string()>
+                                        <td class="nowrap">{minute(&job.created_at)}</td>
+                                        <td>{job.email}</td>
+                                        <td>{job.what}</td>
+                                        <td>{job.reason}</td>
+                                        <td class="job-state">
+                                            {job.status}
+                                            {(job.verification != "Unverified").then(|| format!(", {}", job.verification.to_lowercase()))}
+                                            {job.last_error.map(|e| view! { <br /><span class="muted">{e}</span> })}
+                                        </td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+pub fn MappingsPage() -> impl IntoView {
+    let preview = ServerAction::<MappingPreview>::new();
+    let save = ServerAction::<MappingSave>::new();
+    let delete = ServerAction::<MappingDelete>::new();
+    let overview = Resource::new(
+        move || (save.version().get(), delete.version().get()),
+        |_| mappings_overview(),
+    );
+    let fields = Fields::new();
+    view! {
+        <Title text="Group mappings" />
+        <header class="page-header">
+            <p class="breadcrumb"><A href="/settings">"Settings"</A></p>
+            <h1>"Group mappings"</h1>
+            <p class="lede">
+                "A group at your identity provider grants a Postmark account role, a permission on chosen servers, or both. Joining a mapped group starts provisioning jobs; leaving it (or a mapping's change) starts removals of what it gave. Every change shows who gains and who loses before it is saved."
+            </p>
+        </header>
+        <div class="action-result" aria-live="polite">
+            {move || delete.value().get().map(|result| match result {
+                Ok(effect) => view! {
+                    <p class="status-ok">"Mapping deleted."</p>
+                    <EffectView effect heading="Removals started" />
+                }.into_any(),
+                Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
+            })}
+        </div>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(overview) => {
+                        let jobs = overview.jobs.clone();
+                        let has_gateway = overview.has_gateway;
+                        let mappings = overview.mappings.clone();
+                        view! {
+                            <section aria-labelledby="mappings-heading">
+                                <h2 id="mappings-heading">"Mappings"</h2>
+                                {if mappings.is_empty() {
+                                    view! { <p class="muted">"No mappings yet."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <div class="table-wrap" tabindex="0" role="region" aria-label="Group mappings">
+                                            <table class="data-table mappings">
+                                                <thead>
+                                                    <tr>
+                                                        <th scope="col">"Group"</th>
+                                                        <th scope="col">"Grants"</th>
+                                                        <th scope="col">"Active members"</th>
+                                                        <th scope="col">"Changed (UTC)"</th>
+                                                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                                                    </tr>
+                                                </thead>
+                                                <tbody>
+                                                    {mappings.into_iter().map(|mapping| view! {
+                                                        <MappingRow mapping fields preview delete />
+                                                    }).collect_view()}
+                                                </tbody>
+                                            </table>
+                                        </div>
+                                    }.into_any()
+                                }}
+                            </section>
+                            {is_admin().then(|| view! { <MappingFormView overview fields preview save /> })}
+                            <JobsTable jobs has_gateway />
+                        }.into_any()
+                    }
+                    Err(error) => view! { <ErrorNotice error needs="admins or auditors" /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -4,16 +4,17 @@
 
 use leptos::prelude::*;
 
-use super::{Effect, MappingForm, Overview};
+use super::{Effect, Overview};
 use crate::error::AppError;
 
+#[cfg(feature = "ssr")]
 fn form(
     id: Option<i64>,
     group: String,
     role: String,
     permission: String,
     servers: String,
-) -> Result<MappingForm, AppError> {
+) -> Result<super::MappingForm, AppError> {
     let servers = servers
         .split(',')
         .map(str::trim)
@@ -23,7 +24,7 @@ fn form(
                 .map_err(|_| AppError::Validation(format!("{s:?} is not a server id.")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(MappingForm {
+    Ok(super::MappingForm {
         id,
         group,
         role,

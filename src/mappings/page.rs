@@ -330,8 +330,10 @@ pub fn MappingsPage() -> impl IntoView {
     let preview = ServerAction::<MappingPreview>::new();
     let save = ServerAction::<MappingSave>::new();
     let delete = ServerAction::<MappingDelete>::new();
+    // Jobs run in the background: Refresh reads their state again.
+    let refresh = RwSignal::new(0u32);
     let overview = Resource::new(
-        move || (save.version().get(), delete.version().get()),
+        move || (save.version().get(), delete.version().get(), refresh.get()),
         |_| mappings_overview(),
     );
     let fields = Fields::new();
@@ -390,6 +392,10 @@ pub fn MappingsPage() -> impl IntoView {
                             </section>
                             {is_admin().then(|| view! { <MappingFormView overview fields preview save /> })}
                             <JobsTable jobs has_gateway />
+                            <p>
+                                <button type="button" class="button-secondary"
+                                    on:click=move |_| refresh.update(|n| *n += 1)>"Refresh"</button>
+                            </p>
                         }.into_any()
                     }
                     Err(error) => view! { <ErrorNotice error needs="admins or auditors" /> }.into_any(),

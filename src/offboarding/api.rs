@@ -42,8 +42,11 @@ pub async fn offboarding_login(email: String) -> Result<Login, AppError> {
         };
         let cases =
             super::read::cases(&state.db, state.clock.as_ref(), deadline, Some(&email)).await?;
+        let (groups, last_change) = super::read::groups_of(&state.db, &email).await?;
         Ok::<_, sqlx::Error>(Login {
             standing,
+            groups,
+            last_change,
             cases,
             deadline: super::deadline_label(deadline.as_secs()),
         })

@@ -209,6 +209,10 @@ pub struct Overview {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Login {
     pub standing: Standing,
+    /// The groups of the people claiming the login, as their providers last pushed them.
+    pub groups: Vec<String>,
+    /// When a provider last changed any of those people.
+    pub last_change: Option<String>,
     pub cases: Vec<Case>,
     /// The deadline in words.
     pub deadline: String,

@@ -246,6 +246,14 @@ pub fn IdentityFacts(email: String) -> impl IntoView {
                                 {standing.describe()}
                                 {orphaned.then(|| view! { " " <A href="/offboarding">"Offboarding"</A> })}
                             </p>
+                            {(!login.groups.is_empty() || login.last_change.is_some()).then(|| view! {
+                                <dl class="facts identity-groups">
+                                    <dt>"Groups at the provider"</dt>
+                                    <dd>{if login.groups.is_empty() { "None".to_string() } else { login.groups.join(", ") }}</dd>
+                                    <dt>"Last change (UTC)"</dt>
+                                    <dd>{login.last_change.as_deref().map(|at| at.get(..16).unwrap_or(at).replace('T', " ")).unwrap_or_default()}</dd>
+                                </dl>
+                            })}
                             {(!login.cases.is_empty()).then(|| view! {
                                 <h3>{format!("Removals outside campaigns ({})", login.cases.len())}</h3>
                                 <CasesTable cases=login.cases deadline=deadline.clone() retry=None />

@@ -140,3 +140,26 @@ pub async fn overview(
         has_provider: standings.has_provider(),
     })
 }
+
+/// The groups of the people who claim `email` (by any email or `userName`, deleted people
+/// aside) and when a provider last changed them.
+pub async fn groups_of(db: &Db, email: &str) -> Result<(Vec<String>, Option<String>), sqlx::Error> {
+    const CLAIMANTS: &str = "SELECT u.id FROM scim_users u WHERE u.deleted_at IS NULL \
+         AND (u.user_name_key = $1 OR u.id IN \
+         (SELECT user_id FROM scim_user_emails WHERE value_key = $1))";
+    let groups: Vec<(String,)> = sqlx::query_as(&format!(
+        "SELECT DISTINCT g.display_name FROM scim_group_members m \
+         JOIN scim_groups g ON g.id = m.group_id WHERE m.user_id IN ({CLAIMANTS}) \
+         ORDER BY g.display_name"
+    ))
+    .bind(email)
+    .fetch_all(db.pool())
+    .await?;
+    let (last,): (Option<String>,) = sqlx::query_as(&format!(
+        "SELECT MAX(updated_at) FROM scim_users WHERE id IN ({CLAIMANTS})"
+    ))
+    .bind(email)
+    .fetch_one(db.pool())
+    .await?;
+    Ok((groups.into_iter().map(|(g,)| g).collect(), last))
+}

@@ -194,7 +194,20 @@ pub struct ItemView {
     pub version: i64,
 }
 
+/// What the queue recommends for an orphaned account's access, and why.
+pub const ORPHAN_RECOMMENDATION: &str =
+    "Recommended: revoke — the person left, or is unknown at the identity provider";
+
 impl ItemView {
+    /// A recommendation drawn from the item's flags (slugs or labels), with its reason.
+    pub fn recommendation(&self) -> Option<&'static str> {
+        let orphaned = crate::inventory::UserFlag::Orphaned;
+        self.flags
+            .iter()
+            .any(|f| f == orphaned.slug() || f == orphaned.label())
+            .then_some(ORPHAN_RECOMMENDATION)
+    }
+
     /// Who or what the item is about, for lists.
     pub fn subject(&self) -> String {
         match (&self.user_name, &self.user_email, &self.server_name) {

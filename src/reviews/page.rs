@@ -548,6 +548,7 @@ fn ItemRow(item: ItemView, state: QueueState, by_person: bool) -> impl IntoView 
                     <span class="item-what">{item.what()}</span>
                     {item.privileged.then(|| view! { <span class="badge badge-bad">"Admin or owner access"</span> })}
                     {item.flags.iter().map(|f| view! { <span class="badge badge-warn">{f.clone()}</span> }).collect_view()}
+                    {item.recommendation().map(|r| view! { <span class="recommendation">{r}</span> })}
                     <span class="muted item-campaign">{item.campaign_name.clone()}</span>
                 </div>
                 <span class="item-status">{status}</span>

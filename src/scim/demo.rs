@@ -2,7 +2,8 @@
 //! login but one (that login is the orphaned account), then deactivates two leavers. One
 //! leaver's removal goes through and a sync proves it; the gateway refuses the other's (the
 //! demo's simulator is told to), so the Offboarding page shows a failed removal flagged past
-//! the deadline.
+//! the deadline. A group, "postmark-payments-admins", is mapped to Server Admin on the first
+//! two servers: its joiner (no login yet) is invited and granted, its other member granted.
 //!
 //! The push calls the same functions the `/scim/v2` handlers call, as a provider with no
 //! token: it is not an HTTP client, and the SCIM page keeps showing "No tokens yet".
@@ -22,6 +23,10 @@ pub const DEMO_LEAVER: &str = "elena.evans@example.com";
 pub const DEMO_STUCK_LEAVER: &str = "jonas.jensen@example.com";
 /// Never pushed: a Postmark login nobody at the provider knows.
 pub const DEMO_ORPHAN: &str = "zoe.zimmer@example.com";
+/// A group mapped to Server Admin on the first two servers.
+pub const DEMO_GROUP: &str = "postmark-payments-admins";
+/// A joiner in that group with no Postmark login yet: invited, then granted.
+pub const DEMO_JOINER: &str = "nadia.novak@example.com";
 
 /// The body a provider would POST for this person, read as the handler reads it.
 fn person(email: &str, name: &str) -> anyhow::Result<super::resource::Doc> {
@@ -68,6 +73,10 @@ pub async fn push(db: &Db, clock: &dyn Clock) -> anyhow::Result<()> {
             leavers.push(user.id);
         }
     }
+    let joiner = super::users::create(db, clock, &provider, person(DEMO_JOINER, "Nadia Novak")?)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo SCIM push of {DEMO_JOINER}: {e:?}"))?;
+    map_group(db, clock, &provider, &joiner.id).await?;
     for id in leavers {
         super::users::update(db, clock, &provider, &id, |doc| {
             let mut doc = doc.clone();
@@ -77,5 +86,51 @@ pub async fn push(db: &Db, clock: &dyn Clock) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("demo SCIM deactivation: {e:?}"))?;
     }
+    Ok(())
+}
+
+/// The payments group (the joiner and one existing login without the access), then its
+/// mapping, saved as an admin would: the jobs it starts run once the app serves.
+async fn map_group(
+    db: &Db,
+    clock: &dyn Clock,
+    provider: &Provider,
+    joiner: &str,
+) -> anyhow::Result<()> {
+    let mover: Option<(String,)> = sqlx::query_as(
+        "SELECT u.id FROM scim_users u JOIN postmark_users p ON p.email = u.user_name_key \
+         WHERE p.role = 'Server Access' AND p.email NOT IN ($1, $2) ORDER BY p.email LIMIT 1",
+    )
+    .bind(DEMO_LEAVER)
+    .bind(DEMO_STUCK_LEAVER)
+    .fetch_optional(db.pool())
+    .await?;
+    let mut members = vec![json!({ "value": joiner })];
+    members.extend(mover.map(|(id,)| json!({ "value": id })));
+    let body = json!({
+        "schemas": [super::schema::GROUP],
+        "displayName": DEMO_GROUP,
+        "members": members,
+    });
+    let doc = super::resource::from_body(body, &super::schema::GROUPS)
+        .map_err(|e| anyhow::anyhow!("demo SCIM group: {e:?}"))?;
+    super::groups::create(db, clock, provider, &doc)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo SCIM group: {e:?}"))?;
+    let servers: Vec<(i64,)> =
+        sqlx::query_as("SELECT postmark_id FROM servers ORDER BY postmark_id LIMIT 2")
+            .fetch_all(db.pool())
+            .await?;
+    let form = crate::mappings::MappingForm {
+        id: None,
+        group: DEMO_GROUP.to_string(),
+        role: String::new(),
+        permission: "Server Admin".to_string(),
+        servers: servers.into_iter().map(|(id,)| id).collect(),
+    };
+    let actor = crate::audit::Actor::system("demo");
+    crate::mappings::db::save(db, clock, &actor, "demo", &form)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo group mapping: {e}"))?;
     Ok(())
 }

@@ -27,6 +27,7 @@ mod inventory;
 mod mappings;
 mod notifications;
 mod offboarding;
+mod orphans;
 mod pages;
 mod plain_http;
 mod postmark;

@@ -43,7 +43,7 @@ test('group mappings: the joiner provisioned, then a change previewed and saved'
   await assertAccessible(page, 'Group mappings');
 
   // Add a third server: the preview names who gains, nothing is saved until Save.
-  await row.getByRole('button', { name: /Change the mapping/ }).click();
+  await row.getByRole('button', { name: /Edit the mapping/ }).click();
   const boxes = page.locator('fieldset.server-choices input[type=checkbox]');
   const third = boxes.nth(2);
   assert.equal(await boxes.nth(0).isChecked(), true);

@@ -240,7 +240,7 @@ fn MappingRow(
     let group = mapping.group.clone();
     let admin = is_admin();
     let asking = RwSignal::new(false);
-    let edit_label = format!("Change the mapping of {group}");
+    let edit_label = format!("Edit the mapping of {group}");
     let delete_label = format!("Delete the mapping of {group}");
     let row = mapping.clone();
     view! {

@@ -127,3 +127,61 @@ async fn an_admin_settles_items_flagged_at_close() {
         1
     );
 }
+
+/// Two admins settling the same flagged item at once, one keeping it and one revoking it:
+/// exactly one wins, and the item and its revocation agree (no approved item with a
+/// revocation, no revoked item without one), on either engine.
+#[tokio::test]
+async fn two_admins_settling_one_item_at_once_leave_one_consistent_outcome() {
+    let (app, ada) = setup().await;
+    let other_tab = signed_in(&app, crate::auth::ADA).await;
+    let id = create(&ada, &form("Q4", &[("default_outcome", "flag")])).await;
+    assert_eq!(launch(&ada, id).await.status(), 200);
+    let dashboard = call(&ada, "/api/campaign_dashboard", &json!({ "id": id })).await;
+    let items: Vec<String> = dashboard["undecided_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["user_email"] != "ada.admin@example.com")
+        .map(|i| i["id"].as_i64().unwrap().to_string())
+        .collect();
+    assert!(items.len() >= 10, "{items:?}");
+    let close = ada
+        .post("/api/campaign_close", &[("id", &id.to_string())])
+        .await;
+    assert_eq!(close.status(), 200);
+
+    for (n, item) in items.iter().enumerate() {
+        // Alternate who asks first, so either order of arrival is tried.
+        let (keep, revoke) = if n % 2 == 0 {
+            (&ada, &other_tab)
+        } else {
+            (&other_tab, &ada)
+        };
+        let (kept, revoked) = tokio::join!(
+            settle(keep, item, "approve", "Still on the team"),
+            settle(revoke, item, "revoke", "Left in September"),
+        );
+        let mut answers = [kept.as_u16(), revoked.as_u16()];
+        answers.sort_unstable();
+        assert_eq!(answers, [200, 409], "item {item}: {kept} / {revoked}");
+        let (decision, revocations): (String, i64) = sqlx::query_as(
+            "SELECT i.decision, (SELECT COUNT(*) FROM revocations r WHERE r.item_id = i.id) \
+             FROM review_items i WHERE i.id = $1",
+        )
+        .bind(item.parse::<i64>().unwrap())
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+        let expected = if kept == StatusCode::OK { ("approve", 0) } else { ("revoke", 1) };
+        assert_eq!((decision.as_str(), revocations), expected, "item {item}");
+    }
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'review.flag_resolved'"
+        )
+        .await,
+        items.len() as i64
+    );
+}

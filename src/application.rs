@@ -123,6 +123,7 @@ impl Application {
             }
             Storage::Connected { db, sessions } => (db, sessions),
         };
+        crate::people::store_aliases(&db, &campaigns.email_aliases).await?;
         let sessions = Store::connect(&sessions).await?;
         let inventory = Arc::new(InventoryService::new(inventory)?);
         let interrupted = crate::inventory::sync::mark_interrupted(&db, clock.as_ref()).await?;

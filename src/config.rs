@@ -454,6 +454,9 @@ impl RawConfig {
             offboarding_deadline: self
                 .offboarding_deadline()?
                 .unwrap_or(defaults.offboarding_deadline),
+            email_aliases: self
+                .parse("EMAIL_ALIASES", parse::parse_alias_groups)?
+                .unwrap_or_default(),
         })
     }
 
@@ -474,6 +477,8 @@ pub struct CampaignConfig {
     /// A leaver whose access is not proved gone this long after the identity provider
     /// deactivated them is flagged on the Offboarding page.
     pub offboarding_deadline: Duration,
+    /// Groups of lower-cased emails that are one person (`PAR_EMAIL_ALIASES`).
+    pub email_aliases: Vec<Vec<String>>,
 }
 
 impl Default for CampaignConfig {
@@ -483,6 +488,7 @@ impl Default for CampaignConfig {
             grace_days: 3,
             check_interval: Duration::from_secs(60),
             offboarding_deadline: Duration::from_secs(24 * 3600),
+            email_aliases: Vec::new(),
         }
     }
 }

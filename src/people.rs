@@ -4,6 +4,8 @@
 //! `ada.admin@example.com` are one person when the provider lists both for her. The rule that
 //! nobody decides about their own access uses this on every path: assignment at launch,
 //! decisions one by one and in bulk, handing items on, and settling flagged items.
+//! `PAR_EMAIL_ALIASES` adds groups of emails the configuration says are one person; they are
+//! kept in `email_aliases`, rewritten from the configuration at every start.
 
 use std::collections::{HashMap, HashSet};
 
@@ -22,7 +24,8 @@ impl People {
     pub async fn load(conn: &mut AnyConnection) -> Result<Self, sqlx::Error> {
         let rows: Vec<(String, String)> = sqlx::query_as(
             "SELECT user_id, value_key FROM scim_user_emails \
-             UNION SELECT id, user_name_key FROM scim_users",
+             UNION SELECT id, user_name_key FROM scim_users \
+             UNION SELECT person, email FROM email_aliases",
         )
         .fetch_all(&mut *conn)
         .await?;
@@ -48,7 +51,8 @@ impl People {
             .join(", ");
         let sql = format!(
             "WITH claims (person, email) AS (SELECT user_id, value_key FROM scim_user_emails \
-             UNION SELECT id, user_name_key FROM scim_users) \
+             UNION SELECT id, user_name_key FROM scim_users \
+             UNION SELECT person, email FROM email_aliases) \
              SELECT person, email FROM claims WHERE email IN ({list})"
         );
         let mut query = sqlx::query_as::<_, (String, String)>(&sql);
@@ -80,6 +84,38 @@ impl People {
     pub fn owns(&self, user: Option<&str>, reviewer: &str) -> bool {
         user.is_some_and(|user| self.same(user, reviewer))
     }
+}
+
+/// Makes `email_aliases` what the configuration says (one transaction: a second instance
+/// starting at the same time writes the same rows).
+pub async fn store_aliases(db: &crate::db::Db, groups: &[Vec<String>]) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM email_aliases")
+        .execute(&mut *tx)
+        .await?;
+    for group in groups {
+        let Some(first) = group.first() else {
+            continue;
+        };
+        let person = format!("config:{first}");
+        for email in group {
+            sqlx::query(
+                "INSERT INTO email_aliases (person, email) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(&person)
+            .bind(email.trim().to_lowercase())
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    if !groups.is_empty() {
+        tracing::info!(
+            groups = groups.len(),
+            "email aliases from the configuration"
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

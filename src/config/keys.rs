@@ -80,6 +80,11 @@ pub const KEYS: &[(&str, &str)] = &[
     ("ADMIN_EMAILS", "comma-separated emails of admins"),
     ("AUDITOR_EMAILS", "comma-separated emails of auditors"),
     (
+        "EMAIL_ALIASES",
+        "emails that are one person, for the no-self-review rule: groups separated by `;`, \
+         emails in a group by `,`",
+    ),
+    (
         "OFFBOARDING_DEADLINE",
         "flag a leaver whose Postmark access is not proved gone this long after deactivation \
          (default 24h)",

@@ -48,6 +48,31 @@ pub(super) fn parse_email_list(value: &str) -> Result<Vec<Email>, String> {
         .collect()
 }
 
+/// `PAR_EMAIL_ALIASES`: groups of emails that are one person, groups separated by `;`, emails
+/// in a group by `,`; each group names at least two emails, and no email is in two groups.
+pub(super) fn parse_alias_groups(value: &str) -> Result<Vec<Vec<String>>, String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut groups = Vec::new();
+    for group in value.split(';').map(str::trim).filter(|g| !g.is_empty()) {
+        let emails: Vec<String> = parse_email_list(group)?
+            .into_iter()
+            .map(Email::into_string)
+            .collect();
+        if emails.len() < 2 {
+            return Err(format!(
+                "`{group}` names one email; a group names two or more"
+            ));
+        }
+        for email in &emails {
+            if !seen.insert(email.clone()) {
+                return Err(format!("`{email}` is in two groups"));
+            }
+        }
+        groups.push(emails);
+    }
+    Ok(groups)
+}
+
 /// Issuer URLs must be https, except on the loopback interface (local test providers).
 pub(super) fn parse_issuer(value: &str) -> Result<String, String> {
     let url = Url::parse(value).map_err(|e| format!("not a URL: {e}"))?;

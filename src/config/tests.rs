@@ -234,3 +234,34 @@ fn timeouts_default_to_thirty_seconds_and_can_be_set() {
         "{err}"
     );
 }
+
+#[test]
+fn email_aliases_are_groups_of_two_or_more_and_never_overlap() {
+    let raw = RawConfig::load(
+        None,
+        env(&[(
+            "PAR_EMAIL_ALIASES",
+            " Ada@Corp.example, ada.admin@example.com ;; ben@corp.example,ben@example.com,b@x.io ",
+        )]),
+    )
+    .unwrap();
+    assert_eq!(
+        raw.campaigns().unwrap().email_aliases,
+        [
+            vec!["ada@corp.example", "ada.admin@example.com"],
+            vec!["ben@corp.example", "ben@example.com", "b@x.io"],
+        ]
+    );
+    for (value, problem) in [
+        ("ada@corp.example", "names one email"),
+        ("a@x.io,b@x.io; b@x.io,c@x.io", "`b@x.io` is in two groups"),
+        ("a@x.io,not-an-email", "is not an email address"),
+    ] {
+        let raw = RawConfig::load(None, env(&[("PAR_EMAIL_ALIASES", value)])).unwrap();
+        let error = raw.campaigns().unwrap_err().to_string();
+        assert!(
+            error.contains("PAR_EMAIL_ALIASES") && error.contains(problem),
+            "{error}"
+        );
+    }
+}

@@ -234,6 +234,7 @@ pub struct TestAppBuilder {
     checkpoint_interval: Option<Duration>,
     metrics: MetricsConfig,
     timeouts: Timeouts,
+    email_aliases: Vec<Vec<String>>,
 }
 
 impl TestApp {
@@ -261,6 +262,7 @@ impl TestApp {
             checkpoint_interval: None,
             metrics: MetricsConfig::default(),
             timeouts: Timeouts::default(),
+            email_aliases: Vec::new(),
         }
     }
 
@@ -339,6 +341,15 @@ impl TestAppBuilder {
         self
     }
 
+    /// `PAR_EMAIL_ALIASES`, as groups of emails.
+    pub fn email_aliases(mut self, groups: &[&[&str]]) -> Self {
+        self.email_aliases = groups
+            .iter()
+            .map(|g| g.iter().map(|e| e.to_string()).collect())
+            .collect();
+        self
+    }
+
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
         self
@@ -404,6 +415,7 @@ impl TestAppBuilder {
             // The campaign schedule runs often so tests that move the clock see it act quickly.
             campaigns: CampaignConfig {
                 check_interval: Duration::from_millis(50),
+                email_aliases: self.email_aliases,
                 ..CampaignConfig::default()
             },
             mail,

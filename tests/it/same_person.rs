@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::{
     auth::{signed_in, Browser, RITA},
     campaigns::{
-        call, count, create, form, launch, launched, send, setup, MANNY_EMAIL, RITA_EMAIL,
+        call, count, create, form, launch, launched, seeded, send, setup, MANNY_EMAIL, RITA_EMAIL,
     },
     helpers::TestApp,
     scim::{Scim, USER},
@@ -182,4 +182,43 @@ async fn an_admin_cannot_settle_a_flagged_item_about_their_other_login() {
         .await,
         0
     );
+}
+
+/// `PAR_EMAIL_ALIASES` says chloe@example.com is Rita's other email: Rita manages Chloe, yet
+/// a campaign places Chloe's items with the fallback reviewer, and nobody can hand one to Rita.
+#[tokio::test]
+async fn configured_aliases_are_one_person() {
+    let app = TestApp::builder()
+        .email_aliases(&[&["Rita.Reviewer@example.com", "chloe@example.com"]])
+        .spawn()
+        .await;
+    let (app, ada) = seeded(app).await;
+    let id = create(&ada, &form("Q4 access review", &[])).await;
+    assert_eq!(launch(&ada, id).await.status(), 200);
+    let placed: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT id, reviewer_email, assigned_via FROM review_items \
+         WHERE campaign_id = $1 AND user_email = 'chloe@example.com' ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(placed.len(), 3);
+    for (_, reviewer, via) in &placed {
+        assert_eq!(
+            (reviewer.as_str(), via.as_str()),
+            (MANNY_EMAIL, "self_review")
+        );
+    }
+    let handed = ada
+        .post(
+            "/api/reviews_reassign",
+            &[
+                ("item_id", placed[0].0.to_string().as_str()),
+                ("to", RITA_EMAIL),
+                ("reason", "Rita knows the team"),
+            ],
+        )
+        .await;
+    refused_as_own(handed).await;
 }

@@ -173,7 +173,11 @@ async fn two_admins_settling_one_item_at_once_leave_one_consistent_outcome() {
         .fetch_one(app.db.pool())
         .await
         .unwrap();
-        let expected = if kept == StatusCode::OK { ("approve", 0) } else { ("revoke", 1) };
+        let expected = if kept == StatusCode::OK {
+            ("approve", 0)
+        } else {
+            ("revoke", 1)
+        };
         assert_eq!((decision.as_str(), revocations), expected, "item {item}");
     }
     assert_eq!(

@@ -86,6 +86,12 @@ pub fn SettingsPage() -> impl IntoView {
                 <div class="notice notice-warn" role="note">
                     <p>"Settings are managed by admins."</p>
                 </div>
+                {crate::components::viewer::reads_campaigns().then(|| view! {
+                    <p>
+                        "Which identity-provider groups grant Postmark access, and the jobs they started: "
+                        <A href="/settings/mappings">"Group mappings"</A>
+                    </p>
+                })}
             }
             .into_any()
         }}

@@ -59,12 +59,40 @@ test('group mappings: the joiner provisioned, then a change previewed and saved'
   const before = ((await page.locator('main').innerText()).match(/Done, effective/g) || []).length;
   await assertAccessible(page, 'Group mapping preview');
 
+  // Changing the form after the preview withdraws Save until it is previewed again.
+  const fourth = boxes.nth(3);
+  await fourth.check();
+  await page.locator('.stale').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Save mapping' }).count(), 0);
+  await fourth.uncheck();
+  await page.getByRole('button', { name: 'Save mapping' }).waitFor();
+
   await page.getByRole('button', { name: 'Save mapping' }).click();
   await page.locator('.mapping-effect', { hasText: 'Jobs started' }).waitFor();
+  assert.equal(
+    await page.evaluate(() => !!document.activeElement?.closest('.focused-result')),
+    true,
+    'the focus is on what the save did',
+  );
+  assert.equal(await page.locator('#mapping-form-heading').innerText(), 'New mapping');
   await refreshUntil(
     page,
     (t) => (t.match(/Done, effective/g) || []).length >= before + gained,
     'the new grants done and proved',
   );
+  assert.deepEqual(problems, []);
+});
+
+test('group mappings: an auditor reads them from Settings, without changing anything', async () => {
+  const { page, problems } = await personAtHome(env, 'Aubrey Auditor');
+  await page.locator('#primary-nav').getByRole('link', { name: 'Settings', exact: true }).click();
+  await page.waitForURL(/\/settings$/);
+  await page.getByRole('link', { name: 'Group mappings' }).click();
+  await page.waitForURL(/\/settings\/mappings$/);
+  await page.locator('table.mappings').waitFor();
+  assert.match(await page.locator('table.mappings').innerText(), /postmark-payments-admins/);
+  assert.equal(await page.getByRole('button', { name: /Edit the mapping/ }).count(), 0);
+  assert.equal(await page.locator('form.mapping-form').count(), 0);
+  await assertAccessible(page, 'Group mappings (auditor)');
   assert.deepEqual(problems, []);
 });

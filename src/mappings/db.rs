@@ -220,9 +220,23 @@ pub async fn preview(db: &Db, form: &MappingForm) -> Result<Effect, AppError> {
     let rule = validate(&mut tx, form).await?;
     let rules = rules_with(&mut tx, form.id, Some(rule)).await?;
     let planned = effect_of(&mut tx, &rules).await?;
-    let effect = effect(&mut tx, &planned).await?;
+    let mut effect = effect(&mut tx, &planned).await?;
+    effect.unknown_group = !group_known(&mut tx, &rule_key(form)).await?;
     tx.rollback().await?;
     Ok(effect)
+}
+
+fn rule_key(form: &MappingForm) -> String {
+    form.group.trim().to_lowercase()
+}
+
+async fn group_known(tx: &mut Tx, key: &str) -> Result<bool, sqlx::Error> {
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM scim_groups WHERE display_name_key = $1")
+            .bind(key)
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok(n > 0)
 }
 
 /// What deleting mapping `id` would do.

@@ -84,6 +84,9 @@ pub struct EffectLine {
 pub struct Effect {
     pub gains: Vec<EffectLine>,
     pub losses: Vec<EffectLine>,
+    /// No provider has pushed a group of the mapping's name (yet): it gives nobody anything.
+    #[serde(default)]
+    pub unknown_group: bool,
 }
 
 /// A provisioning or removal job a mapping started.

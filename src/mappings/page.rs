@@ -7,7 +7,7 @@ use leptos_router::components::A;
 
 use super::{
     api::{mappings_overview, MappingDelete, MappingDeletePreview, MappingPreview, MappingSave},
-    Effect, MappingJob, MappingView, Overview, PERMISSIONS, ROLES,
+    Effect as Change, MappingJob, MappingView, Overview, PERMISSIONS, ROLES,
 };
 use crate::components::{notice::ErrorNotice, viewer::is_admin};
 
@@ -34,7 +34,7 @@ fn grants(m: &MappingView) -> String {
 
 /// Who gains and who loses, as a preview or as what a save did.
 #[component]
-fn EffectView(effect: Effect, heading: &'static str) -> impl IntoView {
+fn EffectView(effect: Change, heading: &'static str) -> impl IntoView {
     let line = |l: super::EffectLine| {
         view! { <li><strong>{l.person}</strong>" (" {l.email} "): " {l.what}</li> }
     };
@@ -42,6 +42,9 @@ fn EffectView(effect: Effect, heading: &'static str) -> impl IntoView {
     view! {
         <div class="mapping-effect" role="region" aria-label=heading>
             <h3>{heading}</h3>
+            {effect.unknown_group.then(|| view! {
+                <p class="notice notice-warn">"No identity provider has pushed a group of this name yet: the mapping gives nobody anything until one does. Check the spelling against the provider's group name."</p>
+            })}
             {nothing.then(|| view! { <p class="muted">"Nobody gains or loses access."</p> })}
             {(!effect.gains.is_empty()).then(|| view! {
                 <h4>{format!("Gain ({})", effect.gains.len())}</h4>
@@ -53,6 +56,19 @@ fn EffectView(effect: Effect, heading: &'static str) -> impl IntoView {
             })}
         </div>
     }
+}
+
+/// A result that takes the keyboard focus when it appears, so people using a screen reader
+/// or the keyboard land on what their action did.
+#[component]
+fn Focused(children: Children) -> impl IntoView {
+    let node = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if let Some(node) = node.get() {
+            let _ = node.focus();
+        }
+    });
+    view! { <div class="focused-result" tabindex="-1" node_ref=node>{children()}</div> }
 }
 
 /// The form's values, shared by the preview and the save.
@@ -76,35 +92,27 @@ impl Fields {
         }
     }
 
-    fn servers_text(&self) -> String {
-        let ids: Vec<String> = self
-            .servers
-            .get_untracked()
-            .iter()
-            .map(i64::to_string)
-            .collect();
-        ids.join(",")
-    }
-
-    fn preview(&self) -> MappingPreview {
-        MappingPreview {
-            id: self.id.get_untracked(),
-            group: self.group.get_untracked(),
-            role: self.role.get_untracked(),
-            permission: self.permission.get_untracked(),
-            servers: self.servers_text(),
-        }
-    }
-
+    /// The values as the save sends them (servers sorted: their order means nothing).
     fn save(&self) -> MappingSave {
-        let p = self.preview();
+        let mut servers = self.servers.get();
+        servers.sort_unstable();
+        let servers: Vec<String> = servers.iter().map(i64::to_string).collect();
         MappingSave {
-            id: p.id,
-            group: p.group,
-            role: p.role,
-            permission: p.permission,
-            servers: p.servers,
+            id: self.id.get(),
+            group: self.group.get().trim().to_string(),
+            role: self.role.get(),
+            permission: self.permission.get(),
+            servers: servers.join(","),
         }
+    }
+
+    /// The values in a form comparable with a preview's (tracked: the page redraws on edits).
+    fn key(&self) -> String {
+        let s = self.save();
+        format!(
+            "{:?}|{}|{}|{}|{}",
+            s.id, s.group, s.role, s.permission, s.servers
+        )
     }
 
     fn load(&self, m: &MappingView) {
@@ -126,13 +134,18 @@ impl Fields {
     }
 }
 
+/// The form, its preview, and the save of exactly what was previewed.
 #[component]
 fn MappingFormView(
-    overview: Overview,
+    choices: Overview,
     fields: Fields,
-    preview: ServerAction<MappingPreview>,
     save: ServerAction<MappingSave>,
 ) -> impl IntoView {
+    let preview = ServerAction::<MappingPreview>::new();
+    // What the last preview was of: Save sends these values, and only while the form still
+    // holds them.
+    let previewed = RwSignal::new(None::<(String, MappingSave)>);
+    let current = move || previewed.get().filter(|(key, _)| *key == fields.key());
     let option = |value: &'static str| view! { <option value=value>{value}</option> };
     let heading = move || {
         if fields.id.get().is_some() {
@@ -141,23 +154,49 @@ fn MappingFormView(
             "New mapping"
         }
     };
-    let servers = overview.servers.clone();
+    let group_input = NodeRef::<leptos::html::Input>::new();
+    // A save done: the form starts afresh; what it did stays below until the next action.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            preview.value().set(None);
+            previewed.set(None);
+            fields.clear();
+        }
+    });
+    // Edit from the table: the form comes into view with the focus on its first field.
+    Effect::new(move |_| {
+        if fields.id.get().is_some() {
+            if let Some(input) = group_input.get_untracked() {
+                let _ = input.focus();
+            }
+        }
+    });
+    let servers = choices.servers.clone();
     view! {
         <section aria-labelledby="mapping-form-heading" class="mapping-form-section">
             <h2 id="mapping-form-heading">{heading}</h2>
             <form class="settings-form mapping-form" on:submit=move |ev| {
                 ev.prevent_default();
-                preview.dispatch(fields.preview());
+                save.value().set(None);
+                let values = fields.save();
+                previewed.set(Some((fields.key(), values.clone())));
+                preview.dispatch(MappingPreview {
+                    id: values.id,
+                    group: values.group,
+                    role: values.role,
+                    permission: values.permission,
+                    servers: values.servers,
+                });
             }>
                 <label>
                     "Identity provider group"
                     <input type="text" name="group" required maxlength="200" autocomplete="off"
-                        list="scim-groups" placeholder="postmark-payments-admins"
+                        list="scim-groups" placeholder="postmark-payments-admins" node_ref=group_input
                         prop:value=move || fields.group.get()
                         on:input=move |ev| fields.group.set(event_target_value(&ev)) />
                 </label>
                 <datalist id="scim-groups">
-                    {overview.groups.iter().map(|g| view! { <option value=g.clone()></option> }).collect_view()}
+                    {choices.groups.iter().map(|g| view! { <option value=g.clone()></option> }).collect_view()}
                 </datalist>
                 <label>
                     "Account role"
@@ -202,24 +241,35 @@ fn MappingFormView(
                     <button type="button" class="button-secondary" on:click=move |_| {
                         fields.clear();
                         preview.value().set(None);
+                        save.value().set(None);
+                        previewed.set(None);
                     }>"Clear"</button>
                 </div>
             </form>
             <div class="action-result" aria-live="polite">
                 {move || preview.value().get().map(|result| match result {
-                    Ok(effect) => view! {
-                        <EffectView effect heading="If you save this mapping" />
-                        <button type="button" class="button save-mapping" disabled=move || save.pending().get()
-                            on:click=move |_| { save.dispatch(fields.save()); }>"Save mapping"</button>
-                    }.into_any(),
-                    Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
+                    Ok(effect) => match current() {
+                        Some((_, values)) => view! {
+                            <Focused>
+                                <EffectView effect heading="If you save this mapping" />
+                            </Focused>
+                            <button type="button" class="button save-mapping" disabled=move || save.pending().get()
+                                on:click=move |_| { save.dispatch(values.clone()); }>"Save mapping"</button>
+                        }.into_any(),
+                        None => view! {
+                            <p class="stale notice notice-warn">"The form changed since this preview: preview again before saving."</p>
+                        }.into_any(),
+                    },
+                    Err(error) => view! { <Focused><ErrorNotice error needs="admins" /></Focused> }.into_any(),
                 })}
                 {move || save.value().get().map(|result| match result {
                     Ok(effect) => view! {
-                        <p class="status-ok">"Mapping saved."</p>
-                        <EffectView effect heading="Jobs started" />
+                        <Focused>
+                            <p class="status-ok">"Mapping saved."</p>
+                            <EffectView effect heading="Jobs started" />
+                        </Focused>
                     }.into_any(),
-                    Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
+                    Err(error) => view! { <Focused><ErrorNotice error needs="admins" /></Focused> }.into_any(),
                 })}
             </div>
         </section>
@@ -231,7 +281,6 @@ fn MappingFormView(
 fn MappingRow(
     mapping: MappingView,
     fields: Fields,
-    preview: ServerAction<MappingPreview>,
     delete: ServerAction<MappingDelete>,
 ) -> impl IntoView {
     // Each row's own preview, so two open confirmations never show each other's effect.
@@ -241,37 +290,53 @@ fn MappingRow(
     let admin = is_admin();
     let asking = RwSignal::new(false);
     let edit_label = format!("Edit the mapping of {group}");
-    let delete_label = format!("Delete the mapping of {group}");
+    let delete_label = format!("Delete the mapping of {group}…");
+    let confirm_label = format!("Delete mapping {group}");
+    let open_button = NodeRef::<leptos::html::Button>::new();
+    let close = move || {
+        asking.set(false);
+        if let Some(button) = open_button.get_untracked() {
+            let _ = button.focus();
+        }
+    };
     let row = mapping.clone();
     view! {
         <tr data-mapping-id=id.to_string()>
-            <td>{mapping.group.clone()}</td>
-            <td>{grants(&mapping)}</td>
-            <td class="num">{mapping.members}</td>
-            <td class="nowrap">{minute(&mapping.updated_at)}<br /><span class="muted">{mapping.updated_by.clone()}</span></td>
-            <td>
-                {admin.then(|| view! {
+            <td data-label="Group">{mapping.group.clone()}</td>
+            <td data-label="Grants">{grants(&mapping)}</td>
+            <td data-label="Active members" class="num">{mapping.members}</td>
+            <td data-label="Changed (UTC)" class="nowrap">{minute(&mapping.updated_at)}<br /><span class="muted">{mapping.updated_by.clone()}</span></td>
+            {admin.then(|| view! {
+                <td>
                     <button type="button" class="button-secondary edit-mapping" aria-label=edit_label.clone()
-                        on:click=move |_| { fields.load(&row); preview.value().set(None); }>"Edit"</button>
+                        on:click=move |_| fields.load(&row)>"Edit"</button>
                     " "
                     <Show when=move || asking.get()
                         fallback=move || view! {
                             <button type="button" class="button-secondary delete-mapping-open" aria-label=delete_label.clone()
+                                node_ref=open_button
                                 on:click=move |_| { asking.set(true); delete_preview.dispatch(MappingDeletePreview { id }); }>"Delete…"</button>
                         }>
-                        <div class="confirm" role="group" aria-label="Confirm deletion">
+                        <div class="confirm" role="group" aria-label="Confirm deletion"
+                            on:keydown=move |ev| if ev.key() == "Escape" { close(); }>
                             {move || delete_preview.value().get().map(|result| match result {
-                                Ok(effect) => view! { <EffectView effect heading="If you delete this mapping" /> }.into_any(),
-                                Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
+                                Ok(effect) => view! { <Focused><EffectView effect heading="If you delete this mapping" /></Focused> }.into_any(),
+                                Err(error) => view! { <Focused><ErrorNotice error needs="admins" /></Focused> }.into_any(),
                             })}
-                            <button type="button" class="button-danger delete-mapping" disabled=move || delete.pending().get()
-                                on:click=move |_| { delete.dispatch(MappingDelete { id }); }>"Delete mapping"</button>
+                            <button type="button" class="button-danger delete-mapping" aria-label=confirm_label.clone()
+                                disabled=move || delete.pending().get() || delete_preview.pending().get()
+                                on:click=move |_| {
+                                    if fields.id.get_untracked() == Some(id) {
+                                        fields.clear();
+                                    }
+                                    delete.dispatch(MappingDelete { id });
+                                }>"Delete mapping"</button>
                             " "
-                            <button type="button" class="button-secondary" on:click=move |_| asking.set(false)>"Cancel"</button>
+                            <button type="button" class="button-secondary" on:click=move |_| close()>"Cancel"</button>
                         </div>
                     </Show>
-                })}
-            </td>
+                </td>
+            })}
         </tr>
     }
 }
@@ -292,7 +357,7 @@ fn JobsTable(jobs: Vec<MappingJob>, has_gateway: bool) -> impl IntoView {
             } else {
                 view! {
                     <div class="table-wrap" tabindex="0" role="region" aria-label="Jobs from mappings">
-                        <table class="data-table mapping-jobs">
+                        <table class="data-table mapping-jobs stack-narrow">
                             <thead>
                                 <tr>
                                     <th scope="col">"Started (UTC)"</th>
@@ -305,11 +370,11 @@ fn JobsTable(jobs: Vec<MappingJob>, has_gateway: bool) -> impl IntoView {
                             <tbody>
                                 {jobs.into_iter().map(|job| view! {
                                     <tr data-job-id=job.id.to_string()>
-                                        <td class="nowrap">{minute(&job.created_at)}</td>
-                                        <td>{job.email}</td>
-                                        <td>{job.what}</td>
-                                        <td>{job.reason}</td>
-                                        <td class="job-state">
+                                        <td data-label="Started (UTC)" class="nowrap">{minute(&job.created_at)}</td>
+                                        <td data-label="Login">{job.email}</td>
+                                        <td data-label="Change">{job.what}</td>
+                                        <td data-label="Why">{job.reason}</td>
+                                        <td data-label="State" class="job-state">
                                             {job.status}
                                             {(job.verification != "Unverified").then(|| format!(", {}", job.verification.to_lowercase()))}
                                             {job.last_error.map(|e| view! { <br /><span class="muted">{e}</span> })}
@@ -327,7 +392,6 @@ fn JobsTable(jobs: Vec<MappingJob>, has_gateway: bool) -> impl IntoView {
 
 #[component]
 pub fn MappingsPage() -> impl IntoView {
-    let preview = ServerAction::<MappingPreview>::new();
     let save = ServerAction::<MappingSave>::new();
     let delete = ServerAction::<MappingDelete>::new();
     // Jobs run in the background: Refresh reads their state again.
@@ -336,7 +400,10 @@ pub fn MappingsPage() -> impl IntoView {
         move || (save.version().get(), delete.version().get(), refresh.get()),
         |_| mappings_overview(),
     );
+    // The form's choices (groups, servers) are read once: a save must not redraw the form.
+    let choices = Resource::new(|| (), |_| mappings_overview());
     let fields = Fields::new();
+    let admin = is_admin();
     view! {
         <Title text="Group mappings" />
         <header class="page-header">
@@ -349,18 +416,19 @@ pub fn MappingsPage() -> impl IntoView {
         <div class="action-result" aria-live="polite">
             {move || delete.value().get().map(|result| match result {
                 Ok(effect) => view! {
-                    <p class="status-ok">"Mapping deleted."</p>
-                    <EffectView effect heading="Removals started" />
+                    <Focused>
+                        <p class="status-ok">"Mapping deleted."</p>
+                        <EffectView effect heading="Removals started" />
+                    </Focused>
                 }.into_any(),
-                Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
+                Err(error) => view! { <Focused><ErrorNotice error needs="admins" /></Focused> }.into_any(),
             })}
         </div>
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        // Transition: while a save or Refresh reads again, the page keeps what it shows.
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
                     Ok(overview) => {
-                        let jobs = overview.jobs.clone();
-                        let has_gateway = overview.has_gateway;
                         let mappings = overview.mappings.clone();
                         view! {
                             <section aria-labelledby="mappings-heading">
@@ -370,19 +438,19 @@ pub fn MappingsPage() -> impl IntoView {
                                 } else {
                                     view! {
                                         <div class="table-wrap" tabindex="0" role="region" aria-label="Group mappings">
-                                            <table class="data-table mappings">
+                                            <table class="data-table mappings stack-narrow">
                                                 <thead>
                                                     <tr>
                                                         <th scope="col">"Group"</th>
                                                         <th scope="col">"Grants"</th>
                                                         <th scope="col">"Active members"</th>
                                                         <th scope="col">"Changed (UTC)"</th>
-                                                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                                                        {admin.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
                                                     </tr>
                                                 </thead>
                                                 <tbody>
                                                     {mappings.into_iter().map(|mapping| view! {
-                                                        <MappingRow mapping fields preview delete />
+                                                        <MappingRow mapping fields delete />
                                                     }).collect_view()}
                                                 </tbody>
                                             </table>
@@ -390,17 +458,33 @@ pub fn MappingsPage() -> impl IntoView {
                                     }.into_any()
                                 }}
                             </section>
-                            {is_admin().then(|| view! { <MappingFormView overview fields preview save /> })}
-                            <JobsTable jobs has_gateway />
-                            <p>
-                                <button type="button" class="button-secondary"
-                                    on:click=move |_| refresh.update(|n| *n += 1)>"Refresh"</button>
-                            </p>
                         }.into_any()
                     }
                     Err(error) => view! { <ErrorNotice error needs="admins or auditors" /> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
+        {admin.then(|| view! {
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match choices.await {
+                        Ok(choices) => view! { <MappingFormView choices fields save /> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        })}
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(overview) => view! { <JobsTable jobs=overview.jobs has_gateway=overview.has_gateway /> }.into_any(),
+                    Err(_) => ().into_any(),
+                }
+            })}
+        </Transition>
+        <p>
+            <button type="button" class="button-secondary"
+                on:click=move |_| refresh.update(|n| *n += 1)>"Refresh"</button>
+        </p>
     }
 }

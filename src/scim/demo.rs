@@ -2,7 +2,7 @@
 //! login but one (that login is the orphaned account), then deactivates two leavers. One
 //! leaver's removal goes through and a sync proves it; the gateway refuses the other's (the
 //! demo's simulator is told to), so the Offboarding page shows a failed removal flagged past
-//! the deadline. A group, "postmark-payments-admins", is mapped to Server Admin on the first
+//! the deadline. A group, "postmark-payments-admins", is mapped to Server Admin on the last
 //! two servers: its joiner (no login yet) is invited and granted, its other member granted.
 //!
 //! The push calls the same functions the `/scim/v2` handlers call, as a provider with no
@@ -23,7 +23,7 @@ pub const DEMO_LEAVER: &str = "elena.evans@example.com";
 pub const DEMO_STUCK_LEAVER: &str = "jonas.jensen@example.com";
 /// Never pushed: a Postmark login nobody at the provider knows.
 pub const DEMO_ORPHAN: &str = "zoe.zimmer@example.com";
-/// A group mapped to Server Admin on the first two servers.
+/// A group mapped to Server Admin on the last two servers.
 pub const DEMO_GROUP: &str = "postmark-payments-admins";
 /// A joiner in that group with no Postmark login yet: invited, then granted.
 pub const DEMO_JOINER: &str = "nadia.novak@example.com";
@@ -89,8 +89,10 @@ pub async fn push(db: &Db, clock: &dyn Clock) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The payments group (the joiner and one existing login without the access), then its
-/// mapping, saved as an admin would: the jobs it starts run once the app serves.
+/// The payments group (the joiner and one existing login without the access: the last in
+/// order, so the queues' first items, which the demo's walkthroughs approve, stay as they
+/// were), then its mapping, saved as an admin would: the jobs it starts run once the app
+/// serves.
 async fn map_group(
     db: &Db,
     clock: &dyn Clock,
@@ -99,10 +101,12 @@ async fn map_group(
 ) -> anyhow::Result<()> {
     let mover: Option<(String,)> = sqlx::query_as(
         "SELECT u.id FROM scim_users u JOIN postmark_users p ON p.email = u.user_name_key \
-         WHERE p.role = 'Server Access' AND p.email NOT IN ($1, $2) ORDER BY p.email LIMIT 1",
+         WHERE p.role = 'Server Access' AND p.email NOT IN ($1, $2, $3) \
+         ORDER BY p.email DESC LIMIT 1",
     )
     .bind(DEMO_LEAVER)
     .bind(DEMO_STUCK_LEAVER)
+    .bind(DEMO_ORPHAN)
     .fetch_optional(db.pool())
     .await?;
     let mut members = vec![json!({ "value": joiner })];
@@ -118,7 +122,7 @@ async fn map_group(
         .await
         .map_err(|e| anyhow::anyhow!("demo SCIM group: {e:?}"))?;
     let servers: Vec<(i64,)> =
-        sqlx::query_as("SELECT postmark_id FROM servers ORDER BY postmark_id LIMIT 2")
+        sqlx::query_as("SELECT postmark_id FROM servers ORDER BY postmark_id DESC LIMIT 2")
             .fetch_all(db.pool())
             .await?;
     let form = crate::mappings::MappingForm {

@@ -356,7 +356,12 @@ fn DashboardBody(
         }
     });
     let total = dashboard.approved + dashboard.revoked + dashboard.flagged + dashboard.undecided;
-    let decided = total - dashboard.undecided;
+    // People's decisions only: a campaign closed with nobody deciding is not "100%".
+    let decided = dashboard.by_reviewers + dashboard.by_admins;
+    let decided_by = format!(
+        "Decided by reviewers: {}; by admins: {}; by the default outcome at close: {}.",
+        dashboard.by_reviewers, dashboard.by_admins, dashboard.by_default
+    );
     let reviewers: Vec<String> = dashboard
         .reviewers
         .iter()
@@ -367,7 +372,8 @@ fn DashboardBody(
     view! {
         <section aria-labelledby="progress-heading" class="dashboard">
             <h2 id="progress-heading">"Progress"</h2>
-            <p class="big-progress"><Progress decided items=total label="Campaign progress" /></p>
+            <p class="big-progress"><Progress decided items=total label="Decided by people" /></p>
+            <p class="decided-by">{decided_by}</p>
             <dl class="facts counts">
                 <dt>"Approved"</dt><dd class="count-approved">{dashboard.approved}</dd>
                 <dt>"To revoke"</dt><dd class="count-revoked">{dashboard.revoked}</dd>

@@ -285,6 +285,14 @@ pub struct Dashboard {
     pub revoked: i64,
     pub flagged: i64,
     pub undecided: i64,
+    /// Decided items by who decided: reviewers (in the queue or through a review link),
+    /// admins (settling flagged items), and the campaign's default outcome at close.
+    #[serde(default)]
+    pub by_reviewers: i64,
+    #[serde(default)]
+    pub by_admins: i64,
+    #[serde(default)]
+    pub by_default: i64,
     /// Items decided "revoke" (first 200).
     pub revoke_items: Vec<ItemView>,
     /// Items nobody decided yet (first 200).

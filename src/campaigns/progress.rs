@@ -106,8 +106,26 @@ pub async fn dashboard(db: &Db, id: i64, today: time::Date) -> Result<Dashboard,
     } else {
         Vec::new()
     };
+    let via: Vec<(Option<String>, i64)> = sqlx::query_as(
+        "SELECT decided_via, COUNT(*) FROM review_items \
+         WHERE campaign_id = $1 AND decision IS NOT NULL GROUP BY decided_via",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
+    let (mut by_reviewers, mut by_admins, mut by_default) = (0, 0, 0);
+    for (via, n) in via {
+        match via.as_deref() {
+            Some("default") => by_default += n,
+            Some("admin") => by_admins += n,
+            _ => by_reviewers += n,
+        }
+    }
     Ok(Dashboard {
         campaign,
+        by_reviewers,
+        by_admins,
+        by_default,
         reviewers,
         unreachable,
         revocations,

@@ -35,6 +35,10 @@ fn matches(needle: Option<&str>, item: &ItemView) -> bool {
         || item.server_id.is_some_and(|id| id.to_string() == needle)
 }
 
+/// `(id, name, due_on, revoke_needs_justification, privileged_needs_justification,
+/// revocation_mode)`.
+type CampaignRow = (i64, String, String, i64, i64, String);
+
 /// One page of a reviewer's items in open campaigns, filtered and grouped.
 pub async fn queue(db: &Db, reviewer: &str, query: &QueueQuery) -> Result<Queue, sqlx::Error> {
     let mut items = items_where(
@@ -45,15 +49,15 @@ pub async fn queue(db: &Db, reviewer: &str, query: &QueueQuery) -> Result<Queue,
     )
     .await?;
     let mut campaigns: Vec<QueueCampaign> = Vec::new();
-    let rows: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(
-        "SELECT id, name, due_on, revoke_needs_justification, privileged_needs_justification \
-         FROM campaigns WHERE status = 'active' AND id IN \
+    let rows: Vec<CampaignRow> = sqlx::query_as(
+        "SELECT id, name, due_on, revoke_needs_justification, privileged_needs_justification, \
+         revocation_mode FROM campaigns WHERE status = 'active' AND id IN \
          (SELECT campaign_id FROM review_items WHERE reviewer_email = $1) ORDER BY due_on, id",
     )
     .bind(reviewer)
     .fetch_all(db.pool())
     .await?;
-    for (id, name, due_on, revoke, privileged) in rows {
+    for (id, name, due_on, revoke, privileged, mode) in rows {
         let mine = items.iter().filter(|i| i.campaign_id == id);
         let (n, decided) = mine.fold((0, 0), |(n, d), i| {
             (n + 1, d + i64::from(i.decision.is_some()))
@@ -66,6 +70,7 @@ pub async fn queue(db: &Db, reviewer: &str, query: &QueueQuery) -> Result<Queue,
             privileged_needs_justification: privileged != 0,
             items: n,
             decided,
+            revocation_mode: crate::revocations::Mode::from_slug(&mode).unwrap_or_default(),
         });
     }
     let total = items.len() as i64;

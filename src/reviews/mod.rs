@@ -49,6 +49,9 @@ pub struct QueueCampaign {
     pub privileged_needs_justification: bool,
     pub items: i64,
     pub decided: i64,
+    /// When its revocations run: what Revoke says it will do, and when.
+    #[serde(default)]
+    pub revocation_mode: crate::revocations::Mode,
 }
 
 /// One page of the reviewer's queue, grouped.

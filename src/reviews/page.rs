@@ -386,6 +386,10 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
     };
     let (page, pages) = (queue.page, queue.pages);
     let campaigns = queue.campaigns.clone();
+    let modes: Vec<(i64, crate::revocations::Mode)> = campaigns
+        .iter()
+        .map(|c| (c.id, c.revocation_mode))
+        .collect();
     // Under a person's heading the rows need not repeat who it is.
     let by_person = query.with_untracked(|q| q.get("group").as_deref() != Some("server"));
     let all_here = undecided_here.clone();
@@ -409,7 +413,10 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
             <section class="queue-group">
                 <h2 class="group-heading">{heading}</h2>
                 <ul class="plain queue-items">
-                    {items.into_iter().map(|item| view! { <ItemRow item state by_person /> }).collect_view()}
+                    {items.into_iter().map(|item| {
+                        let mode = modes.iter().find(|(c, _)| *c == item.campaign_id).map(|(_, m)| *m).unwrap_or_default();
+                        view! { <ItemRow item state by_person mode /> }
+                    }).collect_view()}
                 </ul>
             </section>
         }).collect_view()}
@@ -512,8 +519,16 @@ fn BulkBar(state: QueueState, all_here: Vec<i64>) -> impl IntoView {
 }
 
 #[component]
-fn ItemRow(item: ItemView, state: QueueState, by_person: bool) -> impl IntoView {
+fn ItemRow(
+    item: ItemView,
+    state: QueueState,
+    by_person: bool,
+    mode: crate::revocations::Mode,
+) -> impl IntoView {
     let id = item.id;
+    let is_server = item.kind == ItemKind::Server;
+    let revoke_means = crate::revocations::revoke_means(item.kind, &item.access, mode);
+    let recommendation = item.recommendation().unwrap_or_default();
     let decided = item.decision.is_some();
     // Names the item for screen readers, where every row's buttons would sound the same.
     let label = format!("{}, {}", item.subject(), item.what());
@@ -531,7 +546,7 @@ fn ItemRow(item: ItemView, state: QueueState, by_person: bool) -> impl IntoView 
     };
     view! {
         <li id=format!("item-{id}") tabindex="0" data-item-id=id.to_string()
-            class=move || format!("queue-item{}{}", if is_active() { " active" } else { "" }, if decided { " decided" } else { "" })
+            class=move || format!("queue-item{}{}{}", if is_server { " queue-item-server" } else { "" }, if is_active() { " active" } else { "" }, if decided { " decided" } else { "" })
             on:focusin=move |_| state.active.set(Some(id))>
             <div class="item-main">
                 <label class="check">
@@ -548,7 +563,9 @@ fn ItemRow(item: ItemView, state: QueueState, by_person: bool) -> impl IntoView 
                     <span class="item-what">{item.what()}</span>
                     {item.privileged.then(|| view! { <span class="badge badge-bad">"Admin or owner access"</span> })}
                     {item.flags.iter().map(|f| view! { <span class="badge badge-warn">{f.clone()}</span> }).collect_view()}
-                    {item.recommendation().map(|r| view! { <span class="recommendation">{r}</span> })}
+                    <span class="badge badge-server" hidden=!is_server>"Server"</span>
+                    <span class="recommendation" hidden=recommendation.is_empty()>{recommendation}</span>
+                    <span class="revoke-means" hidden=decided>{revoke_means}</span>
                     <span class="muted item-campaign">{item.campaign_name.clone()}</span>
                 </div>
                 <span class="item-status">{status}</span>

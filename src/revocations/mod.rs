@@ -267,6 +267,36 @@ impl Mode {
     }
 }
 
+/// What revoking an item of `kind` (holding `access`) will do, and when, in one line for the
+/// reviewer: the action [`Action::for_item`] picks, after the campaign closes (`mode`).
+pub fn revoke_means(kind: ItemKind, access: &str, mode: Mode) -> String {
+    let when = match mode {
+        Mode::AtClose => "when the campaign closes",
+        Mode::Apply => "once an admin applies the campaign's revocations after it closes",
+    };
+    match Action::for_item(kind, access, false) {
+        Action::Quarantine => format!(
+            "Revoke quarantines this server {when}: SMTP off and every webhook cleared (its API \
+             tokens keep working until an admin deletes it)."
+        ),
+        Action::RemovePermission => format!(
+            "Revoke removes this server permission {when}, through the users gateway or a \
+             Postmark admin."
+        ),
+        Action::RemoveUser => {
+            format!("Revoke removes this person from the Postmark account {when}.")
+        }
+        Action::Demote => format!(
+            "Revoke lowers this role to {BASIC_ROLE} {when}; the person's server permissions are \
+             reviewed as items of their own."
+        ),
+        _ => format!(
+            "Revoke becomes a task for a Postmark admin {when}: the Account Owner is never changed \
+             through an API."
+        ),
+    }
+}
+
 /// What the first successful sync after a job was done says about it
 /// (`revocations.verification`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -398,6 +428,26 @@ impl Counts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn revoke_says_what_happens_and_when() {
+        let server = revoke_means(ItemKind::Server, "", Mode::AtClose);
+        assert!(server.starts_with("Revoke quarantines this server when the campaign closes"));
+        let basic = revoke_means(ItemKind::AccountRole, "Server Access", Mode::Apply);
+        assert!(basic.contains("removes this person") && basic.contains("once an admin applies"));
+        assert!(
+            revoke_means(ItemKind::AccountRole, "Account Admin", Mode::Apply)
+                .contains("lowers this role to Server Access")
+        );
+        assert!(
+            revoke_means(ItemKind::AccountRole, "Account Owner", Mode::Apply)
+                .contains("never changed through an API")
+        );
+        assert!(
+            revoke_means(ItemKind::ServerPermission, "Server Admin", Mode::Apply)
+                .contains("removes this server permission")
+        );
+    }
 
     #[test]
     fn the_action_follows_the_kind_and_the_role() {

@@ -31,6 +31,7 @@ mod orphans;
 mod pages;
 mod plain_http;
 mod postmark;
+mod queue_context;
 mod readme;
 mod restart;
 mod reviews;

@@ -189,3 +189,44 @@ async fn two_admins_settling_one_item_at_once_leave_one_consistent_outcome() {
         items.len() as i64
     );
 }
+
+/// Closed with nobody deciding: the default outcome decided every item, and the campaign page
+/// says so instead of reading 100%.
+#[tokio::test]
+async fn progress_tells_people_from_the_default_outcome() {
+    let (app, ada) = setup().await;
+    let id = create(&ada, &form("Q4", &[])).await;
+    assert_eq!(launch(&ada, id).await.status(), 200);
+    let rita = signed_in(&app, crate::auth::RITA).await;
+    let queue = call(&rita, "/api/reviews_queue", &json!({ "query": {} })).await;
+    let first = &queue["groups"][0][1][0];
+    let decided = super::send(
+        &rita,
+        "/api/reviews_decide",
+        &json!({ "item_id": first["id"], "decision": "approve", "justification": "Still needed",
+                 "version": first["version"] }),
+    )
+    .await;
+    assert_eq!(decided.status(), 200);
+    let close = ada
+        .post("/api/campaign_close", &[("id", &id.to_string())])
+        .await;
+    assert_eq!(close.status(), 200);
+    let dashboard = call(&ada, "/api/campaign_dashboard", &json!({ "id": id })).await;
+    assert_eq!(dashboard["by_reviewers"], 1, "{dashboard}");
+    assert_eq!(dashboard["by_admins"], 0);
+    assert_eq!(dashboard["by_default"], 11);
+    let page = ada
+        .get(&format!("/campaigns/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("1 of 12 (8%)"), "{page}");
+    assert!(
+        page.contains(
+            "Decided by reviewers: 1; by admins: 0; by the default outcome at close: 11."
+        ),
+        "{page}"
+    );
+}

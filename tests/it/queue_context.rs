@@ -1,0 +1,48 @@
+//! What the review queue tells a reviewer about each item before they decide: what Revoke
+//! will do and when (matching the revocation worker's action for that kind of access), and
+//! server items set apart from people's access.
+
+use crate::{
+    auth::{signed_in, RITA},
+    campaigns::{create, form, launch, setup},
+};
+
+/// Rita's queue page (she manages Chloe and Erin and owns server 1).
+async fn rita_queue(mode: &str) -> String {
+    let (app, ada) = setup().await;
+    let id = create(
+        &ada,
+        &form("Q4 access review", &[("revocation_mode", mode)]),
+    )
+    .await;
+    assert_eq!(launch(&ada, id).await.status(), 200);
+    let rita = signed_in(&app, RITA).await;
+    let page = rita.get(&format!("/reviews?campaign={id}")).await;
+    assert_eq!(page.status(), 200);
+    page.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn each_item_says_what_revoke_does_and_when() {
+    let page = rita_queue("apply").await;
+    for line in [
+        "Revoke removes this server permission once an admin applies the campaign&#x27;s \
+         revocations after it closes",
+        "Revoke quarantines this server once an admin applies",
+        "Revoke removes this person from the Postmark account once an admin applies",
+    ] {
+        let line = line.replace("&#x27;", "'");
+        let page = page.replace("&#x27;", "'").replace("&#39;", "'");
+        assert!(page.contains(&line), "{line}\n{page}");
+    }
+    // Server items stand apart: their own class and badge.
+    assert!(page.contains("queue-item queue-item-server"), "{page}");
+    assert!(page.contains("badge badge-server"), "{page}");
+
+    let page = rita_queue("at_close").await;
+    assert!(
+        page.contains("Revoke quarantines this server when the campaign closes"),
+        "{page}"
+    );
+    assert!(!page.contains("once an admin applies"), "{page}");
+}

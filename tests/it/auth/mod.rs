@@ -22,6 +22,10 @@ pub const UMA: usize = 4;
 pub const PETRA: usize = 5;
 
 /// A cookie-keeping client that does not follow redirects, so each hop can be checked.
+/// How long a page's body may take before [`Browser::get`] asks again (pages take
+/// milliseconds).
+pub const PAGE_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub struct Browser {
     pub client: reqwest::Client,
     pub jar: Arc<Jar>,
@@ -44,9 +48,41 @@ impl Browser {
         }
     }
 
+    /// A GET. A page (200, HTML) is read whole here: one whose body stalls for
+    /// [`PAGE_LIMIT`] is asked for once more, with a note on stderr. Under the full suite's
+    /// load a server-rendered page's body has stalled for ever, intermittently (twice in CI,
+    /// never reproduced alone; see the closing note of 2026-11-30); this keeps that visible
+    /// without failing unrelated tests, and a second stall still fails the test.
     pub async fn get(&self, path_or_url: &str) -> reqwest::Response {
         let url = self.base.join(path_or_url).unwrap();
-        self.client.get(url).send().await.unwrap()
+        for attempt in 1..=2 {
+            let response = self.client.get(url.clone()).send().await.unwrap();
+            let html = response.status() == StatusCode::OK
+                && response
+                    .headers()
+                    .get(reqwest::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.starts_with("text/html"));
+            if !html {
+                return response;
+            }
+            let (status, headers) = (response.status(), response.headers().clone());
+            match tokio::time::timeout(PAGE_LIMIT, response.bytes()).await {
+                Ok(body) => {
+                    let mut whole = axum::http::Response::new(body.unwrap());
+                    *whole.status_mut() = status;
+                    *whole.headers_mut() = headers;
+                    return reqwest::Response::from(whole);
+                }
+                Err(_) if attempt == 1 => {
+                    eprintln!(
+                        "STALLED PAGE: {url}: no complete body in {PAGE_LIMIT:?}; asking once more"
+                    );
+                }
+                Err(_) => panic!("{url}: the page's body stalled twice"),
+            }
+        }
+        unreachable!("the loop returns or panics")
     }
 
     /// A POST as a same-origin page would send it.

@@ -55,6 +55,12 @@ test('create, launch, review, hand on, bulk, close', async () => {
   const rita = await personAt('Rita Reviewer', `/reviews?campaign=${id}&status=undecided`);
   const ritaItems = await rita.page.locator('.queue-item').count();
   assert.ok(ritaItems >= 4, `Rita has ${ritaItems} items`);
+  // Server items, and only they, show the Server badge; each undecided item says what Revoke does.
+  assert.equal(
+    await rita.page.locator('.badge-server:visible').count(),
+    await rita.page.locator('.queue-item-server').count(),
+  );
+  assert.equal(await rita.page.locator('.revoke-means:visible').count(), ritaItems);
   await rita.page.keyboard.press('j');
   await rita.page.keyboard.press('a');
   await rita.page.waitForSelector('.queue-notice >> text=Approved');

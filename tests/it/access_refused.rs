@@ -35,7 +35,7 @@ async fn refusals(app: &TestApp) -> Vec<(String, String, Value)> {
         .collect()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reviewer_calling_an_admin_function_is_refused_and_audited() {
     let app = TestApp::spawn().await;
     let rita = signed_in(&app, RITA).await;
@@ -65,7 +65,7 @@ async fn a_reviewer_calling_an_admin_function_is_refused_and_audited() {
     assert_eq!(refusals(&app).await.len(), 2);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cross_origin_request_of_a_signed_in_person_is_audited() {
     let app = TestApp::spawn().await;
     let ada = signed_in(&app, ADA).await;
@@ -85,7 +85,7 @@ async fn a_cross_origin_request_of_a_signed_in_person_is_audited() {
     assert!(reason.starts_with("cross-origin request"), "{reason}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_refusals_reaches_the_audit_log_ten_times_a_minute() {
     let app = TestApp::spawn().await;
     let rita = signed_in(&app, RITA).await;
@@ -100,7 +100,7 @@ async fn a_flood_of_refusals_reaches_the_audit_log_ten_times_a_minute() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_are_logged_at_warn_with_who_what_and_why() {
     let data = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_postmark-access-review"))

@@ -36,7 +36,7 @@ fn link_of(app: &TestApp, to: &str) -> String {
     url.path().to_string()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn launch_emails_each_reviewer_once_with_a_link_to_their_queue() {
     let (app, _ada, id) = launched_with_mail().await;
     let reviewers = count(
@@ -92,7 +92,7 @@ async fn launch_emails_each_reviewer_once_with_a_link_to_their_queue() {
     assert!(used.is_some());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forwarded_link_grants_nothing_and_is_audited() {
     let (app, _ada, _id) = launched_with_mail().await;
     let link = link_of(&app, RITA_EMAIL);
@@ -117,7 +117,7 @@ async fn a_forwarded_link_grants_nothing_and_is_audited() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dead_links_get_pages_that_say_why() {
     let (app, ada, id) = launched_with_mail().await;
     let first = link_of(&app, RITA_EMAIL);
@@ -177,7 +177,7 @@ async fn dead_links_get_pages_that_say_why() {
     assert!(response.text().await.unwrap().contains("expired"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handing_items_on_emails_the_new_reviewer() {
     let (app, _ada, _id) = launched_with_mail().await;
     let rita = signed_in(&app, RITA).await;
@@ -221,7 +221,7 @@ async fn handing_items_on_emails_the_new_reviewer() {
     assert_eq!(inbox.len(), 2, "launch digest and hand-over");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_review_says_so_and_resend_needs_something_to_review() {
     let (app, ada, id) = launched_with_mail().await;
     let link = link_of(&app, RITA_EMAIL);
@@ -268,7 +268,7 @@ async fn a_closed_review_says_so_and_resend_needs_something_to_review() {
         .contains("This review has closed"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emails_of_a_campaign_closed_before_they_went_out_are_not_sent() {
     let (app, ada) = seeded(TestApp::builder().mail().spawn().await).await;
     let id = create(&ada, &form("Q4 access review", &[])).await;

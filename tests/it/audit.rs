@@ -52,7 +52,7 @@ async fn tampered_db(tamper: &str) -> (TestDb, Db) {
     (test_db, db)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_writers_make_one_unbroken_chain() {
     let test_db = TestDb::fresh().await;
     let db = test_db.connect_migrated().await;
@@ -86,7 +86,7 @@ async fn fifty_concurrent_writers_make_one_unbroken_chain() {
     assert_eq!(subjects, 50, "every writer's event is there once");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn triggers_refuse_update_and_delete() {
     let test_db = TestDb::fresh().await;
     let db = test_db.connect_migrated().await;
@@ -110,7 +110,7 @@ async fn triggers_refuse_update_and_delete() {
     assert_eq!(audit::verify(&db).await.unwrap().unwrap().events, 2);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rolled_back_change_leaves_no_event() {
     let test_db = TestDb::fresh().await;
     let db = test_db.connect_migrated().await;
@@ -130,7 +130,7 @@ async fn a_rolled_back_change_leaves_no_event() {
     assert_eq!(report.events, 1, "only the committed event, as #1");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edited_row_is_named() {
     let (_test_db, db) =
         tampered_db("UPDATE audit_events SET details = '{\"i\":99}' WHERE seq = 3").await;
@@ -144,7 +144,7 @@ async fn edited_row_is_named() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edited_row_with_recomputed_hash_breaks_the_next_link() {
     // Someone who rewrites a row and its hash still cannot fix the next row's prev_hash
     // without rewriting every later event.
@@ -158,7 +158,7 @@ async fn edited_row_with_recomputed_hash_breaks_the_next_link() {
     assert_eq!(problem.seq(), 4, "{problem}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_value_of_another_type_is_named() {
     let tamper = match crate::helpers::backend_under_test() {
         // SQLite stores whatever type it is given: a BLOB where text belongs.
@@ -172,7 +172,7 @@ async fn a_value_of_another_type_is_named() {
     assert_eq!(problem.seq(), 5, "{problem}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleted_row_is_named() {
     let (_test_db, db) = tampered_db("DELETE FROM audit_events WHERE seq = 4").await;
     let problem = audit::verify(&db).await.unwrap().unwrap_err();
@@ -185,7 +185,7 @@ async fn deleted_row_is_named() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reordered_rows_are_named() {
     let (_test_db, db) = tampered_db(
         "UPDATE audit_events SET seq = -2 WHERE seq = 2; \
@@ -198,7 +198,7 @@ async fn reordered_rows_are_named() {
     assert!(matches!(problem, ChainBreak::Altered { .. }));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_verify_command_reports_intact_and_broken_chains() {
     let test_db = TestDb::fresh().await;
     let db = test_db.connect_migrated().await;

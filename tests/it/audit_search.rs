@@ -82,7 +82,7 @@ fn seqs(page: &Value) -> Vec<i64> {
         .collect()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_filter_narrows_the_log() {
     let app = TestApp::spawn().await;
     seed(&app).await;
@@ -205,7 +205,7 @@ async fn walk(browser: &Browser, filter: &Value) -> (Vec<Vec<i64>>, Vec<Vec<i64>
     (down, up)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paging_visits_every_match_once_in_order() {
     let app = TestApp::spawn().await;
     seed(&app).await;
@@ -243,7 +243,7 @@ async fn paging_visits_every_match_once_in_order() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_refused_with_a_reason_and_nothing_else() {
     let app = TestApp::spawn().await;
     seed(&app).await;
@@ -288,7 +288,7 @@ async fn bad_input_is_refused_with_a_reason_and_nothing_else() {
     assert_eq!(before, after, "searching writes nothing");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auditors_search_and_everyone_else_is_refused() {
     let app = TestApp::spawn().await;
     seed(&app).await;
@@ -323,7 +323,7 @@ async fn auditors_search_and_everyone_else_is_refused() {
     assert_eq!(status, 401);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_renders_a_filtered_view_from_its_address() {
     let app = TestApp::spawn().await;
     seed(&app).await;

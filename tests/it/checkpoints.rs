@@ -115,7 +115,7 @@ async fn broken(chain: &Chain) -> Broken {
         .expect_err("the tampering is detected")
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_removed_tail_is_named_by_the_checkpoint() {
     let chain = chain_with_checkpoint(5).await;
     let s = chain.signed_seq;
@@ -150,7 +150,7 @@ async fn a_removed_tail_is_named_by_the_checkpoint() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edited_row_below_a_checkpoint_is_named() {
     let chain = chain_with_checkpoint(5).await;
     bypass_triggers(&chain.db).await;
@@ -170,7 +170,7 @@ async fn an_edited_row_below_a_checkpoint_is_named() {
     assert!(out.stdout.contains("BROKEN at event #3"), "{out:?}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reordered_rows_below_a_checkpoint_are_named() {
     let chain = chain_with_checkpoint(5).await;
     bypass_triggers(&chain.db).await;
@@ -248,7 +248,7 @@ async fn rewrite_from(db: &Db, from: i64) {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rewritten_chain_fails_against_the_checkpoint() {
     let chain = chain_with_checkpoint(5).await;
     bypass_triggers(&chain.db).await;
@@ -274,7 +274,7 @@ async fn a_rewritten_chain_fails_against_the_checkpoint() {
     assert!(out.stdout.contains("against checkpoint #1"), "{out:?}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_checkpoint_kept_outside_the_database_catches_what_the_database_no_longer_can() {
     let chain = chain_with_checkpoint(3).await;
     let printed = checkpoint_cli(&chain.test_db.url(), &chain.key_file(), &[]);
@@ -342,7 +342,7 @@ fn openssl_verify(dir: &std::path::Path) -> std::process::Output {
         .expect("openssl is installed")
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openssl_verifies_a_genuine_checkpoint_and_rejects_a_tampered_one() {
     let chain = chain_with_checkpoint(2).await;
     let out_dir = chain.key_dir.path().join("for-the-auditor");
@@ -388,7 +388,7 @@ async fn openssl_verifies_a_genuine_checkpoint_and_rejects_a_tampered_one() {
     assert!(!rejected.status.success(), "{rejected:?}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_audit_page_button_records_a_checkpoint_for_admins_only() {
     let app = TestApp::spawn().await;
     for person in [AUBREY, RITA] {
@@ -478,7 +478,7 @@ async fn text_of(browser: &crate::auth::Browser, path: &str) -> String {
     response.text().await.unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checkpoints_are_signed_on_a_schedule() {
     let app = TestApp::builder()
         .checkpoint_every(std::time::Duration::from_millis(100))
@@ -503,7 +503,7 @@ async fn checkpoints_are_signed_on_a_schedule() {
     assert!(audit::verify_all(&app.db, None).await.unwrap().is_ok());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_public_key_swapped_in_the_database_no_longer_vouches_for_the_checkpoints() {
     let chain = chain_with_checkpoint(2).await;
     let other = signing::Signer::generate().unwrap();

@@ -135,7 +135,7 @@ fn help_and_version() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrate_creates_the_schema_and_is_idempotent() {
     let test_db = TestDb::fresh().await;
     let url = test_db.url();
@@ -149,7 +149,7 @@ async fn migrate_creates_the_schema_and_is_idempotent() {
     assert!(verify.stdout.contains("0 events"), "{verify:?}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_carry_request_spans() {
     use std::io::{BufRead as _, BufReader};
     use std::process::Stdio;
@@ -238,7 +238,7 @@ fn the_sync_benchmark_prints_its_numbers() {
     assert!(out.stdout.contains("peak memory"), "{out:?}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_simulator_runs_as_its_own_process_and_prints_its_settings() {
     use std::io::{BufRead as _, BufReader};
     use std::process::Stdio;

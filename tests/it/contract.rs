@@ -69,7 +69,7 @@ pub fn check(spec: &Yaml, schema: &Yaml, value: &Value, at: &str, problems: &mut
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simulator_answers_match_the_published_descriptions() {
     let account = spec("account-api.yaml");
     let server_api = spec("server-api.yaml");
@@ -159,7 +159,7 @@ fn the_checker_notices_what_does_not_conform() {
 /// the description in `tests/postmark-api/` predates; checked here by hand instead.
 const SEND_EMAIL_GAPS: [&str; 2] = ["Metadata", "MessageStream"];
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_emails_the_app_sends_match_the_published_description() {
     use postmark_access_review::{
         email::Email,

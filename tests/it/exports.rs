@@ -123,7 +123,7 @@ fn number(value: Option<i64>) -> String {
     value.map(|n| n.to_string()).unwrap_or_default()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_admins_and_auditors_download() {
     let (app, _ada, id) = crate::campaigns::launched().await;
     let campaign = format!("/exports/campaigns/{id}");
@@ -159,7 +159,7 @@ async fn only_admins_and_auditors_download() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_audit_filters_are_refused_before_anything_is_sent() {
     let app = TestApp::spawn().await;
     let aubrey = signed_in(&app, AUBREY).await;
@@ -185,7 +185,7 @@ async fn bad_audit_filters_are_refused_before_anything_is_sent() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn headers_are_fixed() {
     let (app, ada, id) = crate::campaigns::launched().await;
     assert_eq!(id, 1, "the paths below name campaign 1");
@@ -218,7 +218,7 @@ async fn headers_are_fixed() {
     drop(app);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_export_is_the_log_and_filters_by_time_and_action() {
     let app = TestApp::spawn().await;
     // A sign-in before the bulk events, one after (below).
@@ -309,7 +309,7 @@ async fn audit_export_is_the_log_and_filters_by_time_and_action() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inventory_exports_match_the_inventory() {
     let (app, ada) = tricky_app().await;
     // Enough users that the pages split inside one user's permissions.
@@ -409,7 +409,7 @@ async fn inventory_exports_match_the_inventory() {
     assert_eq!(servers[1][11], "rita.reviewer@example.com", "owner");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn campaign_population_and_decisions_match_the_items() {
     let (app, ada) = tricky_app().await;
     let id = create(&ada, &form("Q4 access review", &[])).await;
@@ -525,7 +525,7 @@ async fn campaign_population_and_decisions_match_the_items() {
         .any(|r| r[14] == "to_revoke" && r[13] == "default"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_draft_has_no_items_to_export() {
     let (app, ada) = crate::campaigns::setup().await;
     let id = create(&ada, &form("Draft", &[])).await;
@@ -541,7 +541,7 @@ async fn a_draft_has_no_items_to_export() {
     drop(app);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_link_to_the_exports_for_admins_and_auditors_only() {
     let (app, _ada, id) = crate::campaigns::launched().await;
     let aubrey = signed_in(&app, AUBREY).await;

@@ -30,7 +30,7 @@ fn user(email: &str, role: &str, servers: &[(i64, &str)]) -> GatewayUser {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_gateway_client_lists_removes_and_sets_permissions() {
     let sim = Simulator::new("account");
     sim.add_server(ServerInfo::sample(1, "one", &["t1"]));
@@ -96,7 +96,7 @@ async fn gateway_app() -> TestApp {
     app
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sync_also_brings_the_gateways_users() {
     let app = gateway_app().await;
     let ada = signed_in(&app, ADA).await;
@@ -131,7 +131,7 @@ async fn a_sync_also_brings_the_gateways_users() {
     assert_eq!(latest["removed"], 1, "{latest}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_or_invalid_gateway_keeps_the_previous_users() {
     let app = gateway_app().await;
     let ada = signed_in(&app, ADA).await;

@@ -26,14 +26,14 @@ async fn scrape(app: &TestApp) -> reqwest::Response {
         .unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn suite_runs_on_the_requested_database() {
     // Guards against a misconfigured run silently testing SQLite twice.
     let app = TestApp::spawn().await;
     assert_eq!(app.db.backend(), backend_under_test());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_and_readyz_answer_when_the_database_is_up() {
     let app = TestApp::spawn().await;
     let live = app.get("/healthz").await;
@@ -43,7 +43,7 @@ async fn healthz_and_readyz_answer_when_the_database_is_up() {
     assert_eq!(ready.status(), 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_fails_when_the_database_is_unreachable() {
     let app = TestApp::spawn().await;
     app.db.close().await;
@@ -54,7 +54,7 @@ async fn readyz_fails_when_the_database_is_unreachable() {
     assert_eq!(app.get("/healthz").await.status(), 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_requests_by_route_and_status() {
     let app = with_scrape_token().await;
     for _ in 0..3 {
@@ -80,7 +80,7 @@ async fn metrics_count_requests_by_route_and_status() {
         .contains(r#"par_http_request_duration_seconds_count{method="GET",route="/healthz"} 3"#));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_response_carries_a_request_id() {
     let app = TestApp::spawn().await;
     let response = app.get("/healthz").await;
@@ -106,7 +106,7 @@ async fn every_response_carries_a_request_id() {
     assert_eq!(response.headers()["x-request-id"].len(), 36);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unusual_methods_share_one_metrics_label() {
     let app = with_scrape_token().await;
     for method in ["FOO1", "FOO2", "FOO3"] {
@@ -127,7 +127,7 @@ async fn unusual_methods_share_one_metrics_label() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_are_off_unless_configured_and_want_the_token() {
     // Nothing configured: the request counts stay private, the probes stay open.
     let app = TestApp::spawn().await;
@@ -170,7 +170,7 @@ async fn metrics_are_off_unless_configured_and_want_the_token() {
     assert_eq!(app.get("/readyz").await.status(), 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_on_their_own_address_need_no_token_and_leave_the_main_one() {
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

@@ -77,7 +77,7 @@ async fn servers(browser: &Browser, params: &[(&str, &str)]) -> Value {
     serde_json::from_str(&body).unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_syncs_and_sees_servers_with_flags() {
     let app = TestApp::spawn().await;
     seed(&app, 5);
@@ -115,7 +115,7 @@ async fn an_admin_syncs_and_sees_servers_with_flags() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_sync_records_what_changed() {
     let app = TestApp::spawn().await;
     seed(&app, 3);
@@ -193,7 +193,7 @@ async fn each_sync_records_what_changed() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_sync_keeps_the_previous_inventory() {
     let app = TestApp::spawn().await;
     seed(&app, 4);
@@ -250,7 +250,7 @@ async fn a_failed_sync_keeps_the_previous_inventory() {
     assert_eq!(servers(&ada, &[]).await["matching"], 5);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_tokens_never_reach_the_database() {
     let app = TestApp::spawn().await;
     seed(&app, 6);
@@ -298,7 +298,7 @@ async fn server_tokens_never_reach_the_database() {
     assert!(!dump.contains(SIMULATOR_TOKEN));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inventory_functions_check_the_caller() {
     let app = TestApp::spawn().await;
     seed(&app, 1);
@@ -349,7 +349,7 @@ async fn the_sync_command_runs_against_postmark() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_page_shows_settings_tokens_and_who_has_access() {
     let app = TestApp::spawn().await;
     seed(&app, 3);
@@ -382,7 +382,7 @@ async fn a_server_page_shows_settings_tokens_and_who_has_access() {
     assert_eq!(reviewer.get("/inventory/servers/2").await.status(), 403);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_removed_server_takes_its_permissions_with_it() {
     let app = TestApp::spawn().await;
     seed(&app, 3);
@@ -413,7 +413,7 @@ async fn a_removed_server_takes_its_permissions_with_it() {
     assert_eq!(left, 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn syncs_left_running_by_a_stop_are_marked_interrupted() {
     let app = TestApp::spawn().await;
     let mut tx = app.db.begin().await.unwrap();
@@ -434,7 +434,7 @@ async fn syncs_left_running_by_a_stop_are_marked_interrupted() {
     assert!(error.starts_with("interrupted"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_change_the_allowlist_and_server_owners_with_audit_events() {
     let app = TestApp::spawn().await;
     seed(&app, 4);

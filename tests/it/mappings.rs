@@ -82,7 +82,7 @@ fn permissions(app: &TestApp, email: &str) -> Vec<(i64, String)> {
         .unwrap_or_default()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn joiners_and_movers_get_what_their_group_maps_to_after_a_preview() {
     let (app, ada) = synced().await;
     let scim = Scim::new(&app, "Okta").await;
@@ -218,7 +218,7 @@ async fn joiners_and_movers_get_what_their_group_maps_to_after_a_preview() {
     assert_eq!(jobs(&app, "bea@example.com").await.len(), 3);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_mappings_are_refused_and_only_admins_change_them() {
     let (app, ada) = synced().await;
     for (form, message) in [

@@ -95,7 +95,7 @@ fn quick(worker: &Worker) -> Worker {
     })
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_queued_email_is_sent_once_through_postmark() {
     let app = TestApp::builder().mail().spawn().await;
     let campaign_id = campaign(&app.db, "2026-12-15").await;
@@ -182,7 +182,7 @@ impl Write for Captured {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_raw_token_reaches_neither_the_database_nor_the_logs() {
     let logs = Captured::default();
     let writer = logs.clone();
@@ -245,7 +245,7 @@ async fn the_raw_token_reaches_neither_the_database_nor_the_logs() {
     assert!(!logs.contains(&tokens[0]), "token in the logs");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttling_is_retried_after_retry_after() {
     let app = TestApp::builder().mail().spawn().await;
     let campaign_id = campaign(&app.db, "2026-12-15").await;
@@ -269,7 +269,7 @@ async fn throttling_is_retried_after_retry_after() {
     assert_eq!(row.last_error, None);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_errors_until_the_last_attempt_fail_and_are_audited() {
     let app = TestApp::builder().mail().spawn().await;
     let campaign_id = campaign(&app.db, "2026-12-15").await;
@@ -303,7 +303,7 @@ async fn server_errors_until_the_last_attempt_fail_and_are_audited() {
         .is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_inactive_recipient_fails_at_once_and_is_unreachable() {
     let app = TestApp::builder().mail().spawn().await;
     let campaign_id = campaign(&app.db, "2026-12-15").await;
@@ -385,7 +385,7 @@ async fn two_workers_never_send_one_row_twice() {
     assert!(sent.iter().all(|n| n.attempts == 1));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_claim_whose_worker_stopped_is_taken_again_after_its_lease() {
     let app = TestApp::builder().mail().spawn().await;
     let campaign_id = campaign(&app.db, "2026-12-15").await;
@@ -412,7 +412,7 @@ async fn a_claim_whose_worker_stopped_is_taken_again_after_its_lease() {
     ));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_mail_notifications_stay_queued() {
     let app = TestApp::spawn().await;
     assert!(!app.worker.mail_enabled());
@@ -422,7 +422,7 @@ async fn without_mail_notifications_stay_queued() {
     assert_eq!(only(&app.db).await.status, Status::Queued);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn links_rotate_expire_and_refuse_what_they_do_not_know() {
     let app = TestApp::spawn().await;
     let campaign_id = campaign(&app.db, "2026-12-15").await;

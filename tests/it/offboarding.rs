@@ -121,7 +121,7 @@ pub async fn run_worker(app: &TestApp) -> Report {
     worker(app, quick()).run_once().await.unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_leaver_deactivated_over_scim_is_removed_and_proved_with_the_trail_in_order() {
     let (app, ada) = synced().await;
     let scim = Scim::new(&app, "Entra ID").await;
@@ -194,7 +194,7 @@ async fn a_leaver_deactivated_over_scim_is_removed_and_proved_with_the_trail_in_
     assert_eq!(removals(&app, "bea@example.com").await.len(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_reactivated_before_their_removal_ran_keeps_their_access() {
     let (app, _ada) = synced().await;
     let scim = Scim::new(&app, "Okta").await;
@@ -224,7 +224,7 @@ async fn a_person_reactivated_before_their_removal_ran_keeps_their_access() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orphaned_accounts_are_flagged_only_once_a_provider_is_connected() {
     let (app, ada) = synced().await;
     let page = overview(&ada).await;
@@ -264,7 +264,7 @@ async fn orphaned_accounts_are_flagged_only_once_a_provider_is_connected() {
     assert_eq!(run_worker(&app).await.worked(), 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emergency_removal_needs_an_admin_and_a_reason_and_runs_once() {
     let (app, ada) = synced().await;
     let rita = signed_in(&app, RITA).await;
@@ -312,7 +312,7 @@ async fn emergency_removal_needs_an_admin_and_a_reason_and_runs_once() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_account_owner_leaving_becomes_a_task_and_an_unproved_removal_turns_overdue() {
     let (app, ada) = synced().await;
     let scim = Scim::new(&app, "Okta").await;
@@ -354,7 +354,7 @@ async fn the_account_owner_leaving_becomes_a_task_and_an_unproved_removal_turns_
     assert_eq!(page["deadline"], "24 h");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_removal_can_be_retried_and_is_cancelled_when_the_person_comes_back() {
     use postmark_access_review::{postmark::simulator::Fault, revocations::worker::Settings};
     let (app, ada) = synced().await;

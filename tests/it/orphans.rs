@@ -10,7 +10,7 @@ use crate::{
     scim::Scim,
 };
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_orphaned_accounts_items_are_flagged_and_revoke_is_recommended() {
     let (app, ada) = setup().await;
     let scim = Scim::new(&app, "Okta").await;

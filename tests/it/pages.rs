@@ -1,6 +1,6 @@
 use crate::helpers::TestApp;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn home_page_renders_the_shell_and_landing_page() {
     let app = TestApp::spawn().await;
     let response = app.get("/").await;
@@ -24,7 +24,7 @@ async fn home_page_renders_the_shell_and_landing_page() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_in_people_see_every_section_and_the_navigation() {
     let app = TestApp::spawn().await;
     let browser = crate::auth::signed_in(&app, crate::auth::ADA).await;
@@ -51,7 +51,7 @@ async fn signed_in_people_see_every_section_and_the_navigation() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_paths_get_the_404_page() {
     let app = TestApp::spawn().await;
     for path in ["/nope", "/inventoryx", "/pkg/missing.js"] {
@@ -62,7 +62,7 @@ async fn unknown_paths_get_the_404_page() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reviewer_gets_403_and_an_explanation_on_the_audit_page() {
     let app = TestApp::spawn().await;
     let browser = crate::auth::signed_in(&app, crate::auth::RITA).await;

@@ -119,7 +119,7 @@ fn serve_refuses_plain_http_to_another_host_and_names_the_key() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loopback_or_the_allow_flag_lets_serve_start() {
     let db = TestDb::sqlite();
     for extra in [

@@ -39,7 +39,7 @@ fn client(url: &url::Url, token: &str, request_timeout: Duration) -> PostmarkCli
     .with_page_size(4)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_every_server_across_pages() {
     let (sim, url) = simulator_with(10).await;
     let servers = client(&url, ACCOUNT_TOKEN, Duration::from_secs(5))
@@ -51,7 +51,7 @@ async fn lists_every_server_across_pages() {
     assert_eq!(sim.requests(), 3, "pages of 4, 4 and 2");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_token_is_a_clear_error_without_the_token() {
     let (_sim, url) = simulator_with(1).await;
     let error = client(&url, "wrong-secret-token", Duration::from_secs(5))
@@ -62,7 +62,7 @@ async fn a_wrong_token_is_a_clear_error_without_the_token() {
     assert!(!format!("{error} {error:?}").contains("wrong-secret-token"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttling_and_server_errors_are_retried() {
     let (sim, url) = simulator_with(6).await;
     sim.push_fault(Fault::TooManyRequests {
@@ -82,7 +82,7 @@ async fn throttling_and_server_errors_are_retried() {
     assert_eq!(sim.requests(), 4, "two failures, then two pages");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn persistent_failures_end_in_a_readable_error() {
     let (sim, url) = simulator_with(2).await;
     for _ in 0..3 {
@@ -96,7 +96,7 @@ async fn persistent_failures_end_in_a_readable_error() {
     assert_eq!(sim.requests(), 3, "max attempts");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unprocessable_is_not_retried_and_carries_postmarks_message() {
     let (sim, url) = simulator_with(2).await;
     sim.push_fault(Fault::Unprocessable {
@@ -117,7 +117,7 @@ async fn unprocessable_is_not_retried_and_carries_postmarks_message() {
     assert_eq!(sim.requests(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_json_and_short_pages_are_errors_not_partial_lists() {
     let (sim, url) = simulator_with(6).await;
     sim.push_fault(Fault::MalformedJson);
@@ -141,7 +141,7 @@ async fn malformed_json_and_short_pages_are_errors_not_partial_lists() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_answers_time_out_and_are_retried() {
     let (sim, url) = simulator_with(2).await;
     sim.push_fault(Fault::Slow(Duration::from_millis(800)));
@@ -152,7 +152,7 @@ async fn slow_answers_time_out_and_are_retried() {
     assert_eq!(servers.len(), 2, "the retry got through");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outbound_stats_use_the_server_token() {
     let (sim, url) = simulator_with(2).await;
     sim.set_sent(2, 1234);
@@ -177,7 +177,7 @@ async fn outbound_stats_use_the_server_token() {
     assert_eq!(error, PostmarkError::Unauthorized);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_after_longer_than_we_wait_is_reported_not_retried_early() {
     let (sim, url) = simulator_with(2).await;
     sim.push_fault(Fault::TooManyRequests {

@@ -22,7 +22,7 @@ async fn rita_queue(mode: &str) -> String {
     page.text().await.unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_item_says_what_revoke_does_and_when() {
     let page = rita_queue("apply").await;
     for line in [

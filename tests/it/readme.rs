@@ -40,7 +40,7 @@ fn run_python(script: &str, db_file: &std::path::Path) -> std::process::Output {
     child.wait_with_output().expect("python3 runs")
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readme_python_recipe_verifies_the_chain_independently() {
     let test_db = TestDb::sqlite();
     let db = test_db.connect_migrated().await;

@@ -64,7 +64,7 @@ fn delivered(simulator: &Simulator) -> Vec<usize> {
     REVIEWERS.iter().map(|r| simulator.inbox(r).len()).collect()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emails_queued_before_a_kill_are_sent_once_after_the_restart() {
     let test_db = TestDb::fresh().await;
     let db = test_db.connect_migrated().await;

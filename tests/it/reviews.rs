@@ -64,7 +64,7 @@ async fn reassign(browser: &Browser, item: &Value, to: &str) -> StatusCode {
         .status()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reviewers_see_only_their_own_items() {
     let (app, _ada, _) = launched().await;
     let rita = signed_in(&app, RITA).await;
@@ -91,7 +91,7 @@ async fn reviewers_see_only_their_own_items() {
     assert_eq!(rerouted[0]["assigned_via"], "self_review");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn authorization_matrix() {
     let (app, ada, campaign) = launched().await;
     let rita = signed_in(&app, RITA).await;
@@ -304,7 +304,7 @@ async fn authorization_matrix() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_decisions_record_one_and_explain_the_conflict() {
     let (app, _ada, _) = launched().await;
     let first = signed_in(&app, RITA).await;
@@ -350,7 +350,7 @@ async fn concurrent_decisions_record_one_and_explain_the_conflict() {
     assert_eq!(stored, winner);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoke_needs_a_justification_and_bulk_is_all_or_nothing() {
     let (app, _ada, _) = launched().await;
     let rita = signed_in(&app, RITA).await;
@@ -383,7 +383,7 @@ async fn revoke_needs_a_justification_and_bulk_is_all_or_nothing() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn undo_reassign_and_delegate_while_open() {
     let (app, ada, campaign) = launched().await;
     let rita = signed_in(&app, RITA).await;
@@ -497,7 +497,7 @@ async fn undo_reassign_and_delegate_while_open() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn decisions_after_close_are_refused() {
     let (app, ada, campaign) = launched().await;
     let rita = signed_in(&app, RITA).await;

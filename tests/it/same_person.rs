@@ -60,7 +60,7 @@ async fn decisions(app: &TestApp) -> i64 {
     .await
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reviewers_other_email_at_the_provider_is_their_own_access_on_every_path() {
     let (app, ada, campaign) = launched().await;
     let scim = Scim::new(&app, "Okta").await;
@@ -141,7 +141,7 @@ async fn a_reviewers_other_email_at_the_provider_is_their_own_access_on_every_pa
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_cannot_settle_a_flagged_item_about_their_other_login() {
     let (app, ada) = setup().await;
     let id = create(&ada, &form("Q4", &[("default_outcome", "flag")])).await;
@@ -186,7 +186,7 @@ async fn an_admin_cannot_settle_a_flagged_item_about_their_other_login() {
 
 /// `PAR_EMAIL_ALIASES` says chloe@example.com is Rita's other email: Rita manages Chloe, yet
 /// a campaign places Chloe's items with the fallback reviewer, and nobody can hand one to Rita.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn configured_aliases_are_one_person() {
     let app = TestApp::builder()
         .email_aliases(&[&["Rita.Reviewer@example.com", "chloe@example.com"]])

@@ -316,7 +316,7 @@ impl Drop for ScratchPostgres {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_and_postgres_migrations_build_the_same_schema() {
     let sqlite_db = TestDb::sqlite();
     let sqlite = sqlite_schema(&sqlite_db.connect_migrated().await).await;

@@ -9,7 +9,7 @@ use crate::{
     campaigns::{launched, send},
 };
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn long_searches_and_filters_are_refused_before_any_work() {
     let (app, ada, _) = launched().await;
     let rita = signed_in(&app, RITA).await;

@@ -12,7 +12,7 @@ fn assert_security_headers(response: &reqwest::Response) {
     assert_eq!(h["x-content-type-options"], "nosniff");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn security_headers_on_pages_probes_and_errors() {
     let app = TestApp::spawn().await;
     for path in ["/", "/inventory", "/healthz", "/metrics", "/no-such-page"] {
@@ -28,7 +28,7 @@ async fn security_headers_on_pages_probes_and_errors() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inline_scripts_carry_the_nonce_of_the_policy() {
     let app = TestApp::spawn().await;
     let response = app.get("/").await;
@@ -60,7 +60,7 @@ async fn inline_scripts_carry_the_nonce_of_the_policy() {
         .contains(&nonce));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hsts_when_the_public_url_is_https() {
     let app = TestApp::builder()
         .public_url("https://access.example.com")
@@ -73,7 +73,7 @@ async fn hsts_when_the_public_url_is_https() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_body_is_refused_with_413() {
     let app = TestApp::builder().max_body_bytes(4096).spawn().await;
     let small = app
@@ -96,7 +96,7 @@ async fn oversized_body_is_refused_with_413() {
     assert_security_headers(&large);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_chunked_body_is_refused_with_413() {
     let app = TestApp::builder().max_body_bytes(4096).spawn().await;
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
@@ -123,7 +123,7 @@ async fn oversized_chunked_body_is_refused_with_413() {
     assert_eq!(response.status(), 401);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cross_origin_state_changes_are_refused() {
     let app = TestApp::spawn().await;
     let foreign = app
@@ -161,7 +161,7 @@ async fn cross_origin_state_changes_are_refused() {
     assert_eq!(read.status(), 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreadable_server_function_arguments_are_the_callers_error() {
     let app = TestApp::spawn().await;
     let rita = crate::auth::signed_in(&app, crate::auth::RITA).await;
@@ -200,7 +200,7 @@ async fn unreadable_server_function_arguments_are_the_callers_error() {
 
 /// Leptos shows `?__path=<server fn>&__err=<error>` as that action's error (its no-JavaScript
 /// fallback): a link carrying them must not put a message of the sender's choosing on a page.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_error_in_the_url_is_never_shown_as_a_notice() {
     let app = TestApp::spawn().await;
     let ada = crate::auth::signed_in(&app, crate::auth::ADA).await;

@@ -30,7 +30,7 @@ pub fn checkpoint_cli(db_url: &str, key_file: &Path, extra: &[&str]) -> Output {
     )
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_key_is_created_with_0600_and_registered() {
     let app = TestApp::spawn().await;
     assert_eq!(mode(&app.key_file), 0o600);
@@ -78,7 +78,7 @@ fn wait_for_exit(mut child: std::process::Child) -> (i32, String) {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_key_file_over_existing_checkpoints_stops_start_up() {
     let test_db = TestDb::fresh().await;
     let dir = tempfile::tempdir().unwrap();
@@ -115,7 +115,7 @@ fn openssl(args: &[&str]) -> std::process::Output {
         .expect("openssl is installed")
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_given_as_pem_is_used_and_no_file_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let private = dir.path().join("given.pem");
@@ -154,7 +154,7 @@ async fn a_key_given_as_pem_is_used_and_no_file_is_written() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotation_keeps_old_checkpoints_verifying() {
     let test_db = TestDb::fresh().await;
     let dir = tempfile::tempdir().unwrap();
@@ -205,7 +205,7 @@ async fn rotation_keeps_old_checkpoints_verifying() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_file_others_can_read_is_refused() {
     let test_db = TestDb::fresh().await;
     let dir = tempfile::tempdir().unwrap();

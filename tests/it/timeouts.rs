@@ -54,7 +54,7 @@ async fn send_and_wait_for_close(
     })
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_stalls_in_its_headers_is_disconnected() {
     let app = TestApp::builder()
         .timeouts(short(Duration::from_secs(30), Duration::from_secs(1)))
@@ -79,7 +79,7 @@ async fn a_client_that_stalls_in_its_headers_is_disconnected() {
     assert_eq!(app.get("/healthz").await.status(), 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_body_gets_408_and_a_declared_oversized_one_413_before_it_is_read() {
     let app = TestApp::builder()
         .timeouts(short(Duration::from_secs(1), Duration::from_secs(30)))
@@ -113,7 +113,7 @@ async fn a_stalled_body_gets_408_and_a_declared_oversized_one_413_before_it_is_r
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_handler_gets_408_and_the_sync_it_started_still_finishes() {
     let app = TestApp::builder()
         .timeouts(short(Duration::from_secs(1), Duration::from_secs(30)))
@@ -150,7 +150,7 @@ async fn a_slow_handler_gets_408_and_the_sync_it_started_still_finishes() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_download_read_slowly_is_not_cut_by_the_request_timeout() {
     let app = TestApp::builder()
         .timeouts(short(Duration::from_secs(1), Duration::from_secs(30)))

@@ -59,7 +59,7 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
     n
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_file_lists_every_problem_and_changes_nothing() {
     let (app, ada) = synced_app().await;
     let before = (
@@ -96,7 +96,7 @@ async fn a_bad_file_lists_every_problem_and_changes_nothing() {
     assert_eq!(before, after, "no sync row, no audit event");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imports_replace_the_users_and_record_the_diff() {
     let (app, ada) = synced_app().await;
     let first = import(&ada, "users.csv", GOOD).await;
@@ -157,7 +157,7 @@ async fn imports_replace_the_users_and_record_the_diff() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_admins_import_and_only_admins_and_auditors_read() {
     let (app, _ada) = synced_app().await;
     let anonymous = Browser::new(&app);
@@ -183,7 +183,7 @@ async fn only_admins_import_and_only_admins_and_auditors_read() {
     assert_eq!(count(&app, "SELECT COUNT(*) FROM postmark_users").await, 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_files_are_refused_and_change_nothing() {
     let (app, ada) = synced(TestApp::builder().max_body_bytes(4 << 20).spawn().await).await;
     let mut big = String::from("email,name,role,status\n");
@@ -198,7 +198,7 @@ async fn oversized_files_are_refused_and_change_nothing() {
     assert_eq!(count(&app, "SELECT COUNT(*) FROM postmark_users").await, 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_import_users_command_reports_problems_and_imports() {
     let (app, _ada) = synced_app().await;
     let dir = tempfile::tempdir().unwrap();
@@ -232,7 +232,7 @@ async fn the_import_users_command_reports_problems_and_imports() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_can_be_filtered_and_sorted() {
     let (_app, ada) = synced_app().await;
     import(&ada, "users.csv", GOOD).await;
@@ -276,7 +276,7 @@ async fn users_can_be_filtered_and_sorted() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_page_shows_permissions_and_history() {
     let (app, ada) = synced_app().await;
     import(&ada, "users.csv", GOOD).await;
@@ -312,7 +312,7 @@ async fn a_user_page_shows_permissions_and_history() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_page_shows_the_history_of_an_email_with_an_underscore() {
     let (_app, ada) = synced_app().await;
     let first = "email,name,role,status,invited_at,server_id,permission\n\

@@ -110,7 +110,7 @@ async fn post_text(browser: &Browser, path: &str, form: &[(&str, &str)]) -> Stri
     response.text().await.unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentials_in_webhook_urls_stay_out_of_the_database_pages_audit_and_logs() {
     let app = TestApp::spawn().await;
     let mut server = ServerInfo::sample(7, "Hooked", &["tok-7"]);
@@ -212,7 +212,7 @@ async fn credentials_in_webhook_urls_stay_out_of_the_database_pages_audit_and_lo
     assert_clean("the database", &stored);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quarantine_keeps_no_credentials_and_a_restore_says_to_set_them_again() {
     let (app, _) = crate::revocations::applied_servers(0).await;
     app.simulator.update_server(1, |s| {
@@ -257,7 +257,7 @@ async fn a_quarantine_keeps_no_credentials_and_a_restore_says_to_set_them_again(
     assert_clean("the database", &dump(&app.db).await);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentials_stored_before_the_upgrade_are_scrubbed_once_and_compare_equal() {
     let test_db = TestDb::fresh().await;
     // Migrated, but not started: the scrub is still pending, as after an upgrade.

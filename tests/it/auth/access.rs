@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use super::{signed_in, urlencode, Browser, ADA, AUBREY, RITA};
 use crate::helpers::TestApp;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anonymous_visitors_of_protected_pages_are_sent_to_sign_in() {
     let app = TestApp::spawn().await;
     for path in [
@@ -25,7 +25,7 @@ async fn anonymous_visitors_of_protected_pages_are_sent_to_sign_in() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auth_routes_are_rate_limited_per_address() {
     let app = TestApp::builder()
         .auth(|config| config.rate_limit_per_minute = 5)
@@ -63,7 +63,7 @@ async fn auth_routes_are_rate_limited_per_address() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_functions_check_the_caller() {
     let app = TestApp::spawn().await;
     let anonymous = Browser::new(&app);
@@ -103,7 +103,7 @@ async fn server_functions_check_the_caller() {
     assert!(body["total"].as_i64().unwrap() >= 3, "{body}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_out_is_never_rate_limited() {
     let app = TestApp::builder()
         .auth(|config| config.rate_limit_per_minute = 4)
@@ -126,7 +126,7 @@ async fn signing_out_is_never_rate_limited() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_trusted_proxies_each_client_has_its_own_budget() {
     let app = TestApp::builder()
         .auth(|config| {

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use super::{last_refusal, Browser, ADA, UMA};
 use crate::helpers::TestApp;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_or_missing_state_is_refused() {
     let app = TestApp::spawn().await;
     let browser = Browser::new(&app);
@@ -41,7 +41,7 @@ async fn wrong_or_missing_state_is_refused() {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replayed_authorization_code_is_refused() {
     let app = TestApp::spawn().await;
     let browser = Browser::new(&app);
@@ -93,7 +93,7 @@ async fn a_replayed_authorization_code_is_refused() {
     assert_eq!(last_refusal(&app).await.as_deref(), Some("code_rejected"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn defective_id_tokens_are_refused() {
     let app = TestApp::spawn().await;
     for (fault, reason) in [
@@ -126,7 +126,7 @@ async fn defective_id_tokens_are_refused() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unverified_email_is_refused() {
     let app = TestApp::spawn().await;
     let response = Browser::new(&app).sign_in("/", UMA).await;
@@ -143,7 +143,7 @@ async fn unverified_email_is_refused() {
     assert_eq!(people, 0, "a refused sign-in records no person");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_iss_response_parameter_is_checked() {
     let app = TestApp::spawn().await;
     for iss in [Some("https://impostor.example"), None] {

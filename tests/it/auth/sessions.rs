@@ -7,7 +7,7 @@ use url::Url;
 use super::{location, signed_in, Browser, ADA, RITA};
 use crate::helpers::TestApp;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_out_ends_the_session_on_the_server() {
     let app = TestApp::spawn().await;
     let browser = signed_in(&app, ADA).await;
@@ -52,7 +52,7 @@ async fn sign_out_ends_the_session_on_the_server() {
     assert_eq!(count, 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_out_from_another_site_is_refused() {
     let app = TestApp::spawn().await;
     let browser = signed_in(&app, ADA).await;
@@ -67,7 +67,7 @@ async fn sign_out_from_another_site_is_refused() {
     assert_eq!(browser.get("/audit").await.status(), 200, "still signed in");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_end_after_their_absolute_lifetime() {
     let app = TestApp::spawn().await;
     let browser = signed_in(&app, RITA).await;
@@ -92,7 +92,7 @@ async fn stored_sessions(app: &TestApp) -> i64 {
     n
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_sessions_expire_and_are_removed() {
     // The idle timeout runs on the session store's wall clock, so this test waits for real.
     let app = TestApp::builder()
@@ -117,7 +117,7 @@ async fn idle_sessions_expire_and_are_removed() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn activity_extends_the_idle_timeout() {
     let app = TestApp::builder()
         .auth(|config| config.session_idle = std::time::Duration::from_secs(3))

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use super::{location, Browser, ADA, AUBREY, RITA};
 use crate::helpers::TestApp;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_lands_on_the_requested_page_with_a_new_session_id() {
     let app = TestApp::spawn().await;
     let browser = Browser::new(&app);
@@ -67,7 +67,7 @@ async fn sign_in_lands_on_the_requested_page_with_a_new_session_id() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_planted_session_cookie_is_not_the_one_after_sign_in() {
     let app = TestApp::spawn().await;
     let browser = Browser::new(&app);
@@ -86,7 +86,7 @@ async fn a_planted_session_cookie_is_not_the_one_after_sign_in() {
     assert!(location(&response).path().starts_with("/auth/login"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn email_comes_from_userinfo_when_the_id_token_has_none() {
     let app = TestApp::spawn().await;
     let browser = Browser::new(&app);
@@ -104,7 +104,7 @@ async fn email_comes_from_userinfo_when_the_id_token_has_none() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn next_must_stay_on_this_site() {
     let app = TestApp::spawn().await;
     for next in ["https://evil.example", "//evil.example", "/\\evil.example"] {
@@ -118,7 +118,7 @@ async fn next_must_stay_on_this_site() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_secret_post_authentication_works() {
     let app = TestApp::builder()
         .auth(|config| {

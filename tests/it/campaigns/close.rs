@@ -7,7 +7,7 @@ use serde_json::json;
 use super::{call, count, create, form, launch, launched, setup};
 use crate::auth::{signed_in, Browser};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closing_applies_the_default_outcome_and_queues_revocations() {
     let (app, ada, id) = launched().await;
     let response = ada
@@ -48,7 +48,7 @@ async fn settle(browser: &Browser, item: &str, decision: &str, why: &str) -> Sta
         .status()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_settles_items_flagged_at_close() {
     let (app, ada) = setup().await;
     let id = create(&ada, &form("Q4", &[("default_outcome", "flag")])).await;
@@ -131,7 +131,7 @@ async fn an_admin_settles_items_flagged_at_close() {
 /// Two admins settling the same flagged item at once, one keeping it and one revoking it:
 /// exactly one wins, and the item and its revocation agree (no approved item with a
 /// revocation, no revoked item without one), on either engine.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_admins_settling_one_item_at_once_leave_one_consistent_outcome() {
     let (app, ada) = setup().await;
     let other_tab = signed_in(&app, crate::auth::ADA).await;
@@ -192,7 +192,7 @@ async fn two_admins_settling_one_item_at_once_leave_one_consistent_outcome() {
 
 /// Closed with nobody deciding: the default outcome decided every item, and the campaign page
 /// says so instead of reading 100%.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn progress_tells_people_from_the_default_outcome() {
     let (app, ada) = setup().await;
     let id = create(&ada, &form("Q4", &[])).await;

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{count, create, form, launch, launched, post_form, setup};
 use crate::auth::signed_in;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_campaign_form_names_every_problem_and_saves_nothing() {
     let (app, ada) = setup().await;
     let bad = form(
@@ -36,7 +36,7 @@ async fn a_bad_campaign_form_names_every_problem_and_saves_nothing() {
     assert_eq!(count(&app, "SELECT COUNT(*) FROM campaigns").await, 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drafts_change_with_before_and_after_launched_campaigns_do_not() {
     let (app, ada) = setup().await;
     let id = create(&ada, &form("Q4", &[])).await;
@@ -70,7 +70,7 @@ async fn drafts_change_with_before_and_after_launched_campaigns_do_not() {
     assert_eq!(response.status(), StatusCode::CONFLICT);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn campaign_pages_render_with_real_statuses() {
     let (app, ada, id) = launched().await;
     let page = ada.get(&format!("/campaigns/{id}")).await;

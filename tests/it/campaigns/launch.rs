@@ -22,7 +22,7 @@ fn loads(preview: &Value) -> Vec<(String, i64)> {
         .collect()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn preview_assigns_reviewers_in_order_and_reroutes_self_review() {
     let (_app, ada) = setup().await;
     let id = create(&ada, &form("Q4 access review", &[])).await;
@@ -73,7 +73,7 @@ async fn preview_assigns_reviewers_in_order_and_reroutes_self_review() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn preview_warns_when_the_inventory_is_stale() {
     let (app, ada) = setup().await;
     let id = create(&ada, &form("Q4", &[])).await;
@@ -85,7 +85,7 @@ async fn preview_warns_when_the_inventory_is_stale() {
     assert!(warning.contains("8 days ago"), "{warning}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn items_without_a_reviewer_are_listed_and_block_launch() {
     let (app, ada) = setup().await;
     // Dan is the fallback and has no manager in a campaign without the mapping: his own
@@ -118,7 +118,7 @@ async fn items_without_a_reviewer_are_listed_and_block_launch() {
     assert_eq!(count(&app, "SELECT COUNT(*) FROM review_items").await, 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn launch_snapshots_the_inventory_and_later_syncs_change_nothing() {
     let (app, ada, id) = launched().await;
     assert_eq!(count(&app, "SELECT COUNT(*) FROM review_items").await, 12);
@@ -141,7 +141,7 @@ async fn launch_snapshots_the_inventory_and_later_syncs_change_nothing() {
     assert_eq!(launched, 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn launch_is_all_or_nothing() {
     let (app, ada) = setup().await;
     let id = create(&ada, &form("Q4", &[])).await;

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::{call, count, setup};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_manager_mapping_changes_nothing() {
     let (app, ada) = setup().await;
     let audit_before = count(&app, "SELECT COUNT(*) FROM audit_events").await;

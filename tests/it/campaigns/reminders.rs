@@ -26,7 +26,7 @@ async fn passes(app: &TestApp) {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reminders_come_once_per_occasion_and_escalation_after_the_due_date() {
     let (app, ada) = setup().await;
     // Starts 2026-11-28 (the clock's today), due 2026-12-12; reminders 7 and 1 days before.
@@ -104,7 +104,7 @@ async fn reminders_come_once_per_occasion_and_escalation_after_the_due_date() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pass_missed_while_down_is_made_up_with_one_email() {
     let (app, ada) = setup().await;
     let id = create(&ada, &form("Q4", &[("reminder_days", "7, 1")])).await;
@@ -124,7 +124,7 @@ async fn a_pass_missed_while_down_is_made_up_with_one_email() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remind_now_and_bad_reminder_settings() {
     let (app, ada) = setup().await;
     let fields = form("Q4", &[("reminder_days", "7, soon")]);

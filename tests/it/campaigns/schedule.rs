@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::{call, count, create, form, launch, setup, MANNY_EMAIL, RITA_EMAIL};
 use crate::auth::{signed_in, ADA};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_open_campaign_closes_itself_after_the_grace_period() {
     let (app, ada) = setup().await;
     let id = create(&ada, &form("Q4", &[("default_outcome", "keep")])).await;
@@ -42,7 +42,7 @@ async fn an_open_campaign_closes_itself_after_the_grace_period() {
     assert!(details.contains("\"automatic\":true"), "{details}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recurring_template_creates_next_quarters_draft() {
     let (app, ada) = setup().await;
     let fields = form(
@@ -83,7 +83,7 @@ async fn a_recurring_template_creates_next_quarters_draft() {
     assert_eq!(count(&app, "SELECT COUNT(*) FROM campaigns").await, 2);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_template_far_in_the_past_creates_one_catch_up_draft() {
     let (app, ada) = setup().await;
     let fields = form(

@@ -27,7 +27,7 @@ fn advance(app: &TestApp, by: Duration) {
         .advance(time::Duration::try_from(by).expect("a short duration"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_storm_is_waited_out_as_retry_after_says() {
     let (app, _) = applied_servers(0).await;
     app.simulator.fault_on(
@@ -92,7 +92,7 @@ async fn drain(app: &TestApp, worker: &postmark_access_review::revocations::work
     panic!("the queue did not drain");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_errors_until_the_last_attempt_fail_visibly_then_retry_and_cancel() {
     let (app, _) = applied_servers(0).await;
     app.simulator
@@ -152,7 +152,7 @@ async fn server_errors_until_the_last_attempt_fail_visibly_then_retry_and_cancel
     assert_eq!(audit_count(&app, "revocation.cancelled").await, 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timeout_is_retried_and_the_change_is_made_once() {
     let (app, _) = applied_servers(0).await;
     app.simulator.fault_on(
@@ -186,7 +186,7 @@ async fn a_timeout_is_retried_and_the_change_is_made_once() {
     assert!(previous.contains("\"Name\":\"server-1\""), "{previous}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_422_fails_at_once_with_postmarks_message() {
     let (app, _) = applied_servers(0).await;
     app.simulator.fault_on(
@@ -213,7 +213,7 @@ async fn a_422_fails_at_once_with_postmarks_message() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_credentials_pause_the_queue_until_a_probe_is_accepted() {
     let (app, _) = applied_servers(0).await;
     app.simulator.refuse_credentials(true);
@@ -261,7 +261,7 @@ async fn refused_credentials_pause_the_queue_until_a_probe_is_accepted() {
     assert_eq!(outcomes, ["paused", "done"]);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lease_left_by_a_crashed_worker_is_taken_again_when_it_runs_out() {
     let (app, _) = applied_servers(0).await;
     use postmark_access_review::clock::Clock as _;

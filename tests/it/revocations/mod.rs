@@ -217,7 +217,7 @@ async fn action_of(
     revocations::get(&app.db, id).await.unwrap().unwrap().action
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn applying_needs_a_closed_campaign_and_reasons_for_exclusions() {
     let (app, ada) = crate::campaigns::setup().await;
     let open = create(&ada, &form("Open", &[])).await;
@@ -349,7 +349,7 @@ async fn applying_needs_a_closed_campaign_and_reasons_for_exclusions() {
     assert_eq!(audit_count(&app, "revocations.applied").await, 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_worker_carries_out_every_kind_and_skips_access_already_gone() {
     let (app, id) = closed_campaign().await;
     let server3 = one(&app, ItemKind::Server, Some(3)).await.id;
@@ -451,7 +451,7 @@ async fn the_worker_carries_out_every_kind_and_skips_access_already_gone() {
     assert_eq!(app.simulator.request_log().len(), calls);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_users_gateway_user_jobs_become_manual_tasks() {
     let (app, id) = closed_campaign().await;
     apply(&app, id, &[], &[]).await.unwrap();

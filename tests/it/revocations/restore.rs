@@ -87,7 +87,7 @@ fn still_quarantined(app: &TestApp) {
     assert_eq!(server.bounce_hook_url.as_deref(), Some(""));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_restores_a_quarantined_server_and_later_syncs_leave_it_alone() {
     let (app, ada, id) = quarantined().await;
     sync_now(&ada).await;
@@ -183,7 +183,7 @@ async fn an_admin_restores_a_quarantined_server_and_later_syncs_leave_it_alone()
     assert_eq!(audit_count(&app, "revocation.restored").await, 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restore_postmark_refuses_changes_nothing() {
     let (app, ada, id) = quarantined().await;
     let refusals = [
@@ -224,7 +224,7 @@ async fn a_restore_postmark_refuses_changes_nothing() {
     assert_eq!(app.simulator.server(1).unwrap().name, "server-1");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_admins_restore_or_delete_and_auditors_read() {
     let (app, _ada, id) = quarantined().await;
     for person in [AUBREY, RITA] {
@@ -267,7 +267,7 @@ async fn only_admins_restore_or_delete_and_auditors_read() {
     assert_eq!(refused.status(), 403);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quarantined_server_is_deleted_once_its_name_is_typed() {
     let (app, ada, id) = quarantined().await;
     sync_now(&ada).await;
@@ -324,7 +324,7 @@ async fn a_quarantined_server_is_deleted_once_its_name_is_typed() {
     assert_eq!(restore(&ada, id).await.0, 409);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_user_page_and_my_reviews_show_what_became_of_a_revocation() {
     let (app, id) =
         super::closed_campaign_with(0, &[("kind_server", ""), ("kind_account_role", "")]).await;

@@ -102,7 +102,7 @@ async fn task_emails(app: &TestApp) -> Vec<(String, Value)> {
         .collect()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn manual_revocations_become_one_task_marked_by_a_fulfilment_person_and_proved_by_a_sync() {
     let (app, campaign) = permissions_applied().await;
     let worker = without_gateway(&app, quick(), &[FULFILMENT_EMAIL]);
@@ -265,7 +265,7 @@ async fn manual_revocations_become_one_task_marked_by_a_fulfilment_person_and_pr
     assert_eq!(task_ids(&app).await.len(), 3);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_open_line_is_withdrawn_by_a_retry_and_nobody_confirms_their_own_revocation() {
     // Ada holds the Account Owner role: her own revocation is a task she may not confirm.
     let (app, id) =
@@ -303,7 +303,7 @@ async fn an_open_line_is_withdrawn_by_a_retry_and_nobody_confirms_their_own_revo
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_apply_makes_one_task_even_when_its_jobs_take_several_passes() {
     let (app, _) = permissions_applied().await;
     let worker = without_gateway(
@@ -328,7 +328,7 @@ async fn one_apply_makes_one_task_even_when_its_jobs_take_several_passes() {
     assert_eq!(to, [ADA_EMAIL, FULFILMENT_EMAIL]);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_account_owner_is_a_task_even_with_a_gateway_and_says_when_nobody_was_emailed() {
     let (app, id) =
         closed_campaign_with(0, &[("kind_server", ""), ("kind_server_permission", "")]).await;
@@ -355,7 +355,7 @@ async fn the_account_owner_is_a_task_even_with_a_gateway_and_says_when_nobody_wa
     assert!(html.contains("Nobody was emailed"), "{html}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_the_users_gateway_cannot_make_becomes_a_task_not_a_failure() {
     let (app, _) = permissions_applied().await;
     // This gateway reads, but cannot make one of the permission changes.

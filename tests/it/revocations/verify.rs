@@ -73,7 +73,7 @@ async fn html(ada: &Browser, path: &str) -> String {
     page.text().await.unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quarantined_server_is_proved_effective_by_the_next_servers_sync() {
     let (app, id) = applied_servers(0).await;
     let report = worker(&app, quick()).run_once().await.unwrap();
@@ -124,7 +124,7 @@ async fn a_quarantined_server_is_proved_effective_by_the_next_servers_sync() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_removed_permission_is_proved_effective_by_the_next_users_sync() {
     let (app, id, ada) = permissions_done().await;
     sync_now(&ada).await;
@@ -145,7 +145,7 @@ async fn a_removed_permission_is_proved_effective_by_the_next_users_sync() {
         .all(|e| e["outcome"] == "effective" && e["kind"] == "server_permission"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_done_while_postmark_still_has_the_access_is_not_effective() {
     let (app, id, ada) = permissions_done().await;
     // Someone gives Chloe her permission on server 1 back before the sync reads the gateway.
@@ -202,7 +202,7 @@ async fn a_job_done_while_postmark_still_has_the_access_is_not_effective() {
     assert_eq!(audit_count(&app, "revocation.drift").await, 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn access_that_comes_back_after_being_effective_is_drift_flagged_once() {
     let (app, id, ada) = permissions_done().await;
     sync_now(&ada).await;
@@ -274,7 +274,7 @@ async fn access_that_comes_back_after_being_effective_is_drift_flagged_once() {
     assert!(!other.contains("access came back"), "{other}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_is_unquarantined_drifts() {
     let (app, id) = applied_servers(0).await;
     worker(&app, quick()).run_once().await.unwrap();
@@ -293,7 +293,7 @@ async fn a_server_that_is_unquarantined_drifts() {
     assert!(page.contains("server 2: revoked in campaign "), "{page}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revocations_that_are_not_done_are_left_unverified() {
     let (app, id) = closed_campaign().await;
     let ada = signed_in(&app, ADA).await;

@@ -9,7 +9,7 @@ use crate::{
     helpers::{count, TestApp},
 };
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_bad_and_revoked_tokens_are_401() {
     let app = TestApp::spawn().await;
     let scim = Scim::new(&app, "Okta").await;
@@ -60,7 +60,7 @@ async fn missing_bad_and_revoked_tokens_are_401() {
     assert_eq!(count(&app.db, "SELECT COUNT(*) FROM scim_users").await, 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_cookie_opens_nothing_and_origin_checks_do_not_apply() {
     let app = TestApp::spawn().await;
     let ada = signed_in(&app, ADA).await;
@@ -90,7 +90,7 @@ async fn a_session_cookie_opens_nothing_and_origin_checks_do_not_apply() {
     assert!(created.header("set-cookie").is_none());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_sees_only_its_own_resources() {
     let app = TestApp::spawn().await;
     let entra = Scim::new(&app, "Entra ID").await;
@@ -139,7 +139,7 @@ async fn a_provider_sees_only_its_own_resources() {
     assert_eq!(entra.get(&format!("/Groups/{group}")).await.status, 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bodies_over_the_limit_are_413_before_anything_is_read() {
     // The application-wide limit is larger, so SCIM's own 256 KiB applies.
     let app = TestApp::builder().max_body_bytes(1024 * 1024).spawn().await;
@@ -171,7 +171,7 @@ async fn bodies_over_the_limit_are_413_before_anything_is_read() {
     assert_eq!(count(&app.db, "SELECT COUNT(*) FROM scim_users").await, 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_provider_has_a_request_budget() {
     let app = TestApp::spawn().await;
     let entra = Scim::new(&app, "Entra ID").await;

@@ -5,7 +5,7 @@ use serde_json::json;
 use super::{scim_events, user, Scim};
 use crate::helpers::TestApp;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_scim_change_is_audited_with_its_provider() {
     let app = TestApp::spawn().await;
     let scim = Scim::new(&app, "Entra ID").await;

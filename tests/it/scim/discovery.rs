@@ -6,7 +6,7 @@ use serde_json::json;
 use super::{Scim, GROUP, USER};
 use crate::helpers::TestApp;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discovery_describes_what_is_supported() {
     let app = TestApp::spawn().await;
     let scim = Scim::new(&app, "Entra ID").await;
@@ -68,7 +68,7 @@ async fn discovery_describes_what_is_supported() {
     assert!(emails["subAttributes"].as_array().unwrap().len() >= 4);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unsupported_endpoints_and_methods_answer_in_scim() {
     let app = TestApp::spawn().await;
     let scim = Scim::new(&app, "Okta").await;

@@ -5,7 +5,7 @@ use serde_json::json;
 use super::{scim_events, user, Scim, GROUP};
 use crate::helpers::{count, TestApp};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn groups_and_their_members() {
     let app = TestApp::spawn().await;
     let scim = Scim::new(&app, "Entra ID").await;

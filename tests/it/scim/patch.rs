@@ -7,7 +7,7 @@ use crate::helpers::{count, TestApp};
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entra_id_patches_apply() {
     let app = TestApp::spawn().await;
     let scim = Scim::new(&app, "Entra ID").await;
@@ -85,7 +85,7 @@ async fn entra_id_patches_apply() {
     assert_eq!(removed.body[ENTERPRISE], json!({"department": "Treasury"}));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn okta_deactivates_with_and_without_a_path() {
     let app = TestApp::spawn().await;
     let scim = Scim::new(&app, "Okta").await;
@@ -127,7 +127,7 @@ async fn okta_deactivates_with_and_without_a_path() {
     assert_eq!(profile.body["active"], true);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_repeated_patch_changes_nothing_the_second_time() {
     let app = TestApp::spawn().await;
     let scim = Scim::new(&app, "Entra ID").await;
@@ -152,7 +152,7 @@ async fn a_repeated_patch_changes_nothing_the_second_time() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_patches_change_nothing() {
     let app = TestApp::spawn().await;
     let scim = Scim::new(&app, "Okta").await;

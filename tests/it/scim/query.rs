@@ -25,7 +25,7 @@ async fn names(scim: &Scim<'_>, filter: &str) -> Vec<String> {
     names
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn filters_on_user_name_emails_and_external_id() {
     let app = TestApp::spawn().await;
     let scim = Scim::new(&app, "Entra ID").await;
@@ -114,7 +114,7 @@ async fn filters_on_user_name_emails_and_external_id() {
         .assert_error(400, Some("invalidValue"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_cover_every_user_once() {
     let app = TestApp::spawn().await;
     let scim = Scim::new(&app, "Okta").await;

@@ -8,7 +8,7 @@ use crate::{
     helpers::{count, TestApp},
 };
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_create_list_and_revoke_tokens() {
     let app = TestApp::spawn().await;
     let ada = signed_in(&app, ADA).await;

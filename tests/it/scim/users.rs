@@ -5,7 +5,7 @@ use serde_json::json;
 use super::{scim_events, user, Scim, USER};
 use crate::helpers::{count, TestApp};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_are_created_read_replaced_and_deleted() {
     let app = TestApp::spawn().await;
     let scim = Scim::new(&app, "Okta").await;
@@ -111,7 +111,7 @@ async fn users_are_created_read_replaced_and_deleted() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deactivation_and_deletion_record_when_the_person_left() {
     let app = TestApp::spawn().await;
     let scim = Scim::new(&app, "Entra ID").await;
@@ -208,7 +208,7 @@ async fn deactivation_and_deletion_record_when_the_person_left() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_bodies_are_refused_and_change_nothing() {
     let app = TestApp::spawn().await;
     let scim = Scim::new(&app, "Okta").await;

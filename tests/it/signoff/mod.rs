@@ -117,7 +117,7 @@ pub async fn signed_off() -> (TestApp, Browser, i64) {
     (app, ada, id)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_campaign_is_signed_off_once_its_revocations_are_finished() {
     let (app, id) = applied_servers(0).await;
     let ada = signed_in(&app, ADA).await;
@@ -236,7 +236,7 @@ async fn a_campaign_is_signed_off_once_its_revocations_are_finished() {
     assert_eq!(signoffs(&app).await, 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_open_campaign_or_an_unsettled_one_cannot_be_signed_off() {
     let (app, id) = crate::revocations::closed_campaign().await;
     let ada = signed_in(&app, ADA).await;
@@ -252,7 +252,7 @@ async fn an_open_campaign_or_an_unsettled_one_cannot_be_signed_off() {
     assert_eq!(sign_off(&ada, 99999, "Done.").await.status(), 404);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signed_off_campaign_refuses_every_write() {
     let (app, ada, _) = signed_off().await;
     let failed = one(&app, ItemKind::Server, Some(2)).await;

@@ -32,7 +32,7 @@ fn openssl_verify(dir: &Path, key: &str, file: &str, sig: &str) -> bool {
         && String::from_utf8_lossy(&output.stdout).contains("Signature Verified Successfully")
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openssl_verifies_the_signed_report_and_manifest_and_rejects_a_tampered_report() {
     let (app, _ada, id) = signed_off().await;
     let aubrey = signed_in(&app, AUBREY).await;
@@ -164,7 +164,7 @@ fn unzip(zip: &[u8], into: &Path) -> PathBuf {
     folder.unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_evidence_bundles_verify_commands_run_as_written() {
     let (app, _ada, id) = signed_off().await;
     let aubrey = signed_in(&app, AUBREY).await;
@@ -240,7 +240,7 @@ async fn the_evidence_bundles_verify_commands_run_as_written() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stored_report_changed_behind_the_apps_back_is_no_longer_verified() {
     let (app, _ada, id) = signed_off().await;
     let aubrey = signed_in(&app, AUBREY).await;

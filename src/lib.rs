@@ -84,6 +84,8 @@ pub mod server;
 #[cfg(feature = "ssr")]
 pub mod signing;
 #[cfg(feature = "ssr")]
+pub mod sql;
+#[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]
 pub mod telemetry;

@@ -1,72 +1,12 @@
-//! The SQL pieces of the Audit page's queries (`search_db`): a builder that numbers its
-//! parameters, the columns exact values are looked up in, the filters as SQL, and the loose
-//! index scan that lists a column's distinct values.
+//! The SQL pieces of the Audit page's queries (`search_db`): the columns exact values are
+//! looked up in, the filters as SQL, and the loose index scan that lists a column's distinct
+//! values.
 
-use sqlx::any::AnyRow;
-
-use crate::db::{Backend, Db};
+use crate::db::Db;
+pub(super) use crate::sql::Sql;
 
 /// The actor as the page shows it, in SQL.
 pub(super) const ACTOR: &str = "COALESCE(actor_email, 'system:' || COALESCE(actor_sub, ''))";
-
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
-/// SQL text with its parameters, numbered in the order they appear: SQLite numbers `$N`
-/// parameters by first appearance, so text is only ever appended.
-pub(super) struct Sql {
-    text: String,
-    binds: Vec<Bind>,
-    /// Case-insensitive LIKE: SQLite's LIKE already ignores ASCII case, PostgreSQL's does not.
-    /// (LOWER() on every row would double the cost of a scan.)
-    pub(super) ilike: &'static str,
-}
-
-impl Sql {
-    pub(super) fn new(db: &Db) -> Self {
-        Self {
-            text: String::new(),
-            binds: Vec::new(),
-            ilike: match db.backend() {
-                Backend::Sqlite => "LIKE",
-                Backend::Postgres => "ILIKE",
-            },
-        }
-    }
-
-    pub(super) fn push(&mut self, text: &str) -> &mut Self {
-        self.text.push_str(text);
-        self
-    }
-
-    pub(super) fn text(&mut self, value: &str) -> &mut Self {
-        self.binds.push(Bind::Text(value.to_string()));
-        self.text.push_str(&format!("${}", self.binds.len()));
-        self
-    }
-
-    pub(super) fn int(&mut self, value: i64) -> &mut Self {
-        self.binds.push(Bind::Int(value));
-        self.text.push_str(&format!("${}", self.binds.len()));
-        self
-    }
-
-    pub(super) async fn fetch<T>(self, db: &Db) -> Result<Vec<T>, sqlx::Error>
-    where
-        T: Send + Unpin + for<'r> sqlx::FromRow<'r, AnyRow>,
-    {
-        let mut query = sqlx::query_as::<_, T>(&self.text);
-        for bind in self.binds {
-            query = match bind {
-                Bind::Text(v) => query.bind(v),
-                Bind::Int(v) => query.bind(v),
-            };
-        }
-        query.fetch_all(db.pool()).await
-    }
-}
 
 /// A column an exact value is looked up in, each with a `(…, seq)` index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -33,7 +33,7 @@ struct ItemRow {
 }
 
 /// Items with their campaign's name; callers add `WHERE …`.
-const ITEMS: &str = "SELECT i.id, i.campaign_id, c.name AS campaign_name, i.kind, \
+pub(crate) const ITEMS: &str = "SELECT i.id, i.campaign_id, c.name AS campaign_name, i.kind, \
      i.user_email, i.user_name, i.server_id, i.server_name, i.access, i.privileged, i.flags, \
      i.reviewer_email, i.assigned_via, i.decision, i.justification, i.decided_by, i.decided_at, \
      i.decided_via, i.version FROM review_items i JOIN campaigns c ON c.id = i.campaign_id";
@@ -100,6 +100,12 @@ where
             .bind(value)
             .fetch_all(db.pool())
             .await?;
+    rows.into_iter().map(to_view).collect()
+}
+
+/// Items selected by `sql`, which starts with [`ITEMS`] (and adds its filters, order and page).
+pub async fn items_by(db: &Db, sql: crate::sql::Sql) -> Result<Vec<ItemView>, sqlx::Error> {
+    let rows: Vec<ItemRow> = sql.fetch(db).await?;
     rows.into_iter().map(to_view).collect()
 }
 

@@ -12,117 +12,143 @@ use crate::{
     db::{Db, Tx},
     error::AppError,
     review_items::{
-        db::{clear_decision, item_in, items_where, lock_campaign, set_decision, Decided, Expect},
+        db::{
+            clear_decision, item_in, items_by, items_where, lock_campaign, set_decision, Decided,
+            Expect, ITEMS,
+        },
         flag_label, DecidedVia, Decision, ItemKind, ItemView,
     },
+    sql::Sql,
 };
 
-/// Whether `item` matches the search (`needle`, lower-cased once by the caller).
-fn matches(needle: Option<&str>, item: &ItemView) -> bool {
-    let Some(needle) = needle else {
-        return true;
+/// `(id, name, due_on, revoke_needs_justification, privileged_needs_justification,
+/// revocation_mode, items, decided)`.
+type CampaignRow = (i64, String, String, i64, i64, String, i64, i64);
+
+/// The queue's `WHERE`: the reviewer's items in open campaigns, narrowed by `query`.
+fn push_filters(sql: &mut Sql, reviewer: &str, query: &QueueQuery) {
+    sql.push(" WHERE i.reviewer_email = ")
+        .text(reviewer)
+        .push(" AND c.status = 'active'");
+    if let Some(campaign) = query.campaign {
+        sql.push(" AND i.campaign_id = ").int(campaign);
+    }
+    if let Some(kind) = query.kind.as_deref().and_then(ItemKind::from_slug) {
+        sql.push(" AND i.kind = ").text(kind.slug());
+    }
+    match query.status.as_deref() {
+        Some("undecided") => sql.push(" AND i.decision IS NULL"),
+        Some("decided") => sql.push(" AND i.decision IS NOT NULL"),
+        _ => sql,
     };
-    let fields: Vec<&str> = [
-        item.user_email.as_deref(),
-        item.user_name.as_deref(),
-        item.server_name.as_deref(),
-        Some(item.access.as_str()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    crate::search::found(needle, &fields)
-        || item.server_id.is_some_and(|id| id.to_string() == needle)
+    match query.flag.as_deref().filter(|f| !f.is_empty()) {
+        None => {}
+        Some("any") => {
+            sql.push(" AND i.flags <> '[]'");
+        }
+        // Flags are a JSON array of slugs: the slug in quotes is one whole element.
+        Some(slug) => {
+            sql.push(" AND ")
+                .contains(&["i.flags"], &format!("\"{slug}\""));
+        }
+    }
+    if let Some(needle) = crate::search::needle(query.search.as_deref()) {
+        sql.push(" AND (").contains(
+            &["i.user_email", "i.user_name", "i.server_name", "i.access"],
+            &needle,
+        );
+        if let Ok(id) = needle.parse::<i64>() {
+            sql.push(" OR i.server_id = ").int(id);
+        }
+        sql.push(")");
+    }
 }
 
-/// `(id, name, due_on, revoke_needs_justification, privileged_needs_justification,
-/// revocation_mode)`.
-type CampaignRow = (i64, String, String, i64, i64, String);
+/// The group heading as SQL, matching [`heading`]: the person (`ItemView::subject`), or the
+/// server with its id.
+fn heading_sql(by_server: bool) -> &'static str {
+    if by_server {
+        "CASE WHEN i.server_name IS NULL OR i.server_id IS NULL THEN 'Account-wide' \
+         ELSE i.server_name || ' (' || CAST(i.server_id AS TEXT) || ')' END"
+    } else {
+        "CASE WHEN i.user_email IS NULL THEN COALESCE(i.server_name, 'item ' || \
+         CAST(i.id AS TEXT)) WHEN i.user_name IS NULL THEN i.user_email \
+         ELSE i.user_name || ' <' || i.user_email || '>' END"
+    }
+}
 
-/// One page of a reviewer's items in open campaigns, filtered and grouped.
+fn heading(item: &ItemView, by_server: bool) -> String {
+    if by_server {
+        match (&item.server_name, item.server_id) {
+            (Some(name), Some(id)) => format!("{name} ({id})"),
+            _ => "Account-wide".to_string(),
+        }
+    } else {
+        item.subject()
+    }
+}
+
+/// One page of a reviewer's items in open campaigns, filtered, sorted and paged in SQL (so a
+/// page costs the same at 50 items or 5,000), then grouped.
 pub async fn queue(db: &Db, reviewer: &str, query: &QueueQuery) -> Result<Queue, sqlx::Error> {
-    let mut items = items_where(
-        db,
-        "i.reviewer_email = $1 AND c.status = 'active'",
-        reviewer.to_string(),
-        None,
-    )
-    .await?;
-    let mut campaigns: Vec<QueueCampaign> = Vec::new();
     let rows: Vec<CampaignRow> = sqlx::query_as(
-        "SELECT id, name, due_on, revoke_needs_justification, privileged_needs_justification, \
-         revocation_mode FROM campaigns WHERE status = 'active' AND id IN \
-         (SELECT campaign_id FROM review_items WHERE reviewer_email = $1) ORDER BY due_on, id",
+        "SELECT c.id, c.name, c.due_on, c.revoke_needs_justification, \
+         c.privileged_needs_justification, c.revocation_mode, COUNT(*), COUNT(i.decision) \
+         FROM review_items i JOIN campaigns c ON c.id = i.campaign_id \
+         WHERE i.reviewer_email = $1 AND c.status = 'active' \
+         GROUP BY c.id, c.name, c.due_on, c.revoke_needs_justification, \
+         c.privileged_needs_justification, c.revocation_mode ORDER BY c.due_on, c.id",
     )
     .bind(reviewer)
     .fetch_all(db.pool())
     .await?;
-    for (id, name, due_on, revoke, privileged, mode) in rows {
-        let mine = items.iter().filter(|i| i.campaign_id == id);
-        let (n, decided) = mine.fold((0, 0), |(n, d), i| {
-            (n + 1, d + i64::from(i.decision.is_some()))
-        });
-        campaigns.push(QueueCampaign {
-            id,
-            name,
-            due_on,
-            revoke_needs_justification: revoke != 0,
-            privileged_needs_justification: privileged != 0,
-            items: n,
-            decided,
-            revocation_mode: crate::revocations::Mode::from_slug(&mode).unwrap_or_default(),
-        });
-    }
-    let total = items.len() as i64;
-    let decided = items.iter().filter(|i| i.decision.is_some()).count() as i64;
-    let kind = query.kind.as_deref().and_then(ItemKind::from_slug);
-    let flag = query.flag.as_deref().filter(|f| !f.is_empty());
-    let needle = crate::search::needle(query.search.as_deref());
-    items.retain(|item| {
-        query.campaign.is_none_or(|c| item.campaign_id == c)
-            && kind.is_none_or(|k| item.kind == k)
-            && match query.status.as_deref() {
-                Some("undecided") => item.decision.is_none(),
-                Some("decided") => item.decision.is_some(),
-                _ => true,
-            }
-            && match flag {
-                None => true,
-                Some("any") => !item.flags.is_empty(),
-                Some(slug) => item.flags.iter().any(|f| f == slug),
-            }
-            && matches(needle.as_deref(), item)
-    });
-    let by_server = query.group.as_deref() == Some("server");
-    let heading = |item: &ItemView| -> String {
-        if by_server {
-            match (&item.server_name, item.server_id) {
-                (Some(name), Some(id)) => format!("{name} ({id})"),
-                _ => "Account-wide".to_string(),
-            }
-        } else {
-            item.subject()
-        }
-    };
-    items.sort_by_cached_key(|item| {
-        (
-            heading(item).to_lowercase(),
-            item.kind,
-            item.server_id,
-            item.id,
+    let campaigns: Vec<QueueCampaign> = rows
+        .into_iter()
+        .map(
+            |(id, name, due_on, revoke, privileged, mode, items, decided)| QueueCampaign {
+                id,
+                name,
+                due_on,
+                revoke_needs_justification: revoke != 0,
+                privileged_needs_justification: privileged != 0,
+                items,
+                decided,
+                revocation_mode: crate::revocations::Mode::from_slug(&mode).unwrap_or_default(),
+            },
         )
-    });
-    let matching = items.len();
+        .collect();
+    let total = campaigns.iter().map(|c| c.items).sum();
+    let decided = campaigns.iter().map(|c| c.decided).sum();
+
+    let mut count = Sql::new(db);
+    count.push("SELECT COUNT(*) FROM review_items i JOIN campaigns c ON c.id = i.campaign_id");
+    push_filters(&mut count, reviewer, query);
+    let matching = usize::try_from(count.count(db).await?).unwrap_or(0);
     let pages = matching.div_ceil(PAGE_SIZE).max(1);
     let page = query.page.unwrap_or(1).clamp(1, pages);
+
+    let by_server = query.group.as_deref() == Some("server");
+    let mut select = Sql::new(db);
+    let kind_rank = ItemKind::ALL
+        .iter()
+        .enumerate()
+        .map(|(rank, kind)| format!("WHEN '{}' THEN {rank} ", kind.slug()))
+        .collect::<String>();
+    let order = format!(
+        " ORDER BY {}, CASE i.kind {kind_rank}END, COALESCE(i.server_id, -1), i.id LIMIT ",
+        select.lower_sort_key(heading_sql(by_server))
+    );
+    select.push(ITEMS);
+    push_filters(&mut select, reviewer, query);
+    select
+        .push(&order)
+        .int(PAGE_SIZE as i64)
+        .push(" OFFSET ")
+        .int(((page - 1) * PAGE_SIZE) as i64);
     let mut groups: Vec<(String, Vec<ItemView>)> = Vec::new();
-    for mut item in items
-        .into_iter()
-        .skip((page - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
-    {
+    for mut item in items_by(db, select).await? {
         item.flags = item.flags.iter().map(|f| flag_label(f)).collect();
-        let head = heading(&item);
+        let head = heading(&item, by_server);
         match groups.last_mut() {
             Some((last, list)) if *last == head => list.push(item),
             _ => groups.push((head, vec![item])),

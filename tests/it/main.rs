@@ -32,6 +32,7 @@ mod pages;
 mod plain_http;
 mod postmark;
 mod queue_context;
+mod queue_filters;
 mod readme;
 mod restart;
 mod reviews;

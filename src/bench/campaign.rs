@@ -32,7 +32,7 @@ use crate::{
 };
 
 /// The reviewer whose queue is timed: Rita of the development identity provider.
-const QUEUE_REVIEWER: &str = "rita.reviewer@example.com";
+pub(super) const QUEUE_REVIEWER: &str = "rita.reviewer@example.com";
 
 /// Servers in the benchmark inventory; each user holds two server permissions.
 const SERVERS: i64 = 1000;
@@ -40,7 +40,14 @@ const SERVERS: i64 = 1000;
 /// Rows per INSERT while filling the inventory.
 const FILL_BATCH: usize = 500;
 
-async fn fill_inventory(db: &Db, users: usize, queue_users: usize) -> anyhow::Result<()> {
+/// Fills `db` with the benchmark inventory: the first `queue_users` users are managed by
+/// [`QUEUE_REVIEWER`], the rest by `managers` managers in turn (`manager{n}@example.com`).
+pub(super) async fn fill_inventory(
+    db: &Db,
+    users: usize,
+    queue_users: usize,
+    managers: usize,
+) -> anyhow::Result<()> {
     let now = format_timestamp(SystemClock.now());
     let mut tx = db.begin().await?;
     let (sync_id,): (i64,) = sqlx::query_as(
@@ -101,7 +108,7 @@ async fn fill_inventory(db: &Db, users: usize, queue_users: usize) -> anyhow::Re
             let manager = if n < queue_users {
                 QUEUE_REVIEWER.to_string()
             } else {
-                format!("manager{}@example.com", n % 200)
+                format!("manager{}@example.com", n % managers.max(1))
             };
             managers_sql.push_str(&format!("{sep}('{email}', '{manager}', '{now}')"));
         }
@@ -113,7 +120,7 @@ async fn fill_inventory(db: &Db, users: usize, queue_users: usize) -> anyhow::Re
     Ok(())
 }
 
-fn input() -> CampaignInput {
+pub(super) fn input() -> CampaignInput {
     let on = Some("on".to_string());
     CampaignInput {
         name: "Benchmark review".into(),
@@ -153,7 +160,7 @@ async fn measure(dir: &Path, items: usize, queue: usize) -> anyhow::Result<()> {
     let users = items.saturating_sub(SERVERS as usize) / 3;
     let queue_users = queue / 3;
     let db = open_db(dir, "bench.db").await?;
-    fill_inventory(&db, users, queue_users).await?;
+    fill_inventory(&db, users, queue_users, 200).await?;
     let clock = SystemClock;
     let actor = Actor::system("bench");
     let known = crate::inventory::db::server_ids(&db).await?;
@@ -167,7 +174,7 @@ async fn measure(dir: &Path, items: usize, queue: usize) -> anyhow::Result<()> {
 
     // The same rows written by a plain bulk insert, into a second database.
     let plain_db = open_db(dir, "plain.db").await?;
-    fill_inventory(&plain_db, users, queue_users).await?;
+    fill_inventory(&plain_db, users, queue_users, 200).await?;
     let plain_id = create(&plain_db, &clock, &actor, "bench", &settings).await?;
     let campaign = get(&plain_db, plain_id)
         .await?
@@ -245,8 +252,9 @@ where
 
 type Renders = ((Duration, Duration), (Duration, Duration), Duration);
 
-/// Serves the app on a free port, signs Rita in and times her queue page.
-async fn render_queue(db: &Db, dir: &Path) -> anyhow::Result<Renders> {
+/// Serves the app on a free port over `db`, with its sessions in `sessions` (a database URL),
+/// and no schedules: nothing but the benchmark's requests touches the database.
+pub(super) async fn serve(db: &Db, dir: &Path, sessions: String) -> anyhow::Result<url::Url> {
     let listener = server::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
     let address = listener.local_addr()?;
     let public_url: url::Url = format!("http://{address}").parse()?;
@@ -264,7 +272,7 @@ async fn render_queue(db: &Db, dir: &Path) -> anyhow::Result<Renders> {
         storage: Storage::Connected {
             db: db.clone(),
             sessions: DatabaseConfig {
-                url: SecretString::from(format!("sqlite://{}", dir.join("sessions.db").display())),
+                url: SecretString::from(sessions),
                 max_connections: 5,
             },
         },
@@ -284,7 +292,6 @@ async fn render_queue(db: &Db, dir: &Path) -> anyhow::Result<Renders> {
             key_pem: None,
             checkpoint_interval: None,
         },
-        // No schedules: nothing but the timed requests touches the database.
         jobs: Jobs::NONE,
         simulator: None,
     })
@@ -292,6 +299,13 @@ async fn render_queue(db: &Db, dir: &Path) -> anyhow::Result<Renders> {
     tokio::spawn(async move {
         let _ = app.serve(listener).await;
     });
+    Ok(public_url)
+}
+
+/// Serves the app on a free port, signs Rita in and times her queue page.
+async fn render_queue(db: &Db, dir: &Path) -> anyhow::Result<Renders> {
+    let sessions = format!("sqlite://{}", dir.join("sessions.db").display());
+    let public_url = serve(db, dir, sessions).await?;
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())

@@ -4,7 +4,7 @@
 //! import, and reports peak memory; `bench campaign` a launch and the review queue;
 //! `bench revocations` the revocation worker against the same HTTP calls made bare;
 //! `bench export` the streamed audit-log CSV against `sqlite3 -csv`; `bench audit` the Audit
-//! page's search at a million events. Numbers, not pass/fail: run them with `--release` and
+//! page's search at a million events; `bench load` many reviewers deciding at once. Numbers, not pass/fail: run them with `--release` and
 //! compare against the targets in the README.
 //! [`jobs`] is the revocation queue `bench revocations` and the crash test share.
 
@@ -12,6 +12,7 @@ pub mod audit;
 pub mod campaign;
 pub mod export;
 pub mod jobs;
+pub mod load;
 pub mod revocations;
 
 use std::{fmt::Write as _, sync::Arc, time::Instant};

@@ -1,4 +1,5 @@
-//! `bench sync`, `bench campaign`, `bench revocations`, `bench export` and `bench audit`.
+//! `bench sync`, `bench campaign`, `bench revocations`, `bench export`, `bench audit` and
+//! `bench load`.
 
 use clap::Subcommand;
 
@@ -37,6 +38,24 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = crate::export::PAGE_ROWS)]
         page_rows: i64,
     },
+    /// `--reviewers` signed-in reviewers open their queues and decide items for `--seconds`;
+    /// then every accepted decision must be in the database and the audit log exactly once.
+    /// Compared in the same run with a bare axum handler; a reviewer with `--queue` items
+    /// times the queue page alone.
+    Load {
+        #[arg(long, default_value_t = 200)]
+        reviewers: usize,
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Items per reviewer, about.
+        #[arg(long, default_value_t = 60)]
+        items: usize,
+        #[arg(long, default_value_t = 5_000)]
+        queue: usize,
+        /// An empty PostgreSQL database to run on instead of a temporary SQLite file.
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
     /// Seed this many audit events, then time the Audit page's query for each kind of
     /// filter and for a deep page (median of `--runs`).
     Audit {
@@ -67,6 +86,22 @@ pub async fn run(raw: &RawConfig, command: BenchCommand) -> Result<u8, Failure> 
             runs,
             database_url,
         } => crate::bench::audit::run(events, runs, database_url).await?,
+        BenchCommand::Load {
+            reviewers,
+            seconds,
+            items,
+            queue,
+            database_url,
+        } => {
+            crate::bench::load::run(crate::bench::load::Options {
+                reviewers,
+                seconds,
+                items,
+                queue,
+                database_url,
+            })
+            .await?
+        }
     }
     Ok(exit::OK)
 }

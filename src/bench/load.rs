@@ -321,12 +321,33 @@ async fn review(
     me
 }
 
-/// A plain axum handler on a free port, for the comparison.
-async fn bare() -> anyhow::Result<String> {
+/// Plain axum handlers on a free port, for the comparison: `/` answers "ok", and
+/// `/queue/{n}` answers reviewer `n`'s first queue page as JSON: the page's query without
+/// sessions, middleware or rendering.
+async fn bare(db: Db) -> anyhow::Result<String> {
+    use axum::{
+        extract::{Path as UrlPath, State},
+        http::StatusCode,
+        routing::get,
+        Json,
+    };
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
     let address = listener.local_addr()?;
-    let router = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+    let router = axum::Router::new()
+        .route("/", get(|| async { "ok" }))
+        .route(
+            "/queue/{n}",
+            get(
+                |State(db): State<Db>, UrlPath(n): UrlPath<usize>| async move {
+                    crate::reviews::db::queue(&db, &reviewer(n), &Default::default())
+                        .await
+                        .map(Json)
+                        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)
+                },
+            ),
+        )
+        .with_state(db);
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
@@ -405,9 +426,13 @@ async fn measure(dir: &Path, options: &Options) -> anyhow::Result<()> {
     println!("  GET /reviews, last page:     {last_page:.1} ms");
 
     let comparison = Duration::from_secs(options.seconds.clamp(1, 10));
-    let bare_url = bare().await?;
+    let bare_url = bare(db.clone()).await?;
     let bare = hammer(&client, options.reviewers, comparison, |_| {
         (bare_url.clone(), String::new())
+    })
+    .await;
+    let bare_queue = hammer(&client, options.reviewers, comparison, |n| {
+        (format!("{bare_url}queue/{n}"), String::new())
     })
     .await;
     let pages = hammer(&client, options.reviewers, comparison, |n| {
@@ -415,19 +440,20 @@ async fn measure(dir: &Path, options: &Options) -> anyhow::Result<()> {
     })
     .await;
     let seconds = comparison.as_secs_f64();
-    let (bare_rate, page_rate) = (
-        bare.times.len() as f64 / seconds,
-        pages.times.len() as f64 / seconds,
-    );
+    let rate = |samples: &Samples| samples.times.len() as f64 / seconds;
+    let (bare_rate, bare_queue_rate, page_rate) = (rate(&bare), rate(&bare_queue), rate(&pages));
     println!(
         "{} concurrent clients for {seconds:.0} s each:",
         options.reviewers
     );
-    bare.report("bare axum handler", seconds);
+    bare.report("bare handler, \"ok\"", seconds);
+    bare_queue.report("bare handler, queue JSON", seconds);
     pages.report("GET /reviews", seconds);
     println!(
-        "  queue page / bare handler:  {:.2} (target: at least 0.25)",
-        page_rate / bare_rate
+        "  queue page / bare \"ok\":      {:.2}\n  queue page / bare queue JSON: {:.2} (target: at least \
+         0.25)",
+        page_rate / bare_rate,
+        page_rate / bare_queue_rate
     );
 
     let length = Duration::from_secs(options.seconds);

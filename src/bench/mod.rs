@@ -134,11 +134,11 @@ pub async fn sync(servers: usize, users_count: usize) -> anyhow::Result<()> {
         ),
     ] {
         let started = Instant::now();
-        crate::inventory::db::servers(&db, &query, &[], true).await?;
+        crate::inventory::lists::servers(&db, &query, &[], true).await?;
         page_times.push((label, started.elapsed()));
     }
     let started = Instant::now();
-    crate::inventory::db::users(&db, &Default::default(), today).await?;
+    crate::inventory::lists::users(&db, &Default::default(), today).await?;
     page_times.push(("users, page 1", started.elapsed()));
 
     println!("servers synced:           {}", first.servers);

@@ -25,7 +25,7 @@ pub async fn inventory_servers(query: ServerQuery) -> Result<ServerList, AppErro
             .map_err(AppError::from),
     )?;
     respond(
-        super::db::servers(&state.db, &query, &allowlist, inventory.connected())
+        super::lists::servers(&state.db, &query, &allowlist, inventory.connected())
             .await
             .map_err(AppError::from),
     )
@@ -128,7 +128,7 @@ pub async fn inventory_users(
         page,
     };
     respond(
-        super::db::users(&state.db, &query, today)
+        super::lists::users(&state.db, &query, today)
             .await
             .map_err(AppError::from),
     )

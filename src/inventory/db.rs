@@ -1,8 +1,7 @@
 //! Reading the inventory for the pages.
 
 use super::{
-    ChangeView, Flag, ServerList, ServerQuery, ServerView, SyncScope, SyncStatus, SyncView,
-    Trigger, UserFlag, UserList, UserView, MANY_SERVERS, PAGE_SIZE,
+    ChangeView, Flag, ServerView, SyncScope, SyncStatus, SyncView, Trigger, UserFlag, MANY_SERVERS,
 };
 use crate::db::Db;
 
@@ -26,13 +25,6 @@ fn host_of(url: &str) -> String {
         .ok()
         .and_then(|u| u.host_str().map(str::to_lowercase))
         .unwrap_or_else(|| "(unreadable URL)".to_string())
-}
-
-/// Case-insensitive substring match, done here rather than in SQL so both databases agree
-/// (SQLite's LOWER only folds ASCII) and `%` or `_` in a search mean themselves.
-/// Whether a row matches the search (`needle`, lower-cased once by the caller).
-fn matches(needle: Option<&str>, fields: &[&str]) -> bool {
-    needle.is_none_or(|needle| crate::search::found(needle, fields))
 }
 
 pub(crate) fn to_view(row: ServerRow, allowlist: &[String]) -> ServerView {
@@ -72,50 +64,6 @@ pub(crate) const SERVER_ROWS: &str = "SELECT postmark_id, name, color, \
      CAST(CASE WHEN smtp_api_activated THEN 1 ELSE 0 END AS BIGINT), \
      delivery_hook_url, inbound_hook_url, \
      bounce_hook_url, open_hook_url, click_hook_url, token_count, sent_30d FROM servers";
-
-/// Servers matching the query, one page of them.
-pub async fn servers(
-    db: &Db,
-    query: &ServerQuery,
-    allowlist: &[String],
-    connected: bool,
-) -> Result<ServerList, sqlx::Error> {
-    let rows: Vec<ServerRow> = sqlx::query_as(SERVER_ROWS).fetch_all(db.pool()).await?;
-    let needle = crate::search::needle(query.search.as_deref());
-    let search = needle.as_deref();
-    let flag = query.flag.as_deref().and_then(Flag::from_slug);
-    let mut views: Vec<ServerView> = rows
-        .into_iter()
-        .map(|row| to_view(row, allowlist))
-        .filter(|v| matches(search, &[&v.name, &v.postmark_id.to_string()]))
-        .filter(|v| flag.is_none_or(|f| v.flags.contains(&f)))
-        .collect();
-    match query.sort.as_deref() {
-        Some("id") => views.sort_by_key(|v| v.postmark_id),
-        Some("sent") => views.sort_by_key(|v| (v.sent_30d.unwrap_or(-1), v.postmark_id)),
-        Some("tokens") => views.sort_by_key(|v| (std::cmp::Reverse(v.token_count), v.postmark_id)),
-        _ => views.sort_by_cached_key(|v| (v.name.to_lowercase(), v.postmark_id)),
-    }
-    let matching = views.len();
-    let pages = matching.div_ceil(PAGE_SIZE).max(1);
-    let page = query.page.unwrap_or(1).clamp(1, pages);
-    let servers = views
-        .into_iter()
-        .skip((page - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
-        .collect();
-    Ok(ServerList {
-        servers,
-        matching,
-        page,
-        pages,
-        last_sync: syncs(db, 50)
-            .await?
-            .into_iter()
-            .find(|s| s.scope == SyncScope::Servers),
-        connected,
-    })
-}
 
 type SyncRow = (
     i64,
@@ -230,7 +178,6 @@ fn change_view(kind: String, key: String, change: String, detail: &str) -> Chang
     }
 }
 
-/// Users matching `search` (email or name), one page, with permissions and flags.
 /// Account Owner or Account Admin: everything in the account.
 pub(crate) fn is_account_admin_role(role: &str) -> bool {
     role.eq_ignore_ascii_case("account owner") || role.eq_ignore_ascii_case("account admin")
@@ -260,130 +207,6 @@ pub(crate) fn user_flags(
         flags.push(UserFlag::ManyServers);
     }
     flags
-}
-
-pub async fn users(
-    db: &Db,
-    query: &super::UserQuery,
-    today: time::Date,
-) -> Result<UserList, sqlx::Error> {
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        String,
-        String,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT u.email, u.name, u.role, u.status, u.invited_at, f.started_at, l.started_at \
-         FROM postmark_users u JOIN syncs f ON f.id = u.first_seen_sync \
-         JOIN syncs l ON l.id = u.last_seen_sync ORDER BY u.email",
-    )
-    .fetch_all(db.pool())
-    .await?;
-    let counts: Vec<(String, i64)> =
-        sqlx::query_as("SELECT email, COUNT(*) FROM user_permissions GROUP BY email")
-            .fetch_all(db.pool())
-            .await?;
-    let counts: std::collections::HashMap<String, i64> = counts.into_iter().collect();
-
-    let standings = {
-        let mut conn = db.pool().acquire().await?;
-        crate::offboarding::identity::Standings::load(&mut conn).await?
-    };
-    let flags_of =
-        |email: &str, role: &str, status: &str, invited_at: Option<&str>, servers: i64| {
-            let mut flags = user_flags(role, status, invited_at, servers, today);
-            if standings.of(email).is_orphaned() {
-                flags.push(UserFlag::Orphaned);
-            }
-            flags
-        };
-    let flag = query.flag.as_deref().and_then(UserFlag::from_slug);
-    let status = query.status.as_deref().filter(|s| !s.is_empty());
-    let needle = crate::search::needle(query.search.as_deref());
-    let mut rows: Vec<(Row, Vec<UserFlag>, i64)> = rows
-        .into_iter()
-        .filter(|r| matches(needle.as_deref(), &[&r.0, &r.1]))
-        .filter(|r| status.is_none_or(|s| r.3 == s))
-        .map(|r| {
-            let servers = counts.get(&r.0).copied().unwrap_or(0);
-            let flags = flags_of(&r.0, &r.2, &r.3, r.4.as_deref(), servers);
-            (r, flags, servers)
-        })
-        .filter(|(_, flags, _)| flag.is_none_or(|f| flags.contains(&f)))
-        .collect();
-    match query.sort.as_deref() {
-        Some("name") => rows.sort_by_cached_key(|(r, _, _)| (r.1.to_lowercase(), r.0.clone())),
-        Some("servers") => rows.sort_by_key(|(r, _, n)| (std::cmp::Reverse(*n), r.0.clone())),
-        _ => {}
-    }
-    let matching = rows.len();
-    let pages = matching.div_ceil(PAGE_SIZE).max(1);
-    let page = query.page.unwrap_or(1).clamp(1, pages);
-    let rows: Vec<(Row, Vec<UserFlag>, i64)> = rows
-        .into_iter()
-        .skip((page - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
-        .collect();
-
-    // The page's permissions in one query (not one per user).
-    let emails: std::collections::HashSet<&str> =
-        rows.iter().map(|(r, _, _)| r.0.as_str()).collect();
-    let (first, last) = (
-        emails
-            .iter()
-            .min()
-            .map(|e| e.to_string())
-            .unwrap_or_default(),
-        emails
-            .iter()
-            .max()
-            .map(|e| e.to_string())
-            .unwrap_or_default(),
-    );
-    let permission_rows: Vec<(String, i64, String, Option<String>)> = sqlx::query_as(
-        "SELECT p.email, p.postmark_server_id, p.permission, s.name FROM user_permissions p \
-         LEFT JOIN servers s ON s.postmark_id = p.postmark_server_id \
-         WHERE p.email >= $1 AND p.email <= $2 ORDER BY p.email, p.postmark_server_id",
-    )
-    .bind(&first)
-    .bind(&last)
-    .fetch_all(db.pool())
-    .await?;
-    let mut permissions: std::collections::HashMap<String, Vec<String>> = Default::default();
-    for (email, id, permission, server) in permission_rows {
-        if emails.contains(email.as_str()) {
-            permissions.entry(email).or_default().push(format!(
-                "{} ({id}): {permission}",
-                server.unwrap_or_else(|| "unknown server".into())
-            ));
-        }
-    }
-    let users = rows
-        .into_iter()
-        .map(
-            |((email, name, role, status, invited_at, first_seen, last_seen), flags, _)| UserView {
-                permissions: permissions.remove(&email).unwrap_or_default(),
-                email,
-                name,
-                role,
-                status,
-                invited_at,
-                first_seen,
-                last_seen,
-                flags,
-            },
-        )
-        .collect();
-    Ok(UserList {
-        users,
-        matching,
-        page,
-        pages,
-    })
 }
 
 /// Ids of the servers in the current inventory.
@@ -521,16 +344,7 @@ pub async fn user_detail(
     let Ok(email) = crate::email::Email::parse(email).map(crate::email::Email::into_string) else {
         return Ok(None);
     };
-    let query = super::UserQuery {
-        search: Some(email.clone()),
-        ..Default::default()
-    };
-    let Some(user) = users(db, &query, today)
-        .await?
-        .users
-        .into_iter()
-        .find(|u| u.email == email)
-    else {
+    let Some(user) = super::lists::user(db, &email, today).await? else {
         return Ok(None);
     };
     let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(&format!(

@@ -12,6 +12,8 @@ pub mod db;
 #[cfg(feature = "ssr")]
 pub mod hook_credentials;
 #[cfg(feature = "ssr")]
+pub mod lists;
+#[cfg(feature = "ssr")]
 pub mod server_record;
 #[cfg(feature = "ssr")]
 pub mod service;

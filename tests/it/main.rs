@@ -24,6 +24,7 @@ mod gateway;
 mod health;
 mod helpers;
 mod inventory;
+mod inventory_lists;
 mod mappings;
 mod notifications;
 mod offboarding;

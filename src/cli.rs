@@ -1,7 +1,8 @@
-//! Command line: `serve`, `demo`, `migrate`, `audit verify`, `audit checkpoint`, `keys rotate`,
-//! `bench …`.
+//! Command line: `serve`, `demo`, `migrate`, `backup`, `audit verify`, `audit checkpoint`,
+//! `keys rotate`, `bench …`.
 
 mod audit;
+mod backup;
 mod bench;
 
 use std::{
@@ -80,6 +81,13 @@ pub enum Command {
     /// problem changes nothing; every problem is listed.
     ImportUsers {
         /// The CSV file.
+        file: PathBuf,
+    },
+    /// Copy the SQLite database to FILE while `serve` runs (one consistent instant), then
+    /// verify the copy's audit chain and checkpoints. FILE must not exist. For PostgreSQL use
+    /// pg_dump.
+    Backup {
+        /// The new file.
         file: PathBuf,
     },
     /// Benchmarks that print numbers (run a release build).
@@ -255,6 +263,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             }
         }
         Command::Bench { command } => bench::run(&raw, command).await,
+        Command::Backup { file } => backup::run(&raw, &file).await,
         Command::ImportUsers { file } => {
             let db_config = raw.database()?;
             init_telemetry(&raw)?;

@@ -164,12 +164,25 @@ impl Application {
             Some(addr) => Some(server::bind(addr).await?),
             None => None,
         };
-        self.start_jobs()?;
+        let revocations = self.start_jobs()?;
+        let stop = server::shutdown::Stop {
+            draining: self.state.draining.clone(),
+            drain: self.state.config.timeouts.drain,
+            timeout: self.state.config.timeouts.shutdown,
+        };
+        let stopping_by = {
+            let stop = stop.clone();
+            async move {
+                stop.draining.started().await;
+                tokio::time::Instant::now() + stop.drain + stop.timeout
+            }
+        };
         if let Some(metrics_listener) = metrics_listener {
             let router = server::metrics::own_router(self.state.metrics.clone(), &metrics);
             tracing::info!(address = ?metrics.addr, "serving /metrics on its own address");
+            let stop = stop.clone();
             tokio::spawn(async move {
-                let serving = server::serve(metrics_listener, router, header_read_timeout);
+                let serving = server::serve(metrics_listener, router, header_read_timeout, stop);
                 if let Err(error) = serving.await {
                     tracing::error!(
                         error = format!("{error:#}"),
@@ -178,7 +191,16 @@ impl Application {
                 }
             });
         }
-        server::serve(listener, self.router, header_read_timeout).await
+        // The deadline for everything counts from the signal.
+        let (served, deadline) = tokio::join!(
+            server::serve(listener, self.router, header_read_timeout, stop),
+            stopping_by
+        );
+        if let Some(worker) = revocations {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            worker.stop(left).await;
+        }
+        served
     }
 
     /// The outbox worker over this application's database, clock and mail settings (the
@@ -216,7 +238,9 @@ impl Application {
         .map(|worker| worker.with_fulfilment(self.state.auth.config().fulfilment_emails.clone()))
     }
 
-    fn start_jobs(&self) -> anyhow::Result<()> {
+    /// Starts the background jobs; the revocation worker's handle is returned, to wait for
+    /// its job in hand when the process stops.
+    fn start_jobs(&self) -> anyhow::Result<Option<crate::revocations::worker::Running>> {
         let state = &self.state;
         if self.jobs.session_cleanup {
             state.sessions.spawn_cleanup(SESSION_CLEANUP_EVERY);
@@ -238,13 +262,15 @@ impl Application {
         if self.jobs.notifications {
             self.notification_worker()?.spawn();
         }
-        if self.jobs.revocations {
-            self.revocation_worker()?.spawn();
-        }
+        let revocations = if self.jobs.revocations {
+            Some(self.revocation_worker()?.spawn(state.draining.clone()))
+        } else {
+            None
+        };
         if let Some(every) = self.checkpoint_interval.filter(|_| self.jobs.checkpoints) {
             spawn_checkpoints(state.clone(), every);
         }
-        Ok(())
+        Ok(revocations)
     }
 }
 

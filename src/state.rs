@@ -40,6 +40,8 @@ pub struct AppState {
     pub simulator: Option<crate::postmark::simulator::Simulator>,
     /// The Ed25519 key that signs audit checkpoints (and sign-offs).
     pub signer: Arc<crate::signing::Signer>,
+    /// Set once the process is stopping (see [`crate::server::shutdown`]).
+    pub draining: crate::server::shutdown::Draining,
 }
 
 /// The application state inside a server function.
@@ -85,6 +87,7 @@ impl AppState {
             mail: None,
             simulator: None,
             signer,
+            draining: Default::default(),
         }
     }
 

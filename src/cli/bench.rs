@@ -47,8 +47,8 @@ pub enum BenchCommand {
         reviewers: usize,
         #[arg(long, default_value_t = 60)]
         seconds: u64,
-        /// Items per reviewer, about.
-        #[arg(long, default_value_t = 60)]
+        /// Items per reviewer, about (enough that nobody runs out in 60 s).
+        #[arg(long, default_value_t = 150)]
         items: usize,
         #[arg(long, default_value_t = 5_000)]
         queue: usize,

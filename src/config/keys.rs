@@ -45,6 +45,14 @@ pub const KEYS: &[(&str, &str)] = &[
         "time a client has to send a request's headers; also closes idle keep-alive connections (default 30s)",
     ),
     (
+        "SHUTDOWN_DRAIN",
+        "after SIGTERM, time to keep serving while /readyz answers 503, e.g. 5s (default 0s)",
+    ),
+    (
+        "SHUTDOWN_TIMEOUT",
+        "then, time in-flight requests and claimed jobs get to finish (default 30s)",
+    ),
+    (
         "SITE_ROOT",
         "folder holding the built site: pkg/ and public files (default target/site)",
     ),

@@ -189,6 +189,22 @@ pub async fn keep_previous(db: &Db, job: &Job, previous: &Value) -> Result<bool,
     Ok(changed == 1)
 }
 
+/// Releases the lease of a job this process claimed and cannot finish (it is stopping): the
+/// next claim by any instance takes it at once. `false` when the lease was no longer ours.
+/// The job may have made its call already: a repeat is safe (see the worker's notes).
+pub async fn hand_back(db: &Db, id: i64, lease_until: &str) -> Result<bool, sqlx::Error> {
+    let changed = sqlx::query(
+        "UPDATE revocations SET lease_until = NULL \
+         WHERE id = $1 AND status = 'running' AND lease_until = $2",
+    )
+    .bind(id)
+    .bind(lease_until)
+    .execute(db.pool())
+    .await?
+    .rows_affected();
+    Ok(changed == 1)
+}
+
 /// The call that decided an attempt, as `revocation_attempts` keeps it. Never a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {

@@ -27,6 +27,7 @@ use crate::{
     db::Db,
     email::Email,
     postmark::{gateway::UsersGateway, PostmarkClient, PostmarkConfig, RetryPolicy},
+    server::shutdown::Draining,
 };
 
 /// How the worker paces itself.
@@ -119,6 +120,50 @@ pub struct Worker {
     last_probe: Arc<Mutex<Option<OffsetDateTime>>>,
     /// Who is emailed each fulfilment task (`PAR_FULFILMENT_EMAILS`).
     fulfilment: Arc<[Email]>,
+    /// Set when the process stops: no new claims.
+    draining: Draining,
+    /// The job being carried out and its lease, to hand back if the process must stop first.
+    in_flight: Arc<Mutex<Option<(i64, String)>>>,
+}
+
+/// A spawned worker: wait for it to stop ([`Running::stop`]) once draining has started.
+pub struct Running {
+    task: tokio::task::JoinHandle<()>,
+    db: Db,
+    in_flight: Arc<Mutex<Option<(i64, String)>>>,
+}
+
+impl Running {
+    /// Waits up to `within` for the job in hand to finish (draining stops further claims);
+    /// past that, stops the worker and releases the job's lease so another instance takes it
+    /// at once instead of when the lease runs out.
+    pub async fn stop(self, within: Duration) {
+        let Running {
+            mut task,
+            db,
+            in_flight,
+        } = self;
+        if tokio::time::timeout(within, &mut task).await.is_ok() {
+            return;
+        }
+        task.abort();
+        let _ = task.await;
+        let held = in_flight
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some((id, lease_until)) = held {
+            match queue::hand_back(&db, id, &lease_until).await {
+                Ok(true) => {
+                    tracing::warn!(revocation.id = id, "stopped mid-job: handed the job back")
+                }
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::error!(%error, revocation.id = id, "could not hand the job back; its lease runs out instead")
+                }
+            }
+        }
+    }
 }
 
 impl Worker {
@@ -155,6 +200,8 @@ impl Worker {
             settings,
             last_probe: Arc::new(Mutex::new(None)),
             fulfilment: Arc::from(Vec::new()),
+            draining: Draining::default(),
+            in_flight: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -180,16 +227,21 @@ impl Worker {
         }
     }
 
-    /// Runs passes every `poll_every` until the process stops.
-    pub fn spawn(self) {
-        tokio::spawn(async move {
+    /// Runs passes every `poll_every` until `draining` starts.
+    pub fn spawn(mut self, draining: Draining) -> Running {
+        self.draining = draining;
+        let (db, in_flight) = (self.db.clone(), self.in_flight.clone());
+        let task = tokio::spawn(async move {
             let mut ticks = tokio::time::interval(self.settings.poll_every);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                ticks.tick().await;
+                tokio::select! {
+                    _ = ticks.tick() => {}
+                    () = self.draining.started() => break,
+                }
                 // A pass that used its whole batch leaves more due work: the next one starts
                 // at once, so a large queue drains at the worker's pace, not a batch a tick.
-                loop {
+                while !self.draining.is_draining() {
                     match self.run_once().await {
                         Ok(report) if report.worked() >= self.settings.batch && !report.paused => {}
                         Ok(_) => break,
@@ -201,6 +253,11 @@ impl Worker {
                 }
             }
         });
+        Running {
+            task,
+            db,
+            in_flight,
+        }
     }
 
     /// One pass: while paused, a probe when one is due; otherwise up to `batch` due jobs, one
@@ -222,11 +279,17 @@ impl Worker {
         // outside a campaign that the gateway accepted is proved by a users sync at once.
         let mut prove = false;
         for _ in 0..self.settings.batch {
+            if self.draining.is_draining() {
+                break;
+            }
             let lease_until = format_timestamp(self.clock.now() + self.settings.lease);
             let Some(job) = queue::claim(&self.db, self.clock.as_ref(), &lease_until).await? else {
                 break;
             };
-            match self.run_job(&job, &mut users).await? {
+            self.hold(Some((job.id, job.lease_until.clone())));
+            let ran = self.run_job(&job, &mut users).await;
+            self.hold(None);
+            match ran? {
                 Some(Outcome::Done) => {
                     report.done += 1;
                     prove |= job.campaign_id.is_none() && job.action.uses_gateway();
@@ -264,6 +327,13 @@ impl Worker {
                 .await?
                 .len();
         Ok(report)
+    }
+
+    fn hold(&self, job: Option<(i64, String)>) {
+        *self
+            .in_flight
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = job;
     }
 
     /// One probe call when one is due: `true` once it is accepted.

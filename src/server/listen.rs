@@ -1,5 +1,5 @@
 //! The accept loop: HTTP/1.1 connections served by hyper with a header-read timeout, and a
-//! graceful stop on Ctrl-C or SIGTERM.
+//! graceful stop on Ctrl-C or SIGTERM ([`super::shutdown`]).
 //!
 //! Not `axum::serve`: it gives hyper no timer, so a client that sends half a request line and
 //! stalls would hold its connection (and a file descriptor) for ever.
@@ -15,6 +15,8 @@ use hyper_util::{
 use tokio::{net::TcpListener, sync::watch};
 use tower::ServiceExt as _;
 
+use super::shutdown::Stop;
+
 /// Binds the listener. Separate from [`serve`] so callers can learn the bound port first.
 pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
     TcpListener::bind(addr)
@@ -22,18 +24,20 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
         .map_err(|e| anyhow::anyhow!("could not listen on {addr}: {e}"))
 }
 
-/// Serves `app` until Ctrl-C or SIGTERM, then lets in-flight requests finish. A client gets
-/// `header_read_timeout` to send each request's line and headers (an idle keep-alive
-/// connection is closed after as long); handlers see the peer as `ConnectInfo<SocketAddr>`.
+/// Serves `app` until Ctrl-C or SIGTERM plus the drain period (see [`Stop`]), then lets
+/// in-flight requests finish within the stop's timeout. A client gets `header_read_timeout`
+/// to send each request's line and headers (an idle keep-alive connection is closed after as
+/// long); handlers see the peer as `ConnectInfo<SocketAddr>`.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     header_read_timeout: Duration,
+    stop_with: Stop,
 ) -> anyhow::Result<()> {
     // Dropping `stop` tells every connection to finish; `done` waits until they all have.
     let (stop, stopping) = watch::channel(());
     let (done, finished) = watch::channel(());
-    let shutdown = shutdown_signal();
+    let shutdown = stop_with.accepting_ends();
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -82,34 +86,14 @@ pub async fn serve(
     drop(listener);
     drop(stop);
     drop(finished);
-    done.closed().await;
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::warn!(%error, "could not listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "could not listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    if tokio::time::timeout(stop_with.timeout, done.closed())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = done.receiver_count(),
+            "requests still running after PAR_SHUTDOWN_TIMEOUT: closing their connections"
+        );
     }
-    tracing::info!("shutting down");
+    Ok(())
 }

@@ -6,6 +6,7 @@ mod listen;
 pub mod metrics;
 pub mod refusals;
 pub mod security;
+pub mod shutdown;
 
 use std::{any::Any, time::Duration};
 

@@ -21,6 +21,7 @@ fn short(request: Duration, header_read: Duration) -> Timeouts {
     Timeouts {
         request,
         header_read,
+        ..Timeouts::default()
     }
 }
 

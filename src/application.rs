@@ -242,13 +242,16 @@ impl Application {
     /// its job in hand when the process stops.
     fn start_jobs(&self) -> anyhow::Result<Option<crate::revocations::worker::Running>> {
         let state = &self.state;
+        let leadership = crate::leader::Leadership::spawn(state.db.clone(), state.draining.clone());
         if self.jobs.session_cleanup {
             state.sessions.spawn_cleanup(SESSION_CLEANUP_EVERY);
         }
         if self.jobs.inventory_schedule {
-            state
-                .inventory
-                .spawn_schedule(state.db.clone(), state.clock.clone());
+            state.inventory.spawn_schedule(
+                state.db.clone(),
+                state.clock.clone(),
+                leadership.clone(),
+            );
         }
         if self.jobs.campaign_schedule {
             crate::campaigns::schedule::spawn(
@@ -257,6 +260,7 @@ impl Application {
                 state.campaigns.grace_days,
                 state.campaigns.check_interval,
                 state.auth.config().admin_emails.clone(),
+                leadership.clone(),
             );
         }
         if self.jobs.notifications {
@@ -268,20 +272,23 @@ impl Application {
             None
         };
         if let Some(every) = self.checkpoint_interval.filter(|_| self.jobs.checkpoints) {
-            spawn_checkpoints(state.clone(), every);
+            spawn_checkpoints(state.clone(), every, leadership);
         }
         Ok(revocations)
     }
 }
 
-/// Signs a checkpoint every `every` (the first one `every` after start). With several
-/// instances on one PostgreSQL database each signs its own; that only adds checkpoints.
-fn spawn_checkpoints(state: AppState, every: Duration) {
+/// Signs a checkpoint every `every` (the first one `every` after start), on the leading
+/// instance.
+fn spawn_checkpoints(state: AppState, every: Duration, leadership: crate::leader::Leadership) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
+            if !leadership.is_leader() {
+                continue;
+            }
             match crate::audit::record_checkpoint(
                 &state.db,
                 state.clock.as_ref(),

@@ -224,12 +224,15 @@ pub enum LockKey {
     /// Gathering manual revocations into fulfilment tasks, so two workers never put one line
     /// in two tasks (or email it twice).
     Fulfilment,
+    /// The instance that runs scheduled work (`crate::leader`), held for a session, not a
+    /// transaction.
+    Leader,
 }
 
 impl LockKey {
     /// The PostgreSQL advisory lock key: eight ASCII letters. Every process of a deployment
     /// must agree on these numbers, so they never change.
-    fn id(self) -> i64 {
+    pub(crate) fn id(self) -> i64 {
         match self {
             // "PARAUDIT"
             LockKey::Audit => 0x5041_5241_5544_4954,
@@ -237,6 +240,8 @@ impl LockKey {
             LockKey::Inventory => 0x5041_5249_4E56_454E,
             // "PARFULFI"
             LockKey::Fulfilment => 0x5041_5246_554C_4649,
+            // "PARLEADR"
+            LockKey::Leader => 0x5041_524C_4541_4452,
         }
     }
 }

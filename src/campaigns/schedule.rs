@@ -180,12 +180,22 @@ async fn draft_from_template(
 }
 
 /// Runs [`tick`] every `every` in the background.
-pub fn spawn(db: Db, clock: Arc<dyn Clock>, grace_days: u32, every: Duration, admins: Vec<Email>) {
+pub fn spawn(
+    db: Db,
+    clock: Arc<dyn Clock>,
+    grace_days: u32,
+    every: Duration,
+    admins: Vec<Email>,
+    leadership: crate::leader::Leadership,
+) {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(every);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
+            if !leadership.is_leader() {
+                continue;
+            }
             match tick(&db, clock.as_ref(), grace_days, &admins).await {
                 Ok(done) if done != Tick::default() => tracing::info!(
                     closed = ?done.closed,

@@ -96,7 +96,12 @@ impl InventoryService {
     }
 
     /// Syncs every `interval` in the background (the first one right away).
-    pub fn spawn_schedule(self: &Arc<Self>, db: Db, clock: Arc<dyn Clock>) {
+    pub fn spawn_schedule(
+        self: &Arc<Self>,
+        db: Db,
+        clock: Arc<dyn Clock>,
+        leadership: crate::leader::Leadership,
+    ) {
         let (Some(interval), true) = (self.config.sync_interval, self.connected()) else {
             return;
         };
@@ -106,6 +111,10 @@ impl InventoryService {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
+                // One instance syncs; the others would only repeat it.
+                if !leadership.is_leader() {
+                    continue;
+                }
                 let actor = Actor::system("scheduler");
                 match service
                     .sync(&db, clock.as_ref(), Trigger::Schedule, &actor, &|_| {})

@@ -24,6 +24,7 @@ mod exports;
 mod gateway;
 mod health;
 mod helpers;
+mod instances;
 mod inventory;
 mod inventory_lists;
 mod mappings;

@@ -149,6 +149,8 @@ pub struct DevIdp {
     access_tokens: Mutex<HashMap<String, (usize, i64)>>,
     fault: Mutex<Option<TokenFault>>,
     clock: SystemClock,
+    /// Whether discovery says this is the development provider (so `serve` refuses it).
+    marked: bool,
 }
 
 impl std::fmt::Debug for DevIdp {
@@ -185,7 +187,21 @@ impl DevIdp {
             access_tokens: Mutex::new(HashMap::new()),
             fault: Mutex::new(None),
             clock: SystemClock,
+            marked: true,
         })
+    }
+
+    /// The same provider without the development marker in its discovery document: for tests
+    /// that sign in to real `serve` processes, which refuse a marked provider. Only code that
+    /// links this library can make one; no configuration can.
+    pub fn unmarked(mut self) -> Self {
+        self.marked = false;
+        self
+    }
+
+    /// The client secret `serve` needs as `PAR_OIDC_CLIENT_SECRET` (tests).
+    pub fn client_secret(&self) -> &str {
+        self.client_secret.expose_secret()
     }
 
     /// The relying-party configuration that signs in through this provider.
@@ -245,7 +261,7 @@ impl DevIdp {
             "grant_types_supported": ["authorization_code"],
             "claims_supported": ["sub", "email", "email_verified", "name", "groups"],
             "authorization_response_iss_parameter_supported": true,
-            "par_development_provider": true,
+            "par_development_provider": self.marked,
         })
     }
 

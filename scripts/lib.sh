@@ -86,6 +86,37 @@ build_site() {
   cp -R "$ROOT/public/." "$SITE_ROOT/"
 }
 
+# The release bundle into $1 (a site root): wasm built for size, wasm-opt -Oz (npm's binaryen:
+# Debian's breaks hydration), under pkg/<build id>/ so a new deploy never pairs old files with
+# new HTML, each file precompressed (.br, .gz); `build-id` names the folder for the server.
+build_release_site() {
+  local site=$1 staging id
+  step "Building the browser bundle (wasm, release)"
+  (cd "$ROOT" && cargo build --lib --target wasm32-unknown-unknown --no-default-features \
+    --features hydrate --profile wasm-release)
+  staging=$(mktemp -d)
+  wasm-bindgen --target web --no-typescript --out-dir "$staging" --out-name "$NAME" \
+    "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/$NAME.wasm"
+  step "Optimising the wasm (wasm-opt -Oz)"
+  "$ROOT/end2end/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory \
+    --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+    --enable-reference-types --enable-multivalue \
+    -o "$staging/${NAME}_bg.wasm" "$staging/${NAME}_bg.wasm"
+  cp "$ROOT/style/main.css" "$staging/$NAME.css"
+  id=$(cat "$staging/$NAME.js" "$staging/${NAME}_bg.wasm" "$staging/$NAME.css" | sha256sum | cut -c1-16)
+  rm -rf "$site"
+  mkdir -p "$site/pkg/$id"
+  cp "$staging/$NAME.js" "$staging/${NAME}_bg.wasm" "$staging/$NAME.css" "$site/pkg/$id/"
+  rm -rf "$staging"
+  # The server-only status pages (sign-in errors, approval links, the development provider)
+  # link pkg/NAME.css, revalidated on each load rather than versioned.
+  cp "$ROOT/style/main.css" "$site/pkg/$NAME.css"
+  cp -R "$ROOT/public/." "$site/"
+  echo "$id" > "$site/build-id"
+  node "$ROOT/scripts/precompress.mjs" "$site/pkg" > /dev/null
+  node "$ROOT/scripts/precompress.mjs" "$site/pkg/$id"
+}
+
 build_server() {
   step "Building the server"
   (cd "$ROOT" && cargo build --bin postmark-access-review --features ssr)

@@ -1,7 +1,7 @@
 //! The HTML shell, the application component and its routes.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -36,6 +36,8 @@ use crate::{
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // In the bundle's folder, which a release build names by its build id (server::assets).
+    let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, crate::OUTPUT_NAME);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -44,6 +46,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link id="leptos" rel="stylesheet" href=stylesheet />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -78,7 +81,6 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| hydrated.set(true));
 
     view! {
-        <Stylesheet id="leptos" href=format!("/pkg/{}.css", crate::OUTPUT_NAME) />
         <Title formatter=|page: String| {
             if page.is_empty() {
                 "Postmark Access Review".to_string()

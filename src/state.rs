@@ -69,7 +69,7 @@ impl AppState {
         let leptos_options = LeptosOptions::builder()
             .output_name(crate::OUTPUT_NAME)
             .site_root(config.site_root.to_string_lossy().to_string())
-            .site_pkg_dir("pkg")
+            .site_pkg_dir(crate::server::assets::pkg_dir(&config.site_root))
             .site_addr(config.bind_addr)
             .env(leptos::config::Env::PROD)
             .build();

@@ -1,6 +1,7 @@
 //! The HTTP server: routes, middleware and the serve loop.
 
 mod api_errors;
+pub mod assets;
 pub mod health;
 mod listen;
 pub mod metrics;
@@ -22,6 +23,7 @@ use leptos::{config::LeptosOptions, nonce::Nonce, prelude::*};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::{
     catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
@@ -60,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::dev_idp::routes::router(state.auth.dev_idp()))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
+        .merge(assets::router(&state.config.site_root))
         .merge(metrics::main_routes(
             state.metrics.clone(),
             &state.config.metrics,
@@ -109,6 +112,9 @@ pub fn router(state: AppState) -> Router {
         // them wraps it; it brings its own authentication and limits (see scim::routes).
         .merge(crate::scim::routes::router(&state))
         .layer(CatchPanicLayer::custom(panic_response))
+        // Pages and server-function answers, br or gzip as the browser accepts; files that
+        // arrive compressed (the release bundle's .br/.gz) pass through untouched.
+        .layer(CompressionLayer::new())
         // Until the response starts (a slow body upload included), not while a download
         // streams: exports and evidence bundles of any size finish once they have begun.
         .layer(TimeoutLayer::with_status_code(

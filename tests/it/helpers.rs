@@ -235,6 +235,7 @@ pub struct TestAppBuilder {
     metrics: MetricsConfig,
     timeouts: Timeouts,
     email_aliases: Vec<Vec<String>>,
+    site_root: PathBuf,
 }
 
 impl TestApp {
@@ -263,6 +264,7 @@ impl TestApp {
             metrics: MetricsConfig::default(),
             timeouts: Timeouts::default(),
             email_aliases: Vec::new(),
+            site_root: PathBuf::from("target/site"),
         }
     }
 
@@ -292,6 +294,12 @@ impl TestApp {
 }
 
 impl TestAppBuilder {
+    /// The built site the app serves `/pkg` from (default `target/site`).
+    pub fn site_root(mut self, root: &std::path::Path) -> Self {
+        self.site_root = root.to_path_buf();
+        self
+    }
+
     /// Public URL the app believes it has (to test https-only behaviour); defaults to the
     /// bound address.
     pub fn public_url(mut self, url: &str) -> Self {
@@ -371,7 +379,7 @@ impl TestAppBuilder {
                 .expect("public url"),
             bind_addr: addr,
             max_body_bytes: self.max_body_bytes,
-            site_root: PathBuf::from("target/site"),
+            site_root: self.site_root,
             metrics: self.metrics,
             timeouts: self.timeouts,
         };

@@ -11,6 +11,7 @@
 
 mod access_refused;
 mod approval_links;
+mod assets;
 mod audit;
 mod audit_search;
 mod auth;

@@ -89,6 +89,7 @@ build_site() {
 # The release bundle into $1 (a site root): wasm built for size, wasm-opt -Oz (npm's binaryen:
 # Debian's breaks hydration), under pkg/<build id>/ so a new deploy never pairs old files with
 # new HTML, each file precompressed (.br, .gz); `build-id` names the folder for the server.
+# Building into an existing site keeps the two previous builds' folders beside the new one.
 build_release_site() {
   local site=$1 staging id
   step "Building the browser bundle (wasm, release)"
@@ -104,7 +105,12 @@ build_release_site() {
     -o "$staging/${NAME}_bg.wasm" "$staging/${NAME}_bg.wasm"
   cp "$ROOT/style/main.css" "$staging/$NAME.css"
   id=$(cat "$staging/$NAME.js" "$staging/${NAME}_bg.wasm" "$staging/$NAME.css" | sha256sum | cut -c1-16)
-  rm -rf "$site"
+  # Earlier builds' pkg/<id> folders stay (the newest three): during a rolling deploy an
+  # instance still on the old version serves the new HTML's files, and the other way round.
+  mkdir -p "$site/pkg"
+  find "$site" -maxdepth 1 -type f -delete
+  find "$site/pkg" -maxdepth 1 -type f -delete
+  ls -1dt "$site"/pkg/*/ 2>/dev/null | tail -n +3 | xargs -r rm -rf
   mkdir -p "$site/pkg/$id"
   cp "$staging/$NAME.js" "$staging/${NAME}_bg.wasm" "$staging/$NAME.css" "$site/pkg/$id/"
   rm -rf "$staging"

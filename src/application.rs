@@ -286,9 +286,7 @@ fn spawn_checkpoints(state: AppState, every: Duration, leadership: crate::leader
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            if !leadership.is_leader() {
-                continue;
-            }
+            leadership.until_leader().await;
             match crate::audit::record_checkpoint(
                 &state.db,
                 state.clock.as_ref(),

@@ -32,6 +32,15 @@ impl Leadership {
         *self.0.borrow()
     }
 
+    /// Resolves once this instance leads (at once when it does); never, once it has stopped
+    /// competing (the process is draining).
+    pub async fn until_leader(&self) {
+        let mut watching = self.0.clone();
+        if watching.wait_for(|leads| *leads).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+
     /// Competes for leadership until `draining` starts (then gives it up at once).
     pub fn spawn(db: Db, draining: Draining) -> Self {
         if db.backend() == Backend::Sqlite {
@@ -63,18 +72,28 @@ impl Leadership {
 
 /// A connection of its own holding the leader lock, or `None` when another instance has it.
 async fn try_lead(db: &Db) -> Result<Option<AnyConnection>, sqlx::Error> {
-    // Detached: the lock lives as long as this connection, which must not go back to the pool.
-    let mut connection = db.pool().acquire().await?.detach();
+    let mut pooled = db.pool().acquire().await?;
     let (won,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1)")
         .bind(LockKey::Leader.id())
-        .fetch_one(&mut connection)
+        .fetch_one(&mut *pooled)
         .await?;
-    if won {
-        Ok(Some(connection))
-    } else {
-        let _ = connection.close().await;
-        Ok(None)
+    if !won {
+        // Nothing held: the connection goes back to the pool.
+        return Ok(None);
     }
+    // Detached: the lock lives as long as this connection, which must not go back to the pool.
+    let mut connection = pooled.detach();
+    // If this host vanishes (power, network) rather than its process, the server would keep
+    // the lock until the operating system's keepalive gives up (two hours by default): probe
+    // the client every 10 s and drop it after three missed answers.
+    for setting in [
+        "SET tcp_keepalives_idle = 10",
+        "SET tcp_keepalives_interval = 5",
+        "SET tcp_keepalives_count = 3",
+    ] {
+        sqlx::query(setting).execute(&mut connection).await?;
+    }
+    Ok(Some(connection))
 }
 
 /// Keeps the lock until the connection fails or draining starts.
@@ -82,9 +101,18 @@ async fn hold(mut connection: AnyConnection, draining: &Draining) {
     loop {
         tokio::select! {
             () = tokio::time::sleep(RETRY) => {
-                if let Err(error) = connection.ping().await {
-                    tracing::warn!(%error, "the leader's connection failed");
-                    return;
+                // A ping that does not come back in time counts as a lost lock: better no
+                // leader for a moment than two (the server drops the lock soon after).
+                match tokio::time::timeout(RETRY, connection.ping()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => {
+                        tracing::warn!(%error, "the leader's connection failed");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::warn!("the leader's connection stopped answering");
+                        return;
+                    }
                 }
             }
             () = draining.started() => {

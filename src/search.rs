@@ -1,6 +1,6 @@
 //! Search and filter inputs of the list pages, checked at the boundary: each at most
 //! [`MAX_INPUT`] characters (a longer one is refused with a message naming it, before any
-//! work), and the search text trimmed and lower-cased once per request, not once per row.
+//! work), and the search text trimmed once per request; the lists compare it in SQL.
 
 use crate::error::AppError;
 
@@ -20,28 +20,14 @@ pub fn check(fields: &[(&str, Option<&str>)]) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The search text as rows are compared with it: trimmed and lower-cased; `None` when empty.
-pub fn needle(search: Option<&str>) -> Option<String> {
+/// The search text as SQL compares it (`LIKE`/`ILIKE` ignore case themselves): trimmed, not
+/// lower-cased, so on SQLite, whose `LIKE` folds ASCII only, `Élodie` still finds `Élodie`;
+/// `None` when empty.
+pub fn term(search: Option<&str>) -> Option<String> {
     search
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(str::to_lowercase)
-}
-
-/// Whether any of `fields` contains `needle` (already lower-cased), without regard to case.
-pub fn found(needle: &str, fields: &[&str]) -> bool {
-    fields.iter().any(|field| {
-        if field.is_ascii() {
-            // No allocation for the common case: ASCII case folding in place.
-            field
-                .as_bytes()
-                .windows(needle.len().max(1))
-                .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
-                || needle.is_empty()
-        } else {
-            field.to_lowercase().contains(needle)
-        }
-    })
+        .map(str::to_string)
 }
 
 #[cfg(test)]
@@ -60,12 +46,9 @@ mod tests {
     }
 
     #[test]
-    fn the_needle_is_lower_cased_once_and_found_in_any_case() {
-        let needle = needle(Some("  Chloe ")).unwrap();
-        assert_eq!(needle, "chloe");
-        assert!(found(&needle, &["x", "CHLOE.chen@example.com"]));
-        assert!(!found(&needle, &["chlo"]));
-        assert!(found("émile", &["Émile Zola"]));
-        assert_eq!(super::needle(Some("   ")), None);
+    fn the_term_is_trimmed_and_keeps_its_case() {
+        assert_eq!(term(Some("  Élodie ")).as_deref(), Some("Élodie"));
+        assert_eq!(term(Some("   ")), None);
+        assert_eq!(term(None), None);
     }
 }

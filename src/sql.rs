@@ -83,6 +83,14 @@ impl Sql {
         }
     }
 
+    /// `expression` compared byte by byte on both engines (an email tie-break, say).
+    pub fn byte_order(&self, expression: &str) -> String {
+        match self.backend {
+            Backend::Sqlite => expression.to_string(),
+            Backend::Postgres => format!("{expression} COLLATE \"C\""),
+        }
+    }
+
     pub async fn fetch<T>(self, db: &Db) -> Result<Vec<T>, sqlx::Error>
     where
         T: Send + Unpin + for<'r> sqlx::FromRow<'r, AnyRow>,

@@ -193,9 +193,7 @@ pub fn spawn(
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
-            if !leadership.is_leader() {
-                continue;
-            }
+            leadership.until_leader().await;
             match tick(&db, clock.as_ref(), grace_days, &admins).await {
                 Ok(done) if done != Tick::default() => tracing::info!(
                     closed = ?done.closed,

@@ -33,6 +33,11 @@ pub async fn run(raw: &RawConfig, file: &Path) -> Result<u8, Failure> {
         eprintln!("{} already exists: give a new file name", file.display());
         return Ok(exit::FAILURE);
     }
+    // The copy is opened again through a database URL, where these characters mean something.
+    if file.to_string_lossy().contains(['?', '#', '%']) {
+        eprintln!("{}: use a file name without ?, # or %", file.display());
+        return Ok(exit::FAILURE);
+    }
     // Written beside the target and renamed once verified: a file named FILE is a good backup.
     let partial = partial_name(file);
     let _ = std::fs::remove_file(&partial);
@@ -44,8 +49,19 @@ pub async fn run(raw: &RawConfig, file: &Path) -> Result<u8, Failure> {
     };
     match result {
         Ok(Some(summary)) => {
+            // Checked again: a file that appeared meanwhile is not replaced.
+            if file.exists() {
+                let _ = std::fs::remove_file(&partial);
+                eprintln!(
+                    "{} appeared while the copy was taken: not replaced",
+                    file.display()
+                );
+                return Ok(exit::FAILURE);
+            }
             std::fs::rename(&partial, file)
                 .with_context(|| format!("could not rename the copy to {}", file.display()))?;
+            let parent = file.parent().filter(|p| !p.as_os_str().is_empty());
+            sync_dir(parent.unwrap_or(Path::new(".")))?;
             let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
             println!("backup written: {} ({size} bytes)", file.display());
             println!("{summary}");
@@ -83,6 +99,20 @@ async fn copy(db: &Db, to: &Path) -> anyhow::Result<()> {
         .execute(db.pool())
         .await
         .with_context(|| format!("could not write {}", to.display()))?;
+    // VACUUM INTO does not sync its output: a backup must be on disk before it is called one.
+    std::fs::File::open(to)
+        .and_then(|file| file.sync_all())
+        .with_context(|| format!("could not sync {} to disk", to.display()))?;
+    Ok(())
+}
+
+/// Makes a rename in `dir` durable (the directory entry itself is synced).
+fn sync_dir(dir: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("could not sync {}", dir.display()))?;
+    let _ = dir;
     Ok(())
 }
 

@@ -208,7 +208,7 @@ pub async fn inventory_user(email: String) -> Result<UserDetail, AppError> {
     require(Need::AdminOrAuditor)?;
     let state = crate::state::app_state()?;
     let today = state.clock.now().date();
-    let detail = super::db::user_detail(&state.db, &email, today)
+    let detail = super::lists::user_detail(&state.db, &email, today)
         .await
         .map_err(AppError::from)
         .and_then(|detail| detail.ok_or(AppError::NotFound));

@@ -335,18 +335,11 @@ pub async fn server_detail(
     }))
 }
 
-/// One user, with every recorded change to them or their permissions.
-pub async fn user_detail(
+/// Every recorded change to the user `email` (as stored) or their permissions, newest first.
+pub async fn user_history(
     db: &Db,
     email: &str,
-    today: time::Date,
-) -> Result<Option<super::UserDetail>, sqlx::Error> {
-    let Ok(email) = crate::email::Email::parse(email).map(crate::email::Email::into_string) else {
-        return Ok(None);
-    };
-    let Some(user) = super::lists::user(db, &email, today).await? else {
-        return Ok(None);
-    };
+) -> Result<Vec<(i64, String, ChangeView)>, sqlx::Error> {
     let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(&format!(
         "SELECT c.sync_id, s.started_at, c.kind, c.item_key, c.change, c.detail \
          FROM sync_changes c JOIN syncs s ON s.id = c.sync_id \
@@ -355,11 +348,11 @@ pub async fn user_detail(
          ORDER BY c.sync_id DESC, c.kind DESC, c.item_key",
         crate::db::LIKE_ESCAPE
     ))
-    .bind(&email)
-    .bind(format!("{}@%", crate::db::escape_like(&email)))
+    .bind(email)
+    .bind(format!("{}@%", crate::db::escape_like(email)))
     .fetch_all(db.pool())
     .await?;
-    let history = rows
+    Ok(rows
         .into_iter()
         // The LIKE above is only a pre-filter: keep exact `email@server` keys.
         .filter(|(_, _, kind, key, _, _)| {
@@ -369,6 +362,5 @@ pub async fn user_detail(
             let view = change_view(kind, key, change, &detail);
             (sync_id, at, view)
         })
-        .collect();
-    Ok(Some(super::UserDetail { user, history }))
+        .collect())
 }

@@ -41,7 +41,7 @@ fn push_server_filters(
     allowlist: &[String],
 ) {
     sql.push(" WHERE 1 = 1");
-    if let Some(needle) = crate::search::needle(query.search.as_deref()) {
+    if let Some(needle) = crate::search::term(query.search.as_deref()) {
         sql.push(" AND ")
             .contains(&["name", "CAST(postmark_id AS TEXT)"], &needle);
     }
@@ -148,7 +148,7 @@ const USER_ROWS: &str = "SELECT u.email, u.name, u.role, u.status, u.invited_at,
 
 fn push_user_filters(sql: &mut Sql, query: &UserQuery, flag: Option<UserFlag>, today: time::Date) {
     sql.push(" WHERE 1 = 1");
-    if let Some(needle) = crate::search::needle(query.search.as_deref()) {
+    if let Some(needle) = crate::search::term(query.search.as_deref()) {
         sql.push(" AND ").contains(&["u.email", "u.name"], &needle);
     }
     if let Some(status) = query.status.as_deref().filter(|s| !s.is_empty()) {
@@ -185,10 +185,11 @@ pub async fn users(db: &Db, query: &UserQuery, today: time::Date) -> Result<User
     let flags_of = |row: &UserRow| row_flags(row, &standings, today);
     let flag = query.flag.as_deref().and_then(UserFlag::from_slug);
     let mut select = Sql::new(db);
+    let email = select.byte_order("u.email");
     let order = match query.sort.as_deref() {
-        Some("name") => format!(" ORDER BY {}, u.email", select.lower_sort_key("u.name")),
-        Some("servers") => " ORDER BY COALESCE(pc.n, 0) DESC, u.email".to_string(),
-        _ => " ORDER BY u.email".to_string(),
+        Some("name") => format!(" ORDER BY {}, {email}", select.lower_sort_key("u.name")),
+        Some("servers") => format!(" ORDER BY COALESCE(pc.n, 0) DESC, {email}"),
+        _ => format!(" ORDER BY {email}"),
     };
     select.push(USER_ROWS);
     push_user_filters(&mut select, query, flag, today);
@@ -225,6 +226,22 @@ pub async fn users(db: &Db, query: &UserQuery, today: time::Date) -> Result<User
         page,
         pages,
     })
+}
+
+/// One user, with every recorded change to them or their permissions.
+pub async fn user_detail(
+    db: &Db,
+    email: &str,
+    today: time::Date,
+) -> Result<Option<super::UserDetail>, sqlx::Error> {
+    let Ok(email) = crate::email::Email::parse(email).map(crate::email::Email::into_string) else {
+        return Ok(None);
+    };
+    let Some(user) = user(db, &email, today).await? else {
+        return Ok(None);
+    };
+    let history = super::db::user_history(db, &email).await?;
+    Ok(Some(super::UserDetail { user, history }))
 }
 
 /// One user by exact email (as stored: lower case), with permissions and flags.
@@ -289,26 +306,28 @@ async fn permissions_of(
     db: &Db,
     emails: HashSet<&str>,
 ) -> Result<HashMap<String, Vec<String>>, sqlx::Error> {
-    let (Some(first), Some(last)) = (emails.iter().min(), emails.iter().max()) else {
+    if emails.is_empty() {
         return Ok(HashMap::new());
-    };
-    let rows: Vec<(String, i64, String, Option<String>)> = sqlx::query_as(
+    }
+    let mut sql = Sql::new(db);
+    sql.push(
         "SELECT p.email, p.postmark_server_id, p.permission, s.name FROM user_permissions p \
-         LEFT JOIN servers s ON s.postmark_id = p.postmark_server_id \
-         WHERE p.email >= $1 AND p.email <= $2 ORDER BY p.email, p.postmark_server_id",
-    )
-    .bind(*first)
-    .bind(*last)
-    .fetch_all(db.pool())
-    .await?;
+         LEFT JOIN servers s ON s.postmark_id = p.postmark_server_id WHERE p.email IN (",
+    );
+    for (i, email) in emails.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.text(email);
+    }
+    sql.push(") ORDER BY p.email, p.postmark_server_id");
+    let rows: Vec<(String, i64, String, Option<String>)> = sql.fetch(db).await?;
     let mut permissions: HashMap<String, Vec<String>> = HashMap::new();
     for (email, id, permission, server) in rows {
-        if emails.contains(email.as_str()) {
-            permissions.entry(email).or_default().push(format!(
-                "{} ({id}): {permission}",
-                server.unwrap_or_else(|| "unknown server".into())
-            ));
-        }
+        permissions.entry(email).or_default().push(format!(
+            "{} ({id}): {permission}",
+            server.unwrap_or_else(|| "unknown server".into())
+        ));
     }
     Ok(permissions)
 }

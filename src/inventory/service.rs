@@ -111,10 +111,8 @@ impl InventoryService {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                // One instance syncs; the others would only repeat it.
-                if !leadership.is_leader() {
-                    continue;
-                }
+                // One instance syncs; the others wait to take over (and then sync at once).
+                leadership.until_leader().await;
                 let actor = Actor::system("scheduler");
                 match service
                     .sync(&db, clock.as_ref(), Trigger::Schedule, &actor, &|_| {})

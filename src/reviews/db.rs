@@ -52,7 +52,7 @@ fn push_filters(sql: &mut Sql, reviewer: &str, query: &QueueQuery) {
                 .contains(&["i.flags"], &format!("\"{slug}\""));
         }
     }
-    if let Some(needle) = crate::search::needle(query.search.as_deref()) {
+    if let Some(needle) = crate::search::term(query.search.as_deref()) {
         sql.push(" AND (").contains(
             &["i.user_email", "i.user_name", "i.server_name", "i.access"],
             &needle,

@@ -26,11 +26,13 @@ fn valid(id: &str) -> bool {
 /// The bundle's folder under the site root: `pkg/<id>` for a release site, else `pkg`.
 pub fn pkg_dir(site_root: &Path) -> String {
     match std::fs::read_to_string(site_root.join("build-id")) {
-        Ok(text) if valid(text.trim()) => format!("pkg/{}", text.trim()),
+        Ok(text) if valid(text.trim()) && site_root.join("pkg").join(text.trim()).is_dir() => {
+            format!("pkg/{}", text.trim())
+        }
         Ok(text) => {
             tracing::warn!(
                 build_id = text.trim(),
-                "ignoring an unreadable build-id; serving pkg/ without long caching"
+                "ignoring build-id: unreadable, or its pkg/ folder is missing; serving pkg/"
             );
             "pkg".to_string()
         }

@@ -23,7 +23,10 @@ use leptos::{config::LeptosOptions, nonce::Nonce, prelude::*};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::{
     catch_panic::CatchPanicLayer,
-    compression::CompressionLayer,
+    compression::{
+        predicate::{NotForContentType, Predicate as _},
+        CompressionLayer, DefaultPredicate,
+    },
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
@@ -114,7 +117,9 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
         // Pages and server-function answers, br or gzip as the browser accepts; files that
         // arrive compressed (the release bundle's .br/.gz) pass through untouched.
-        .layer(CompressionLayer::new())
+        .layer(CompressionLayer::new().compress_when(
+            DefaultPredicate::new().and(NotForContentType::const_new("application/zip")),
+        ))
         // Until the response starts (a slow body upload included), not while a download
         // streams: exports and evidence bundles of any size finish once they have begun.
         .layer(TimeoutLayer::with_status_code(

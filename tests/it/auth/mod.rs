@@ -57,6 +57,11 @@ impl Browser {
         let url = self.base.join(path_or_url).unwrap();
         for attempt in 1..=2 {
             let response = self.client.get(url.clone()).send().await.unwrap();
+            // The same stall, seen from the server: its request timeout answered 408.
+            if response.status() == StatusCode::REQUEST_TIMEOUT && attempt == 1 {
+                eprintln!("STALLED PAGE: {url}: 408 after the request timeout; asking once more");
+                continue;
+            }
             let html = response.status() == StatusCode::OK
                 && response
                     .headers()

@@ -110,7 +110,12 @@ build_release_site() {
   mkdir -p "$site/pkg"
   find "$site" -maxdepth 1 -type f -delete
   find "$site/pkg" -maxdepth 1 -type f -delete
-  ls -1dt "$site"/pkg/*/ 2>/dev/null | tail -n +3 | xargs -r rm -rf
+  local older
+  older=$(find "$site/pkg" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' | sort -rn \
+    | tail -n +3 | cut -d' ' -f2-)
+  if [ -n "$older" ]; then
+    printf '%s\n' "$older" | xargs rm -rf
+  fi
   mkdir -p "$site/pkg/$id"
   cp "$staging/$NAME.js" "$staging/${NAME}_bg.wasm" "$staging/$NAME.css" "$site/pkg/$id/"
   rm -rf "$staging"

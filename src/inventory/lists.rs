@@ -27,6 +27,18 @@ fn page_of(matching: usize, requested: Option<usize>) -> (usize, usize) {
     (requested.unwrap_or(1).clamp(1, pages), pages)
 }
 
+/// One page of rows a filter finished in memory: `(page's rows, matching, page, pages)`.
+fn page_in_memory<T>(rows: Vec<T>, requested: Option<usize>) -> (Vec<T>, usize, usize, usize) {
+    let matching = rows.len();
+    let (page, pages) = page_of(matching, requested);
+    let rows = rows
+        .into_iter()
+        .skip((page - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .collect();
+    (rows, matching, page, pages)
+}
+
 fn push_page(sql: &mut Sql, page: usize) {
     sql.push(" LIMIT ")
         .int(PAGE_SIZE as i64)
@@ -93,14 +105,7 @@ pub async fn servers(
                 .map(|row| to_view(row, allowlist))
                 .filter(|v| v.flags.contains(&Flag::UnexpectedWebhookHost))
                 .collect();
-            let (page, pages) = page_of(views.len(), query.page);
-            let matching = views.len();
-            let page_rows = views
-                .into_iter()
-                .skip((page - 1) * PAGE_SIZE)
-                .take(PAGE_SIZE)
-                .collect();
-            (page_rows, matching, page, pages)
+            page_in_memory(views, query.page)
         } else {
             let mut count = Sql::new(db);
             count.push("SELECT COUNT(*) FROM servers");
@@ -200,17 +205,13 @@ pub async fn users(db: &Db, query: &UserQuery, today: time::Date) -> Result<User
             .into_iter()
             .filter(|row| standings.of(&row.0).is_orphaned())
             .collect();
-        let matching = rows.len();
-        let (page, pages) = page_of(matching, query.page);
-        let rows = rows
-            .into_iter()
-            .skip((page - 1) * PAGE_SIZE)
-            .take(PAGE_SIZE)
-            .collect();
-        (rows, matching, page, pages)
+        page_in_memory(rows, query.page)
     } else {
         let mut count = Sql::new(db);
-        count.push("SELECT COUNT(*) FROM postmark_users u LEFT JOIN (SELECT email, COUNT(*) AS n FROM user_permissions GROUP BY email) pc ON pc.email = u.email");
+        count.push(
+            "SELECT COUNT(*) FROM postmark_users u LEFT JOIN (SELECT email, COUNT(*) AS n \
+             FROM user_permissions GROUP BY email) pc ON pc.email = u.email",
+        );
         push_user_filters(&mut count, query, flag, today);
         let matching = usize::try_from(count.count(db).await?).unwrap_or(0);
         let (page, pages) = page_of(matching, query.page);

@@ -139,6 +139,13 @@ async fn a_provider_sees_only_its_own_resources() {
     assert_eq!(entra.get(&format!("/Groups/{group}")).await.status, 200);
 }
 
+fn fresh_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bodies_over_the_limit_are_413_before_anything_is_read() {
     // The application-wide limit is larger, so SCIM's own 256 KiB applies.
@@ -151,8 +158,9 @@ async fn bodies_over_the_limit_are_413_before_anything_is_read() {
     // Chunked, without a length: cut off while reading.
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
         (0..300).map(|_| Ok(vec![b' '; 1024])).collect();
-    let response = app
-        .client
+    // Each request after a refused body goes on a new connection: the server closes the
+    // one it refused, and a pooled client could write into it before noticing.
+    let response = fresh_client()
         .post(scim.url("/Users"))
         .bearer_auth(scim.token.as_deref().unwrap())
         .header("content-type", "application/scim+json")
@@ -165,7 +173,15 @@ async fn bodies_over_the_limit_are_413_before_anything_is_read() {
     // Under the limit, the body is read (and this one refused for what it says).
     let mut fits = user("fits@example.com");
     fits["title"] = json!("x".repeat(200 * 1024));
-    scim.post("/Users", &fits)
+    let response = fresh_client()
+        .post(scim.url("/Users"))
+        .bearer_auth(scim.token.as_deref().unwrap())
+        .header("content-type", "application/scim+json")
+        .body(fits.to_string())
+        .send()
+        .await
+        .unwrap();
+    answer(response)
         .await
         .assert_error(400, Some("invalidValue"));
     assert_eq!(count(&app.db, "SELECT COUNT(*) FROM scim_users").await, 0);

@@ -4,6 +4,7 @@
 mod audit;
 mod backup;
 mod bench;
+mod snapshot;
 
 use std::{
     net::{Ipv4Addr, SocketAddr},
@@ -89,6 +90,12 @@ pub enum Command {
     Backup {
         /// The new file.
         file: PathBuf,
+    },
+    /// Print the inventory as a successful sync saw it (servers or users, from the stored
+    /// snapshot versions), one JSON object per line.
+    Snapshot {
+        /// The sync's number (as the sync history lists it).
+        sync_id: i64,
     },
     /// Benchmarks that print numbers (run a release build).
     Bench {
@@ -264,6 +271,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         }
         Command::Bench { command } => bench::run(&raw, command).await,
         Command::Backup { file } => backup::run(&raw, &file).await,
+        Command::Snapshot { sync_id } => snapshot::run(&raw, sync_id).await,
         Command::ImportUsers { file } => {
             let db_config = raw.database()?;
             init_telemetry(&raw)?;
@@ -306,6 +314,10 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
                     )
                     .await
                     .map_err(anyhow::Error::from)?;
+                    let retention = raw.inventory()?.snapshot_retention_days;
+                    crate::inventory::snapshots::prune(&db, &SystemClock, retention)
+                        .await
+                        .map_err(anyhow::Error::from)?;
                     println!(
                         "imported {} users as sync #{}: {} added, {} removed, {} changed",
                         outcome.users,
@@ -435,6 +447,7 @@ async fn run_demo(
         storage: Storage::Connect(db_config),
         auth,
         inventory: crate::config::InventoryConfig {
+            snapshot_retention_days: crate::inventory::snapshots::DEFAULT_RETENTION_DAYS,
             api_url: simulator_url.clone(),
             account_token: Some(SecretString::from("demo-account-token".to_string())),
             sync_interval: None,

@@ -426,8 +426,14 @@ impl RawConfig {
                 })
             }
         };
+        let snapshot_retention_days = self
+            .parse("SNAPSHOT_RETENTION_DAYS", |v| {
+                parse_in_range(v, 30u32, 36500)
+            })?
+            .unwrap_or(crate::inventory::snapshots::DEFAULT_RETENTION_DAYS);
         Ok(InventoryConfig {
             api_url,
+            snapshot_retention_days,
             account_token,
             users_gateway,
             sync_interval,
@@ -504,6 +510,8 @@ pub struct InventoryConfig {
     pub webhook_host_allowlist: Vec<String>,
     /// Base URL and token of the users gateway, when there is one.
     pub users_gateway: Option<(Url, SecretString)>,
+    /// Snapshot versions that ended longer ago than this go (see `inventory::snapshots`).
+    pub snapshot_retention_days: u32,
 }
 
 /// How the application authenticates at the provider's token endpoint.

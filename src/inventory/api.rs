@@ -172,6 +172,10 @@ pub async fn import_users(file_name: String, csv: String) -> Result<ImportResult
         .await
         .map_err(AppError::from),
     )?;
+    state
+        .inventory
+        .prune_snapshots(&state.db, state.clock.as_ref())
+        .await;
     Ok(ImportResult::Imported {
         sync_id: outcome.sync_id,
         users: outcome.users,

@@ -47,35 +47,3 @@ pub async fn save(tx: &mut Tx, sync_id: i64, changes: &[Change]) -> Result<(), s
 pub async fn lock_inventory(tx: &mut Tx) -> Result<(), sqlx::Error> {
     lock_xact(tx, LockKey::Inventory).await
 }
-
-/// The last successful sync of a scope, in the order syncs were saved.
-const PREVIOUS_SYNC: &str = "SELECT id FROM syncs WHERE status = 'succeeded' AND scope = $1 \
-     AND id <> $2 ORDER BY finished_at DESC, id DESC LIMIT 1";
-
-/// The snapshot of the last successful sync of `scope` (other than `sync_id`), read with
-/// `select`, a query of `(key, data)` rows for `sync_id = $1`. Rows that no longer parse are
-/// skipped, so they show as added.
-pub async fn previous_snapshot<K, R>(
-    tx: &mut Tx,
-    scope: &str,
-    sync_id: i64,
-    select: &'static str,
-) -> Result<std::collections::BTreeMap<K, R>, sqlx::Error>
-where
-    K: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any> + Ord + Send + Unpin,
-    R: serde::de::DeserializeOwned,
-{
-    let previous: Option<(i64,)> = sqlx::query_as(PREVIOUS_SYNC)
-        .bind(scope)
-        .bind(sync_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let rows: Vec<(K, String)> = sqlx::query_as(select)
-        .bind(previous.map_or(-1, |(id,)| id))
-        .fetch_all(&mut **tx)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(key, data)| serde_json::from_str(&data).ok().map(|r| (key, r)))
-        .collect())
-}

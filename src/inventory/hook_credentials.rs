@@ -165,14 +165,14 @@ fn scrub_snapshot(data: &mut Value, key: &[u8]) -> bool {
 
 async fn snapshots(tx: &mut Tx, key: &[u8]) -> Result<u64, sqlx::Error> {
     let mut changed = 0;
-    let mut after = (-1i64, -1i64);
+    let mut after = (String::new(), -1i64);
     loop {
-        let rows: Vec<(i64, i64, String)> = sqlx::query_as(
-            "SELECT sync_id, postmark_id, data FROM server_snapshots \
-             WHERE sync_id > $1 OR (sync_id = $1 AND postmark_id > $2) \
-             ORDER BY sync_id, postmark_id LIMIT $3",
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT item_key, from_sync, data FROM snapshot_versions WHERE scope = 'servers' \
+             AND (item_key > $1 OR (item_key = $1 AND from_sync > $2)) \
+             ORDER BY item_key, from_sync LIMIT $3",
         )
-        .bind(after.0)
+        .bind(&after.0)
         .bind(after.1)
         .bind(BATCH)
         .fetch_all(&mut **tx)
@@ -180,18 +180,19 @@ async fn snapshots(tx: &mut Tx, key: &[u8]) -> Result<u64, sqlx::Error> {
         let Some(last) = rows.last() else {
             return Ok(changed);
         };
-        after = (last.0, last.1);
-        for (sync_id, postmark_id, data) in rows {
+        after = (last.0.clone(), last.1);
+        for (item_key, from_sync, data) in rows {
             let Ok(mut value) = serde_json::from_str::<Value>(&data) else {
                 continue;
             };
             if scrub_snapshot(&mut value, key) {
                 sqlx::query(
-                    "UPDATE server_snapshots SET data = $1 WHERE sync_id = $2 AND postmark_id = $3",
+                    "UPDATE snapshot_versions SET data = $1 \
+                     WHERE scope = 'servers' AND item_key = $2 AND from_sync = $3",
                 )
                 .bind(canonical_json(&value))
-                .bind(sync_id)
-                .bind(postmark_id)
+                .bind(item_key)
+                .bind(from_sync)
                 .execute(&mut **tx)
                 .await?;
                 changed += 1;

@@ -20,6 +20,8 @@ pub mod service;
 #[cfg(feature = "ssr")]
 pub mod settings;
 #[cfg(feature = "ssr")]
+pub mod snapshots;
+#[cfg(feature = "ssr")]
 pub mod sync;
 #[cfg(feature = "ssr")]
 pub mod users;

@@ -87,7 +87,17 @@ impl InventoryService {
                 tracing::warn!(%error, "users from the gateway not synced");
             }
         }
+        self.prune_snapshots(db, clock).await;
         Ok(outcome)
+    }
+
+    /// Applies the snapshot retention (after every sync and users import). A failure is
+    /// logged: the next sync tries again, and nothing depends on old versions being gone.
+    pub async fn prune_snapshots(&self, db: &Db, clock: &dyn Clock) {
+        let days = self.config.snapshot_retention_days;
+        if let Err(error) = super::snapshots::prune(db, clock, days).await {
+            tracing::warn!(%error, "old inventory snapshots not pruned");
+        }
     }
 
     /// The users gateway, when configured (revocations use it too).

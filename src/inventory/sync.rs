@@ -12,18 +12,32 @@ use time::Duration;
 pub use super::server_record::{fingerprint, ServerRecord};
 use super::{
     changes::{self, Change},
-    hook_credentials, SyncScope, Trigger,
+    hook_credentials,
+    snapshots::{self, Scope},
+    SyncScope, Trigger,
 };
 use crate::{
-    audit::{self, chain::canonical_json, Actor, Event},
+    audit::{self, Actor, Event},
     clock::{format_timestamp, Clock},
-    db::Db,
+    db::{Db, Tx},
     postmark::{PostmarkClient, ServerInfo},
     revocations,
 };
 
 /// Parallel activity requests (one per server, each with that server's token).
 const ACTIVITY_CONCURRENCY: usize = 8;
+
+/// A reading of a server's activity younger than this is kept rather than read again: the
+/// signal is sends over 30 days, and a resync should not ask Postmark once per server. Less
+/// than a day, so a daily sync always reads afresh; several syncs a day read once a day.
+const ACTIVITY_MAX_AGE: Duration = Duration::hours(20);
+
+/// A server's sends in the last 30 days and when they were read (both `None`: unknown).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Activity {
+    sent: Option<i64>,
+    read_at: Option<String>,
+}
 
 /// Progress reports for a terminal or a log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +96,14 @@ pub async fn run(
     };
     progress(Progress::Servers(servers.len()));
 
-    let activity = read_activity(client, clock, &servers, progress).await;
+    let activity = match fresh_activity(db, clock).await {
+        Ok(fresh) => read_activity(client, clock, &servers, fresh, progress).await,
+        Err(error) => {
+            let reason = format!("reading the stored activity failed: {error}");
+            record_failure(db, clock, sync_id, trigger, actor, &reason).await?;
+            return Err(SyncError::Failed { sync_id, reason });
+        }
+    };
     progress(Progress::Saving);
     match save(db, clock, sync_id, trigger, actor, &servers, &activity).await {
         Ok(outcome) => Ok(outcome),
@@ -95,24 +116,59 @@ pub async fn run(
     }
 }
 
-/// Emails sent in the last 30 days per server; a failure leaves that server's signal unknown.
+/// The stored activity readings still fresh enough to keep (see [`ACTIVITY_MAX_AGE`]).
+async fn fresh_activity(
+    db: &Db,
+    clock: &dyn Clock,
+) -> Result<BTreeMap<i64, Activity>, sqlx::Error> {
+    let cutoff = format_timestamp(clock.now() - ACTIVITY_MAX_AGE);
+    let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+        "SELECT postmark_id, sent_30d, activity_read_at FROM servers \
+         WHERE sent_30d IS NOT NULL AND activity_read_at >= $1",
+    )
+    .bind(cutoff)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, sent, read_at)| {
+            let activity = Activity {
+                sent: Some(sent),
+                read_at: Some(read_at),
+            };
+            (id, activity)
+        })
+        .collect())
+}
+
+/// Emails sent in the last 30 days per server: a fresh stored reading is kept, the others are
+/// read; a failure leaves that server's signal unknown.
 async fn read_activity(
     client: &PostmarkClient,
     clock: &dyn Clock,
     servers: &[ServerInfo],
+    mut fresh: BTreeMap<i64, Activity>,
     progress: &(dyn Fn(Progress) + Send + Sync),
-) -> BTreeMap<i64, Option<i64>> {
-    let today = clock.now().date();
+) -> BTreeMap<i64, Activity> {
+    let now = clock.now();
+    let today = now.date();
     let from = (today - Duration::days(30)).to_string();
     let to = today.to_string();
-    let total = servers.len();
-    let mut done = 0;
+    let read_at = format_timestamp(now);
     let mut results = BTreeMap::new();
     // Owned inputs per request keep the futures free of borrowed lifetimes (spawnable).
-    let jobs: Vec<(i64, Option<String>)> = servers
-        .iter()
-        .map(|s| (s.id, s.api_tokens.first().cloned()))
-        .collect();
+    let mut jobs: Vec<(i64, Option<String>)> = Vec::new();
+    for server in servers {
+        let token = server.api_tokens.first().cloned();
+        match fresh.remove(&server.id) {
+            Some(kept) if token.is_some() => {
+                results.insert(server.id, kept);
+            }
+            _ => jobs.push((server.id, token)),
+        }
+    }
+    let total = servers.len();
+    let mut done = results.len();
     let mut requests = futures::stream::iter(jobs)
         .map(|(id, token)| {
             let (client, from, to) = (client.clone(), from.clone(), to.clone());
@@ -130,7 +186,11 @@ async fn read_activity(
         })
         .buffer_unordered(ACTIVITY_CONCURRENCY);
     while let Some((id, sent)) = requests.next().await {
-        results.insert(id, sent);
+        let activity = Activity {
+            read_at: sent.map(|_| read_at.clone()),
+            sent,
+        };
+        results.insert(id, activity);
         done += 1;
         progress(Progress::Activity { done, total });
     }
@@ -307,7 +367,7 @@ async fn save(
     trigger: Trigger,
     actor: &Actor,
     servers: &[ServerInfo],
-    activity: &BTreeMap<i64, Option<i64>>,
+    activity: &BTreeMap<i64, Activity>,
 ) -> Result<SyncOutcome, sqlx::Error> {
     let mut tx = db.begin().await?;
     changes::lock_inventory(&mut tx).await?;
@@ -317,98 +377,44 @@ async fn save(
         .map(|s| (s.id, ServerRecord::new(s, &key)))
         .collect();
 
-    let previous: BTreeMap<i64, ServerRecord> = changes::previous_snapshot(
-        &mut tx,
-        "servers",
-        sync_id,
-        "SELECT postmark_id, data FROM server_snapshots WHERE sync_id = $1",
-    )
-    .await?;
-    let mut changes = diff(&previous, &current);
+    let previous: BTreeMap<String, ServerRecord> =
+        snapshots::current(&mut tx, Scope::Servers).await?;
+    let previous_by_id: BTreeMap<i64, ServerRecord> = previous
+        .iter()
+        .filter_map(|(key, record)| Some((key.parse().ok()?, record.clone())))
+        .collect();
+    let mut changes = diff(&previous_by_id, &current);
 
     // Removal follows the live table, whatever the snapshot says.
-    let live: Vec<(i64,)> = sqlx::query_as("SELECT postmark_id FROM servers")
-        .fetch_all(&mut *tx)
-        .await?;
-    for (id,) in live.into_iter().filter(|(id,)| !current.contains_key(id)) {
-        // Permissions on a server that no longer exists are gone with it.
-        let orphaned: Vec<(String, String)> = sqlx::query_as(
-            "SELECT email, permission FROM user_permissions WHERE postmark_server_id = $1",
-        )
-        .bind(id)
-        .fetch_all(&mut *tx)
-        .await?;
-        for (email, permission) in orphaned {
-            changes.push(Change {
-                kind: "permission",
-                key: format!("{email}@{id}"),
-                change: "removed",
-                detail: json!({ "name": format!("{email} on server {id}"), "fields": [
-                    { "field": "permission", "before": permission, "after": null },
-                ]}),
-            });
-        }
-        sqlx::query("DELETE FROM user_permissions WHERE postmark_server_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM servers WHERE postmark_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+    let live: BTreeMap<i64, Activity> = sqlx::query_as::<_, (i64, Option<i64>, Option<String>)>(
+        "SELECT postmark_id, sent_30d, activity_read_at FROM servers",
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|(id, sent, read_at)| (id, Activity { sent, read_at }))
+    .collect();
+    for id in live.keys().filter(|id| !current.contains_key(id)) {
+        remove_server(&mut tx, *id, &mut changes).await?;
     }
+    // Only what is new, changed or read afresh is written: an unchanged resync writes none.
     for record in current.values() {
-        let fingerprints = serde_json::to_string(&record.token_fingerprints).unwrap_or_default();
-        sqlx::query(
-            "INSERT INTO servers (postmark_id, name, color, server_link, smtp_api_activated, \
-             raw_email_enabled, track_opens, track_links, delivery_hook_url, inbound_hook_url, \
-             bounce_hook_url, open_hook_url, click_hook_url, inbound_address, inbound_domain, \
-             token_count, token_fingerprints, sent_30d, first_seen_sync, last_seen_sync, \
-             hook_credentials) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20) \
-             ON CONFLICT (postmark_id) DO UPDATE SET name = excluded.name, color = excluded.color, \
-             server_link = excluded.server_link, smtp_api_activated = excluded.smtp_api_activated, \
-             raw_email_enabled = excluded.raw_email_enabled, track_opens = excluded.track_opens, \
-             track_links = excluded.track_links, delivery_hook_url = excluded.delivery_hook_url, \
-             inbound_hook_url = excluded.inbound_hook_url, bounce_hook_url = excluded.bounce_hook_url, \
-             open_hook_url = excluded.open_hook_url, click_hook_url = excluded.click_hook_url, \
-             inbound_address = excluded.inbound_address, inbound_domain = excluded.inbound_domain, \
-             token_count = excluded.token_count, token_fingerprints = excluded.token_fingerprints, \
-             sent_30d = excluded.sent_30d, last_seen_sync = excluded.last_seen_sync, \
-             hook_credentials = excluded.hook_credentials",
-        )
-        .bind(record.postmark_id)
-        .bind(&record.name)
-        .bind(&record.color)
-        .bind(&record.server_link)
-        .bind(record.smtp_api_activated)
-        .bind(record.raw_email_enabled)
-        .bind(record.track_opens)
-        .bind(&record.track_links)
-        .bind(&record.delivery_hook_url)
-        .bind(&record.inbound_hook_url)
-        .bind(&record.bounce_hook_url)
-        .bind(&record.open_hook_url)
-        .bind(&record.click_hook_url)
-        .bind(&record.inbound_address)
-        .bind(&record.inbound_domain)
-        .bind(record.token_fingerprints.len() as i64)
-        .bind(fingerprints)
-        .bind(activity.get(&record.postmark_id).copied().flatten())
-        .bind(sync_id)
-        .bind(record.hook_credentials())
-        .execute(&mut *tx)
-        .await?;
-        let data = canonical_json(&serde_json::to_value(record).unwrap_or_default());
-        sqlx::query(
-            "INSERT INTO server_snapshots (sync_id, postmark_id, data) VALUES ($1, $2, $3)",
-        )
-        .bind(sync_id)
-        .bind(record.postmark_id)
-        .bind(data)
-        .execute(&mut *tx)
-        .await?;
+        let id = record.postmark_id;
+        let activity = activity.get(&id).cloned().unwrap_or_default();
+        let unchanged = previous_by_id.get(&id) == Some(record) && live.get(&id) == Some(&activity);
+        if !unchanged {
+            upsert_server(&mut tx, sync_id, record, &activity).await?;
+        }
     }
+    sqlx::query("UPDATE servers SET last_seen_sync = $1")
+        .bind(sync_id)
+        .execute(&mut *tx)
+        .await?;
+    let now: BTreeMap<String, ServerRecord> = current
+        .iter()
+        .map(|(id, record)| (id.to_string(), record.clone()))
+        .collect();
+    snapshots::record(&mut tx, Scope::Servers, sync_id, &previous, &now).await?;
     changes::save(&mut tx, sync_id, &changes).await?;
     let (added, removed, changed) = changes::counts(&changes);
     let outcome = SyncOutcome {
@@ -447,6 +453,87 @@ async fn save(
     .await?;
     tx.commit().await?;
     Ok(outcome)
+}
+
+/// Deletes a server Postmark no longer lists, with the permissions on it (listed as changes).
+async fn remove_server(tx: &mut Tx, id: i64, changes: &mut Vec<Change>) -> Result<(), sqlx::Error> {
+    let orphaned: Vec<(String, String)> = sqlx::query_as(
+        "SELECT email, permission FROM user_permissions WHERE postmark_server_id = $1",
+    )
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (email, permission) in orphaned {
+        changes.push(Change {
+            kind: "permission",
+            key: format!("{email}@{id}"),
+            change: "removed",
+            detail: json!({ "name": format!("{email} on server {id}"), "fields": [
+                { "field": "permission", "before": permission, "after": null },
+            ]}),
+        });
+    }
+    sqlx::query("DELETE FROM user_permissions WHERE postmark_server_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM servers WHERE postmark_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Writes one server of the inventory as this sync saw it.
+async fn upsert_server(
+    tx: &mut Tx,
+    sync_id: i64,
+    record: &ServerRecord,
+    activity: &Activity,
+) -> Result<(), sqlx::Error> {
+    let fingerprints = serde_json::to_string(&record.token_fingerprints).unwrap_or_default();
+    sqlx::query(
+        "INSERT INTO servers (postmark_id, name, color, server_link, smtp_api_activated, \
+         raw_email_enabled, track_opens, track_links, delivery_hook_url, inbound_hook_url, \
+         bounce_hook_url, open_hook_url, click_hook_url, inbound_address, inbound_domain, \
+         token_count, token_fingerprints, sent_30d, first_seen_sync, last_seen_sync, \
+         hook_credentials, activity_read_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20, $21) \
+         ON CONFLICT (postmark_id) DO UPDATE SET name = excluded.name, color = excluded.color, \
+         server_link = excluded.server_link, smtp_api_activated = excluded.smtp_api_activated, \
+         raw_email_enabled = excluded.raw_email_enabled, track_opens = excluded.track_opens, \
+         track_links = excluded.track_links, delivery_hook_url = excluded.delivery_hook_url, \
+         inbound_hook_url = excluded.inbound_hook_url, bounce_hook_url = excluded.bounce_hook_url, \
+         open_hook_url = excluded.open_hook_url, click_hook_url = excluded.click_hook_url, \
+         inbound_address = excluded.inbound_address, inbound_domain = excluded.inbound_domain, \
+         token_count = excluded.token_count, token_fingerprints = excluded.token_fingerprints, \
+         sent_30d = excluded.sent_30d, last_seen_sync = excluded.last_seen_sync, \
+         hook_credentials = excluded.hook_credentials, activity_read_at = excluded.activity_read_at",
+    )
+    .bind(record.postmark_id)
+    .bind(&record.name)
+    .bind(&record.color)
+    .bind(&record.server_link)
+    .bind(record.smtp_api_activated)
+    .bind(record.raw_email_enabled)
+    .bind(record.track_opens)
+    .bind(&record.track_links)
+    .bind(&record.delivery_hook_url)
+    .bind(&record.inbound_hook_url)
+    .bind(&record.bounce_hook_url)
+    .bind(&record.open_hook_url)
+    .bind(&record.click_hook_url)
+    .bind(&record.inbound_address)
+    .bind(&record.inbound_domain)
+    .bind(record.token_fingerprints.len() as i64)
+    .bind(fingerprints)
+    .bind(activity.sent)
+    .bind(sync_id)
+    .bind(record.hook_credentials())
+    .bind(&activity.read_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

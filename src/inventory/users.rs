@@ -8,11 +8,12 @@ use time::OffsetDateTime;
 
 use super::{
     changes::{self, Change},
+    snapshots,
     users_csv::UserRecord,
     SyncScope,
 };
 use crate::{
-    audit::{self, chain::canonical_json, Actor, Event},
+    audit::{self, Actor, Event},
     clock::{format_timestamp, Clock},
     db::Db,
     revocations,
@@ -180,13 +181,8 @@ pub async fn import_as_of(
     .fetch_one(&mut *tx)
     .await?;
 
-    let previous: BTreeMap<String, UserRecord> = changes::previous_snapshot(
-        &mut tx,
-        "users",
-        sync_id,
-        "SELECT email, data FROM user_snapshots WHERE sync_id = $1",
-    )
-    .await?;
+    let previous: BTreeMap<String, UserRecord> =
+        snapshots::current(&mut tx, snapshots::Scope::Users).await?;
     let changes = diff(&previous, &current);
 
     sqlx::query("DELETE FROM user_permissions")
@@ -227,14 +223,15 @@ pub async fn import_as_of(
             .execute(&mut *tx)
             .await?;
         }
-        let data = canonical_json(&serde_json::to_value(user).unwrap_or_default());
-        sqlx::query("INSERT INTO user_snapshots (sync_id, email, data) VALUES ($1, $2, $3)")
-            .bind(sync_id)
-            .bind(&user.email)
-            .bind(data)
-            .execute(&mut *tx)
-            .await?;
     }
+    snapshots::record(
+        &mut tx,
+        snapshots::Scope::Users,
+        sync_id,
+        &previous,
+        &current,
+    )
+    .await?;
     changes::save(&mut tx, sync_id, &changes).await?;
     let (added, removed, changed) = changes::counts(&changes);
     let outcome = ImportOutcome {

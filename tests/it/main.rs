@@ -49,6 +49,7 @@ mod security;
 mod shutdown;
 mod signing;
 mod signoff;
+mod snapshots;
 mod timeouts;
 mod users;
 mod webhook_credentials;

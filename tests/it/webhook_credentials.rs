@@ -260,8 +260,10 @@ async fn a_quarantine_keeps_no_credentials_and_a_restore_says_to_set_them_again(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentials_stored_before_the_upgrade_are_scrubbed_once_and_compare_equal() {
     let test_db = TestDb::fresh().await;
-    // Migrated, but not started: the scrub is still pending, as after an upgrade.
-    let db = test_db.connect_migrated().await;
+    // Data as a release before 0018 wrote it (full snapshots were folded into versions by
+    // 0021), then migrated but not started: the scrub is still pending, as after an upgrade.
+    let db = Db::connect(&test_db.config).await.unwrap();
+    db.migrate_until(17).await.unwrap();
     let clock = ManualClock::new(datetime!(2026-11-28 09:00 UTC));
     let mut server = ServerInfo::sample(7, "Hooked", &["tok-7"]);
     server.bounce_hook_url = Some(bounce(PASSWORD));
@@ -310,6 +312,7 @@ async fn credentials_stored_before_the_upgrade_are_scrubbed_once_and_compare_equ
     .execute(db.pool())
     .await
     .unwrap();
+    db.migrate().await.unwrap();
     assert!(dump(&db).await.contains(PASSWORD));
 
     assert_eq!(
@@ -331,6 +334,8 @@ async fn credentials_stored_before_the_upgrade_are_scrubbed_once_and_compare_equ
     simulator.add_server(server);
     let url = simulator.spawn(0).await.unwrap();
     let inventory = InventoryService::new(InventoryConfig {
+        snapshot_retention_days:
+            postmark_access_review::inventory::snapshots::DEFAULT_RETENTION_DAYS,
         api_url: url,
         account_token: Some(SecretString::from(SIMULATOR_TOKEN.to_string())),
         sync_interval: None,

@@ -57,6 +57,7 @@ pub mod reviews;
 pub mod revocations;
 pub mod scim;
 pub mod search;
+pub mod settings_overview;
 pub mod settings_page;
 pub mod signoff;
 pub mod urlenc;

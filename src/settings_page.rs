@@ -1,4 +1,6 @@
-//! The settings page: the webhook allowlist and the people who have signed in.
+//! The settings page: the Postmark connection, the users gateway, server owners and review
+//! defaults (read-only, see [`crate::settings_overview`]), the webhook allowlist, SCIM and the
+//! people who have signed in.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -66,6 +68,7 @@ pub fn SettingsPage() -> impl IntoView {
         </header>
         {if is_admin {
             view! {
+                <crate::settings_overview::OverviewSections />
                 <AllowlistSection />
                 <section aria-labelledby="scim-heading">
                     <h2 id="scim-heading">"SCIM provisioning"</h2>

@@ -30,7 +30,8 @@ const EXPECTED = {
     Campaigns: '.campaigns-table, table',
     'My reviews': '.queue-item, .empty-state',
     Audit: 'table',
-    Settings: 'form',
+    // The connection facts, loaded after the client-side navigation.
+    Settings: '[data-testid=postmark-status]',
   },
   'Aubrey Auditor': {
     Inventory: '.servers-table tbody tr',

@@ -14,7 +14,12 @@ CREATE TABLE snapshot_versions (
     PRIMARY KEY (scope, item_key, from_sync)
 );
 
-CREATE INDEX snapshot_versions_to ON snapshot_versions (scope, to_sync);
+-- At most one current version per item; the lookup a sync makes for each item it closes.
+CREATE UNIQUE INDEX snapshot_versions_current ON snapshot_versions (scope, item_key)
+    WHERE to_sync IS NULL;
+-- Retention finds versions by the sync that ended them. (Not led by scope: an index on
+-- (scope, to_sync) tempted SQLite to scan every current version for each item closed.)
+CREATE INDEX snapshot_versions_to ON snapshot_versions (to_sync);
 
 -- The full snapshots written until now, folded into versions: consecutive syncs (in the order
 -- they were saved) that saw the same data are one version.

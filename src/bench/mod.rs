@@ -45,6 +45,20 @@ pub(crate) fn peak_rss_mib() -> Option<f64> {
 
 /// Syncs `servers` servers from a local simulator, then imports `users` users with two
 /// permissions each, into a fresh SQLite database under the system temp folder.
+/// Snapshot versions stored, and the SQLite database's size in bytes (pages in use).
+async fn storage(db: &Db) -> anyhow::Result<(i64, i64)> {
+    let (versions,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM snapshot_versions")
+        .fetch_one(db.pool())
+        .await?;
+    let (pages,): (i64,) = sqlx::query_as("SELECT page_count FROM pragma_page_count()")
+        .fetch_one(db.pool())
+        .await?;
+    let (size,): (i64,) = sqlx::query_as("SELECT page_size FROM pragma_page_size()")
+        .fetch_one(db.pool())
+        .await?;
+    Ok((versions, pages * size))
+}
+
 pub async fn sync(servers: usize, users_count: usize) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("par-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -85,12 +99,27 @@ pub async fn sync(servers: usize, users_count: usize) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("first sync failed: {e}"))?;
     let first_sync = started.elapsed();
 
+    let (versions_before, bytes_before) = storage(&db).await?;
     let started = Instant::now();
     inventory
         .sync(&db, &clock, Trigger::Cli, &actor, &|_| {})
         .await
         .map_err(|e| anyhow::anyhow!("second sync failed: {e}"))?;
     let second_sync = started.elapsed();
+    let (versions_after, bytes_after) = storage(&db).await?;
+
+    // One server in a hundred renamed: what a resync with some change costs and stores.
+    for i in (0..servers).step_by(100) {
+        let id = 100_000 + i as i64;
+        simulator.update_server(id, |s| s.name = format!("bench server {i} renamed"));
+    }
+    let started = Instant::now();
+    let third = inventory
+        .sync(&db, &clock, Trigger::Cli, &actor, &|_| {})
+        .await
+        .map_err(|e| anyhow::anyhow!("third sync failed: {e}"))?;
+    let third_sync = started.elapsed();
+    let (versions_third, bytes_third) = storage(&db).await?;
 
     let mut csv = String::from("email,name,role,status,invited_at,server_id,permission\n");
     for u in 0..users_count {
@@ -150,6 +179,21 @@ pub async fn sync(servers: usize, users_count: usize) -> anyhow::Result<()> {
     println!(
         "second sync (unchanged):  {:.2} s",
         second_sync.as_secs_f64()
+    );
+    println!(
+        "  stored by it:           {} snapshot versions, {:+} KiB of database",
+        versions_after - versions_before,
+        (bytes_after - bytes_before) / 1024
+    );
+    println!(
+        "third sync ({} changed):  {:.2} s",
+        third.changed,
+        third_sync.as_secs_f64()
+    );
+    println!(
+        "  stored by it:           {} snapshot versions, {:+} KiB of database",
+        versions_third - versions_after,
+        (bytes_third - bytes_after) / 1024
     );
     println!(
         "users import ({} users, {} permissions): {:.2} s",

@@ -8,7 +8,7 @@
 //! Retention: versions that ended more than the configured number of days ago are deleted,
 //! except those alive at a sync a campaign was launched from, which stay with its evidence.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, fmt::Display, str::FromStr};
 
 use serde::{de::DeserializeOwned, Serialize};
 use sqlx::AnyConnection;
@@ -41,55 +41,48 @@ impl Scope {
 }
 
 /// The current snapshot of a scope: what the last successful sync of it saw, by item key.
-/// Rows that no longer parse (a record type that changed shape) are left out, so the next
-/// diff shows them as added.
-pub async fn current<R: DeserializeOwned>(
-    tx: &mut Tx,
-    scope: Scope,
-) -> Result<BTreeMap<String, R>, sqlx::Error> {
+/// Rows that no longer parse (a record type that changed shape, a key of another type) are
+/// left out, so the next diff shows them as added.
+pub async fn current<K, R>(tx: &mut Tx, scope: Scope) -> Result<BTreeMap<K, R>, sqlx::Error>
+where
+    K: FromStr + Ord,
+    R: DeserializeOwned,
+{
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT item_key, data FROM snapshot_versions WHERE scope = $1 AND to_sync IS NULL",
     )
     .bind(scope.slug())
     .fetch_all(&mut **tx)
     .await?;
-    Ok(parsed(rows))
+    Ok(rows
+        .into_iter()
+        .filter_map(|(key, data)| Some((key.parse().ok()?, serde_json::from_str(&data).ok()?)))
+        .collect())
 }
 
 /// Records sync `sync_id`'s view `now` against `previous` (what [`current`] returned in the
 /// same transaction): closes the versions of items that went or changed, and opens one for
 /// each item that is new or changed. Returns how many versions it wrote.
-pub async fn record<R: Serialize + PartialEq>(
+pub async fn record<K, R>(
     tx: &mut Tx,
     scope: Scope,
     sync_id: i64,
-    previous: &BTreeMap<String, R>,
-    now: &BTreeMap<String, R>,
-) -> Result<usize, sqlx::Error> {
+    previous: &BTreeMap<K, R>,
+    now: &BTreeMap<K, R>,
+) -> Result<usize, sqlx::Error>
+where
+    K: Display + Ord,
+    R: Serialize + PartialEq,
+{
     for key in previous.keys().filter(|key| !now.contains_key(*key)) {
-        sqlx::query(
-            "UPDATE snapshot_versions SET to_sync = $1 \
-             WHERE scope = $2 AND item_key = $3 AND to_sync IS NULL",
-        )
-        .bind(sync_id)
-        .bind(scope.slug())
-        .bind(key)
-        .execute(&mut **tx)
-        .await?;
+        close(tx, scope, sync_id, &key.to_string()).await?;
     }
     // A changed item's version ends here; so does one that no longer parsed (and so is
     // absent from `previous`).
     let mut written = 0;
     for (key, record) in now.iter().filter(|(k, r)| previous.get(*k) != Some(r)) {
-        sqlx::query(
-            "UPDATE snapshot_versions SET to_sync = $1 \
-             WHERE scope = $2 AND item_key = $3 AND to_sync IS NULL",
-        )
-        .bind(sync_id)
-        .bind(scope.slug())
-        .bind(key)
-        .execute(&mut **tx)
-        .await?;
+        let key = key.to_string();
+        close(tx, scope, sync_id, &key).await?;
         let data = canonical_json(&serde_json::to_value(record).unwrap_or_default());
         sqlx::query(
             "INSERT INTO snapshot_versions (scope, item_key, from_sync, to_sync, data) \
@@ -104,6 +97,20 @@ pub async fn record<R: Serialize + PartialEq>(
         written += 1;
     }
     Ok(written)
+}
+
+/// Ends an item's current version (if any) at `sync_id`.
+async fn close(tx: &mut Tx, scope: Scope, sync_id: i64, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE snapshot_versions SET to_sync = $1 \
+         WHERE scope = $2 AND item_key = $3 AND to_sync IS NULL",
+    )
+    .bind(sync_id)
+    .bind(scope.slug())
+    .bind(key)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Version `v` (its first sync `f`, the sync that ended it `t`) was alive at sync `s`: `s` was
@@ -174,10 +181,4 @@ pub async fn prune(db: &Db, clock: &dyn Clock, retention_days: u32) -> Result<u6
         );
     }
     Ok(deleted)
-}
-
-fn parsed<R: DeserializeOwned>(rows: Vec<(String, String)>) -> BTreeMap<String, R> {
-    rows.into_iter()
-        .filter_map(|(key, data)| serde_json::from_str(&data).ok().map(|r| (key, r)))
-        .collect()
 }

@@ -377,13 +377,8 @@ async fn save(
         .map(|s| (s.id, ServerRecord::new(s, &key)))
         .collect();
 
-    let previous: BTreeMap<String, ServerRecord> =
-        snapshots::current(&mut tx, Scope::Servers).await?;
-    let previous_by_id: BTreeMap<i64, ServerRecord> = previous
-        .iter()
-        .filter_map(|(key, record)| Some((key.parse().ok()?, record.clone())))
-        .collect();
-    let mut changes = diff(&previous_by_id, &current);
+    let previous: BTreeMap<i64, ServerRecord> = snapshots::current(&mut tx, Scope::Servers).await?;
+    let mut changes = diff(&previous, &current);
 
     // Removal follows the live table, whatever the snapshot says.
     let live: BTreeMap<i64, Activity> = sqlx::query_as::<_, (i64, Option<i64>, Option<String>)>(
@@ -401,7 +396,7 @@ async fn save(
     for record in current.values() {
         let id = record.postmark_id;
         let activity = activity.get(&id).cloned().unwrap_or_default();
-        let unchanged = previous_by_id.get(&id) == Some(record) && live.get(&id) == Some(&activity);
+        let unchanged = previous.get(&id) == Some(record) && live.get(&id) == Some(&activity);
         if !unchanged {
             upsert_server(&mut tx, sync_id, record, &activity).await?;
         }
@@ -410,11 +405,7 @@ async fn save(
         .bind(sync_id)
         .execute(&mut *tx)
         .await?;
-    let now: BTreeMap<String, ServerRecord> = current
-        .iter()
-        .map(|(id, record)| (id.to_string(), record.clone()))
-        .collect();
-    snapshots::record(&mut tx, Scope::Servers, sync_id, &previous, &now).await?;
+    snapshots::record(&mut tx, Scope::Servers, sync_id, &previous, &current).await?;
     changes::save(&mut tx, sync_id, &changes).await?;
     let (added, removed, changed) = changes::counts(&changes);
     let outcome = SyncOutcome {

@@ -46,6 +46,7 @@ mod schema;
 mod scim;
 mod search_limits;
 mod security;
+mod settings_page;
 mod shutdown;
 mod signing;
 mod signoff;

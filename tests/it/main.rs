@@ -50,5 +50,6 @@ mod shutdown;
 mod signing;
 mod signoff;
 mod timeouts;
+mod times;
 mod users;
 mod webhook_credentials;

@@ -238,7 +238,7 @@ fn EventRow(event: AuditEventView) -> impl IntoView {
     view! {
         <tr data-seq=event.seq.to_string()>
             <td class="num" data-label="#">{event.seq}</td>
-            <td class="nowrap" data-label="Time"><Timestamp at=event.occurred_at /></td>
+            <td class="time" data-label="Time"><Timestamp at=event.occurred_at /></td>
             <td class="actor" data-label="Actor">{event.actor}</td>
             <td data-label="Action"><code>{event.action}</code></td>
             <td class="subject" data-label="Subject">{event.subject}</td>

@@ -13,10 +13,12 @@ pub fn encode(text: &str, keep: &[u8]) -> String {
         .collect()
 }
 
-/// `key=value&…` with every value encoded.
+/// `key=value&…` with every value encoded; a pair without a key is left out (it would make an
+/// address end in `&=`).
 pub fn query_string(params: &[(String, String)]) -> String {
     params
         .iter()
+        .filter(|(k, _)| !k.is_empty())
         .map(|(k, v)| format!("{k}={}", encode(v, b"")))
         .collect::<Vec<_>>()
         .join("&")
@@ -31,5 +33,15 @@ mod tests {
             super::encode("ben+x@example.com", b"@+"),
             "ben+x@example.com"
         );
+    }
+
+    #[test]
+    fn pairs_without_a_key_are_left_out() {
+        let params = [
+            ("action".to_string(), "a b".to_string()),
+            (String::new(), String::new()),
+            ("page".to_string(), "2".to_string()),
+        ];
+        assert_eq!(super::query_string(&params), "action=a%20b&page=2");
     }
 }

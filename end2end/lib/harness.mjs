@@ -147,8 +147,9 @@ export function demoForFile(args = []) {
  * A browser context of its own (its own session), signed in as `name` from the sign-in page,
  * on the home page and hydrated, with a marker on window that a full reload would erase.
  */
-export async function personAtHome(env, name, viewport = { width: 1280, height: 900 }) {
-  const context = await env.browser.newContext({ viewport });
+export async function personAtHome(env, name, viewport = { width: 1280, height: 900 }, options = {}) {
+  // options: more of the browser context's settings, e.g. { timezoneId: 'America/New_York' }.
+  const context = await env.browser.newContext({ viewport, ...options });
   const page = await context.newPage();
   const problems = watchConsole(page);
   await signIn(page, env.demo.url, '/auth/login', name);

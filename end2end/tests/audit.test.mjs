@@ -1,7 +1,9 @@
 // The Audit page's search as people use it: reached from the navigation, filtered by action,
 // paged to older events, and walked back with the browser's back button, with the address
 // carrying the filter all along; compact at desktop width, no sideways page scroll on a phone,
-// and no serious accessibility problems at either.
+// and no serious accessibility problems at either. In another time zone (New York): times shown
+// in local time with the UTC time on hover, details as key: value lines, filter addresses
+// without an empty key.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertAccessible, demoForFile, personAtHome } from '../lib/harness.mjs';
@@ -30,9 +32,14 @@ test('an admin filters the audit log by action, pages to older events and goes b
   await openAudit(page);
   assert.match(await countText(page), /^\d+ events in the log, newest first\.$/);
 
-  // The whole page stays compact: one line per event.
-  const height = await page.evaluate(() => document.documentElement.scrollHeight);
-  assert.ok(height < 6000, `the audit page is ${height}px tall at 1280px`);
+  // Every column fits at desktop width (no sideways scroll inside the table), and an event is
+  // as tall as its details' lines, no more.
+  const [scrollWidth, clientWidth] = await page.locator('.table-wrap[aria-labelledby="events-heading"]')
+    .evaluate((w) => [w.scrollWidth, w.clientWidth]);
+  assert.ok(scrollWidth <= clientWidth, `the table is ${scrollWidth}px wide in ${clientWidth}px`);
+  const tallest = await page.evaluate(() => Math.max(...[...document.querySelectorAll('.audit-table tbody tr')]
+    .map((tr) => tr.offsetHeight / Math.max(1, tr.querySelectorAll('.event-details dt').length))));
+  assert.ok(tallest < 60, `an event takes ${tallest}px per details line`);
 
   // More than a page of one action: 52 signed checkpoints (the demo records two at start:
   // its signed-off campaign's and its own).
@@ -114,5 +121,62 @@ test('an auditor on a phone: refused dates are explained by the form, the table 
   assert.equal(await page.evaluate(() => window.__noReload), true);
   // The refused dates were answered 422, which the browser logs.
   assert.deepEqual(problems.filter((p) => !p.includes('status of 422')), []);
+  await context.close();
+});
+
+/** `2026-11-30T10:51:33Z` as New York's wall clock, `2026-11-30 05:51:33`. */
+function newYorkWallClock(datetime) {
+  return new Intl.DateTimeFormat('sv-SE', {
+    timeZone: 'America/New_York', year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+  }).format(new Date(datetime));
+}
+
+test('in New York: local times with the UTC time on hover, details as key: value lines, clean filter addresses', async () => {
+  const { page, problems, context } = await personAtHome(env, 'Ada Admin', undefined, { timezoneId: 'America/New_York' });
+  await openAudit(page);
+
+  // The server rendered UTC; once hydrated the browser shows New York's time.
+  const time = page.locator('.audit-table tbody tr time').first();
+  await page.waitForFunction(() => {
+    const t = document.querySelector('.audit-table tbody tr time');
+    return t && !t.textContent.endsWith(' UTC');
+  });
+  const datetime = await time.getAttribute('datetime');
+  assert.match(datetime, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/, 'to the second, no fraction');
+  assert.equal(await time.getAttribute('title'), `${datetime.slice(0, 10)} ${datetime.slice(11, 19)} UTC`);
+  const shown = await time.innerText();
+  assert.match(shown, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} E[SD]T$/, shown);
+  assert.equal(shown.slice(0, 19), newYorkWallClock(datetime));
+  assert.notEqual(shown.slice(0, 19), `${datetime.slice(0, 10)} ${datetime.slice(11, 19)}`, 'shifted from UTC');
+  assert.equal(await page.locator('main time[datetime*="."]').count(), 0, 'no microseconds anywhere');
+
+  // Details: key: value lines, term and value side by side, no raw JSON.
+  const lists = page.locator('.audit-table .event-details');
+  assert.ok((await lists.count()) > 0, 'some events have details');
+  const keys = await lists.locator('dt').allInnerTexts();
+  assert.ok(keys.length > 0 && keys.every((k) => /^[A-Za-z_][\w.[\]-]*$/.test(k)), keys.join(', '));
+  const line = lists.first().locator('div').first();
+  const [term, value] = [await line.locator('dt').boundingBox(), await line.locator('dd').boundingBox()];
+  assert.ok(Math.abs(term.y - value.y) < 2 && value.x > term.x, 'key and value on one line');
+  const detailsText = await page.locator('.audit-table td.details-cell').allInnerTexts();
+  assert.ok(detailsText.every((t) => !t.trimStart().startsWith('{')), 'no JSON in the details column');
+
+  // A filter from the form: its address names only the form's fields, no empty key.
+  await page.locator('#audit-action').fill('auth.');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForURL(/\/audit\?.*action=auth\./);
+  await settled(page);
+  const url = page.url();
+  assert.ok(!url.includes('&='), url);
+  assert.ok(new URL(url).searchParams.has('') === false, `an empty key in ${url}`);
+
+  // Accessible at desktop and phone widths, and no sideways page scroll on the phone.
+  await assertAccessible(page, 'Audit in New York');
+  await page.setViewportSize({ width: 390, height: 844 });
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 390, `the page scrolls sideways: ${width}px wide at 390px`);
+  assert.equal(await page.evaluate(() => window.__noReload), true, 'client-side navigation throughout');
+  assert.deepEqual(problems, []);
   await context.close();
 });

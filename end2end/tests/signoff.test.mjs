@@ -22,7 +22,7 @@ test('an auditor finds last quarter signed off, verified, with its evidence bund
   await page.waitForSelector('#signoff-heading');
   await page.waitForSelector('.signoff-status');
   assert.equal(await page.locator('.signoff-verified').innerText(), 'Verified');
-  assert.match(await page.locator('.signoff-status').innerText(), /Signed off \d{4}-\d{2}-\d{2} \d{2}:\d{2} by ada\.admin@example\.com\./);
+  assert.match(await page.locator('.signoff-status').innerText(), /Signed off \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \S+ by ada\.admin@example\.com\./);
   assert.match(await page.locator('.signoff-statement').innerText(), /quarantined and the next sync confirmed it/);
   assert.match(await page.locator('main h1').innerText(), /Signed off/);
   // Auditors read; they never get the form.

@@ -14,6 +14,7 @@ pub mod api;
 pub mod chain;
 #[cfg(feature = "ssr")]
 pub mod checkpoint;
+mod details;
 pub mod page;
 #[cfg(feature = "ssr")]
 pub mod routes;

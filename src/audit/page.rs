@@ -4,18 +4,18 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    components::{Form, A},
-    hooks::use_query_map,
-};
+use leptos_router::{components::A, hooks::use_query_map};
 
 use super::{
     api::{audit_actions, audit_events, ChainStatus, VerifyChain},
+    details::EventDetails,
     search::{AuditEventView, AuditLogPage, AuditQuery, Matching, MAX_INPUT},
     signing_page::SigningPanel,
 };
 use crate::{
-    components::{exports::AuditExportForm, notice::ErrorNotice},
+    components::{
+        exports::AuditExportForm, filter::FilterForm, notice::ErrorNotice, time::Timestamp,
+    },
     error::AppError,
 };
 
@@ -74,7 +74,7 @@ fn SearchForm() -> impl IntoView {
     let actions = Resource::new(|| (), |()| audit_actions());
     let max = MAX_INPUT.to_string();
     view! {
-        <Form method="GET" action="/audit" attr:class="filters audit-filters" attr:aria-label="Search the audit log">
+        <FilterForm action="/audit" class="audit-filters" label="Search the audit log">
             <label>
                 "Actor "
                 <input type="search" name="actor" id="audit-actor" maxlength=max.clone()
@@ -114,7 +114,7 @@ fn SearchForm() -> impl IntoView {
             </label>
             <button type="submit" class="button-secondary">"Apply"</button>
             <A href="/audit" attr:class="clear-filters">"Clear"</A>
-        </Form>
+        </FilterForm>
     }
 }
 
@@ -191,23 +191,6 @@ fn chain_status_view(result: Result<ChainStatus, AppError>) -> AnyView {
     }
 }
 
-/// Stored timestamps (`2026-11-28T09:00:00.000000Z`) to the second, with a space.
-fn readable_time(stored: &str) -> String {
-    stored.get(..19).unwrap_or(stored).replacen('T', " ", 1)
-}
-
-/// The first characters of a details object, for its one-line summary.
-fn details_preview(details: &str) -> String {
-    const SHOWN: usize = 30;
-    if details.chars().count() <= SHOWN {
-        details.to_string()
-    } else {
-        let mut preview: String = details.chars().take(SHOWN).collect();
-        preview.push('…');
-        preview
-    }
-}
-
 #[component]
 fn EventTable(log: AuditLogPage, filters: AuditQuery) -> impl IntoView {
     let pager = view! {
@@ -227,11 +210,11 @@ fn EventTable(log: AuditLogPage, filters: AuditQuery) -> impl IntoView {
     }
     view! {
         <div class="table-wrap" tabindex="0" role="region" aria-labelledby="events-heading">
-            <table class="data-table audit-table">
+            <table class="data-table audit-table stack-narrow">
                 <thead>
                     <tr>
                         <th scope="col">"#"</th>
-                        <th scope="col">"Time (UTC)"</th>
+                        <th scope="col">"Time"</th>
                         <th scope="col">"Actor"</th>
                         <th scope="col">"Action"</th>
                         <th scope="col">"Subject"</th>
@@ -252,24 +235,15 @@ fn EventTable(log: AuditLogPage, filters: AuditQuery) -> impl IntoView {
 #[component]
 fn EventRow(event: AuditEventView) -> impl IntoView {
     let short: String = event.hash.chars().take(12).collect();
-    let details = (event.details != "{}").then(|| {
-        let preview = details_preview(&event.details);
-        view! {
-            <details class="event-details">
-                <summary><code>{preview}</code></summary>
-                <pre>{event.details.clone()}</pre>
-            </details>
-        }
-    });
     view! {
         <tr data-seq=event.seq.to_string()>
-            <td class="num">{event.seq}</td>
-            <td class="nowrap"><time datetime=event.occurred_at.clone()>{readable_time(&event.occurred_at)}</time></td>
-            <td class="actor">{event.actor}</td>
-            <td><code>{event.action}</code></td>
-            <td class="subject">{event.subject}</td>
-            <td class="details-cell">{details}</td>
-            <td><code class="hash" title=event.hash>{short}</code></td>
+            <td class="num" data-label="#">{event.seq}</td>
+            <td class="time" data-label="Time"><Timestamp at=event.occurred_at /></td>
+            <td class="actor" data-label="Actor">{event.actor}</td>
+            <td data-label="Action"><code>{event.action}</code></td>
+            <td class="subject" data-label="Subject">{event.subject}</td>
+            <td class="details-cell" data-label="Details"><EventDetails details=event.details /></td>
+            <td data-label="Hash"><code class="hash" title=event.hash>{short}</code></td>
         </tr>
     }
 }
@@ -285,20 +259,6 @@ fn events_label(n: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_and_details_are_shortened_for_the_table() {
-        assert_eq!(
-            readable_time("2026-11-28T09:00:00.123456Z"),
-            "2026-11-28 09:00:00"
-        );
-        assert_eq!(readable_time("odd"), "odd");
-        assert_eq!(details_preview("{\"a\":1}"), "{\"a\":1}");
-        let long = format!("{{\"justification\":\"{}\"}}", "é".repeat(80));
-        let preview = details_preview(&long);
-        assert_eq!(preview.chars().count(), 31);
-        assert!(preview.ends_with('…'));
-    }
 
     #[test]
     fn counts_say_how_exact_they_are() {

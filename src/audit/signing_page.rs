@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::api::{audit_signing, CheckpointView, RecordCheckpointNow};
-use crate::components::{notice::ErrorNotice, viewer::is_admin};
+use crate::components::{notice::ErrorNotice, time::Timestamp, viewer::is_admin};
 
 #[component]
 pub fn SigningPanel() -> impl IntoView {
@@ -75,7 +75,7 @@ fn CheckpointTable(checkpoints: Vec<CheckpointView>) -> impl IntoView {
                 <thead>
                     <tr>
                         <th scope="col">"#"</th>
-                        <th scope="col">"Signed (UTC)"</th>
+                        <th scope="col">"Signed"</th>
                         <th scope="col">"Why"</th>
                         <th scope="col">"Checkpoint"</th>
                         <th scope="col">"Download"</th>
@@ -89,7 +89,7 @@ fn CheckpointTable(checkpoints: Vec<CheckpointView>) -> impl IntoView {
                             view! {
                                 <tr>
                                     <td class="num">{c.id}</td>
-                                    <td class="nowrap">{c.created_at}</td>
+                                    <td class="nowrap"><Timestamp at=c.created_at /></td>
                                     <td>{c.reason}</td>
                                     <td><code class="details" title=c.signature>{c.line}</code></td>
                                     <td><a href=href rel="external" download>"checkpoint.txt"</a></td>

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::api::list_people;
-use crate::components::notice::ErrorNotice;
+use crate::components::{notice::ErrorNotice, time::Timestamp};
 
 #[component]
 pub fn PeopleSection() -> impl IntoView {
@@ -21,8 +21,8 @@ pub fn PeopleSection() -> impl IntoView {
                                         <tr>
                                             <th scope="col">"Name"</th>
                                             <th scope="col">"Email"</th>
-                                            <th scope="col">"First sign-in (UTC)"</th>
-                                            <th scope="col">"Last sign-in (UTC)"</th>
+                                            <th scope="col">"First sign-in"</th>
+                                            <th scope="col">"Last sign-in"</th>
                                         </tr>
                                     </thead>
                                     <tbody>
@@ -32,8 +32,8 @@ pub fn PeopleSection() -> impl IntoView {
                                                 <tr>
                                                     <td>{p.name}</td>
                                                     <td>{p.email}</td>
-                                                    <td class="nowrap">{p.first_sign_in_at}</td>
-                                                    <td class="nowrap">{p.last_sign_in_at}</td>
+                                                    <td class="nowrap"><Timestamp at=p.first_sign_in_at /></td>
+                                                    <td class="nowrap"><Timestamp at=p.last_sign_in_at /></td>
                                                 </tr>
                                             })
                                             .collect_view()}

@@ -20,6 +20,7 @@ use crate::{
         handover::{DelegateForm, ReassignForm},
         notice::ErrorNotice,
         progress::Progress,
+        time::Timestamp,
         viewer::{is_admin, reads_campaigns},
     },
     error::AppError,
@@ -79,7 +80,7 @@ fn Campaign(campaign: CampaignView, changed: Callback<()>) -> impl IntoView {
             <p class="muted">
                 {format!("From {} to {}. Undecided items at close: {}. Revocations run {}.", campaign.starts_on, campaign.due_on, campaign.default_outcome.label().to_lowercase(),
                     if campaign.revocation_mode == Mode::AtClose { "automatically at close" } else { "after an admin applies them" })}
-                {campaign.closed_at.clone().map(|at| format!(" Closed {} by {}.", at.get(..16).unwrap_or_default(), campaign.closed_by.clone().unwrap_or_default()))}
+                {campaign.closed_at.clone().map(|at| view! { " Closed " <Timestamp at /> {format!(" by {}.", campaign.closed_by.clone().unwrap_or_default())} })}
             </p>
         </header>
         {match status {

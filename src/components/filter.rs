@@ -1,9 +1,39 @@
-//! A list filter's drop-down: one query parameter, "Any" first, the value always the one in
-//! the address (also after client-side navigation, when a `selected` attribute would not
-//! change what the browser shows).
+//! List filters: the GET form every list page filters with, and its drop-down (one query
+//! parameter, "Any" first, the value always the one in the address, also after client-side
+//! navigation, when a `selected` attribute would not change what the browser shows).
 
-use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use std::sync::Arc;
+
+use leptos::{prelude::*, web_sys::FormData};
+use leptos_router::{components::Form, hooks::use_query_map};
+
+/// The router's GET `Form` for a list's filters: submitting it navigates on the client to
+/// `action?name=value&…`. The router adds the pressed button's name and value to what it sends,
+/// and an unnamed button would add an empty key (an address ending in `&=`); that pair is
+/// dropped here, so each input's name is the only key.
+#[component]
+pub fn FilterForm(
+    action: &'static str,
+    /// Classes besides `filters`.
+    #[prop(optional)]
+    class: &'static str,
+    /// The form's accessible name, when the page has more than one.
+    #[prop(optional)]
+    label: Option<&'static str>,
+    children: Children,
+) -> impl IntoView {
+    let drop_unnamed: Arc<dyn Fn(&FormData)> = Arc::new(|data: &FormData| data.delete(""));
+    let class = if class.is_empty() {
+        "filters".to_string()
+    } else {
+        format!("filters {class}")
+    };
+    view! {
+        <Form method="GET" action on_form_data=drop_unnamed attr:class=class attr:aria-label=label>
+            {children()}
+        </Form>
+    }
+}
 
 /// `<label>` with a `<select name=param>` of `options` (value, text) after "Any".
 #[component]

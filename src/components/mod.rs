@@ -8,4 +8,5 @@ pub mod notice;
 pub mod progress;
 pub mod shell;
 pub mod status_pages;
+pub mod time;
 pub mod viewer;

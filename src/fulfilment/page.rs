@@ -10,7 +10,7 @@ use super::{
     LineOutcome, TaskLine, TaskSummary, NOTE_MAX,
 };
 use crate::{
-    components::notice::ErrorNotice,
+    components::{notice::ErrorNotice, time::Timestamp},
     revocations::{Status, Verification},
 };
 
@@ -58,7 +58,7 @@ fn TaskTable(list: Vec<TaskSummary>) -> impl IntoView {
                         <tr data-task-id=t.id.to_string()>
                             <td><A href=format!("/tasks/{}", t.id)>{format!("Task #{}", t.id)}</A></td>
                             <td>{t.campaign_name}</td>
-                            <td class="nowrap">{t.created_at}</td>
+                            <td class="nowrap"><Timestamp at=t.created_at /></td>
                             <td>{t.lines}</td>
                             <td>
                                 {if t.open == 0 {
@@ -127,7 +127,7 @@ fn TaskView(
         }
         .into_any()
     } else {
-        view! { <p class="muted">{format!("Emailed to {} on {}.", task.recipients.join(", "), task.created_at)}</p> }
+        view! { <p class="muted">{format!("Emailed to {} on ", task.recipients.join(", "))} <Timestamp at=task.created_at.clone() /> "."</p> }
             .into_any()
     };
     let task_id = task.id;
@@ -220,10 +220,10 @@ fn Line(
     };
     let marked = line.outcome.map(|_| {
         let by = line.by.clone().unwrap_or_default();
-        let at = line.at.clone().unwrap_or_default();
+        let at = line.at.clone().map(|at| view! { " on " <Timestamp at /> });
         view! {
             <p class="muted marked">
-                {format!("Marked by {by} on {at}.")}
+                {format!("Marked by {by}")} {at} "."
                 {line.note.clone().map(|n| view! { " " <q>{n}</q> })}
             </p>
         }

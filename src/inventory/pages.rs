@@ -3,16 +3,16 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    components::{Form, A},
-    hooks::use_query_map,
-};
+use leptos_router::{components::A, hooks::use_query_map};
 
 use super::{
     api::{inventory_servers, inventory_sync_changes, inventory_syncs, SyncNow},
     Flag, ServerList, ServerQuery, ServerView, SyncScope, SyncStatus, SyncView,
 };
-use crate::components::{exports::ExportLinks, notice::ErrorNotice, viewer::is_admin};
+use crate::components::{
+    exports::ExportLinks, filter::FilterForm, notice::ErrorNotice, time::Timestamp,
+    viewer::is_admin,
+};
 
 #[component]
 pub(crate) fn InventoryTabs() -> impl IntoView {
@@ -66,23 +66,27 @@ fn SyncButton(done: Callback<()>) -> impl IntoView {
     }
 }
 
-fn sync_summary(sync: &SyncView) -> String {
+/// The last sync in one line, its time as a [`Timestamp`].
+fn sync_summary(sync: SyncView) -> AnyView {
     match sync.status {
-        SyncStatus::Succeeded => format!(
-            "Last sync #{} at {}: {} servers ({} added, {} removed, {} changed).",
-            sync.id,
-            sync.finished_at.as_deref().unwrap_or(&sync.started_at),
-            sync.servers.unwrap_or(0),
-            sync.added.unwrap_or(0),
-            sync.removed.unwrap_or(0),
-            sync.changed.unwrap_or(0),
-        ),
+        SyncStatus::Succeeded => {
+            let at = sync.finished_at.unwrap_or(sync.started_at);
+            let counts = format!(
+                ": {} servers ({} added, {} removed, {} changed).",
+                sync.servers.unwrap_or(0),
+                sync.added.unwrap_or(0),
+                sync.removed.unwrap_or(0),
+                sync.changed.unwrap_or(0),
+            );
+            view! { {format!("Last sync #{} at ", sync.id)} <Timestamp at /> {counts} }.into_any()
+        }
         SyncStatus::Failed => format!(
             "Last sync #{} failed: {}. The inventory below is from the sync before it.",
             sync.id,
             sync.error.as_deref().unwrap_or("unknown reason")
-        ),
-        SyncStatus::Running => format!("Sync #{} is running.", sync.id),
+        )
+        .into_any(),
+        SyncStatus::Running => format!("Sync #{} is running.", sync.id).into_any(),
     }
 }
 
@@ -112,7 +116,7 @@ pub fn InventoryPage() -> impl IntoView {
         <Show when=move || admin>
             <SyncButton done=Callback::new(move |()| list.refetch()) />
         </Show>
-        <Form method="GET" action="/inventory" attr:class="filters">
+        <FilterForm action="/inventory">
             <label>
                 "Search "
                 <input type="search" name="search" placeholder="Name or ID"
@@ -141,7 +145,7 @@ pub fn InventoryPage() -> impl IntoView {
                 </select>
             </label>
             <button type="submit" class="button-secondary">"Apply"</button>
-        </Form>
+        </FilterForm>
         <Suspense fallback=|| view! { <p class="loading">"Loading servers…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
@@ -165,11 +169,11 @@ fn ServerTable(list: ServerList) -> impl IntoView {
             format!("/inventory?{}", crate::urlenc::query_string(&params))
         })
     };
-    let status = match (&list.last_sync, list.connected) {
+    let status = match (list.last_sync, list.connected) {
         (Some(sync), _) => sync_summary(sync),
-        (None, true) => "No sync has run yet.".to_string(),
+        (None, true) => "No sync has run yet.".into_any(),
         (None, false) => {
-            "Not connected to Postmark: set PAR_POSTMARK_ACCOUNT_TOKEN to sync servers.".to_string()
+            "Not connected to Postmark: set PAR_POSTMARK_ACCOUNT_TOKEN to sync servers.".into_any()
         }
     };
     let (page, pages) = (list.page, list.pages);
@@ -257,7 +261,7 @@ pub fn SyncsPage() -> impl IntoView {
                                 <thead>
                                     <tr>
                                         <th scope="col">"Sync"</th>
-                                        <th scope="col">"Started (UTC)"</th>
+                                        <th scope="col">"Started"</th>
                                         <th scope="col">"What"</th>
                                         <th scope="col">"Status"</th>
                                         <th scope="col" class="num">"Servers found"</th>
@@ -272,7 +276,7 @@ pub fn SyncsPage() -> impl IntoView {
                                         view! {
                                             <tr>
                                                 <td><A href=format!("/inventory/syncs?sync={}", s.id)>{format!("#{}", s.id)}</A></td>
-                                                <td class="nowrap">{s.started_at.clone()}</td>
+                                                <td class="nowrap"><Timestamp at=s.started_at.clone() /></td>
                                                 <td>
                                                     {if s.scope == SyncScope::Users { "Users: " } else { "Servers: " }}
                                                     {s.trigger.slug()}

@@ -2,10 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    components::{Form, A},
-    hooks::use_query_map,
-};
+use leptos_router::{components::A, hooks::use_query_map};
 
 use super::{
     api::{inventory_users, ImportUsers},
@@ -15,6 +12,7 @@ use super::{
 use crate::{
     components::{
         csv_upload::{CsvFileForm, RowErrors},
+        filter::FilterForm,
         notice::ErrorNotice,
         viewer::is_admin,
     },
@@ -54,7 +52,7 @@ pub fn UsersPage() -> impl IntoView {
         <Show when=move || admin>
             <ImportForm done=Callback::new(move |()| list.refetch()) />
         </Show>
-        <Form method="GET" action="/inventory/users" attr:class="filters">
+        <FilterForm action="/inventory/users">
             <label>
                 "Search "
                 <input type="search" name="search" placeholder="Email or name"
@@ -86,7 +84,7 @@ pub fn UsersPage() -> impl IntoView {
                 </select>
             </label>
             <button type="submit" class="button-secondary">"Apply"</button>
-        </Form>
+        </FilterForm>
         <Suspense fallback=|| view! { <p class="loading">"Loading users…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {

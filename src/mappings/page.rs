@@ -9,12 +9,7 @@ use super::{
     api::{mappings_overview, MappingDelete, MappingDeletePreview, MappingPreview, MappingSave},
     Effect as Change, MappingJob, MappingView, Overview, PERMISSIONS, ROLES,
 };
-use crate::components::{notice::ErrorNotice, viewer::is_admin};
-
-/// `2026-11-28T17:09:33.123456Z` as `2026-11-28 17:09`.
-fn minute(at: &str) -> String {
-    at.get(..16).unwrap_or(at).replace('T', " ")
-}
+use crate::components::{notice::ErrorNotice, time::Timestamp, viewer::is_admin};
 
 fn grants(m: &MappingView) -> String {
     let mut parts = Vec::new();
@@ -305,7 +300,7 @@ fn MappingRow(
             <td data-label="Group">{mapping.group.clone()}</td>
             <td data-label="Grants">{grants(&mapping)}</td>
             <td data-label="Active members" class="num">{mapping.members}</td>
-            <td data-label="Changed (UTC)" class="nowrap">{minute(&mapping.updated_at)}<br /><span class="muted">{mapping.updated_by.clone()}</span></td>
+            <td data-label="Changed" class="nowrap"><Timestamp at=mapping.updated_at.clone() /><br /><span class="muted">{mapping.updated_by.clone()}</span></td>
             {admin.then(|| view! {
                 <td>
                     <button type="button" class="button-secondary edit-mapping" aria-label=edit_label.clone()
@@ -360,7 +355,7 @@ fn JobsTable(jobs: Vec<MappingJob>, has_gateway: bool) -> impl IntoView {
                         <table class="data-table mapping-jobs stack-narrow">
                             <thead>
                                 <tr>
-                                    <th scope="col">"Started (UTC)"</th>
+                                    <th scope="col">"Started"</th>
                                     <th scope="col">"Login"</th>
                                     <th scope="col">"Change"</th>
                                     <th scope="col">"Why"</th>
@@ -370,7 +365,7 @@ fn JobsTable(jobs: Vec<MappingJob>, has_gateway: bool) -> impl IntoView {
                             <tbody>
                                 {jobs.into_iter().map(|job| view! {
                                     <tr data-job-id=job.id.to_string()>
-                                        <td data-label="Started (UTC)" class="nowrap">{minute(&job.created_at)}</td>
+                                        <td data-label="Started" class="nowrap"><Timestamp at=job.created_at.clone() /></td>
                                         <td data-label="Login">{job.email}</td>
                                         <td data-label="Change">{job.what}</td>
                                         <td data-label="Why">{job.reason}</td>
@@ -444,7 +439,7 @@ pub fn MappingsPage() -> impl IntoView {
                                                         <th scope="col">"Group"</th>
                                                         <th scope="col">"Grants"</th>
                                                         <th scope="col">"Active members"</th>
-                                                        <th scope="col">"Changed (UTC)"</th>
+                                                        <th scope="col">"Changed"</th>
                                                         {admin.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
                                                     </tr>
                                                 </thead>

@@ -4,16 +4,18 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    components::{Form, A},
-    hooks::use_query_map,
-};
+use leptos_router::{components::A, hooks::use_query_map};
 
 use super::{
     api::{demo_inbox, notifications_list, NotificationResend, NotificationWithdrawLink, Outbox},
     NotificationView, Status,
 };
-use crate::components::{filter::FilterSelect, notice::ErrorNotice, viewer::is_admin};
+use crate::components::{
+    filter::{FilterForm, FilterSelect},
+    notice::ErrorNotice,
+    time::Timestamp,
+    viewer::is_admin,
+};
 
 fn status_badge(n: &NotificationView) -> impl IntoView {
     let (class, text) = match (n.status, n.permanent) {
@@ -87,13 +89,13 @@ fn OutboxView(
                 <p>"Mail is off: no Postmark server token is configured (PAR_POSTMARK_SERVER_TOKEN), so emails wait in the queue below until one is."</p>
             </div>
         })}
-        <Form method="GET" action="/notifications" attr:class="filters">
+        <FilterForm action="/notifications">
             <FilterSelect label="Campaign" param="campaign"
                 options=outbox.campaigns.iter().map(|(id, name)| (id.to_string(), name.clone())).collect() />
             <FilterSelect label="Status" param="status"
                 options=Status::ALL.iter().map(|s| (s.slug().to_string(), s.label().to_string())).collect() />
             <button type="submit" class="button-secondary">"Apply"</button>
-        </Form>
+        </FilterForm>
         <p class="count">{format!("{} emails (newest first).", outbox.notifications.len())}</p>
         <div class="table-wrap" tabindex="0" role="region" aria-label="Notifications">
             <table class="data-table notifications-table">
@@ -116,14 +118,14 @@ fn OutboxView(
                             && n.status != Status::Skipped;
                         view! {
                             <tr data-notification-id=id.to_string()>
-                                <td class="nowrap">{n.created_at.clone()}</td>
+                                <td class="nowrap"><Timestamp at=n.created_at.clone() /></td>
                                 <td>{n.recipient.clone()}</td>
                                 <td>{n.kind.label()}</td>
                                 <td>{n.campaign_name.clone().unwrap_or_default()}</td>
                                 <td>
                                     {status_badge(&n)}
                                     <br /><span class="muted">{format!("{} attempts", n.attempts)}</span>
-                                    {n.sent_at.clone().map(|at| view! { <br /><span class="muted">{format!("Sent {at}")}</span> })}
+                                    {n.sent_at.clone().map(|at| view! { <br /><span class="muted">"Sent " <Timestamp at /></span> })}
                                     {n.last_error.clone().map(|e| view! { <br /><span class="muted">{e}</span> })}
                                     {resendable.then(|| view! {
                                         <br />

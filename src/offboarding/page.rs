@@ -11,7 +11,7 @@ use super::{
     elapsed, Case, Origin, Orphan, Overview, Progress, Standing,
 };
 use crate::{
-    components::{notice::ErrorNotice, viewer::is_admin},
+    components::{notice::ErrorNotice, time::Timestamp, viewer::is_admin},
     revocations::api::RevocationRetry,
 };
 
@@ -182,7 +182,7 @@ fn CaseRow(
                 {why_by.map(|by| view! { <br /><span class="muted">{by}</span> })}
             </td>
             <td data-label="Since">
-                {case.since.get(..16).unwrap_or(&case.since).replace('T', " ")}" UTC"
+                <Timestamp at=case.since.clone() />
                 <br /><span class="muted">{time}</span>
             </td>
             <td data-label="State" class="break">
@@ -250,8 +250,8 @@ pub fn IdentityFacts(email: String) -> impl IntoView {
                                 <dl class="facts identity-groups">
                                     <dt>"Groups at the provider"</dt>
                                     <dd>{if login.groups.is_empty() { "None".to_string() } else { login.groups.join(", ") }}</dd>
-                                    <dt>"Last change (UTC)"</dt>
-                                    <dd>{login.last_change.as_deref().map(|at| at.get(..16).unwrap_or(at).replace('T', " ")).unwrap_or_default()}</dd>
+                                    <dt>"Last change"</dt>
+                                    <dd>{login.last_change.clone().map(|at| view! { <Timestamp at /> })}</dd>
                                 </dl>
                             })}
                             {(!login.cases.is_empty()).then(|| view! {

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::Form, hooks::use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use super::{
     api::{my_queue, review_decide, review_decide_many, review_undo},
@@ -13,6 +13,7 @@ use super::{
 };
 use crate::{
     components::{
+        filter::FilterForm,
         handover::{DelegateForm, ReassignForm},
         notice::ErrorNotice,
         progress::Progress,
@@ -195,7 +196,7 @@ pub fn ReviewsPage() -> impl IntoView {
             <h1>"My reviews"</h1>
             <p class="lede">"The accesses assigned to you in open campaigns: keep what is needed, revoke the rest."</p>
         </header>
-        <Form method="GET" action="/reviews" attr:class="filters">
+        <FilterForm action="/reviews">
             // Apply keeps the campaign chosen from the progress list.
             {move || query.with(|q| q.get("campaign")).map(|c| view! { <input type="hidden" name="campaign" value=c /> })}
             <label>
@@ -242,7 +243,7 @@ pub fn ReviewsPage() -> impl IntoView {
                 </select>
             </label>
             <button type="submit" class="button-secondary">"Apply"</button>
-        </Form>
+        </FilterForm>
         <p class="shortcuts muted">
             "Keyboard: " <kbd>"j"</kbd>" / "<kbd>"k"</kbd>" next / previous · "
             <kbd>"a"</kbd>" approve · "<kbd>"r"</kbd>" revoke · "<kbd>"c"</kbd>" comment · "

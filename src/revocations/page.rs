@@ -6,10 +6,7 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    components::{Form, A},
-    hooks::use_query_map,
-};
+use leptos_router::{components::A, hooks::use_query_map};
 
 use super::{
     api::{
@@ -21,7 +18,12 @@ use super::{
     Action, Counts, Deleted, Excluded, RevocationView, Status, Verification,
 };
 use crate::{
-    components::{filter::FilterSelect, notice::ErrorNotice, viewer::is_admin},
+    components::{
+        filter::{FilterForm, FilterSelect},
+        notice::ErrorNotice,
+        time::Timestamp,
+        viewer::is_admin,
+    },
     review_items::ItemKind,
 };
 
@@ -182,7 +184,7 @@ fn ListView(
 ) -> impl IntoView {
     view! {
         {paused_banner(list.paused)}
-        <Form method="GET" action="/revocations" attr:class="filters">
+        <FilterForm action="/revocations">
             <FilterSelect label="Campaign" param="campaign"
                 options=list.campaigns.iter().map(|(id, name)| (id.to_string(), name.clone())).collect() />
             <FilterSelect label="Status" param="status"
@@ -192,7 +194,7 @@ fn ListView(
             <FilterSelect label="Verification" param="verification"
                 options=Verification::ALL.iter().map(|v| (v.slug().to_string(), v.label().to_string())).collect() />
             <button type="submit" class="button-secondary">"Apply filters"</button>
-        </Form>
+        </FilterForm>
         <p class="count">{format!("{}.", count(list.rows.len() as i64, "revocation"))}</p>
         <div class="table-wrap" tabindex="0" role="region" aria-label="Revocations">
             <table class="data-table revocations-table">
@@ -312,7 +314,7 @@ fn Row(
                                     <ul class="plain attempts">
                                         {list.into_iter().map(|a| view! {
                                             <li>
-                                                {format!("{} · {} · {}", a.at, a.operation, a.outcome)}
+                                                <Timestamp at=a.at /> {format!(" · {} · {}", a.operation, a.outcome)}
                                                 {a.http_status.map(|s| format!(" · HTTP {s}"))}
                                                 {a.error_code.map(|c| format!(" · ErrorCode {c}"))}
                                                 {a.message.map(|m| view! { <br /><span class="muted">{m}</span> })}

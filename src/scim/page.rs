@@ -9,12 +9,7 @@ use super::{
     api::{scim_tokens, CreateScimToken, RevokeScimToken},
     NewToken, TokenView,
 };
-use crate::components::{notice::ErrorNotice, viewer::is_admin};
-
-/// `2026-11-28T17:09:33.123456Z` as `2026-11-28 17:09`.
-fn minute(at: &str) -> String {
-    at.get(..16).unwrap_or(at).replace('T', " ")
-}
+use crate::components::{notice::ErrorNotice, time::Timestamp, viewer::is_admin};
 
 /// The token just created, with what to paste where. Shown once: the server keeps only a hash.
 #[component]
@@ -41,15 +36,12 @@ fn TokenRow(token: TokenView, revoke: ServerAction<RevokeScimToken>) -> impl Int
     let confirming = RwSignal::new(false);
     let id = token.id;
     let label = format!("{} ({}…)", token.provider, token.prefix);
-    let status = match (&token.revoked_at, &token.revoked_by) {
-        (Some(at), by) => format!(
-            "Revoked {}{}",
-            minute(at),
-            by.as_deref()
-                .map(|b| format!(" by {b}"))
-                .unwrap_or_default()
-        ),
-        (None, _) => "Active".to_string(),
+    let status = match (token.revoked_at.clone(), &token.revoked_by) {
+        (Some(at), by) => {
+            let by = by.as_deref().map(|b| format!(" by {b}"));
+            view! { "Revoked " <Timestamp at /> {by} }.into_any()
+        }
+        (None, _) => "Active".into_any(),
     };
     let active = token.revoked_at.is_none();
     let open_label = format!("Revoke the token {label}");
@@ -60,8 +52,8 @@ fn TokenRow(token: TokenView, revoke: ServerAction<RevokeScimToken>) -> impl Int
         <tr data-token-id=id.to_string()>
             <td>{token.provider.clone()}</td>
             <td><code>{format!("{}…", token.prefix)}</code></td>
-            <td class="nowrap">{minute(&token.created_at)}<br /><span class="muted">{token.created_by.clone()}</span></td>
-            <td class="nowrap">{token.last_used_at.as_deref().map(minute).unwrap_or_else(|| "Never".to_string())}</td>
+            <td class="nowrap"><Timestamp at=token.created_at.clone() /><br /><span class="muted">{token.created_by.clone()}</span></td>
+            <td class="nowrap">{match token.last_used_at.clone() { Some(at) => view! { <Timestamp at /> }.into_any(), None => "Never".into_any() }}</td>
             <td class="token-status">{status}</td>
             <td>
                 {active.then(|| view! {
@@ -138,8 +130,8 @@ fn TokensSection() -> impl IntoView {
                                         <tr>
                                             <th scope="col">"Provider"</th>
                                             <th scope="col">"Token"</th>
-                                            <th scope="col">"Created (UTC)"</th>
-                                            <th scope="col">"Last used (UTC)"</th>
+                                            <th scope="col">"Created"</th>
+                                            <th scope="col">"Last used"</th>
                                             <th scope="col">"Status"</th>
                                             <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                                         </tr>

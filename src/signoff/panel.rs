@@ -8,7 +8,7 @@ use super::{
     api::{campaign_sign_off, campaign_signoff},
     SignatureCheck, SignoffState, SignoffView, STATEMENT_MAX,
 };
-use crate::components::{notice::ErrorNotice, viewer::is_admin};
+use crate::components::{notice::ErrorNotice, time::Timestamp, viewer::is_admin};
 
 #[component]
 pub fn SignoffPanel(campaign_id: i64, changed: Callback<()>) -> impl IntoView {
@@ -90,7 +90,7 @@ fn Signed(id: i64, view: SignoffView, focus: bool) -> impl IntoView {
         <p class="signoff-status" tabindex="-1" node_ref=status>
             {check_badge(&view.check)}
             " "
-            {format!("Signed off {} by {}.", view.signed_at.get(..16).unwrap_or_default().replace('T', " "), view.signed_by)}
+            "Signed off " <Timestamp at=view.signed_at.clone() /> {format!(" by {}.", view.signed_by)}
         </p>
         <blockquote class="signoff-statement">{view.statement.clone()}</blockquote>
         <dl class="facts">

@@ -52,5 +52,6 @@ mod signing;
 mod signoff;
 mod snapshots;
 mod timeouts;
+mod times;
 mod users;
 mod webhook_credentials;

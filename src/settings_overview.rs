@@ -6,7 +6,10 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::{components::notice::ErrorNotice, error::AppError};
+use crate::{
+    components::{notice::ErrorNotice, time::Timestamp},
+    error::AppError,
+};
 
 /// One sync as the overview names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,24 +190,26 @@ mod db {
     }
 }
 
-fn sync_text(line: &SyncLine, noun: &str) -> String {
+/// "#12 from users.csv at <time>, 40 users".
+fn sync_view(line: SyncLine, noun: &'static str) -> impl IntoView {
     let count = line
         .count
         .map(|n| format!(", {n} {noun}"))
         .unwrap_or_default();
     let source = line
         .source
-        .as_deref()
         .map(|s| format!(" from {s}"))
         .unwrap_or_default();
-    format!("#{}{source} at {}{count}", line.id, line.finished_at)
+    view! { {format!("#{}{source} at ", line.id)}<Timestamp at=line.finished_at />{count} }
 }
 
 fn failure_view(failure: Option<SyncLine>) -> impl IntoView {
     failure.map(|f| {
+        let error = f.error.unwrap_or_default();
         view! {
             <p class="status-error">
-                {format!("Last attempt failed (#{} at {}): {}", f.id, f.finished_at, f.error.unwrap_or_default())}
+                {format!("Last attempt failed (#{} at ", f.id)}<Timestamp at=f.finished_at />
+                {format!("): {error}")}
             </p>
         }
     })
@@ -216,18 +221,18 @@ fn overview_view(o: Overview) -> impl IntoView {
     } else {
         "Not connected: no account token is configured (PAR_POSTMARK_ACCOUNT_TOKEN)".to_string()
     };
-    let last_servers = o.last_servers_sync.as_ref().map_or_else(
-        || "No successful sync yet".to_string(),
-        |s| format!("Last sync {}", sync_text(s, "servers")),
-    );
+    let last_servers = match o.last_servers_sync.clone() {
+        Some(line) => view! { "Last sync " {sync_view(line, "servers")} }.into_any(),
+        None => "No successful sync yet".into_any(),
+    };
     let gateway = match &o.gateway_host {
         Some(host) => format!("Configured: {host}; every sync also replaces the users"),
         None => "Not configured: users come from CSV imports on the Users page".to_string(),
     };
-    let last_users = o.last_users_sync.as_ref().map_or_else(
-        || "No users imported yet".to_string(),
-        |s| format!("Last users sync {}", sync_text(s, "users")),
-    );
+    let last_users = match o.last_users_sync.clone() {
+        Some(line) => view! { "Last users sync " {sync_view(line, "users")} }.into_any(),
+        None => "No users imported yet".into_any(),
+    };
     let owners_line = format!(
         "{} of {} servers have an owner, who reviews their permissions when a campaign uses server owners.",
         o.servers_with_owner, o.servers

@@ -447,7 +447,7 @@ async fn run_demo(
         storage: Storage::Connect(db_config),
         auth,
         inventory: crate::config::InventoryConfig {
-            snapshot_retention_days: crate::inventory::snapshots::DEFAULT_RETENTION_DAYS,
+            snapshot_retention_days: crate::config::DEFAULT_SNAPSHOT_RETENTION_DAYS,
             api_url: simulator_url.clone(),
             account_token: Some(SecretString::from("demo-account-token".to_string())),
             sync_interval: None,

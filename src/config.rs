@@ -430,7 +430,7 @@ impl RawConfig {
             .parse("SNAPSHOT_RETENTION_DAYS", |v| {
                 parse_in_range(v, 30u32, 36500)
             })?
-            .unwrap_or(crate::inventory::snapshots::DEFAULT_RETENTION_DAYS);
+            .unwrap_or(DEFAULT_SNAPSHOT_RETENTION_DAYS);
         Ok(InventoryConfig {
             api_url,
             snapshot_retention_days,
@@ -500,6 +500,9 @@ impl Default for CampaignConfig {
 }
 
 /// Where the inventory comes from and how often.
+/// Default for `PAR_SNAPSHOT_RETENTION_DAYS`: a year of quarterly reviews and the one before.
+pub const DEFAULT_SNAPSHOT_RETENTION_DAYS: u32 = 400;
+
 #[derive(Debug, Clone)]
 pub struct InventoryConfig {
     pub api_url: Url,

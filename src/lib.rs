@@ -42,6 +42,7 @@ pub mod approval_links;
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
+pub mod codec;
 pub mod components;
 pub mod csv_file;
 pub mod email;

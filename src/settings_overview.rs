@@ -49,7 +49,7 @@ pub struct Overview {
     pub offboarding_deadline_hours: u64,
 }
 
-#[server(prefix = "/api", endpoint = "settings_overview")]
+#[server(prefix = "/api", endpoint = "settings_overview", output = crate::codec::TextJson)]
 pub async fn settings_overview() -> Result<Overview, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::Admin)?;

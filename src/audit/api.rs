@@ -21,7 +21,7 @@ pub struct ChainStatus {
 ///
 /// The filter travels as JSON: an all-empty filter would otherwise be an empty form body,
 /// which the server cannot read as the `query` argument (seen after client-side navigation).
-#[server(prefix = "/api", endpoint = "audit_events", input = server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "audit_events", input = server_fn::codec::Json, output = crate::codec::TextJson)]
 pub async fn audit_events(query: AuditQuery) -> Result<AuditLogPage, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -35,7 +35,7 @@ pub async fn audit_events(query: AuditQuery) -> Result<AuditLogPage, AppError> {
 }
 
 /// The distinct actions in the log, for the action filter's suggestions.
-#[server(prefix = "/api", endpoint = "audit_actions")]
+#[server(prefix = "/api", endpoint = "audit_actions", output = crate::codec::TextJson)]
 pub async fn audit_actions() -> Result<Vec<String>, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -49,7 +49,7 @@ pub async fn audit_actions() -> Result<Vec<String>, AppError> {
 
 /// Walks the whole chain and checks it against every stored checkpoint, as
 /// `postmark-access-review audit verify` does.
-#[server(prefix = "/api", endpoint = "audit_verify")]
+#[server(prefix = "/api", endpoint = "audit_verify", output = crate::codec::TextJson)]
 pub async fn verify_chain() -> Result<ChainStatus, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -114,7 +114,7 @@ fn checkpoint_view(c: super::Checkpoint) -> CheckpointView {
 }
 
 /// The signing key's public half and the latest checkpoints (admins and auditors).
-#[server(prefix = "/api", endpoint = "audit_signing")]
+#[server(prefix = "/api", endpoint = "audit_signing", output = crate::codec::TextJson)]
 pub async fn audit_signing() -> Result<SigningView, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -132,7 +132,7 @@ pub async fn audit_signing() -> Result<SigningView, AppError> {
 }
 
 /// Signs a checkpoint of the audit head now (admins).
-#[server(prefix = "/api", endpoint = "audit_record_checkpoint")]
+#[server(prefix = "/api", endpoint = "audit_record_checkpoint", output = crate::codec::TextJson)]
 pub async fn record_checkpoint_now() -> Result<CheckpointView, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;

@@ -6,7 +6,7 @@ use super::PersonSummary;
 use crate::error::AppError;
 
 /// Everyone who has signed in (admins only).
-#[server(prefix = "/api", endpoint = "people")]
+#[server(prefix = "/api", endpoint = "people", output = crate::codec::TextJson)]
 pub async fn list_people() -> Result<Vec<PersonSummary>, AppError> {
     use super::guard::{require, respond, Need};
     require(Need::Admin)?;

@@ -278,7 +278,7 @@ pub(super) async fn serve(db: &Db, dir: &Path, sessions: String) -> anyhow::Resu
         },
         auth: AuthService::development(&public_url)?,
         inventory: InventoryConfig {
-            snapshot_retention_days: crate::inventory::snapshots::DEFAULT_RETENTION_DAYS,
+            snapshot_retention_days: crate::config::DEFAULT_SNAPSHOT_RETENTION_DAYS,
             api_url: "http://127.0.0.1:9/".parse()?,
             account_token: None,
             sync_interval: None,

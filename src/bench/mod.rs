@@ -82,7 +82,7 @@ pub async fn sync(servers: usize, users_count: usize) -> anyhow::Result<()> {
     }
     let url = simulator.spawn(0).await?;
     let inventory = Arc::new(InventoryService::new(InventoryConfig {
-        snapshot_retention_days: crate::inventory::snapshots::DEFAULT_RETENTION_DAYS,
+        snapshot_retention_days: crate::config::DEFAULT_SNAPSHOT_RETENTION_DAYS,
         api_url: url,
         account_token: Some(SecretString::from("bench-account-token".to_string())),
         sync_interval: None,

@@ -68,7 +68,7 @@ async fn measure(dir: &std::path::Path, jobs: usize) -> anyhow::Result<()> {
 
     let (simulator, url) = simulator(&plan).await?;
     let inventory = InventoryConfig {
-        snapshot_retention_days: crate::inventory::snapshots::DEFAULT_RETENTION_DAYS,
+        snapshot_retention_days: crate::config::DEFAULT_SNAPSHOT_RETENTION_DAYS,
         api_url: url.clone(),
         account_token: Some(SecretString::from(ACCOUNT_TOKEN.to_string())),
         sync_interval: None,

@@ -29,7 +29,7 @@ async fn allowlist(state: &crate::state::AppState) -> Result<Vec<String>, AppErr
 }
 
 /// Every campaign, newest first.
-#[server(prefix = "/api", endpoint = "campaigns_list")]
+#[server(prefix = "/api", endpoint = "campaigns_list", output = crate::codec::TextJson)]
 pub async fn campaigns_list() -> Result<Vec<CampaignView>, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -38,7 +38,7 @@ pub async fn campaigns_list() -> Result<Vec<CampaignView>, AppError> {
 }
 
 /// One campaign's settings.
-#[server(prefix = "/api", endpoint = "campaign_get")]
+#[server(prefix = "/api", endpoint = "campaign_get", output = crate::codec::TextJson)]
 pub async fn campaign_get(id: i64) -> Result<CampaignView, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -48,7 +48,7 @@ pub async fn campaign_get(id: i64) -> Result<CampaignView, AppError> {
 }
 
 /// Saves a new draft, or a recurring template; answers its id.
-#[server(prefix = "/api", endpoint = "campaign_create")]
+#[server(prefix = "/api", endpoint = "campaign_create", output = crate::codec::TextJson)]
 pub async fn campaign_create(input: CampaignInput) -> Result<i64, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;
@@ -69,7 +69,7 @@ pub async fn campaign_create(input: CampaignInput) -> Result<i64, AppError> {
 }
 
 /// Changes a draft or a template.
-#[server(prefix = "/api", endpoint = "campaign_update")]
+#[server(prefix = "/api", endpoint = "campaign_update", output = crate::codec::TextJson)]
 pub async fn campaign_update(id: i64, input: CampaignInput) -> Result<(), AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;
@@ -88,7 +88,7 @@ pub async fn campaign_update(id: i64, input: CampaignInput) -> Result<(), AppErr
 }
 
 /// Who would review what if the draft were launched now.
-#[server(prefix = "/api", endpoint = "campaign_preview")]
+#[server(prefix = "/api", endpoint = "campaign_preview", output = crate::codec::TextJson)]
 pub async fn campaign_preview(id: i64) -> Result<Preview, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -120,7 +120,7 @@ pub async fn campaign_preview(id: i64) -> Result<Preview, AppError> {
 }
 
 /// Launches a draft; answers how many items it created.
-#[server(prefix = "/api", endpoint = "campaign_launch")]
+#[server(prefix = "/api", endpoint = "campaign_launch", output = crate::codec::TextJson)]
 pub async fn campaign_launch(id: i64) -> Result<usize, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;
@@ -141,7 +141,7 @@ pub async fn campaign_launch(id: i64) -> Result<usize, AppError> {
 }
 
 /// Closes an open campaign; answers how many undecided items got the default outcome.
-#[server(prefix = "/api", endpoint = "campaign_close")]
+#[server(prefix = "/api", endpoint = "campaign_close", output = crate::codec::TextJson)]
 pub async fn campaign_close(id: i64) -> Result<i64, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;
@@ -161,7 +161,7 @@ pub async fn campaign_close(id: i64) -> Result<i64, AppError> {
 }
 
 /// Keeps (`approve`) or revokes an item a closed campaign flagged for an admin.
-#[server(prefix = "/api", endpoint = "campaign_resolve_flag")]
+#[server(prefix = "/api", endpoint = "campaign_resolve_flag", output = crate::codec::TextJson)]
 pub async fn campaign_resolve_flag(
     item_id: i64,
     decision: Decision,
@@ -190,7 +190,7 @@ pub async fn campaign_resolve_flag(
 }
 
 /// Progress of a launched campaign.
-#[server(prefix = "/api", endpoint = "campaign_dashboard")]
+#[server(prefix = "/api", endpoint = "campaign_dashboard", output = crate::codec::TextJson)]
 pub async fn campaign_dashboard(id: i64) -> Result<Dashboard, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -199,7 +199,7 @@ pub async fn campaign_dashboard(id: i64) -> Result<Dashboard, AppError> {
 }
 
 /// The manager mapping in force, `(user, manager)` pairs.
-#[server(prefix = "/api", endpoint = "managers_list")]
+#[server(prefix = "/api", endpoint = "managers_list", output = crate::codec::TextJson)]
 pub async fn managers_list() -> Result<Vec<(String, String)>, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -212,7 +212,7 @@ pub async fn managers_list() -> Result<Vec<(String, String)>, AppError> {
 
 /// Replaces the manager mapping with a CSV file (admins). A file with any problem changes
 /// nothing and comes back with every problem listed.
-#[server(prefix = "/api", endpoint = "managers_import", input = server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "managers_import", input = server_fn::codec::Json, output = crate::codec::TextJson)]
 pub async fn managers_import(file_name: String, csv: String) -> Result<MappingResult, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;
@@ -251,7 +251,7 @@ pub async fn managers_import(file_name: String, csv: String) -> Result<MappingRe
 }
 
 /// The settings a new campaign starts from: today, due in two weeks, the caller as fallback.
-#[server(prefix = "/api", endpoint = "campaign_defaults")]
+#[server(prefix = "/api", endpoint = "campaign_defaults", output = crate::codec::TextJson)]
 pub async fn campaign_defaults() -> Result<CampaignInput, AppError> {
     use super::db::format_date;
     use crate::auth::guard::{require, Need};
@@ -272,7 +272,7 @@ pub async fn campaign_defaults() -> Result<CampaignInput, AppError> {
 
 /// Queues a reminder now to one reviewer of an open campaign, or to every reviewer with
 /// undecided items once the due date has passed (`reviewer` empty). Returns how many.
-#[server(prefix = "/api", endpoint = "campaign_remind")]
+#[server(prefix = "/api", endpoint = "campaign_remind", output = crate::codec::TextJson)]
 pub async fn campaign_remind(id: i64, reviewer: Option<String>) -> Result<usize, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;

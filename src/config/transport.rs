@@ -66,7 +66,7 @@ mod tests {
 
     fn inventory(api: &str, users: Option<&str>) -> InventoryConfig {
         InventoryConfig {
-            snapshot_retention_days: crate::inventory::snapshots::DEFAULT_RETENTION_DAYS,
+            snapshot_retention_days: crate::config::DEFAULT_SNAPSHOT_RETENTION_DAYS,
             api_url: api.parse().unwrap(),
             account_token: None,
             sync_interval: None,

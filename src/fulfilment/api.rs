@@ -18,7 +18,7 @@ pub struct TaskPage {
 }
 
 /// Fulfilment tasks, newest first.
-#[server(prefix = "/api", endpoint = "fulfilment_tasks")]
+#[server(prefix = "/api", endpoint = "fulfilment_tasks", output = crate::codec::TextJson)]
 pub async fn fulfilment_tasks() -> Result<Vec<TaskSummary>, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::FulfilmentReader)?;
@@ -31,7 +31,7 @@ pub async fn fulfilment_tasks() -> Result<Vec<TaskSummary>, AppError> {
 }
 
 /// One task with its lines.
-#[server(prefix = "/api", endpoint = "fulfilment_task")]
+#[server(prefix = "/api", endpoint = "fulfilment_task", output = crate::codec::TextJson)]
 pub async fn fulfilment_task(id: i64) -> Result<TaskPage, AppError> {
     use crate::auth::guard::{check, require, respond, Need};
     let user = require(Need::FulfilmentReader)?;
@@ -49,7 +49,7 @@ pub async fn fulfilment_task(id: i64) -> Result<TaskPage, AppError> {
 }
 
 /// Marks one line of a task: `outcome` is `done` or `not_done` (which needs a note).
-#[server(prefix = "/api", endpoint = "fulfilment_mark")]
+#[server(prefix = "/api", endpoint = "fulfilment_mark", output = crate::codec::TextJson)]
 pub async fn fulfilment_mark(
     task_id: i64,
     revocation_id: i64,

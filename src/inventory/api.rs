@@ -8,7 +8,7 @@ use super::{
 use crate::error::AppError;
 
 /// The servers list (admins and auditors).
-#[server(prefix = "/api", endpoint = "inventory_servers", input = server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "inventory_servers", input = server_fn::codec::Json, output = crate::codec::TextJson)]
 pub async fn inventory_servers(query: ServerQuery) -> Result<ServerList, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -32,7 +32,7 @@ pub async fn inventory_servers(query: ServerQuery) -> Result<ServerList, AppErro
 }
 
 /// The latest 50 syncs (admins and auditors).
-#[server(prefix = "/api", endpoint = "inventory_syncs")]
+#[server(prefix = "/api", endpoint = "inventory_syncs", output = crate::codec::TextJson)]
 pub async fn inventory_syncs() -> Result<Vec<SyncView>, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -45,7 +45,7 @@ pub async fn inventory_syncs() -> Result<Vec<SyncView>, AppError> {
 }
 
 /// What a sync changed (admins and auditors).
-#[server(prefix = "/api", endpoint = "inventory_sync_changes")]
+#[server(prefix = "/api", endpoint = "inventory_sync_changes", output = crate::codec::TextJson)]
 pub async fn inventory_sync_changes(sync_id: i64) -> Result<Vec<ChangeView>, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -59,7 +59,7 @@ pub async fn inventory_sync_changes(sync_id: i64) -> Result<Vec<ChangeView>, App
 
 /// Runs a sync now (admins). Answers when it is done; a sync that outlasts the request
 /// timeout goes on and shows in the list when it ends.
-#[server(prefix = "/api", endpoint = "inventory_sync_now")]
+#[server(prefix = "/api", endpoint = "inventory_sync_now", output = crate::codec::TextJson)]
 pub async fn sync_now() -> Result<SyncView, AppError> {
     use crate::auth::guard::{require, respond, Need};
     use crate::inventory::{service::StartError, sync::SyncError, Trigger};
@@ -102,7 +102,7 @@ pub async fn sync_now() -> Result<SyncView, AppError> {
 }
 
 /// The users list (admins and auditors).
-#[server(prefix = "/api", endpoint = "inventory_users")]
+#[server(prefix = "/api", endpoint = "inventory_users", output = crate::codec::TextJson)]
 pub async fn inventory_users(
     search: Option<String>,
     flag: Option<String>,
@@ -136,7 +136,7 @@ pub async fn inventory_users(
 
 /// Replaces the users inventory with a CSV file (admins). A file with any problem changes
 /// nothing and comes back with every problem listed.
-#[server(prefix = "/api", endpoint = "inventory_import_users", input = server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "inventory_import_users", input = server_fn::codec::Json, output = crate::codec::TextJson)]
 pub async fn import_users(file_name: String, csv: String) -> Result<ImportResult, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;
@@ -186,7 +186,7 @@ pub async fn import_users(file_name: String, csv: String) -> Result<ImportResult
 }
 
 /// One server with its settings and users (admins and auditors).
-#[server(prefix = "/api", endpoint = "inventory_server")]
+#[server(prefix = "/api", endpoint = "inventory_server", output = crate::codec::TextJson)]
 pub async fn inventory_server(postmark_id: i64) -> Result<ServerDetail, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -206,7 +206,7 @@ pub async fn inventory_server(postmark_id: i64) -> Result<ServerDetail, AppError
 }
 
 /// One user with their change history (admins and auditors).
-#[server(prefix = "/api", endpoint = "inventory_user")]
+#[server(prefix = "/api", endpoint = "inventory_user", output = crate::codec::TextJson)]
 pub async fn inventory_user(email: String) -> Result<UserDetail, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -220,7 +220,7 @@ pub async fn inventory_user(email: String) -> Result<UserDetail, AppError> {
 }
 
 /// The webhook host allowlist in force (admins and auditors).
-#[server(prefix = "/api", endpoint = "inventory_allowlist")]
+#[server(prefix = "/api", endpoint = "inventory_allowlist", output = crate::codec::TextJson)]
 pub async fn webhook_allowlist() -> Result<Vec<String>, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -233,7 +233,7 @@ pub async fn webhook_allowlist() -> Result<Vec<String>, AppError> {
 }
 
 /// Replaces the webhook host allowlist (admins); comma- or line-separated host names.
-#[server(prefix = "/api", endpoint = "inventory_set_allowlist")]
+#[server(prefix = "/api", endpoint = "inventory_set_allowlist", output = crate::codec::TextJson)]
 pub async fn set_webhook_allowlist(hosts: String) -> Result<Vec<String>, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;
@@ -253,7 +253,7 @@ pub async fn set_webhook_allowlist(hosts: String) -> Result<Vec<String>, AppErro
 }
 
 /// Sets a server's owner (admins); an empty email clears it.
-#[server(prefix = "/api", endpoint = "inventory_set_owner")]
+#[server(prefix = "/api", endpoint = "inventory_set_owner", output = crate::codec::TextJson)]
 pub async fn set_server_owner(postmark_id: i64, email: String) -> Result<(), AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;

@@ -20,9 +20,6 @@ use crate::{
     db::{Db, Tx},
 };
 
-/// Default for `PAR_SNAPSHOT_RETENTION_DAYS`: a year of quarterly reviews and the one before.
-pub const DEFAULT_RETENTION_DAYS: u32 = 400;
-
 /// Whose snapshots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {

@@ -34,7 +34,7 @@ fn form(
 }
 
 /// The mappings, what to pick from, and the jobs mappings started.
-#[server(prefix = "/api", endpoint = "mappings_overview")]
+#[server(prefix = "/api", endpoint = "mappings_overview", output = crate::codec::TextJson)]
 pub async fn mappings_overview() -> Result<Overview, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -48,7 +48,7 @@ pub async fn mappings_overview() -> Result<Overview, AppError> {
 }
 
 /// Who would gain and lose what if the mapping were saved; nothing is saved.
-#[server(prefix = "/api", endpoint = "mapping_preview")]
+#[server(prefix = "/api", endpoint = "mapping_preview", output = crate::codec::TextJson)]
 pub async fn mapping_preview(
     id: Option<i64>,
     group: String,
@@ -64,7 +64,7 @@ pub async fn mapping_preview(
 }
 
 /// Saves a mapping (new without `id`) and starts the jobs it calls for.
-#[server(prefix = "/api", endpoint = "mapping_save")]
+#[server(prefix = "/api", endpoint = "mapping_save", output = crate::codec::TextJson)]
 pub async fn mapping_save(
     id: Option<i64>,
     group: String,
@@ -90,7 +90,7 @@ pub async fn mapping_save(
 }
 
 /// What deleting a mapping would take away; nothing is deleted.
-#[server(prefix = "/api", endpoint = "mapping_delete_preview")]
+#[server(prefix = "/api", endpoint = "mapping_delete_preview", output = crate::codec::TextJson)]
 pub async fn mapping_delete_preview(id: i64) -> Result<Effect, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::Admin)?;
@@ -99,7 +99,7 @@ pub async fn mapping_delete_preview(id: i64) -> Result<Effect, AppError> {
 }
 
 /// Deletes a mapping and starts the removals it calls for.
-#[server(prefix = "/api", endpoint = "mapping_delete")]
+#[server(prefix = "/api", endpoint = "mapping_delete", output = crate::codec::TextJson)]
 pub async fn mapping_delete(id: i64) -> Result<Effect, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;

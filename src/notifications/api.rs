@@ -28,7 +28,7 @@ pub struct InboxEmail {
 }
 
 /// The outbox, optionally for one campaign and one status (`queued`, `sent`, `failed`, …).
-#[server(prefix = "/api", endpoint = "notifications_list")]
+#[server(prefix = "/api", endpoint = "notifications_list", output = crate::codec::TextJson)]
 pub async fn notifications_list(
     campaign: Option<i64>,
     status: Option<String>,
@@ -60,7 +60,7 @@ pub async fn notifications_list(
 
 /// Sends a reviewer a fresh email for the campaign of notification `id`; sending it rotates
 /// their link, so the old one stops working.
-#[server(prefix = "/api", endpoint = "notification_resend")]
+#[server(prefix = "/api", endpoint = "notification_resend", output = crate::codec::TextJson)]
 pub async fn notification_resend(id: i64) -> Result<(), AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;
@@ -71,7 +71,7 @@ pub async fn notification_resend(id: i64) -> Result<(), AppError> {
 }
 
 /// Withdraws the review links sent to the recipient of notification `id` for its campaign.
-#[server(prefix = "/api", endpoint = "notification_withdraw_link")]
+#[server(prefix = "/api", endpoint = "notification_withdraw_link", output = crate::codec::TextJson)]
 pub async fn notification_withdraw_link(id: i64) -> Result<u64, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;
@@ -83,7 +83,7 @@ pub async fn notification_withdraw_link(id: i64) -> Result<u64, AppError> {
 }
 
 /// The signed-in person's emails in the demo's simulated Postmark, newest first.
-#[server(prefix = "/api", endpoint = "demo_inbox")]
+#[server(prefix = "/api", endpoint = "demo_inbox", output = crate::codec::TextJson)]
 pub async fn demo_inbox() -> Result<Vec<InboxEmail>, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::SignedIn)?;

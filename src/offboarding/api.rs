@@ -8,7 +8,7 @@ use super::{Login, Overview, RemovalPlan};
 use crate::error::AppError;
 
 /// Removals outside campaigns and orphaned accounts.
-#[server(prefix = "/api", endpoint = "offboarding_overview")]
+#[server(prefix = "/api", endpoint = "offboarding_overview", output = crate::codec::TextJson)]
 pub async fn offboarding_overview() -> Result<Overview, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -26,7 +26,7 @@ pub async fn offboarding_overview() -> Result<Overview, AppError> {
 
 /// Where one Postmark login stands with the identity providers, and its removals outside
 /// campaigns.
-#[server(prefix = "/api", endpoint = "offboarding_login")]
+#[server(prefix = "/api", endpoint = "offboarding_login", output = crate::codec::TextJson)]
 pub async fn offboarding_login(email: String) -> Result<Login, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -55,7 +55,7 @@ pub async fn offboarding_login(email: String) -> Result<Login, AppError> {
 }
 
 /// What removing all of one login's access now would do.
-#[server(prefix = "/api", endpoint = "offboarding_plan")]
+#[server(prefix = "/api", endpoint = "offboarding_plan", output = crate::codec::TextJson)]
 pub async fn offboarding_plan(email: String) -> Result<RemovalPlan, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::Admin)?;
@@ -65,7 +65,7 @@ pub async fn offboarding_plan(email: String) -> Result<RemovalPlan, AppError> {
 }
 
 /// Removes all of one login's Postmark access now, with a reason; answers the job's id.
-#[server(prefix = "/api", endpoint = "offboarding_remove")]
+#[server(prefix = "/api", endpoint = "offboarding_remove", output = crate::codec::TextJson)]
 pub async fn offboarding_remove(email: String, reason: String) -> Result<i64, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;

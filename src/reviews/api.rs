@@ -38,7 +38,7 @@ fn decision(decision: Decision) -> Result<Decision, AppError> {
 }
 
 /// One page of the caller's queue.
-#[server(prefix = "/api", endpoint = "reviews_queue", input = server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "reviews_queue", input = server_fn::codec::Json, output = crate::codec::TextJson)]
 pub async fn my_queue(query: QueueQuery) -> Result<Queue, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::SignedIn)?;
@@ -59,7 +59,7 @@ pub async fn my_queue(query: QueueQuery) -> Result<Queue, AppError> {
 }
 
 /// Approves or revokes one item; `version` is the item's version the caller saw.
-#[server(prefix = "/api", endpoint = "reviews_decide")]
+#[server(prefix = "/api", endpoint = "reviews_decide", output = crate::codec::TextJson)]
 pub async fn review_decide(
     item_id: i64,
     decision: Decision,
@@ -87,7 +87,7 @@ pub async fn review_decide(
 }
 
 /// Approves or revokes many undecided items at once (all or none).
-#[server(prefix = "/api", endpoint = "reviews_decide_many", input = server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "reviews_decide_many", input = server_fn::codec::Json, output = crate::codec::TextJson)]
 pub async fn review_decide_many(
     item_ids: Vec<i64>,
     decision: Decision,
@@ -113,7 +113,7 @@ pub async fn review_decide_many(
 }
 
 /// Takes back a decision while the campaign is open.
-#[server(prefix = "/api", endpoint = "reviews_undo")]
+#[server(prefix = "/api", endpoint = "reviews_undo", output = crate::codec::TextJson)]
 pub async fn review_undo(item_id: i64, version: i64) -> Result<ItemView, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::SignedIn)?;
@@ -133,7 +133,7 @@ pub async fn review_undo(item_id: i64, version: i64) -> Result<ItemView, AppErro
 }
 
 /// Hands one undecided item to another reviewer, with a reason.
-#[server(prefix = "/api", endpoint = "reviews_reassign")]
+#[server(prefix = "/api", endpoint = "reviews_reassign", output = crate::codec::TextJson)]
 pub async fn review_reassign(
     item_id: i64,
     to: String,
@@ -163,7 +163,7 @@ pub async fn review_reassign(
 
 /// Hands every undecided item of a reviewer (the caller unless an admin names another) in a
 /// campaign to someone else, with a reason.
-#[server(prefix = "/api", endpoint = "reviews_delegate")]
+#[server(prefix = "/api", endpoint = "reviews_delegate", output = crate::codec::TextJson)]
 pub async fn review_delegate(
     campaign_id: i64,
     from: Option<String>,

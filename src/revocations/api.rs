@@ -35,7 +35,7 @@ fn parse_filter<T>(
 }
 
 /// Revocations, optionally of one campaign, status and kind, newest first.
-#[server(prefix = "/api", endpoint = "revocations_list")]
+#[server(prefix = "/api", endpoint = "revocations_list", output = crate::codec::TextJson)]
 pub async fn revocations_list(
     campaign: Option<i64>,
     status: Option<String>,
@@ -81,7 +81,7 @@ pub async fn revocations_list(
 }
 
 /// Every attempt of one revocation, oldest first.
-#[server(prefix = "/api", endpoint = "revocation_attempts")]
+#[server(prefix = "/api", endpoint = "revocation_attempts", output = crate::codec::TextJson)]
 pub async fn revocation_attempts(id: i64) -> Result<Vec<AttemptView>, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -95,7 +95,7 @@ pub async fn revocation_attempts(id: i64) -> Result<Vec<AttemptView>, AppError> 
 
 /// Carries out a closed campaign's revoke decisions, except `exclude` (each with a reason);
 /// servers in `delete` are deleted instead of quarantined when their name is typed exactly.
-#[server(prefix = "/api", endpoint = "revocations_apply", input = server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "revocations_apply", input = server_fn::codec::Json, output = crate::codec::TextJson)]
 pub async fn revocations_apply(
     campaign_id: i64,
     exclude: Vec<Excluded>,
@@ -130,7 +130,7 @@ pub async fn revocations_apply(
 }
 
 /// Runs a failed or manual revocation again.
-#[server(prefix = "/api", endpoint = "revocation_retry")]
+#[server(prefix = "/api", endpoint = "revocation_retry", output = crate::codec::TextJson)]
 pub async fn revocation_retry(id: i64) -> Result<(), AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;
@@ -139,7 +139,7 @@ pub async fn revocation_retry(id: i64) -> Result<(), AppError> {
 }
 
 /// Gives up on a revocation that has not run to the end, with a reason.
-#[server(prefix = "/api", endpoint = "revocation_cancel")]
+#[server(prefix = "/api", endpoint = "revocation_cancel", output = crate::codec::TextJson)]
 pub async fn revocation_cancel(id: i64, reason: String) -> Result<(), AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;
@@ -149,7 +149,7 @@ pub async fn revocation_cancel(id: i64, reason: String) -> Result<(), AppError> 
 
 /// Accepts a failed revocation as it is, with a reason (the access stays; the campaign can be
 /// signed off with the reason in its report).
-#[server(prefix = "/api", endpoint = "revocation_acknowledge")]
+#[server(prefix = "/api", endpoint = "revocation_acknowledge", output = crate::codec::TextJson)]
 pub async fn revocation_acknowledge(id: i64, reason: String) -> Result<(), AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;

@@ -11,7 +11,7 @@ use crate::error::AppError;
 pub const MINE_LISTED: i64 = 200;
 
 /// Revocations of the server itself and of permissions on it (admins and auditors).
-#[server(prefix = "/api", endpoint = "server_revocations")]
+#[server(prefix = "/api", endpoint = "server_revocations", output = crate::codec::TextJson)]
 pub async fn server_revocations(server_id: i64) -> Result<ServerRevocationList, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -25,7 +25,7 @@ pub async fn server_revocations(server_id: i64) -> Result<ServerRevocationList, 
 }
 
 /// Revocations of one user's account role and server permissions (admins and auditors).
-#[server(prefix = "/api", endpoint = "user_revocations")]
+#[server(prefix = "/api", endpoint = "user_revocations", output = crate::codec::TextJson)]
 pub async fn user_revocations(email: String) -> Result<Vec<Fulfilment>, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -38,7 +38,7 @@ pub async fn user_revocations(email: String) -> Result<Vec<Fulfilment>, AppError
 }
 
 /// Every revocation of one campaign, for its dashboard (admins and auditors).
-#[server(prefix = "/api", endpoint = "campaign_revocations")]
+#[server(prefix = "/api", endpoint = "campaign_revocations", output = crate::codec::TextJson)]
 pub async fn campaign_revocations(campaign_id: i64) -> Result<Vec<Fulfilment>, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -52,7 +52,7 @@ pub async fn campaign_revocations(campaign_id: i64) -> Result<Vec<Fulfilment>, A
 
 /// The restored revocations with when and by whom, for the Revocations page (admins and
 /// auditors).
-#[server(prefix = "/api", endpoint = "revocations_restored")]
+#[server(prefix = "/api", endpoint = "revocations_restored", output = crate::codec::TextJson)]
 pub async fn revocations_restored() -> Result<Vec<(i64, Restored)>, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -66,7 +66,7 @@ pub async fn revocations_restored() -> Result<Vec<(i64, Restored)>, AppError> {
 
 /// The revocations of the items the signed-in person reviewed (anyone signed in: only their
 /// own), newest campaign first.
-#[server(prefix = "/api", endpoint = "my_revocations")]
+#[server(prefix = "/api", endpoint = "my_revocations", output = crate::codec::TextJson)]
 pub async fn my_revocations() -> Result<Vec<Fulfilment>, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::SignedIn)?;
@@ -80,7 +80,7 @@ pub async fn my_revocations() -> Result<Vec<Fulfilment>, AppError> {
 
 /// Puts back a quarantined server's name, SMTP API setting and webhook URLs in Postmark
 /// (admins). Answers the name Postmark now has.
-#[server(prefix = "/api", endpoint = "revocation_restore")]
+#[server(prefix = "/api", endpoint = "revocation_restore", output = crate::codec::TextJson)]
 pub async fn revocation_restore(id: i64) -> Result<String, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;
@@ -99,7 +99,7 @@ pub async fn revocation_restore(id: i64) -> Result<String, AppError> {
 
 /// Has a quarantined server deleted in Postmark by the worker (admins), once its name is typed
 /// exactly.
-#[server(prefix = "/api", endpoint = "revocation_delete_server")]
+#[server(prefix = "/api", endpoint = "revocation_delete_server", output = crate::codec::TextJson)]
 pub async fn revocation_delete_server(id: i64, confirm_name: String) -> Result<(), AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;

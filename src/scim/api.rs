@@ -12,7 +12,7 @@ fn base_url(state: &crate::state::AppState) -> String {
 }
 
 /// Every provider token (never the tokens themselves) and the base URL.
-#[server(prefix = "/api", endpoint = "scim_tokens")]
+#[server(prefix = "/api", endpoint = "scim_tokens", output = crate::codec::TextJson)]
 pub async fn scim_tokens() -> Result<TokensPage, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::Admin)?;
@@ -26,7 +26,7 @@ pub async fn scim_tokens() -> Result<TokensPage, AppError> {
 
 /// Creates a token for the identity provider named `provider` (and the provider, when new).
 /// The answer is the only time the token is shown.
-#[server(prefix = "/api", endpoint = "scim_create_token")]
+#[server(prefix = "/api", endpoint = "scim_create_token", output = crate::codec::TextJson)]
 pub async fn create_scim_token(provider: String) -> Result<NewToken, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;
@@ -51,7 +51,7 @@ pub async fn create_scim_token(provider: String) -> Result<NewToken, AppError> {
 }
 
 /// Revokes a token; its provider's requests with it are refused from now on.
-#[server(prefix = "/api", endpoint = "scim_revoke_token")]
+#[server(prefix = "/api", endpoint = "scim_revoke_token", output = crate::codec::TextJson)]
 pub async fn revoke_scim_token(id: i64) -> Result<TokenView, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;

@@ -7,7 +7,7 @@ use crate::error::AppError;
 
 /// The campaign's sign-off with its signatures checked now, or what blocks it (admins and
 /// auditors).
-#[server(prefix = "/api", endpoint = "campaign_signoff")]
+#[server(prefix = "/api", endpoint = "campaign_signoff", output = crate::codec::TextJson)]
 pub async fn campaign_signoff(id: i64) -> Result<SignoffState, AppError> {
     use crate::auth::guard::{require, respond, Need};
     require(Need::AdminOrAuditor)?;
@@ -16,7 +16,7 @@ pub async fn campaign_signoff(id: i64) -> Result<SignoffState, AppError> {
 }
 
 /// Signs off a closed campaign whose revocations are finished, with a statement (admins).
-#[server(prefix = "/api", endpoint = "campaign_sign_off")]
+#[server(prefix = "/api", endpoint = "campaign_sign_off", output = crate::codec::TextJson)]
 pub async fn campaign_sign_off(id: i64, statement: String) -> Result<SignoffView, AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;

@@ -392,7 +392,7 @@ impl TestAppBuilder {
         let simulator_url = simulator.spawn(0).await.expect("simulator");
         let inventory = InventoryConfig {
             snapshot_retention_days:
-                postmark_access_review::inventory::snapshots::DEFAULT_RETENTION_DAYS,
+                postmark_access_review::config::DEFAULT_SNAPSHOT_RETENTION_DAYS,
             api_url: simulator_url.clone(),
             account_token: Some(SecretString::from(SIMULATOR_TOKEN.to_string())),
             sync_interval: None,

@@ -334,8 +334,7 @@ async fn credentials_stored_before_the_upgrade_are_scrubbed_once_and_compare_equ
     simulator.add_server(server);
     let url = simulator.spawn(0).await.unwrap();
     let inventory = InventoryService::new(InventoryConfig {
-        snapshot_retention_days:
-            postmark_access_review::inventory::snapshots::DEFAULT_RETENTION_DAYS,
+        snapshot_retention_days: postmark_access_review::config::DEFAULT_SNAPSHOT_RETENTION_DAYS,
         api_url: url,
         account_token: Some(SecretString::from(SIMULATOR_TOKEN.to_string())),
         sync_interval: None,

@@ -162,8 +162,7 @@ pub fn quick() -> Settings {
 /// A worker over the app's database and clock, talking to its simulator.
 pub fn worker(app: &TestApp, settings: Settings) -> Worker {
     let inventory = InventoryConfig {
-        snapshot_retention_days:
-            postmark_access_review::inventory::snapshots::DEFAULT_RETENTION_DAYS,
+        snapshot_retention_days: postmark_access_review::config::DEFAULT_SNAPSHOT_RETENTION_DAYS,
         api_url: app.simulator_url.clone(),
         account_token: Some(SecretString::from(SIMULATOR_TOKEN.to_string())),
         sync_interval: None,
@@ -458,8 +457,7 @@ async fn without_a_users_gateway_user_jobs_become_manual_tasks() {
     let (app, id) = closed_campaign().await;
     apply(&app, id, &[], &[]).await.unwrap();
     let inventory = InventoryConfig {
-        snapshot_retention_days:
-            postmark_access_review::inventory::snapshots::DEFAULT_RETENTION_DAYS,
+        snapshot_retention_days: postmark_access_review::config::DEFAULT_SNAPSHOT_RETENTION_DAYS,
         api_url: app.simulator_url.clone(),
         account_token: Some(SecretString::from(SIMULATOR_TOKEN.to_string())),
         sync_interval: None,

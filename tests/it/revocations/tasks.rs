@@ -30,8 +30,7 @@ use crate::{
 /// A worker with Postmark's account token but no users gateway, emailing `recipients`.
 fn without_gateway(app: &TestApp, settings: Settings, recipients: &[&str]) -> Worker {
     let inventory = InventoryConfig {
-        snapshot_retention_days:
-            postmark_access_review::inventory::snapshots::DEFAULT_RETENTION_DAYS,
+        snapshot_retention_days: postmark_access_review::config::DEFAULT_SNAPSHOT_RETENTION_DAYS,
         api_url: app.simulator_url.clone(),
         account_token: Some(SecretString::from(SIMULATOR_TOKEN.to_string())),
         sync_interval: None,

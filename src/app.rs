@@ -90,9 +90,14 @@ pub fn App() -> impl IntoView {
         } />
         <Router>
             <div class="app" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>
-                <a class="skip-link" href="#main">
+                <a class="skip-link" href="#main" on:click=skip_to_main>
                     "Skip to content"
                 </a>
+                <noscript>
+                    <p class="notice notice-warn noscript">
+                        "This application needs JavaScript for its buttons and forms; with it off, pages can be read but not changed."
+                    </p>
+                </noscript>
                 <Show when=move || info.demo>
                     <DemoBanner />
                 </Show>
@@ -190,4 +195,22 @@ pub fn App() -> impl IntoView {
             </div>
         </Router>
     }
+}
+
+/// The skip link moves focus into `main`. After hydration the router handles `#main` as a
+/// navigation and the browser's own focus move does not happen, so it is done here.
+fn skip_to_main(event: leptos::ev::MouseEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast as _;
+        let main = document()
+            .get_element_by_id("main")
+            .and_then(|main| main.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(main) = main {
+            event.prevent_default();
+            let _ = main.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = event;
 }

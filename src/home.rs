@@ -1,10 +1,14 @@
-//! The start page a signed-out visitor sees.
+//! The start page: what a review is, for a visitor; what waits, for a signed-in person.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::{auth::Viewer, components::viewer::viewer};
+use crate::{
+    auth::{Role, Viewer},
+    components::{notice::ErrorNotice, viewer::viewer},
+    reviews::{api::my_open_reviews, QueueCampaign},
+};
 
 /// The review cycle, in the order it happens.
 const STEPS: [(&str, &str); 5] = [
@@ -43,7 +47,8 @@ pub fn Home() -> impl IntoView {
     }
 }
 
-/// The start page of a signed-in person.
+/// The start page of a signed-in person: what waits for their decision first, then the
+/// sections they may open.
 #[component]
 fn Welcome(viewer: Viewer) -> impl IntoView {
     let first = viewer
@@ -53,6 +58,8 @@ fn Welcome(viewer: Viewer) -> impl IntoView {
         .unwrap_or("")
         .to_string();
     let fulfils = viewer.reads_tasks();
+    let staff = viewer.has(Role::Admin) || viewer.has(Role::Auditor);
+    let reviews = Resource::new(|| (), |_| my_open_reviews());
     view! {
         <Title text="" />
         <section class="hero">
@@ -61,16 +68,61 @@ fn Welcome(viewer: Viewer) -> impl IntoView {
                 {format!("You are signed in as {} ({}).", viewer.email, viewer.role_label())}
             </p>
         </section>
+        <section aria-labelledby="waiting-heading" class="waiting">
+            <h2 id="waiting-heading">"Waiting for your decision"</h2>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match reviews.await {
+                        Ok(campaigns) => waiting(campaigns).into_any(),
+                        Err(error) => view! { <ErrorNotice error needs="" /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
         <ul class="tiles">
             <li><A href="/reviews"><strong>"My reviews"</strong><span>"Accesses waiting for your decision"</span></A></li>
-            <li><A href="/campaigns"><strong>"Campaigns"</strong><span>"Review campaigns and their progress"</span></A></li>
-            <li><A href="/inventory"><strong>"Inventory"</strong><span>"Postmark users, permissions and servers"</span></A></li>
-            <li><A href="/audit"><strong>"Audit"</strong><span>"The hash-chained log of every change"</span></A></li>
+            {staff.then(|| view! {
+                <li><A href="/campaigns"><strong>"Campaigns"</strong><span>"Review campaigns and their progress"</span></A></li>
+                <li><A href="/inventory"><strong>"Inventory"</strong><span>"Postmark users, permissions and servers"</span></A></li>
+                <li><A href="/audit"><strong>"Audit"</strong><span>"The hash-chained log of every change"</span></A></li>
+            })}
             {fulfils.then(|| view! {
                 <li><A href="/tasks"><strong>"Tasks"</strong><span>"Revocations to make by hand in Postmark"</span></A></li>
             })}
         </ul>
     }
+}
+
+/// Each open campaign with undecided items: how many are left, the due date, a way in.
+fn waiting(campaigns: Vec<QueueCampaign>) -> impl IntoView {
+    let open: Vec<QueueCampaign> = campaigns
+        .into_iter()
+        .filter(|c| c.decided < c.items)
+        .collect();
+    if open.is_empty() {
+        return view! { <p class="empty-state">"Nothing waits for your decision."</p> }.into_any();
+    }
+    view! {
+        <ul class="waiting-list">
+            {open.into_iter().map(|c| {
+                let left = c.items - c.decided;
+                let href = format!("/reviews?campaign={}", c.id);
+                let label = format!("Start reviewing {}", c.name);
+                view! {
+                    <li class="waiting-campaign">
+                        <div>
+                            <strong>{c.name.clone()}</strong>
+                            <span class="muted">
+                                {format!(" {left} of {} undecided, due {}", c.items, c.due_on)}
+                            </span>
+                        </div>
+                        <A href=href attr:class="button" attr:aria-label=label>"Start"</A>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
 }
 
 /// The start page a signed-out visitor sees.

@@ -5,13 +5,14 @@ use leptos_router::{components::A, hooks::use_location};
 
 use crate::auth::{Role, Viewer};
 
-/// Primary navigation entries: label and path.
-pub const NAV: [(&str, &str); 5] = [
-    ("Inventory", "/inventory"),
-    ("Campaigns", "/campaigns"),
-    ("My reviews", "/reviews"),
-    ("Audit", "/audit"),
-    ("Settings", "/settings"),
+/// Primary navigation entries: label, path, and whether only admins and auditors may open it
+/// (a reviewer is shown only what they can use).
+pub const NAV: [(&str, &str, bool); 5] = [
+    ("Inventory", "/inventory", true),
+    ("Campaigns", "/campaigns", true),
+    ("My reviews", "/reviews", false),
+    ("Audit", "/audit", true),
+    ("Settings", "/settings", true),
 ];
 
 #[component]
@@ -53,7 +54,8 @@ pub fn TopBar(viewer: Option<Viewer>) -> impl IntoView {
                     <ul>
                         {NAV
                             .into_iter()
-                            .map(|(label, href)| {
+                            .filter(|(_, _, staff_only)| staff || !staff_only)
+                            .map(|(label, href, _)| {
                                 view! {
                                     <li>
                                         <A href=href on:click=move |_| open.set(false)>

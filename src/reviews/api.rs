@@ -37,6 +37,23 @@ fn decision(decision: Decision) -> Result<Decision, AppError> {
     }
 }
 
+/// The open campaigns with items for the caller, for the home page (empty for an auditor or
+/// a person whose email the provider does not vouch for: they review nothing).
+#[server(prefix = "/api", endpoint = "reviews_mine", output = crate::codec::TextJson)]
+pub async fn my_open_reviews() -> Result<Vec<super::QueueCampaign>, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    let user = require(Need::SignedIn)?;
+    let state = crate::state::app_state()?;
+    let Ok(me) = reviewer(&user, &state, true) else {
+        return Ok(Vec::new());
+    };
+    respond(
+        super::db::open_campaigns(&state.db, &me)
+            .await
+            .map_err(AppError::from),
+    )
+}
+
 /// One page of the caller's queue.
 #[server(prefix = "/api", endpoint = "reviews_queue", input = server_fn::codec::Json, output = crate::codec::TextJson)]
 pub async fn my_queue(query: QueueQuery) -> Result<Queue, AppError> {

@@ -88,9 +88,8 @@ fn heading(item: &ItemView, by_server: bool) -> String {
     }
 }
 
-/// One page of a reviewer's items in open campaigns, filtered, sorted and paged in SQL (so a
-/// page costs the same at 50 items or 5,000), then grouped.
-pub async fn queue(db: &Db, reviewer: &str, query: &QueueQuery) -> Result<Queue, sqlx::Error> {
+/// The open campaigns with items for `reviewer`, soonest due first, with how many are decided.
+pub async fn open_campaigns(db: &Db, reviewer: &str) -> Result<Vec<QueueCampaign>, sqlx::Error> {
     let rows: Vec<CampaignRow> = sqlx::query_as(
         "SELECT c.id, c.name, c.due_on, c.revoke_needs_justification, \
          c.privileged_needs_justification, c.revocation_mode, COUNT(*), COUNT(i.decision) \
@@ -117,6 +116,13 @@ pub async fn queue(db: &Db, reviewer: &str, query: &QueueQuery) -> Result<Queue,
             },
         )
         .collect();
+    Ok(campaigns)
+}
+
+/// One page of a reviewer's items in open campaigns, filtered, sorted and paged in SQL (so a
+/// page costs the same at 50 items or 5,000), then grouped.
+pub async fn queue(db: &Db, reviewer: &str, query: &QueueQuery) -> Result<Queue, sqlx::Error> {
+    let campaigns = open_campaigns(db, reviewer).await?;
     let total = campaigns.iter().map(|c| c.items).sum();
     let decided = campaigns.iter().map(|c| c.decided).sum();
 

@@ -84,6 +84,8 @@ pub mod people;
 #[cfg(feature = "ssr")]
 pub mod postmark;
 #[cfg(feature = "ssr")]
+pub mod reviewer_suggestions;
+#[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod signing;

@@ -107,8 +107,8 @@ mod db {
 
     /// The campaign form's defaults in words.
     fn new_campaign() -> String {
-        use crate::campaigns::{form::new_input, DefaultOutcome};
-        let input = new_input("", "", "");
+        use crate::campaigns::{CampaignInput, DefaultOutcome};
+        let input = CampaignInput::for_new("", "", "");
         let outcome =
             DefaultOutcome::from_slug(&input.default_outcome).map_or("—", DefaultOutcome::label);
         let yes = |on: &Option<String>| if on.is_some() { "yes" } else { "no" };

@@ -35,7 +35,8 @@ test('create, launch, review, hand on, bulk, close', async () => {
   const ada = await personAt('Ada Admin', '/campaigns/new');
   await ada.page.fill('input[name="input[name]"]', 'Payments servers review');
   await ada.page.uncheck('input[name="input[kind_account_role]"]');
-  await ada.page.fill('input[name="input[server_ids]"]', '10001, 10002');
+  await ada.page.check('input[name="input[server_ids][]"][value="10001"]');
+  await ada.page.check('input[name="input[server_ids][]"][value="10002"]');
   await ada.page.selectOption('select[name="input[default_outcome]"]', 'revoke');
   await ada.page.getByRole('button', { name: 'Save draft' }).click();
   await ada.page.waitForURL(/\/campaigns\/\d+$/);

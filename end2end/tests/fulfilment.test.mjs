@@ -36,7 +36,7 @@ test('a manual task is marked by a fulfilment person and the next import proves 
   await ada.fill('input[name="input[name]"]', CAMPAIGN);
   await ada.uncheck('input[name="input[kind_account_role]"]');
   await ada.uncheck('input[name="input[kind_server]"]');
-  await ada.fill('input[name="input[server_ids]"]', '10001');
+  await ada.check('input[name="input[server_ids][]"][value="10001"]');
   await ada.selectOption('select[name="input[default_outcome]"]', 'revoke');
   await ada.getByRole('button', { name: 'Save draft' }).click();
   await ada.waitForURL(/\/campaigns\/\d+$/);

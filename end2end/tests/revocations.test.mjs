@@ -17,7 +17,8 @@ test('apply after close, then the revocations run and are listed', async () => {
   await page.waitForSelector('input[name="input[name]"]');
   await page.fill('input[name="input[name]"]', 'Payments servers offboarding');
   await page.uncheck('input[name="input[kind_account_role]"]');
-  await page.fill('input[name="input[server_ids]"]', '10001, 10002');
+  await page.check('input[name="input[server_ids][]"][value="10001"]');
+  await page.check('input[name="input[server_ids][]"][value="10002"]');
   await page.selectOption('select[name="input[default_outcome]"]', 'revoke');
   await page.selectOption('select[name="input[revocation_mode]"]', 'apply');
   await page.getByRole('button', { name: 'Save draft' }).click();

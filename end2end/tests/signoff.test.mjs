@@ -75,7 +75,7 @@ test('an admin acknowledges a failed revocation, then signs off a finished campa
   await page.waitForSelector('input[name="input[name]"]');
   await page.fill('input[name="input[name]"]', 'Status page review');
   await page.uncheck('input[name="input[kind_account_role]"]');
-  await page.fill('input[name="input[server_ids]"]', '10014');
+  await page.check('input[name="input[server_ids][]"][value="10014"]');
   await page.selectOption('select[name="input[default_outcome]"]', 'keep');
   await page.getByRole('button', { name: 'Save draft' }).click();
   await page.waitForURL(/\/campaigns\/\d+$/);

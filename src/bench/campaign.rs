@@ -20,8 +20,9 @@ use crate::{
     auth::service::AuthService,
     campaigns::{
         assign::{self, Assignment},
-        db::{create, get, validate},
+        db::{create, get},
         lifecycle::launch,
+        validate::{validate, Known},
         CampaignInput,
     },
     clock::{format_timestamp, Clock, SystemClock},
@@ -163,7 +164,7 @@ async fn measure(dir: &Path, items: usize, queue: usize) -> anyhow::Result<()> {
     fill_inventory(&db, users, queue_users, 200).await?;
     let clock = SystemClock;
     let actor = Actor::system("bench");
-    let known = crate::inventory::db::server_ids(&db).await?;
+    let known = Known::load(&db).await?;
 
     // The launch as an admin runs it.
     let settings = validate(&input(), &known)?;

@@ -22,8 +22,9 @@ use crate::{
     audit::Actor,
     auth::session::{SessionUser, Store, USER_KEY},
     campaigns::{
-        db::{create, validate},
+        db::create,
         lifecycle::launch,
+        validate::{validate, Known},
     },
     clock::{Clock, SystemClock},
     config::DatabaseConfig,
@@ -378,7 +379,7 @@ async fn measure(dir: &Path, options: &Options) -> anyhow::Result<()> {
     fill_inventory(&db, users, queue_users, options.reviewers).await?;
     let clock = SystemClock;
     let actor = Actor::system("bench");
-    let known = crate::inventory::db::server_ids(&db).await?;
+    let known = Known::load(&db).await?;
     let id = create(&db, &clock, &actor, "bench", &validate(&input(), &known)?).await?;
     let launched = launch(&db, &clock, &actor, "bench", id, &[]).await?;
 

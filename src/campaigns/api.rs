@@ -2,20 +2,20 @@
 
 use leptos::prelude::*;
 
-use super::{CampaignInput, CampaignView, Dashboard, MappingResult, Preview};
+use super::{CampaignInput, CampaignView, Dashboard, FormOptions, MappingResult, Preview};
 use crate::{
     error::AppError,
     review_items::{Decision, ItemView},
 };
 
-/// A campaign form checked against the servers of the current inventory.
+/// A campaign form checked against the servers and account roles of the current inventory.
 #[cfg(feature = "ssr")]
 async fn checked(
     state: &crate::state::AppState,
     input: &CampaignInput,
 ) -> Result<super::db::Settings, AppError> {
-    let known = crate::inventory::db::server_ids(&state.db).await?;
-    super::db::validate(input, &known)
+    let known = super::validate::Known::load(&state.db).await?;
+    super::validate::validate(input, &known)
 }
 
 /// The webhook host allowlist in force, for the risk flags items carry.
@@ -263,11 +263,40 @@ pub async fn campaign_defaults() -> Result<CampaignInput, AppError> {
         .person_email()
         .map(|e| e.into_string())
         .unwrap_or_default();
-    Ok(super::form::new_input(
+    Ok(CampaignInput::for_new(
         &format_date(today),
         &format_date(today + time::Duration::days(14)),
         &me,
     ))
+}
+
+/// What the campaign form offers: the inventory's servers, the account roles Postmark or the
+/// inventory knows, and known reviewers to suggest (admins).
+#[server(prefix = "/api", endpoint = "campaign_form_options")]
+pub async fn campaign_form_options() -> Result<FormOptions, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    require(Need::Admin)?;
+    let state = crate::state::app_state()?;
+    let servers = respond(
+        crate::inventory::db::server_names(&state.db)
+            .await
+            .map_err(AppError::from),
+    )?;
+    let known = respond(
+        super::validate::Known::load(&state.db)
+            .await
+            .map_err(AppError::from),
+    )?;
+    let reviewers = respond(
+        crate::reviewer_suggestions::known_reviewers(&state.db, state.auth.config())
+            .await
+            .map_err(AppError::from),
+    )?;
+    Ok(FormOptions {
+        servers,
+        roles: known.roles,
+        reviewers,
+    })
 }
 
 /// Queues a reminder now to one reviewer of an open campaign, or to every reviewer with

@@ -1,27 +1,20 @@
-//! Campaign settings: checking what an admin entered, saving drafts and templates, reading
+//! Campaign settings: saving drafts and templates (checked by [`super::validate`]), reading
 //! campaigns back.
-
-use std::collections::HashSet;
 
 use serde::Serialize;
 use serde_json::json;
 
-use super::{CampaignInput, CampaignView, DefaultOutcome, Status};
+use super::{CampaignView, DefaultOutcome, Status};
 use crate::{
     audit::{self, Actor, Event},
     clock::{format_timestamp, Clock},
     db::{Db, Tx},
-    email::Email,
     error::AppError,
     review_items::ItemKind,
     revocations::Mode,
 };
 
-/// Longest name and description accepted.
-const MAX_NAME: usize = 200;
-const MAX_DESCRIPTION: usize = 4000;
-
-/// Settings that passed every check.
+/// Settings that passed every check ([`super::validate::validate`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Settings {
     pub name: String,
@@ -53,191 +46,6 @@ pub fn parse_date(text: &str) -> Option<time::Date> {
 
 pub fn format_date(date: time::Date) -> String {
     date.format(DATE).unwrap_or_default()
-}
-
-/// Checks a form; every problem is named in one message.
-pub fn validate(input: &CampaignInput, known_servers: &HashSet<i64>) -> Result<Settings, AppError> {
-    let mut problems: Vec<String> = Vec::new();
-    let name = input.name.trim().to_string();
-    if name.is_empty() {
-        problems.push("give the campaign a name".into());
-    } else if name.chars().count() > MAX_NAME {
-        problems.push(format!("the name is longer than {MAX_NAME} characters"));
-    }
-    let description = input.description.trim().to_string();
-    if description.chars().count() > MAX_DESCRIPTION {
-        problems.push(format!(
-            "the description is longer than {MAX_DESCRIPTION} characters"
-        ));
-    }
-    let kinds: Vec<ItemKind> = [
-        (ItemKind::AccountRole, &input.kind_account_role),
-        (ItemKind::ServerPermission, &input.kind_server_permission),
-        (ItemKind::Server, &input.kind_server),
-    ]
-    .into_iter()
-    .filter(|(_, on)| on.is_some())
-    .map(|(kind, _)| kind)
-    .collect();
-    if kinds.is_empty() {
-        problems.push("choose at least one kind of item to review".into());
-    }
-    let mut server_ids = Vec::new();
-    for part in input
-        .server_ids
-        .split([',', ' ', '\n'])
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        match part.parse::<i64>() {
-            Ok(id) if known_servers.contains(&id) => {
-                if !server_ids.contains(&id) {
-                    server_ids.push(id);
-                }
-            }
-            Ok(id) => problems.push(format!("server {id} is not in the inventory")),
-            Err(_) => problems.push(format!("`{part}` is not a server id")),
-        }
-    }
-    server_ids.sort_unstable();
-    let mut roles: Vec<String> = Vec::new();
-    for role in input
-        .roles
-        .split(',')
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-    {
-        if !roles.iter().any(|r| r.eq_ignore_ascii_case(role)) {
-            roles.push(role.to_string());
-        }
-    }
-    let starts = parse_date(&input.starts_on);
-    let due = parse_date(&input.due_on);
-    if starts.is_none() {
-        problems.push("the start date must be a date (YYYY-MM-DD)".into());
-    }
-    if due.is_none() {
-        problems.push("the due date must be a date (YYYY-MM-DD)".into());
-    }
-    for (date, what) in [(starts, "start"), (due, "due")] {
-        if date.is_some_and(|d| !(2000..=2100).contains(&d.year())) {
-            problems.push(format!("the {what} date must be between 2000 and 2100"));
-        }
-    }
-    if let (Some(starts), Some(due)) = (starts, due) {
-        if due < starts {
-            problems.push("the due date is before the start date".into());
-        }
-    }
-    let reminder_days = reminder_days(&input.reminder_days, &mut problems);
-    if let (Some(starts), Some(due), Some(longest)) = (starts, due, reminder_days.first()) {
-        // A reminder as long before the due date as the campaign lasts would arrive with the
-        // review request itself (and replace its link).
-        let length = (due - starts).whole_days();
-        if *longest >= length {
-            problems.push(format!(
-                "reminders must come after the start: this campaign lasts {length} days, so \
-                 remind at most {} days before the due date",
-                (length - 1).max(0)
-            ));
-        }
-    }
-    let default_outcome = DefaultOutcome::from_slug(input.default_outcome.trim());
-    if default_outcome.is_none() {
-        problems.push("choose what happens to undecided items (keep, revoke or flag)".into());
-    }
-    let email = |text: &str, what: &str, problems: &mut Vec<String>| {
-        if text.trim().is_empty() {
-            return None;
-        }
-        match Email::parse(text) {
-            Ok(email) => Some(email.into_string()),
-            Err(_) => {
-                let shown = text.trim().to_lowercase();
-                problems.push(format!("the {what} `{shown}` is not an email address"));
-                None
-            }
-        }
-    };
-    let fixed_reviewer = email(&input.fixed_reviewer, "fixed reviewer", &mut problems);
-    let fallback_reviewer = email(&input.fallback_reviewer, "fallback reviewer", &mut problems);
-    if fallback_reviewer.is_none() && input.fallback_reviewer.trim().is_empty() {
-        problems.push(
-            "name a fallback reviewer: they get every item the other rules leave, and items \
-             people would review themselves"
-                .into(),
-        );
-    }
-    let revocation_mode = match input.revocation_mode.trim() {
-        "" => Some(Mode::Apply),
-        slug => Mode::from_slug(slug),
-    };
-    if revocation_mode.is_none() {
-        problems
-            .push("choose when revocations run (after an admin applies them, or at close)".into());
-    }
-    match (
-        default_outcome,
-        fallback_reviewer,
-        (starts, due),
-        revocation_mode,
-        problems.is_empty(),
-    ) {
-        (
-            Some(default_outcome),
-            Some(fallback_reviewer),
-            (Some(starts), Some(due)),
-            Some(revocation_mode),
-            true,
-        ) => Ok(Settings {
-            name,
-            description,
-            kinds,
-            server_ids,
-            roles,
-            starts_on: format_date(starts),
-            due_on: format_date(due),
-            default_outcome,
-            revoke_needs_justification: input.revoke_needs_justification.is_some(),
-            privileged_needs_justification: input.privileged_needs_justification.is_some(),
-            use_manager_mapping: input.use_manager_mapping.is_some(),
-            use_server_owners: input.use_server_owners.is_some(),
-            fixed_reviewer,
-            fallback_reviewer,
-            recurring: input.recurring.is_some(),
-            reminder_days,
-            revocation_mode,
-        }),
-        _ => Err(AppError::Validation(format!(
-            "The campaign was not saved: {}.",
-            problems.join("; ")
-        ))),
-    }
-}
-
-/// Most reminders a campaign sends before its due date.
-const MAX_REMINDERS: usize = 5;
-
-/// `7, 1` → `[7, 1]`: whole days before the due date, 1 to 90, largest first.
-fn reminder_days(text: &str, problems: &mut Vec<String>) -> Vec<i64> {
-    let mut days = Vec::new();
-    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        match part.parse::<i64>() {
-            Ok(day @ 1..=90) => days.push(day),
-            _ => {
-                problems.push(format!(
-                    "reminders are whole days before the due date, 1 to 90 (`{part}` is not)"
-                ));
-                return Vec::new();
-            }
-        }
-    }
-    days.sort_unstable_by(|a, b| b.cmp(a));
-    days.dedup();
-    if days.len() > MAX_REMINDERS {
-        problems.push(format!("at most {MAX_REMINDERS} reminders"));
-    }
-    days
 }
 
 fn json_or_null<T: Serialize>(values: &[T]) -> Option<String> {
@@ -546,60 +354,4 @@ pub async fn list(db: &Db) -> Result<Vec<CampaignView>, sqlx::Error> {
         .fetch_all(db.pool())
         .await?;
     rows.into_iter().map(to_view).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn input() -> CampaignInput {
-        CampaignInput {
-            name: " Q4 review ".into(),
-            kind_account_role: Some("on".into()),
-            server_ids: "2, 1,2".into(),
-            roles: "Account Admin, account admin".into(),
-            starts_on: "2026-12-01".into(),
-            due_on: "2026-12-15".into(),
-            default_outcome: "flag".into(),
-            fallback_reviewer: "Ada@Example.com".into(),
-            ..CampaignInput::default()
-        }
-    }
-
-    #[test]
-    fn good_input_is_normalised() {
-        let settings = validate(&input(), &HashSet::from([1, 2])).unwrap();
-        assert_eq!(settings.name, "Q4 review");
-        assert_eq!(settings.server_ids, [1, 2]);
-        assert_eq!(settings.roles, ["Account Admin"]);
-        assert_eq!(settings.fallback_reviewer, "ada@example.com");
-        assert_eq!(settings.kinds, [ItemKind::AccountRole]);
-    }
-
-    #[test]
-    fn every_problem_is_named() {
-        let bad = CampaignInput {
-            name: String::new(),
-            kind_account_role: None,
-            server_ids: "3, x".into(),
-            due_on: "2026-11-01".into(),
-            default_outcome: "maybe".into(),
-            fallback_reviewer: String::new(),
-            fixed_reviewer: "not-an-email".into(),
-            ..input()
-        };
-        let message = validate(&bad, &HashSet::from([1])).unwrap_err().to_string();
-        for expected in [
-            "name",
-            "at least one kind",
-            "server 3 is not in the inventory",
-            "`x` is not a server id",
-            "due date is before",
-            "undecided items",
-            "`not-an-email`",
-            "fallback reviewer",
-        ] {
-            assert!(message.contains(expected), "{expected}: {message}");
-        }
-    }
 }

@@ -3,9 +3,11 @@
 //! carried out and signed off.
 
 use super::{
-    db::{create, format_date, validate},
+    db::{create, format_date},
     lifecycle::launch,
-    managers, CampaignInput,
+    managers,
+    validate::{validate, Known},
+    CampaignInput,
 };
 use crate::{
     audit::Actor,
@@ -57,7 +59,7 @@ pub async fn seed(db: &Db, clock: &dyn Clock, allowlist: &[String]) -> anyhow::R
     ] {
         set_owner(db, clock, &actor, server, owner).await?;
     }
-    let known = crate::inventory::db::server_ids(db).await?;
+    let known = Known::load(db).await?;
     let today = clock.now().date();
     let open = validate(
         &input(
@@ -115,7 +117,7 @@ async fn closed_campaign(
     db: &Db,
     clock: &dyn Clock,
     allowlist: &[String],
-    known: &std::collections::HashSet<i64>,
+    known: &Known,
 ) -> anyhow::Result<()> {
     let actor = Actor::system("demo");
     let today = clock.now().date();
@@ -125,8 +127,8 @@ async fn closed_campaign(
         today - time::Duration::days(16),
         false,
     );
-    settings.server_ids = "10003, 10004".to_string();
-    settings.roles = "Account Owner".to_string();
+    settings.server_ids = vec!["10003".to_string(), "10004".to_string()];
+    settings.roles = vec!["Account Owner".to_string()];
     settings.default_outcome = "keep".to_string();
     settings.revocation_mode = crate::revocations::Mode::AtClose.slug().to_string();
     settings.reminder_days = String::new();
@@ -188,7 +190,7 @@ fn last_quarter_start(today: time::Date) -> anyhow::Result<time::Date> {
 /// off ([`sign_off_last_quarter`]). Returns the campaign's id.
 pub async fn last_quarter(db: &Db, clock: &dyn Clock, allowlist: &[String]) -> anyhow::Result<i64> {
     let actor = Actor::system("demo");
-    let known = crate::inventory::db::server_ids(db).await?;
+    let known = Known::load(db).await?;
     let starts = last_quarter_start(clock.now().date())?;
     let mut settings = input(
         &format!(
@@ -202,7 +204,7 @@ pub async fn last_quarter(db: &Db, clock: &dyn Clock, allowlist: &[String]) -> a
     );
     settings.description = "Servers of retired applications, and who can reach them.".to_string();
     settings.kind_account_role = None;
-    settings.server_ids = DEMO_SIGNED_OFF_SERVER.to_string();
+    settings.server_ids = vec![DEMO_SIGNED_OFF_SERVER.to_string()];
     settings.default_outcome = "keep".to_string();
     settings.use_manager_mapping = None;
     settings.use_server_owners = None;

@@ -1,10 +1,21 @@
 //! The campaign settings form, shared by "new campaign" and "edit draft". Field names follow
-//! the server functions' `input` argument (`input[name]`, …).
+//! the server functions' `input` argument (`input[name]`, …). Servers and roles are picked
+//! from the inventory ([`super::scope_pick`]); the reviewer fields suggest known reviewers.
 
 use leptos::prelude::*;
 
-use super::{CampaignInput, DefaultOutcome};
-use crate::review_items::ItemKind;
+use super::{
+    api::campaign_form_options,
+    scope_pick::{role_choices, server_choices, PickList},
+    CampaignInput, DefaultOutcome,
+};
+use crate::{
+    components::{notice::ErrorNotice, suggestions::EmailSuggestions},
+    review_items::ItemKind,
+};
+
+/// The `<datalist>` the reviewer fields suggest from.
+const REVIEWERS_LIST: &str = "known-reviewers";
 
 fn checked(value: &Option<String>) -> bool {
     value.is_some()
@@ -27,6 +38,8 @@ pub fn CampaignFields(input: CampaignInput, #[prop(optional)] editing: bool) -> 
         (ItemKind::Server, "kind_server", checked(&input.kind_server)),
     ];
     let outcome = input.default_outcome.clone();
+    let options = Resource::new(|| (), |()| campaign_form_options());
+    let (saved_servers, saved_roles) = (input.server_ids.clone(), input.roles.clone());
     view! {
         <fieldset>
             <legend>"Campaign"</legend>
@@ -61,14 +74,25 @@ pub fn CampaignFields(input: CampaignInput, #[prop(optional)] editing: bool) -> 
                     </label>
                 }).collect_view()}
             </div>
-            <label>
-                "Only these servers (Postmark ids, comma-separated; empty: all servers)"
-                <input type="text" name="input[server_ids]" value=input.server_ids.clone() placeholder="10001, 10004" />
-            </label>
-            <label>
-                "Only these account roles (comma-separated; empty: all roles)"
-                <input type="text" name="input[roles]" value=input.roles.clone() placeholder="Account Admin, Account Owner" />
-            </label>
+            <Suspense fallback=|| view! { <p class="loading">"Loading the inventory…"</p> }>
+                {move || {
+                    let (saved_servers, saved_roles) = (saved_servers.clone(), saved_roles.clone());
+                    Suspend::new(async move {
+                        match options.await {
+                            Ok(options) => view! {
+                                <PickList field="server_ids" legend="Servers" searchable=true
+                                    none_means="Check the servers to review; none checked: every server in the inventory at launch."
+                                    choices=server_choices(&options.servers, &saved_servers) />
+                                <PickList field="roles" legend="Account roles"
+                                    none_means="Check the account roles to review; none checked: every role."
+                                    choices=role_choices(&options.roles, &saved_roles) />
+                                <EmailSuggestions id=REVIEWERS_LIST emails=options.reviewers />
+                            }.into_any(),
+                            Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
         </fieldset>
         <fieldset>
             <legend>"Reviewers"</legend>
@@ -84,12 +108,12 @@ pub fn CampaignFields(input: CampaignInput, #[prop(optional)] editing: bool) -> 
                 "Use server owners"
             </label>
             <label>
-                "Fixed reviewer (email, optional)"
-                <input type="email" name="input[fixed_reviewer]" value=input.fixed_reviewer.clone() />
+                "Fixed reviewer (email, optional; known reviewers are suggested)"
+                <input type="email" name="input[fixed_reviewer]" list=REVIEWERS_LIST autocomplete="off" value=input.fixed_reviewer.clone() />
             </label>
             <label>
-                "Fallback reviewer (email)"
-                <input type="email" name="input[fallback_reviewer]" required value=input.fallback_reviewer.clone() />
+                "Fallback reviewer (email; known reviewers are suggested)"
+                <input type="email" name="input[fallback_reviewer]" list=REVIEWERS_LIST autocomplete="off" required value=input.fallback_reviewer.clone() />
             </label>
         </fieldset>
         <fieldset>
@@ -132,31 +156,5 @@ pub fn CampaignFields(input: CampaignInput, #[prop(optional)] editing: bool) -> 
                 <input type="hidden" name="input[recurring]" value="on" />
             })}
         </fieldset>
-    }
-}
-
-/// Defaults for a new campaign starting `today`: everything in scope, two weeks to decide.
-pub fn new_input(today: &str, due: &str, fallback: &str) -> CampaignInput {
-    let on = Some("on".to_string());
-    CampaignInput {
-        name: String::new(),
-        description: String::new(),
-        kind_account_role: on.clone(),
-        kind_server_permission: on.clone(),
-        kind_server: on.clone(),
-        server_ids: String::new(),
-        roles: String::new(),
-        starts_on: today.to_string(),
-        due_on: due.to_string(),
-        default_outcome: DefaultOutcome::Flag.slug().to_string(),
-        revoke_needs_justification: on.clone(),
-        privileged_needs_justification: on.clone(),
-        use_manager_mapping: on.clone(),
-        use_server_owners: on,
-        fixed_reviewer: String::new(),
-        fallback_reviewer: fallback.to_string(),
-        recurring: None,
-        reminder_days: "7, 1".to_string(),
-        revocation_mode: crate::revocations::Mode::Apply.slug().to_string(),
     }
 }

@@ -6,6 +6,7 @@ pub mod api;
 pub mod detail;
 pub mod form;
 pub mod pages;
+pub mod scope_pick;
 
 #[cfg(feature = "ssr")]
 pub mod assign;
@@ -27,6 +28,8 @@ pub mod progress;
 pub mod reminders;
 #[cfg(feature = "ssr")]
 pub mod schedule;
+#[cfg(feature = "ssr")]
+pub mod validate;
 
 use serde::{Deserialize, Serialize};
 
@@ -129,10 +132,14 @@ pub struct CampaignInput {
     pub kind_account_role: Option<String>,
     pub kind_server_permission: Option<String>,
     pub kind_server: Option<String>,
-    /// Postmark server ids, comma-separated; empty: every server.
-    pub server_ids: String,
-    /// Account roles, comma-separated; empty: every role.
-    pub roles: String,
+    /// Postmark server ids, checked in the form's server list (`input[server_ids][]`, one
+    /// field per server) or comma-separated in one field; empty: every server.
+    #[serde(deserialize_with = "list_field")]
+    pub server_ids: Vec<String>,
+    /// Account roles, checked like servers (`input[roles][]`) or comma-separated in one
+    /// field; empty: every role.
+    #[serde(deserialize_with = "list_field")]
+    pub roles: Vec<String>,
     /// `YYYY-MM-DD`.
     pub starts_on: String,
     pub due_on: String,
@@ -152,6 +159,95 @@ pub struct CampaignInput {
     /// When revoke decisions are carried out: a [`crate::revocations::Mode`] slug; empty:
     /// after an admin applies them.
     pub revocation_mode: String,
+}
+
+impl CampaignInput {
+    /// Defaults for a new campaign starting `today`: everything in scope, two weeks to decide.
+    pub fn for_new(today: &str, due: &str, fallback: &str) -> Self {
+        let on = Some("on".to_string());
+        Self {
+            name: String::new(),
+            description: String::new(),
+            kind_account_role: on.clone(),
+            kind_server_permission: on.clone(),
+            kind_server: on.clone(),
+            server_ids: Vec::new(),
+            roles: Vec::new(),
+            starts_on: today.to_string(),
+            due_on: due.to_string(),
+            default_outcome: DefaultOutcome::Flag.slug().to_string(),
+            revoke_needs_justification: on.clone(),
+            privileged_needs_justification: on.clone(),
+            use_manager_mapping: on.clone(),
+            use_server_owners: on,
+            fixed_reviewer: String::new(),
+            fallback_reviewer: fallback.to_string(),
+            recurring: None,
+            reminder_days: "7, 1".to_string(),
+            revocation_mode: crate::revocations::Mode::Apply.slug().to_string(),
+        }
+    }
+}
+
+/// A list field of the campaign form: one value per checked box (`input[roles][]=…`, a
+/// sequence) or, as the form had text fields before, one comma-separated value. Each value is
+/// trimmed; empty ones are dropped.
+fn list_field<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    struct Visitor;
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = Vec<String>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of values or one comma-separated text")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            Ok(text
+                .split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+                .collect())
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
+            Ok(vec![n.to_string()])
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
+            Ok(vec![n.to_string()])
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut values = Vec::new();
+            while let Some(value) = seq.next_element::<String>()? {
+                let value = value.trim();
+                if !value.is_empty() {
+                    values.push(value.to_string());
+                }
+            }
+            Ok(values)
+        }
+    }
+    deserializer.deserialize_any(Visitor)
+}
+
+/// What the campaign form offers to pick from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormOptions {
+    /// `(Postmark id, name)` of every server in the inventory, by name.
+    pub servers: Vec<(i64, String)>,
+    /// Account roles: Postmark's own and any other the inventory holds.
+    pub roles: Vec<String>,
+    /// Known people to suggest as reviewers: see [`crate::reviewer_suggestions`].
+    pub reviewers: Vec<String>,
 }
 
 /// A campaign as the pages show it.
@@ -202,13 +298,8 @@ impl CampaignView {
             kind_account_role: on(self.kinds.contains(&ItemKind::AccountRole)),
             kind_server_permission: on(self.kinds.contains(&ItemKind::ServerPermission)),
             kind_server: on(self.kinds.contains(&ItemKind::Server)),
-            server_ids: self
-                .server_ids
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
-            roles: self.roles.join(", "),
+            server_ids: self.server_ids.iter().map(i64::to_string).collect(),
+            roles: self.roles.clone(),
             starts_on: self.starts_on.clone(),
             due_on: self.due_on.clone(),
             default_outcome: self.default_outcome.slug().to_string(),

@@ -8,5 +8,6 @@ pub mod notice;
 pub mod progress;
 pub mod shell;
 pub mod status_pages;
+pub mod suggestions;
 pub mod time;
 pub mod viewer;

@@ -217,6 +217,22 @@ pub async fn server_ids(db: &Db) -> Result<std::collections::HashSet<i64>, sqlx:
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
+/// Every account role a user of the inventory holds, as the inventory spells it.
+pub async fn account_roles(db: &Db) -> Result<Vec<String>, sqlx::Error> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT DISTINCT role FROM postmark_users ORDER BY role")
+            .fetch_all(db.pool())
+            .await?;
+    Ok(rows.into_iter().map(|(role,)| role).collect())
+}
+
+/// `(Postmark id, name)` of every server in the inventory, by name.
+pub async fn server_names(db: &Db) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT postmark_id, name FROM servers ORDER BY name, postmark_id")
+        .fetch_all(db.pool())
+        .await
+}
+
 /// One server with its settings and the users who can reach it.
 pub async fn server_detail(
     db: &Db,

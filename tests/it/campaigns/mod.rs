@@ -7,6 +7,7 @@ mod launch;
 mod managers;
 mod reminders;
 mod schedule;
+mod scope_form;
 
 use postmark_access_review::postmark::ServerInfo;
 use serde_json::{json, Value};

@@ -40,26 +40,26 @@ const EXPECTED = {
     Audit: 'table',
     Settings: '.notice, form',
   },
+  // Reviewers are shown only what they may open.
   'Rita Reviewer': {
-    Inventory: '.notice-warn',
-    Campaigns: '.notice, table',
     'My reviews': '.queue-item',
-    Audit: '.notice-warn',
-    Settings: '.notice-warn, .notice',
   },
   'Manny Manager': {
-    Inventory: '.notice-warn',
-    Campaigns: '.notice, table',
     'My reviews': '.queue-item',
-    Audit: '.notice-warn',
-    Settings: '.notice-warn, .notice',
   },
 };
+
+const STAFF_ONLY = ['Inventory', 'Campaigns', 'Audit', 'Settings'];
 
 for (const [name, pages] of Object.entries(EXPECTED)) {
   test(`${name} reaches every main page from the navigation`, async () => {
     const person = await atHome(name);
     await assertAccessible(person.page, `${name}: home`);
+    const nav = person.page.locator('#primary-nav');
+    for (const label of STAFF_ONLY) {
+      const shown = await nav.getByRole('link', { name: label, exact: true }).count();
+      assert.equal(shown, label in pages ? 1 : 0, `${name}: ${label} in the navigation`);
+    }
     for (const [label, selector] of Object.entries(pages)) {
       await navigate(person.page, label);
       assert.ok(
@@ -128,4 +128,37 @@ test('an admin reaches the inventory from the navigation and syncs without empty
   assert.equal(await ada.page.evaluate(() => window.__noReload), true);
   assert.deepEqual(ada.problems, []);
   await ada.context.close();
+});
+
+test('a reviewer starts from the home page: what waits, and the Start button into the queue', async () => {
+  const rita = await atHome('Rita Reviewer');
+  const waiting = rita.page.locator('.waiting-campaign').first();
+  await waiting.waitFor();
+  assert.match(await waiting.innerText(), /\d+ of \d+ undecided, due \d{4}-\d{2}-\d{2}/);
+  await waiting.getByRole('link', { name: /^Start reviewing / }).click();
+  await rita.page.waitForURL(/\/reviews\?campaign=\d+/);
+  await rita.page.waitForSelector('main .queue-item');
+  assert.equal(await rita.page.evaluate(() => window.__noReload), true);
+  // The skip link, after hydration: the first focusable element; Enter puts focus in main.
+  await rita.page.locator('a.brand').click();
+  await rita.page.waitForURL(env.demo.url + '/');
+  assert.equal(
+    await rita.page.evaluate(() => document.querySelector('a[href], button, input, select, textarea')?.className),
+    'skip-link',
+  );
+  await rita.page.locator('a.skip-link').focus();
+  await rita.page.keyboard.press('Enter');
+  assert.equal(await rita.page.evaluate(() => document.activeElement?.id), 'main');
+  assert.deepEqual(rita.problems, []);
+  await rita.context.close();
+});
+
+test('an auditor is told that nothing waits for their decision', async () => {
+  const aubrey = await atHome('Aubrey Auditor');
+  await aubrey.page.waitForSelector('.waiting .empty-state');
+  assert.equal(
+    await aubrey.page.locator('.waiting .empty-state').innerText(),
+    'Nothing waits for your decision.',
+  );
+  await aubrey.context.close();
 });

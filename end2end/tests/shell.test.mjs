@@ -52,9 +52,11 @@ test('home page hydrates: the menu opens and navigation happens without a reload
     'true',
   );
 
-  await nav.getByRole('link', { name: 'Campaigns' }).click();
-  await page.waitForSelector('h1:text("Campaigns")');
-  assert.equal(new URL(page.url()).pathname, '/campaigns');
+  // A reviewer's navigation holds only what they may open.
+  assert.equal(await nav.getByRole('link', { name: 'Campaigns' }).count(), 0);
+  await nav.getByRole('link', { name: 'My reviews' }).click();
+  await page.waitForSelector('h1:text("My reviews")');
+  assert.equal(new URL(page.url()).pathname, '/reviews');
   assert.equal(await page.evaluate(() => window.__noReload), true, 'client-side navigation');
   assert.equal(await nav.isVisible(), false, 'following a link folds the menu again');
 

@@ -90,3 +90,52 @@ async fn a_reviewer_gets_403_and_an_explanation_on_the_audit_page() {
     assert!(settings.contains("Settings are managed by admins."));
     assert!(!settings.contains("rita.reviewer@example.com</td>"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewers_home_shows_what_waits_and_only_what_they_may_open() {
+    let (app, _ada, campaign) = crate::campaigns::launched().await;
+    let rita = crate::auth::signed_in(&app, crate::auth::RITA).await;
+    let home = rita.get("/").await.text().await.unwrap().replace("<!>", "");
+    assert!(home.contains(">My reviews</a>"), "{home}");
+    for hidden in ["Inventory", "Campaigns", "Audit", "Settings"] {
+        assert!(
+            !home.contains(&format!(">{hidden}</a>")),
+            "a reviewer's navigation and tiles leave out {hidden}"
+        );
+    }
+    assert!(home.contains("Waiting for your decision"));
+    assert!(
+        home.contains(&format!("href=\"/reviews?campaign={campaign}\"")),
+        "{home}"
+    );
+    assert!(home.contains("aria-label=\"Start reviewing Q4 access review\""));
+    assert!(home.contains(" undecided, due 2026-12-12"), "{home}");
+    assert!(home.contains("<noscript>"), "a notice for browsers without JavaScript");
+
+    // The same data through the server function; an auditor has nothing waiting.
+    let mine: serde_json::Value = rita
+        .post("/api/reviews_mine", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine[0]["id"], campaign);
+    assert!(mine[0]["items"].as_i64().unwrap() > 0);
+    let aubrey = crate::auth::signed_in(&app, crate::auth::AUBREY).await;
+    let theirs: serde_json::Value = aubrey
+        .post("/api/reviews_mine", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs, serde_json::json!([]));
+    let home = aubrey
+        .get("/")
+        .await
+        .text()
+        .await
+        .unwrap()
+        .replace("<!>", "");
+    assert!(home.contains("Nothing waits for your decision."));
+    assert!(home.contains(">Audit</a>"), "auditors keep what they may read");
+}

@@ -110,7 +110,10 @@ async fn a_reviewers_home_shows_what_waits_and_only_what_they_may_open() {
     );
     assert!(home.contains("aria-label=\"Start reviewing Q4 access review\""));
     assert!(home.contains(" undecided, due 2026-12-12"), "{home}");
-    assert!(home.contains("<noscript>"), "a notice for browsers without JavaScript");
+    assert!(
+        home.contains("<noscript>"),
+        "a notice for browsers without JavaScript"
+    );
 
     // The same data through the server function; an auditor has nothing waiting.
     let mine: serde_json::Value = rita
@@ -137,5 +140,8 @@ async fn a_reviewers_home_shows_what_waits_and_only_what_they_may_open() {
         .unwrap()
         .replace("<!>", "");
     assert!(home.contains("Nothing waits for your decision."));
-    assert!(home.contains(">Audit</a>"), "auditors keep what they may read");
+    assert!(
+        home.contains(">Audit</a>"),
+        "auditors keep what they may read"
+    );
 }

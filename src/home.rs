@@ -5,8 +5,8 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::{
-    auth::{Role, Viewer},
-    components::{notice::ErrorNotice, viewer::viewer},
+    auth::Viewer,
+    components::{notice::ErrorNotice, shell::Audience, viewer::viewer},
     reviews::{api::my_open_reviews, QueueCampaign},
 };
 
@@ -58,7 +58,9 @@ fn Welcome(viewer: Viewer) -> impl IntoView {
         .unwrap_or("")
         .to_string();
     let fulfils = viewer.reads_tasks();
-    let staff = viewer.has(Role::Admin) || viewer.has(Role::Auditor);
+    let staff = Audience::Staff.includes(&viewer);
+    // Auditors only read: no queue of their own to point at.
+    let decides = Audience::Deciders.includes(&viewer);
     let reviews = Resource::new(|| (), |_| my_open_reviews());
     view! {
         <Title text="" />
@@ -68,6 +70,7 @@ fn Welcome(viewer: Viewer) -> impl IntoView {
                 {format!("You are signed in as {} ({}).", viewer.email, viewer.role_label())}
             </p>
         </section>
+        {decides.then(|| view! {
         <section aria-labelledby="waiting-heading" class="waiting">
             <h2 id="waiting-heading">"Waiting for your decision"</h2>
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -79,8 +82,11 @@ fn Welcome(viewer: Viewer) -> impl IntoView {
                 })}
             </Suspense>
         </section>
+        })}
         <ul class="tiles">
-            <li><A href="/reviews"><strong>"My reviews"</strong><span>"Accesses waiting for your decision"</span></A></li>
+            {decides.then(|| view! {
+                <li><A href="/reviews"><strong>"My reviews"</strong><span>"Accesses waiting for your decision"</span></A></li>
+            })}
             {staff.then(|| view! {
                 <li><A href="/campaigns"><strong>"Campaigns"</strong><span>"Review campaigns and their progress"</span></A></li>
                 <li><A href="/inventory"><strong>"Inventory"</strong><span>"Postmark users, permissions and servers"</span></A></li>

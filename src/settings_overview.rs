@@ -22,7 +22,7 @@ pub struct SyncLine {
     pub error: Option<String>,
 }
 
-/// The Settings page's read-only facts (admins).
+/// The Settings page's read-only facts (admins and auditors: the review defaults are evidence).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Overview {
     /// Host of the Postmark API URL.
@@ -46,13 +46,14 @@ pub struct Overview {
     pub stale_sync_days: u32,
     pub grace_days: u32,
     pub snapshot_retention_days: u32,
-    pub offboarding_deadline_hours: u64,
+    /// e.g. "24 hours", "30 minutes".
+    pub offboarding_deadline: String,
 }
 
 #[server(prefix = "/api", endpoint = "settings_overview", output = crate::codec::TextJson)]
 pub async fn settings_overview() -> Result<Overview, AppError> {
     use crate::auth::guard::{require, respond, Need};
-    require(Need::Admin)?;
+    require(Need::AdminOrAuditor)?;
     let state = crate::state::app_state()?;
     respond(db::overview(&state).await.map_err(AppError::from))
 }
@@ -95,6 +96,18 @@ mod db {
         }))
     }
 
+    /// A duration in the largest whole unit: "2 days", "24 hours", "30 minutes".
+    fn span(duration: std::time::Duration) -> String {
+        let secs = duration.as_secs();
+        let (n, unit) = match secs {
+            s if s >= 86_400 && s % 86_400 == 0 => (s / 86_400, "day"),
+            s if s >= 3_600 && s % 3_600 == 0 => (s / 3_600, "hour"),
+            s if s >= 60 && s % 60 == 0 => (s / 60, "minute"),
+            s => (s, "second"),
+        };
+        format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+    }
+
     fn every(interval: std::time::Duration) -> String {
         let secs = interval.as_secs();
         match secs {
@@ -112,13 +125,26 @@ mod db {
         let outcome =
             DefaultOutcome::from_slug(&input.default_outcome).map_or("—", DefaultOutcome::label);
         let yes = |on: &Option<String>| if on.is_some() { "yes" } else { "no" };
+        // "7, 1" → "7 and 1".
+        let days: Vec<&str> = input
+            .reminder_days
+            .split(',')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .collect();
+        let reminders = match days.split_last() {
+            None => "none".to_string(),
+            Some((last, [])) => format!("{last} days before the due date"),
+            Some((last, rest)) => {
+                format!("{} and {last} days before the due date", rest.join(", "))
+            }
+        };
         format!(
             "Undecided at close: {outcome}. A revoke needs a justification: {}. Keeping \
-             admin or owner access needs one: {}. Reminders: {} days before the due date. \
+             admin or owner access needs one: {}. Reminders: {reminders}. \
              Each campaign can change these.",
             yes(&input.revoke_needs_justification),
             yes(&input.privileged_needs_justification),
-            input.reminder_days
         )
     }
 
@@ -185,7 +211,7 @@ mod db {
             stale_sync_days: state.campaigns.stale_sync_days,
             grace_days: state.campaigns.grace_days,
             snapshot_retention_days: config.snapshot_retention_days,
-            offboarding_deadline_hours: state.campaigns.offboarding_deadline.as_secs() / 3600,
+            offboarding_deadline: span(state.campaigns.offboarding_deadline),
         })
     }
 }
@@ -283,7 +309,7 @@ fn overview_view(o: Overview) -> impl IntoView {
                 <dt>"Closing"</dt>
                 <dd>{format!("An open campaign closes by itself {} days after its due date", o.grace_days)}</dd>
                 <dt>"Offboarding deadline"</dt>
-                <dd>{format!("A leaver's access must be proved gone within {} hours", o.offboarding_deadline_hours)}</dd>
+                <dd>{format!("A leaver's access must be proved gone within {}", o.offboarding_deadline)}</dd>
                 <dt>"Snapshot retention"</dt>
                 <dd>{format!("{} days after a version stopped being current; what a campaign was launched from stays", o.snapshot_retention_days)}</dd>
             </dl>
@@ -292,7 +318,7 @@ fn overview_view(o: Overview) -> impl IntoView {
     }
 }
 
-/// The read-only sections of the Settings page (admins).
+/// The read-only sections of the Settings page (admins and auditors).
 #[component]
 pub fn OverviewSections() -> impl IntoView {
     let overview = Resource::new(|| (), |_| settings_overview());

@@ -89,7 +89,9 @@ pub fn SettingsPage() -> impl IntoView {
                 <div class="notice notice-warn" role="note">
                     <p>"Settings are managed by admins."</p>
                 </div>
+                // Auditors read the connection and the review defaults: they are evidence.
                 {crate::components::viewer::reads_campaigns().then(|| view! {
+                    <crate::settings_overview::OverviewSections />
                     <p>
                         "Which identity-provider groups grant Postmark access, and the jobs they started: "
                         <A href="/settings/mappings">"Group mappings"</A>

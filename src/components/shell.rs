@@ -5,14 +5,32 @@ use leptos_router::{components::A, hooks::use_location};
 
 use crate::auth::{Role, Viewer};
 
-/// Primary navigation entries: label, path, and whether only admins and auditors may open it
-/// (a reviewer is shown only what they can use).
-pub const NAV: [(&str, &str, bool); 5] = [
-    ("Inventory", "/inventory", true),
-    ("Campaigns", "/campaigns", true),
-    ("My reviews", "/reviews", false),
-    ("Audit", "/audit", true),
-    ("Settings", "/settings", true),
+/// Who a navigation entry is for: people are shown only what they can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Admins and auditors.
+    Staff,
+    /// Everyone who may be given items to decide: not an auditor who is only an auditor.
+    Deciders,
+}
+
+impl Audience {
+    pub fn includes(self, viewer: &Viewer) -> bool {
+        let admin = viewer.has(Role::Admin);
+        match self {
+            Audience::Staff => admin || viewer.has(Role::Auditor),
+            Audience::Deciders => admin || !viewer.has(Role::Auditor),
+        }
+    }
+}
+
+/// Primary navigation entries: label, path, audience.
+pub const NAV: [(&str, &str, Audience); 5] = [
+    ("Inventory", "/inventory", Audience::Staff),
+    ("Campaigns", "/campaigns", Audience::Staff),
+    ("My reviews", "/reviews", Audience::Deciders),
+    ("Audit", "/audit", Audience::Staff),
+    ("Settings", "/settings", Audience::Staff),
 ];
 
 #[component]
@@ -27,6 +45,11 @@ pub fn TopBar(viewer: Option<Viewer>) -> impl IntoView {
     let staff = viewer
         .as_ref()
         .is_some_and(|v| v.has(Role::Admin) || v.has(Role::Auditor));
+    let entries: Vec<(&str, &str)> = NAV
+        .into_iter()
+        .filter(|(_, _, audience)| viewer.as_ref().is_some_and(|v| audience.includes(v)))
+        .map(|(label, href, _)| (label, href))
+        .collect();
     view! {
         <header class="topbar">
             <A href="/" attr:class="brand">
@@ -52,10 +75,10 @@ pub fn TopBar(viewer: Option<Viewer>) -> impl IntoView {
                     aria-label="Primary"
                 >
                     <ul>
-                        {NAV
+                        {entries
+                            .clone()
                             .into_iter()
-                            .filter(|(_, _, staff_only)| staff || !staff_only)
-                            .map(|(label, href, _)| {
+                            .map(|(label, href)| {
                                 view! {
                                     <li>
                                         <A href=href on:click=move |_| open.set(false)>

@@ -132,6 +132,7 @@ async fn a_reviewers_home_shows_what_waits_and_only_what_they_may_open() {
         .await
         .unwrap();
     assert_eq!(theirs, serde_json::json!([]));
+    // An auditor only reads: no queue on the home page or in the navigation.
     let home = aubrey
         .get("/")
         .await
@@ -139,7 +140,8 @@ async fn a_reviewers_home_shows_what_waits_and_only_what_they_may_open() {
         .await
         .unwrap()
         .replace("<!>", "");
-    assert!(home.contains("Nothing waits for your decision."));
+    assert!(!home.contains("Waiting for your decision"), "{home}");
+    assert!(!home.contains(">My reviews</a>"), "{home}");
     assert!(
         home.contains(">Audit</a>"),
         "auditors keep what they may read"

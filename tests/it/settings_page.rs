@@ -44,7 +44,8 @@ async fn settings_show_the_connection_gateway_owners_and_defaults() {
         format!("{MANNY_EMAIL}: 1 server"),
         format!("{RITA_EMAIL}: 1 server"),
         "Undecided at close: Flag for an admin.".to_string(),
-        "Reminders: 7, 1 days before the due date".to_string(),
+        "Reminders: 7 and 1 days before the due date.".to_string(),
+        "proved gone within 1 day".to_string(),
         "warns when the last sync is 7 days old".to_string(),
         "closes by itself 3 days after its due date".to_string(),
         "Webhook host allowlist".to_string(),
@@ -61,7 +62,7 @@ async fn settings_show_the_connection_gateway_owners_and_defaults() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn before_any_sync_the_page_says_so_and_only_admins_read_it() {
+async fn before_any_sync_the_page_says_so_and_reviewers_do_not_read_it() {
     let app = TestApp::builder().users_gateway().spawn().await;
     let ada = signed_in(&app, crate::auth::ADA).await;
     let page = text(&ada.get("/settings").await.text().await.unwrap());
@@ -70,11 +71,23 @@ async fn before_any_sync_the_page_says_so_and_only_admins_read_it() {
     assert!(page.contains(&format!("Configured: {host}")), "{page}");
     assert!(page.contains("No users imported yet"), "{page}");
 
-    for person in [AUBREY, RITA] {
-        let browser = signed_in(&app, person).await;
-        let response = browser.post("/api/settings_overview", &[]).await;
-        assert_eq!(response.status(), StatusCode::FORBIDDEN);
-        let page = browser.get("/settings").await.text().await.unwrap();
-        assert!(!page.contains("postmark-status"), "{page}");
-    }
+    // Auditors read the facts (the review defaults are evidence); reviewers do not.
+    let aubrey = signed_in(&app, AUBREY).await;
+    let response = aubrey.post("/api/settings_overview", &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = text(&aubrey.get("/settings").await.text().await.unwrap());
+    assert!(page.contains("Settings are managed by admins."), "{page}");
+    assert!(
+        page.contains("Undecided at close: Flag for an admin."),
+        "{page}"
+    );
+    assert!(
+        !page.contains("Save allowlist"),
+        "nothing to change: {page}"
+    );
+    let rita = signed_in(&app, RITA).await;
+    let response = rita.post("/api/settings_overview", &[]).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let page = rita.get("/settings").await.text().await.unwrap();
+    assert!(!page.contains("postmark-status"), "{page}");
 }

@@ -56,7 +56,9 @@ test('servers and roles are picked from the inventory and saved on the draft', a
   await page.getByRole('button', { name: 'Save draft' }).click();
   await page.waitForURL(/\/campaigns\/\d+$/);
   await page.waitForSelector('#settings-heading');
-  // The draft's settings show the choices checked, and only them.
+  // The draft's settings show the choices checked, and only them (once its form has loaded:
+  // the heading comes before the draft's data does).
+  await page.waitForSelector(`${SERVERS}:checked`);
   assert.deepEqual(
     await page.locator(`${SERVERS}:checked`).evaluateAll((boxes) => boxes.map((b) => b.value)),
     [chosen],

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::{exit, init_telemetry, Failure};
 use crate::{
-    config::{DatabaseConfig, RawConfig},
+    config::RawConfig,
     db::Db,
     inventory::snapshots::{self, Scope},
 };
@@ -15,11 +15,8 @@ use crate::{
 pub async fn run(raw: &RawConfig, sync_id: i64) -> Result<u8, Failure> {
     let db_config = raw.database()?;
     init_telemetry(raw)?;
-    let db = Db::connect_read_only(&DatabaseConfig {
-        url: db_config.url.clone(),
-        max_connections: 1,
-    })
-    .await?;
+    // Read-only, as `audit verify` opens it: a mistyped path is an error, not a new database.
+    let db = Db::connect_read_only(&db_config).await?;
     let mut conn = db.pool().acquire().await.map_err(anyhow::Error::from)?;
     let scope: Option<(String,)> =
         sqlx::query_as("SELECT scope FROM syncs WHERE id = $1 AND status = 'succeeded'")

@@ -28,7 +28,10 @@ use crate::{
     mappings::page::MappingsPage,
     notifications::page::{InboxPage, NotificationsPage},
     offboarding::page::OffboardingPage,
-    reviews::page::ReviewsPage,
+    reviews::{
+        lookup::{ReviewPersonPage, ReviewServerPage},
+        page::ReviewsPage,
+    },
     revocations::page::RevocationsPage,
     scim::page::ScimTokensPage,
     settings_page::SettingsPage,
@@ -145,6 +148,14 @@ pub fn App() -> impl IntoView {
                             <Route
                                 path=path!("/reviews")
                                 view=|| view! { <Protected><ReviewsPage /></Protected> }
+                            />
+                            <Route
+                                path=path!("/reviews/person")
+                                view=|| view! { <Protected><ReviewPersonPage /></Protected> }
+                            />
+                            <Route
+                                path=path!("/reviews/server")
+                                view=|| view! { <Protected><ReviewServerPage /></Protected> }
                             />
                             <Route
                                 path=path!("/audit")

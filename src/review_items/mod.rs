@@ -198,14 +198,59 @@ pub struct ItemView {
 pub const ORPHAN_RECOMMENDATION: &str =
     "Recommended: revoke — the person left, or is unknown at the identity provider";
 
+/// A decision the inventory's signals suggest, with the reason shown beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recommendation {
+    pub decision: Decision,
+    /// The whole sentence, e.g. "Recommended: revoke — no sends from this server in 30 days".
+    pub text: &'static str,
+}
+
+impl Recommendation {
+    /// The justification recorded when a reviewer accepts it.
+    pub fn justification(self) -> String {
+        format!("Accepted the recommendation. {}", self.text)
+    }
+}
+
 impl ItemView {
-    /// A recommendation drawn from the item's flags (slugs or labels), with its reason.
-    pub fn recommendation(&self) -> Option<&'static str> {
-        let orphaned = crate::inventory::UserFlag::Orphaned;
-        self.flags
-            .iter()
-            .any(|f| f == orphaned.slug() || f == orphaned.label())
-            .then_some(ORPHAN_RECOMMENDATION)
+    /// Whether the item carries a flag, stored as its slug or shown as its label.
+    fn has_flag(&self, slug: &str, label: &str) -> bool {
+        self.flags.iter().any(|f| f == slug || f == label)
+    }
+
+    /// What the inventory's signals at launch suggest, strongest reason first: a person who
+    /// left, an invitation nobody accepted, a server that sends nothing. Nothing is
+    /// recommended without a signal: "keep" is the reviewer's call.
+    pub fn recommendation(&self) -> Option<Recommendation> {
+        use crate::inventory::{Flag, UserFlag};
+        let user = |f: UserFlag| self.has_flag(f.slug(), f.label());
+        let server = |f: Flag| self.has_flag(f.slug(), f.label());
+        let revoke = |text| {
+            Some(Recommendation {
+                decision: Decision::Revoke,
+                text,
+            })
+        };
+        let about_a_person = self.kind != ItemKind::Server;
+        if about_a_person && user(UserFlag::Orphaned) {
+            return revoke(ORPHAN_RECOMMENDATION);
+        }
+        if about_a_person && user(UserFlag::StalePendingInvitation) {
+            return revoke(
+                "Recommended: revoke — the invitation has been pending for more than 30 days",
+            );
+        }
+        if self.kind == ItemKind::ServerPermission && server(Flag::NoRecentSends) {
+            return revoke("Recommended: revoke — no sends from this server in 30 days");
+        }
+        if self.kind == ItemKind::Server && server(Flag::NoRecentSends) {
+            return revoke(
+                "Recommended: revoke — no sends from this server in 30 days: it may no longer \
+                 be needed",
+            );
+        }
+        None
     }
 
     /// Who or what the item is about, for lists.

@@ -12,7 +12,7 @@ use crate::{
 /// The caller as a reviewer: their email, if the provider vouches for it. Auditors review
 /// nothing (they only read), so they are refused here.
 #[cfg(feature = "ssr")]
-fn reviewer(
+pub(super) fn reviewer(
     user: &crate::auth::session::SessionUser,
     state: &crate::state::AppState,
     writes: bool,
@@ -68,11 +68,18 @@ pub async fn my_queue(query: QueueQuery) -> Result<Queue, AppError> {
     ]))?;
     let state = crate::state::app_state()?;
     let me = respond(reviewer(&user, &state, false))?;
-    respond(
-        super::db::queue(&state.db, &me, &query)
-            .await
-            .map_err(AppError::from),
-    )
+    let load = async {
+        let mut queue = super::db::queue(&state.db, &me, &query).await?;
+        let allowlist = crate::inventory::settings::allowlist(
+            &state.db,
+            &state.inventory.config.webhook_host_allowlist,
+        )
+        .await?;
+        let items: Vec<&ItemView> = queue.groups.iter().flat_map(|(_, i)| i).collect();
+        queue.context = super::context::load(&state.db, &items, &allowlist).await?;
+        Ok::<_, sqlx::Error>(queue)
+    };
+    respond(load.await.map_err(AppError::from))
 }
 
 /// Approves or revokes one item; `version` is the item's version the caller saw.
@@ -116,7 +123,7 @@ pub async fn review_decide_many(
     let me = respond(reviewer(&user, &state, true))?;
     let decision = respond(self::decision(decision))?;
     respond(
-        super::db::decide_many(
+        super::bulk::decide_many(
             &state.db,
             state.clock.as_ref(),
             &user.actor(),
@@ -124,6 +131,26 @@ pub async fn review_decide_many(
             &item_ids,
             decision,
             &justification,
+        )
+        .await,
+    )
+}
+
+/// Decides each selected item as its recommendation says (all or none: an item without a
+/// recommendation refuses the lot).
+#[server(prefix = "/api", endpoint = "reviews_accept_recommended", input = server_fn::codec::Json, output = crate::codec::TextJson)]
+pub async fn review_accept_recommended(item_ids: Vec<i64>) -> Result<usize, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    let user = require(Need::SignedIn)?;
+    let state = crate::state::app_state()?;
+    let me = respond(reviewer(&user, &state, true))?;
+    respond(
+        super::bulk::accept_recommended(
+            &state.db,
+            state.clock.as_ref(),
+            &user.actor(),
+            &me,
+            &item_ids,
         )
         .await,
     )

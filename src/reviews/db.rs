@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::{Queue, QueueCampaign, QueueQuery, MAX_BULK, MAX_TEXT, PAGE_SIZE};
+use super::{Queue, QueueCampaign, QueueQuery, MAX_TEXT, PAGE_SIZE};
 use crate::{
     audit::{self, Actor, Event},
     campaigns::Status,
@@ -169,6 +169,7 @@ pub async fn queue(db: &Db, reviewer: &str, query: &QueueQuery) -> Result<Queue,
         pages,
         total,
         decided,
+        context: Default::default(),
     })
 }
 
@@ -184,7 +185,10 @@ pub(crate) fn text(value: &str, what: &str) -> Result<Option<String>, AppError> 
 }
 
 /// Justification rules of the item's campaign.
-async fn needs_justification(tx: &mut Tx, campaign_id: i64) -> Result<(bool, bool), sqlx::Error> {
+pub(super) async fn needs_justification(
+    tx: &mut Tx,
+    campaign_id: i64,
+) -> Result<(bool, bool), sqlx::Error> {
     let (revoke, privileged): (i64, i64) = sqlx::query_as(
         "SELECT revoke_needs_justification, privileged_needs_justification FROM campaigns \
          WHERE id = $1",
@@ -207,7 +211,7 @@ pub(super) async fn require_open(tx: &mut Tx, campaign_id: i64) -> Result<(), Ap
     }
 }
 
-fn check_justification(
+pub(super) fn check_justification(
     item: &ItemView,
     decision: Decision,
     justification: Option<&str>,
@@ -250,7 +254,7 @@ fn conflict_message(item: &ItemView) -> String {
     }
 }
 
-fn snapshot(item: &ItemView) -> serde_json::Value {
+pub(super) fn snapshot(item: &ItemView) -> serde_json::Value {
     json!({
         "decision": item.decision.map(Decision::slug),
         "justification": item.justification,
@@ -340,115 +344,13 @@ pub async fn decide(
 }
 
 /// The refusal of a decision about the reviewer's own access (an admin hands it on).
-fn own_access(item: &ItemView) -> AppError {
+pub(super) fn own_access(item: &ItemView) -> AppError {
     AppError::Validation(format!(
         "{} is your own access ({}): nobody decides about their own access. Hand it to \
          another reviewer; nothing was recorded.",
         item.what(),
         item.subject()
     ))
-}
-
-/// Decides many undecided items at once: all of them or, if any is not the caller's, not
-/// open or already decided, none.
-pub async fn decide_many(
-    db: &Db,
-    clock: &dyn Clock,
-    actor: &Actor,
-    reviewer: &str,
-    item_ids: &[i64],
-    decision: Decision,
-    justification: &str,
-) -> Result<usize, AppError> {
-    let justification = text(justification, "justification")?;
-    let mut ids = item_ids.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
-        return Err(AppError::Validation("Select at least one item.".into()));
-    }
-    if ids.len() > MAX_BULK {
-        return Err(AppError::Validation(format!(
-            "Select at most {MAX_BULK} items at a time."
-        )));
-    }
-    let mut tx = db.begin().await?;
-    let now = format_timestamp(clock.now());
-    let mut checked_campaigns = std::collections::HashMap::new();
-    let mut items = Vec::with_capacity(ids.len());
-    for id in &ids {
-        items.push(item_in(&mut tx, *id).await?.ok_or(AppError::NotFound)?);
-    }
-    // Who is who, for the selected items' users only.
-    let mut asked: Vec<&str> = items
-        .iter()
-        .filter_map(|i| i.user_email.as_deref())
-        .collect();
-    asked.push(reviewer);
-    let people = crate::people::People::load_for(&mut tx, &asked).await?;
-    for item in &items {
-        if item.reviewer != reviewer {
-            return Err(AppError::Forbidden);
-        }
-        if people.owns(item.user_email.as_deref(), reviewer) {
-            return Err(own_access(item));
-        }
-        if let std::collections::hash_map::Entry::Vacant(slot) =
-            checked_campaigns.entry(item.campaign_id)
-        {
-            require_open(&mut tx, item.campaign_id).await?;
-            slot.insert(needs_justification(&mut tx, item.campaign_id).await?);
-        }
-        if item.decision.is_some() {
-            return Err(AppError::Conflict(format!(
-                "{} of the selected items is already decided ({}); nothing was recorded. \
-                 Reload and select again.",
-                item.what(),
-                item.subject()
-            )));
-        }
-        let rules = checked_campaigns
-            .get(&item.campaign_id)
-            .copied()
-            .unwrap_or((true, true));
-        check_justification(item, decision, justification.as_deref(), rules)?;
-    }
-    let decided = Decided {
-        decision,
-        justification: justification.as_deref(),
-        by: Some(reviewer),
-        via: DecidedVia::Reviewer,
-        at: &now,
-    };
-    for item in &items {
-        let expect = Expect::UndecidedVersion(item.version);
-        let updated = set_decision(&mut tx, item.id, expect, &decided).await?;
-        if updated == 0 {
-            return Err(AppError::Conflict(format!(
-                "{} changed while you were deciding; nothing was recorded. Reload and select \
-                 again.",
-                item.what()
-            )));
-        }
-        audit::record(
-            &mut tx,
-            clock,
-            actor,
-            &Event::new("review.decided", format!("item:{}", item.id)).details(json!({
-                "campaign": item.campaign_id,
-                "bulk": ids.len(),
-                "before": snapshot(item),
-                "after": {
-                    "decision": decision.slug(),
-                    "justification": justification,
-                    "reviewer": item.reviewer,
-                },
-            })),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(items.len())
 }
 
 /// Takes back a decision while the campaign is open.

@@ -2,8 +2,16 @@
 //! decisions (one by one, in bulk, undone), and handing items to someone else.
 
 pub mod api;
+mod bulk_bar;
+pub mod context;
+mod item_row;
+mod keys;
+pub mod lookup;
 pub mod page;
+mod queue_state;
 
+#[cfg(feature = "ssr")]
+pub mod bulk;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
@@ -67,4 +75,7 @@ pub struct Queue {
     /// All the reviewer's items in open campaigns, and how many are decided.
     pub total: i64,
     pub decided: i64,
+    /// What the inventory says about this page's people and servers.
+    #[serde(default)]
+    pub context: context::QueueContext,
 }

@@ -1,158 +1,26 @@
 //! "My reviews": the queue with grouping, filters, keyboard shortcuts, bulk decisions with
 //! confirmation, undo, and handing items on.
 
-use std::collections::{HashMap, HashSet};
-
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{
-    api::{my_queue, review_decide, review_decide_many, review_undo},
+    api::my_queue,
+    bulk_bar::BulkBar,
+    item_row::{ItemRow, RowContext},
+    keys::Shortcuts,
+    queue_state::QueueState,
     Queue, QueueQuery,
 };
 use crate::{
     components::{
-        filter::FilterForm,
-        handover::{DelegateForm, ReassignForm},
-        notice::ErrorNotice,
-        progress::Progress,
+        filter::FilterForm, handover::DelegateForm, notice::ErrorNotice, progress::Progress,
     },
-    error::AppError,
     inventory::{Flag, UserFlag},
-    review_items::{DecidedVia, Decision, ItemKind, ItemView},
+    review_items::ItemKind,
     revocations::panels::MyRevocations,
 };
-
-/// A message at the top of the queue: `(ok, text)`.
-type Notice = RwSignal<Option<(bool, String)>>;
-
-/// State shared by the rows, the keyboard and the bulk bar; it outlives reloads of the list.
-#[derive(Clone, Copy)]
-struct QueueState {
-    reload: RwSignal<u32>,
-    notice: Notice,
-    /// Comment / justification typed per item.
-    comments: RwSignal<HashMap<i64, String>>,
-    selected: RwSignal<HashSet<i64>>,
-    /// The item the keyboard acts on.
-    active: RwSignal<Option<i64>>,
-    /// Items on the page in order, with their version and whether they are decided.
-    order: RwSignal<Vec<(i64, i64, bool)>>,
-    /// Items with a request on its way: further keys and clicks on them are ignored.
-    in_flight: RwSignal<HashSet<i64>>,
-    /// The bulk confirmation (open for which decision) and its justification; kept here so a
-    /// refused bulk decision leaves both as they were.
-    confirming: RwSignal<Option<Decision>>,
-    bulk_justification: RwSignal<String>,
-    bulk_pending: RwSignal<bool>,
-}
-
-impl QueueState {
-    fn refresh(&self) {
-        self.reload.update(|n| *n += 1);
-    }
-
-    fn report(&self, result: Result<String, AppError>) {
-        match result {
-            Ok(message) => self.notice.set(Some((true, message))),
-            Err(error) => self.notice.set(Some((false, error.to_string()))),
-        }
-        self.refresh();
-    }
-
-    /// Marks an item busy; false when a request for it is already on its way.
-    fn start(&self, id: i64) -> bool {
-        let mut fresh = false;
-        self.in_flight.update(|f| fresh = f.insert(id));
-        fresh
-    }
-
-    fn decide(&self, id: i64, decision: Decision) {
-        let Some((_, version, false)) = self
-            .order
-            .with_untracked(|o| o.iter().find(|(i, _, _)| *i == id).copied())
-        else {
-            return;
-        };
-        if !self.start(id) {
-            return;
-        }
-        let justification = self
-            .comments
-            .with_untracked(|c| c.get(&id).cloned())
-            .unwrap_or_default();
-        let state = *self;
-        leptos::task::spawn_local(async move {
-            let result = review_decide(id, decision, justification, version).await;
-            state.in_flight.update(|f| {
-                f.remove(&id);
-            });
-            if result.is_ok() {
-                state.comments.update(|c| {
-                    c.remove(&id);
-                });
-            }
-            state.report(result.map(|item| {
-                format!(
-                    "{}: {}.",
-                    item.what(),
-                    item.decision.map_or("undecided", Decision::label)
-                )
-            }));
-        });
-    }
-
-    fn undo(&self, id: i64) {
-        let Some((_, version, true)) = self
-            .order
-            .with_untracked(|o| o.iter().find(|(i, _, _)| *i == id).copied())
-        else {
-            return;
-        };
-        if !self.start(id) {
-            return;
-        }
-        let state = *self;
-        leptos::task::spawn_local(async move {
-            let result = review_undo(id, version).await;
-            state.in_flight.update(|f| {
-                f.remove(&id);
-            });
-            state.report(result.map(|item| format!("Decision on {} undone.", item.what())));
-        });
-    }
-
-    #[cfg(feature = "hydrate")]
-    fn step(&self, by: isize) {
-        let order = self.order.get_untracked();
-        if order.is_empty() {
-            return;
-        }
-        let current = self
-            .active
-            .get_untracked()
-            .and_then(|a| order.iter().position(|(i, _, _)| *i == a));
-        let next = match current {
-            None => 0,
-            Some(i) => (i as isize + by).clamp(0, order.len() as isize - 1) as usize,
-        };
-        self.active.set(Some(order[next].0));
-        focus(&format!("item-{}", order[next].0));
-    }
-}
-
-/// Moves keyboard focus to an element.
-#[cfg(feature = "hydrate")]
-fn focus(id: &str) {
-    use wasm_bindgen::JsCast;
-    if let Some(element) = leptos::prelude::document()
-        .get_element_by_id(id)
-        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-    {
-        let _ = element.focus();
-    }
-}
 
 fn query_from(q: &leptos_router::params::ParamsMap) -> QueueQuery {
     let text = |k: &str| q.get(k).filter(|v| !v.is_empty());
@@ -170,23 +38,11 @@ fn query_from(q: &leptos_router::params::ParamsMap) -> QueueQuery {
 #[component]
 pub fn ReviewsPage() -> impl IntoView {
     let query = use_query_map();
-    let state = QueueState {
-        reload: RwSignal::new(0),
-        notice: RwSignal::new(None),
-        comments: RwSignal::new(HashMap::new()),
-        selected: RwSignal::new(HashSet::new()),
-        active: RwSignal::new(None),
-        order: RwSignal::new(Vec::new()),
-        in_flight: RwSignal::new(HashSet::new()),
-        confirming: RwSignal::new(None),
-        bulk_justification: RwSignal::new(String::new()),
-        bulk_pending: RwSignal::new(false),
-    };
+    let state = QueueState::new();
     let queue = Resource::new(
         move || (query.with(query_from), state.reload.get()),
         |(query, _)| my_queue(query),
     );
-    install_shortcuts(state);
     let selected = move |key: &'static str, value: &'static str| {
         query.with(|q| q.get(key).unwrap_or_default() == value)
     };
@@ -244,17 +100,25 @@ pub fn ReviewsPage() -> impl IntoView {
             </label>
             <button type="submit" class="button-secondary">"Apply"</button>
         </FilterForm>
-        <p class="shortcuts muted">
-            "Keyboard: " <kbd>"j"</kbd>" / "<kbd>"k"</kbd>" next / previous · "
-            <kbd>"a"</kbd>" approve · "<kbd>"r"</kbd>" revoke · "<kbd>"c"</kbd>" comment · "
-            <kbd>"x"</kbd>" select · "<kbd>"u"</kbd>" undo"
-        </p>
+        <Shortcuts state />
         // One live region for the whole page, so screen readers announce every new message.
         <div class="queue-live" aria-live="polite" aria-atomic="true">
-            {move || state.notice.get().map(|(ok, text)| view! {
-                <div class=if ok { "notice notice-ok queue-notice" } else { "notice notice-error queue-notice" }>
-                    <p>{text}</p>
-                </div>
+            {move || state.notice.get().map(|notice| {
+                let undo = notice.undo.clone();
+                view! {
+                    <div class=if notice.ok { "notice notice-ok queue-notice" } else { "notice notice-error queue-notice" }>
+                        <p>
+                            {notice.text}
+                            {undo.map(|last| {
+                                let label = format!("Undo the decision on {}", last.what);
+                                view! {
+                                    " " <button type="button" class="button-link notice-undo" aria-label=label
+                                        on:click=move |_| state.undo(Some(last.clone()))>"Undo"</button>
+                                }
+                            })}
+                        </p>
+                    </div>
+                }
             })}
         </div>
         <Transition fallback=|| view! { <p class="loading">"Loading your queue…"</p> }>
@@ -267,61 +131,6 @@ pub fn ReviewsPage() -> impl IntoView {
         </Transition>
         <MyRevocations />
     }
-}
-
-/// j/k move, a approve, r revoke, c comment, x select, u undo; ignored while typing.
-fn install_shortcuts(state: QueueState) {
-    #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::JsCast;
-        let handle = window_event_listener(leptos::ev::keydown, move |event| {
-            if event.ctrl_key() || event.meta_key() || event.alt_key() || event.repeat() {
-                return;
-            }
-            if event.key() == "Escape" && state.confirming.get_untracked().is_some() {
-                state.confirming.set(None);
-                return;
-            }
-            let typing = event
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
-            if typing {
-                if event.key() == "Escape" {
-                    if let Some(id) = state.active.get_untracked() {
-                        focus(&format!("item-{id}"));
-                    }
-                }
-                return;
-            }
-            let active = state.active.get_untracked();
-            match (event.key().as_str(), active) {
-                ("j", _) => state.step(1),
-                ("k", _) => state.step(-1),
-                ("a", Some(id)) => state.decide(id, Decision::Approve),
-                ("r", Some(id)) => state.decide(id, Decision::Revoke),
-                ("u", Some(id)) => state.undo(id),
-                ("x", Some(id)) => {
-                    let undecided = state
-                        .order
-                        .with_untracked(|o| o.iter().any(|(i, _, d)| *i == id && !d));
-                    if undecided {
-                        state.selected.update(|s| {
-                            if !s.remove(&id) {
-                                s.insert(id);
-                            }
-                        });
-                    }
-                }
-                ("c", Some(id)) => focus(&format!("comment-{id}")),
-                _ => return,
-            }
-            event.prevent_default();
-        });
-        on_cleanup(move || handle.remove());
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = state;
 }
 
 #[component]
@@ -358,7 +167,7 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         if let Some(id) = state.active.get_untracked() {
-            focus(&format!("item-{id}"));
+            super::queue_state::focus(&format!("item-{id}"));
         }
     });
     // Selections of items no longer undecided on this page are dropped.
@@ -387,10 +196,26 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
     };
     let (page, pages) = (queue.page, queue.pages);
     let campaigns = queue.campaigns.clone();
-    let modes: Vec<(i64, crate::revocations::Mode)> = campaigns
+    let campaigns_for_rows = queue.campaigns.clone();
+    let context = queue.context;
+    let recommended: Vec<i64> = queue
+        .groups
         .iter()
-        .map(|c| (c.id, c.revocation_mode))
+        .flat_map(|(_, items)| items)
+        .filter(|i| i.decision.is_none() && i.recommendation().is_some())
+        .map(|i| i.id)
         .collect();
+    let row_context = move |item: &crate::review_items::ItemView| {
+        let campaign = campaigns_for_rows.iter().find(|c| c.id == item.campaign_id);
+        RowContext {
+            person: context.person(item.user_email.as_deref()).cloned(),
+            server: context.server(item.server_id).cloned(),
+            previous: context.previous(item.id).cloned(),
+            revocation_mode: campaign.map(|c| c.revocation_mode).unwrap_or_default(),
+            revoke_needs_why: campaign.is_some_and(|c| c.revoke_needs_justification),
+            privileged_needs_why: campaign.is_some_and(|c| c.privileged_needs_justification),
+        }
+    };
     // Under a person's heading the rows need not repeat who it is.
     let by_person = query.with_untracked(|q| q.get("group").as_deref() != Some("server"));
     let all_here = undecided_here.clone();
@@ -408,15 +233,15 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
                 }).collect_view()}
             </ul>
         </section>
-        <BulkBar state all_here />
+        <BulkBar state all_here recommended />
         <p class="count">{format!("{} items match. Page {page} of {pages}.", queue.matching)}</p>
         {queue.groups.into_iter().map(|(heading, items)| view! {
             <section class="queue-group">
                 <h2 class="group-heading">{heading}</h2>
                 <ul class="plain queue-items">
                     {items.into_iter().map(|item| {
-                        let mode = modes.iter().find(|(c, _)| *c == item.campaign_id).map(|(_, m)| *m).unwrap_or_default();
-                        view! { <ItemRow item state by_person mode /> }
+                        let row = row_context(&item);
+                        view! { <ItemRow item state by_person row /> }
                     }).collect_view()}
                 </ul>
             </section>
@@ -434,166 +259,4 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
         </details>
     }
     .into_any()
-}
-
-/// Selection count and the bulk approve / revoke with a confirmation naming the count.
-#[component]
-fn BulkBar(state: QueueState, all_here: Vec<i64>) -> impl IntoView {
-    let all_for_change = all_here.clone();
-    let none_here = all_here.is_empty();
-    let confirming = state.confirming;
-    let justification = state.bulk_justification;
-    let count = move || state.selected.with(HashSet::len);
-    let submit = move |_| {
-        let Some(decision) = confirming.get_untracked() else {
-            return;
-        };
-        if state.bulk_pending.get_untracked() {
-            return;
-        }
-        state.bulk_pending.set(true);
-        let ids: Vec<i64> = state
-            .selected
-            .with_untracked(|s| s.iter().copied().collect());
-        let text = justification.get_untracked();
-        leptos::task::spawn_local(async move {
-            let result = review_decide_many(ids, decision, text).await;
-            state.bulk_pending.set(false);
-            if result.is_ok() {
-                state.selected.set(HashSet::new());
-                confirming.set(None);
-                justification.set(String::new());
-            }
-            state.report(result.map(|n| format!("{}: {n} items.", decision.label())));
-        });
-    };
-    // The confirmation takes the focus when it opens, so keyboard users land in it.
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if confirming.get().is_some() {
-            focus("bulk-justification");
-        }
-    });
-    view! {
-        <div class="bulk-bar" role="group" aria-label="Bulk decisions">
-            <label class="check">
-                <input type="checkbox" class="select-all" disabled=none_here
-                    prop:checked=move || !all_here.is_empty() && state.selected.with(|s| all_here.iter().all(|i| s.contains(i)))
-                    on:change={
-                        let all = all_for_change;
-                        move |ev| {
-                            let on = event_target_checked(&ev);
-                            state.selected.update(|s| if on { s.extend(all.iter().copied()) } else { s.clear() });
-                        }
-                    } />
-                "Select all undecided on this page"
-            </label>
-            <span class="selected-count" aria-live="polite">{move || format!("{} selected", count())}</span>
-            <button type="button" class="button-secondary bulk-approve" disabled=move || count() == 0
-                on:click=move |_| confirming.set(Some(Decision::Approve))>"Approve selected…"</button>
-            <button type="button" class="button-secondary bulk-revoke" disabled=move || count() == 0
-                on:click=move |_| confirming.set(Some(Decision::Revoke))>"Revoke selected…"</button>
-            {move || confirming.get().map(|decision| {
-                let verb = if decision == Decision::Approve { "Approve" } else { "Revoke" };
-                view! {
-                    <div class="confirm bulk-confirm" role="alertdialog"
-                        aria-labelledby="bulk-confirm-question" aria-describedby="bulk-confirm-note">
-                        <p>
-                            <strong id="bulk-confirm-question">{move || format!("{verb} {} items?", count())}</strong>
-                            " "<span id="bulk-confirm-note">"Each one is recorded in your name. Esc cancels."</span>
-                        </p>
-                        <label>
-                            "Justification"
-                            <textarea id="bulk-justification" rows="2" class="bulk-justification" prop:value=move || justification.get()
-                                on:input=move |ev| justification.set(event_target_value(&ev))></textarea>
-                        </label>
-                        <button type="button" class="button bulk-submit" disabled=move || state.bulk_pending.get() on:click=submit>
-                            {move || format!("{verb} {} items", count())}
-                        </button>
-                        " "
-                        <button type="button" class="button-secondary" on:click=move |_| confirming.set(None)>"Cancel"</button>
-                    </div>
-                }
-            })}
-        </div>
-    }
-}
-
-#[component]
-fn ItemRow(
-    item: ItemView,
-    state: QueueState,
-    by_person: bool,
-    mode: crate::revocations::Mode,
-) -> impl IntoView {
-    let id = item.id;
-    let is_server = item.kind == ItemKind::Server;
-    let revoke_means = crate::revocations::revoke_means(item.kind, &item.access, mode);
-    let recommendation = item.recommendation().unwrap_or_default();
-    let decided = item.decision.is_some();
-    // Names the item for screen readers, where every row's buttons would sound the same.
-    let label = format!("{}, {}", item.subject(), item.what());
-    let is_active = move || state.active.get() == Some(id);
-    let comment = move || {
-        state
-            .comments
-            .with(|c| c.get(&id).cloned())
-            .unwrap_or_default()
-    };
-    let status = match (item.decision, item.decided_via) {
-        (None, _) => "Undecided".to_string(),
-        (Some(d), Some(DecidedVia::Default)) => format!("{} (default outcome)", d.label()),
-        (Some(d), _) => d.label().to_string(),
-    };
-    view! {
-        <li id=format!("item-{id}") tabindex="0" data-item-id=id.to_string()
-            class=move || format!("queue-item{}{}{}", if is_server { " queue-item-server" } else { "" }, if is_active() { " active" } else { "" }, if decided { " decided" } else { "" })
-            on:focusin=move |_| state.active.set(Some(id))>
-            <div class="item-main">
-                <label class="check">
-                    <input type="checkbox" class="select-item" disabled=decided
-                        prop:checked=move || state.selected.with(|s| s.contains(&id))
-                        on:change=move |ev| {
-                            let on = event_target_checked(&ev);
-                            state.selected.update(|s| if on { s.insert(id); } else { s.remove(&id); });
-                        } />
-                    <span class="visually-hidden">{format!("Select {label}")}</span>
-                </label>
-                <div class="item-text">
-                    {(!by_person || item.user_email.is_none()).then(|| view! { <strong class="item-subject">{item.subject()}</strong> })}
-                    <span class="item-what">{item.what()}</span>
-                    {item.privileged.then(|| view! { <span class="badge badge-bad">"Admin or owner access"</span> })}
-                    {item.flags.iter().map(|f| view! { <span class="badge badge-warn">{f.clone()}</span> }).collect_view()}
-                    <span class="badge badge-server" hidden=!is_server>"Server"</span>
-                    <span class="recommendation" hidden=recommendation.is_empty()>{recommendation}</span>
-                    <span class="revoke-means" hidden=decided>{revoke_means}</span>
-                    <span class="muted item-campaign">{item.campaign_name.clone()}</span>
-                </div>
-                <span class="item-status">{status}</span>
-            </div>
-            <div class="item-actions">
-                {if decided {
-                    view! {
-                        {item.justification.clone().map(|j| view! { <span class="muted">{j}</span> })}
-                        <button type="button" class="button-secondary undo" on:click=move |_| state.undo(id)>"Undo"</button>
-                    }.into_any()
-                } else {
-                    view! {
-                        <label class="comment">
-                            <span class="visually-hidden">"Comment or justification"</span>
-                            <textarea id=format!("comment-{id}") rows="1" placeholder="Comment / justification"
-                                prop:value=comment
-                                on:input=move |ev| {
-                                    let text = event_target_value(&ev);
-                                    state.comments.update(|c| { c.insert(id, text); });
-                                }></textarea>
-                        </label>
-                        <button type="button" class="button approve" aria-label=format!("Approve: {label}") on:click=move |_| state.decide(id, Decision::Approve)>"Approve"</button>
-                        <button type="button" class="button-secondary revoke" aria-label=format!("Revoke: {label}") on:click=move |_| state.decide(id, Decision::Revoke)>"Revoke"</button>
-                        <ReassignForm item_id=id done=Callback::new(move |message| state.report(Ok(message))) />
-                    }.into_any()
-                }}
-            </div>
-        </li>
-    }
 }

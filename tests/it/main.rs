@@ -38,6 +38,7 @@ mod postmark;
 mod queue_context;
 mod queue_filters;
 mod readme;
+mod recommendations;
 mod restart;
 mod reviews;
 mod revocations;

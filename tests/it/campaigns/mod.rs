@@ -76,10 +76,11 @@ pub async fn seeded(app: TestApp) -> (TestApp, Browser) {
 }
 
 /// Server functions that take JSON; the others take a form, as the pages send them.
-const JSON_ENDPOINTS: [&str; 5] = [
+const JSON_ENDPOINTS: [&str; 6] = [
     "/api/inventory_import_users",
     "/api/inventory_servers",
     "/api/managers_import",
+    "/api/reviews_accept_recommended",
     "/api/reviews_decide_many",
     "/api/reviews_queue",
 ];

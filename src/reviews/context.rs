@@ -1,0 +1,306 @@
+//! What a reviewer sees beside each item before deciding, as access reviews in Entra ID and
+//! Okta show it: the person's account role and other Postmark access, the server's activity
+//! and owner, and what the last campaign decided about the same access. Read for the items of
+//! one queue page only, from the current inventory.
+
+use serde::{Deserialize, Serialize};
+
+use crate::review_items::Decision;
+
+/// A person as the inventory knows them now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonContext {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    /// `active` or `pending`.
+    pub status: String,
+    /// `(server id, server name, permission)`, by server name.
+    pub permissions: Vec<(i64, String, String)>,
+}
+
+impl PersonContext {
+    /// One line: "Account Admin · Server Admin on 2 servers, Server Viewer on 1".
+    pub fn summary(&self) -> String {
+        let mut counts: Vec<(&str, usize)> = Vec::new();
+        for (_, _, permission) in &self.permissions {
+            match counts.iter_mut().find(|(p, _)| *p == permission.as_str()) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((permission, 1)),
+            }
+        }
+        let access = if counts.is_empty() {
+            "no server permissions".to_string()
+        } else {
+            counts
+                .iter()
+                .map(|(p, n)| format!("{p} on {n} server{}", if *n == 1 { "" } else { "s" }))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let pending = if self.status == "pending" {
+            " (invitation pending)"
+        } else {
+            ""
+        };
+        format!("{}{pending} · {access}", self.role)
+    }
+}
+
+/// A server as the inventory knows it now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerContext {
+    pub id: i64,
+    pub name: String,
+    /// Emails sent in the last 30 days, when the last sync could read it.
+    pub sent_30d: Option<i64>,
+    /// Risk flags, as labels.
+    pub flags: Vec<String>,
+    pub owner: Option<String>,
+    /// How many people hold a permission on it.
+    pub people: usize,
+}
+
+impl ServerContext {
+    pub fn activity(&self) -> String {
+        match self.sent_30d {
+            Some(n) => format!("{n} sent in 30 days"),
+            None => "activity unknown".to_string(),
+        }
+    }
+}
+
+/// The last decision a closed campaign made about the same access.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviousDecision {
+    pub campaign: String,
+    pub decision: Decision,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+}
+
+impl PreviousDecision {
+    pub fn summary(&self) -> String {
+        let by = self
+            .decided_by
+            .as_deref()
+            .map(|b| format!(" by {b}"))
+            .unwrap_or_else(|| " by the default outcome".to_string());
+        let on = self
+            .decided_at
+            .as_deref()
+            .and_then(|at| at.get(..10))
+            .map(|day| format!(" on {day}"))
+            .unwrap_or_default();
+        format!(
+            "Last review ({}): {}{by}{on}",
+            self.campaign,
+            self.decision.label()
+        )
+    }
+}
+
+/// The context of one queue page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueContext {
+    pub people: Vec<PersonContext>,
+    pub servers: Vec<ServerContext>,
+    /// `(item id, decision)` for items a closed campaign decided before.
+    pub previous: Vec<(i64, PreviousDecision)>,
+}
+
+impl QueueContext {
+    pub fn person(&self, email: Option<&str>) -> Option<&PersonContext> {
+        email.and_then(|e| self.people.iter().find(|p| p.email == e))
+    }
+
+    pub fn server(&self, id: Option<i64>) -> Option<&ServerContext> {
+        id.and_then(|id| self.servers.iter().find(|s| s.id == id))
+    }
+
+    pub fn previous(&self, item: i64) -> Option<&PreviousDecision> {
+        self.previous
+            .iter()
+            .find(|(id, _)| *id == item)
+            .map(|(_, p)| p)
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub use load::load;
+
+#[cfg(feature = "ssr")]
+mod load {
+    use std::collections::BTreeSet;
+
+    use super::{PersonContext, PreviousDecision, QueueContext, ServerContext};
+    use crate::{db::Db, review_items::ItemView, sql::Sql};
+
+    /// `sql` gets `(…, …)` holding every value of `values`.
+    fn list<T>(sql: &mut Sql, values: &[T], bind: impl Fn(&mut Sql, &T)) {
+        sql.push("(");
+        for (i, value) in values.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            bind(sql, value);
+        }
+        sql.push(")");
+    }
+
+    /// The context of `items` (one page: a few queries, whatever the page holds).
+    pub async fn load(
+        db: &Db,
+        items: &[&ItemView],
+        allowlist: &[String],
+    ) -> Result<QueueContext, sqlx::Error> {
+        let emails: Vec<String> = items
+            .iter()
+            .filter_map(|i| i.user_email.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let server_ids: Vec<i64> = items
+            .iter()
+            .filter_map(|i| i.server_id)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
+        Ok(QueueContext {
+            people: people(db, &emails).await?,
+            servers: servers(db, &server_ids, allowlist).await?,
+            previous: previous(db, &ids).await?,
+        })
+    }
+
+    async fn people(db: &Db, emails: &[String]) -> Result<Vec<PersonContext>, sqlx::Error> {
+        if emails.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(db);
+        sql.push("SELECT email, name, role, status FROM postmark_users WHERE email IN ");
+        list(&mut sql, emails, |sql, e| {
+            sql.text(e);
+        });
+        let rows: Vec<(String, String, String, String)> = sql.fetch(db).await?;
+        let mut sql = Sql::new(db);
+        sql.push(
+            "SELECT p.email, p.postmark_server_id, COALESCE(s.name, ''), p.permission \
+             FROM user_permissions p LEFT JOIN servers s ON s.postmark_id = p.postmark_server_id \
+             WHERE p.email IN ",
+        );
+        list(&mut sql, emails, |sql, e| {
+            sql.text(e);
+        });
+        sql.push(" ORDER BY p.email, 3, p.postmark_server_id");
+        let permissions: Vec<(String, i64, String, String)> = sql.fetch(db).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(email, name, role, status)| PersonContext {
+                permissions: permissions
+                    .iter()
+                    .filter(|(e, _, _, _)| *e == email)
+                    .map(|(_, id, server, permission)| (*id, server.clone(), permission.clone()))
+                    .collect(),
+                email,
+                name,
+                role,
+                status,
+            })
+            .collect())
+    }
+
+    async fn servers(
+        db: &Db,
+        ids: &[i64],
+        allowlist: &[String],
+    ) -> Result<Vec<ServerContext>, sqlx::Error> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(db);
+        sql.push(crate::inventory::db::SERVER_ROWS)
+            .push(" WHERE postmark_id IN ");
+        list(&mut sql, ids, |sql, id| {
+            sql.int(*id);
+        });
+        let rows: Vec<crate::inventory::db::ServerRow> = sql.fetch(db).await?;
+        let mut sql = Sql::new(db);
+        sql.push(
+            "SELECT s.postmark_id, o.owner_email, \
+             (SELECT COUNT(*) FROM user_permissions p WHERE p.postmark_server_id = s.postmark_id) \
+             FROM servers s LEFT JOIN server_owners o ON o.postmark_id = s.postmark_id \
+             WHERE s.postmark_id IN ",
+        );
+        list(&mut sql, ids, |sql, id| {
+            sql.int(*id);
+        });
+        let extra: Vec<(i64, Option<String>, i64)> = sql.fetch(db).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let view = crate::inventory::db::to_view(row, allowlist);
+                let (owner, people) = extra
+                    .iter()
+                    .find(|(id, _, _)| *id == view.postmark_id)
+                    .map(|(_, owner, n)| (owner.clone(), usize::try_from(*n).unwrap_or(0)))
+                    .unwrap_or_default();
+                ServerContext {
+                    id: view.postmark_id,
+                    name: view.name,
+                    sent_30d: view.sent_30d,
+                    flags: view.flags.iter().map(|f| f.label().to_string()).collect(),
+                    owner,
+                    people,
+                }
+            })
+            .collect())
+    }
+
+    /// `(item id, campaign name, decision, decided by, decided at)`.
+    type PreviousRow = (i64, String, String, Option<String>, Option<String>);
+
+    /// For each item, the latest decision about the same access (kind, person, server, access)
+    /// in a campaign that has closed.
+    async fn previous(db: &Db, ids: &[i64]) -> Result<Vec<(i64, PreviousDecision)>, sqlx::Error> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(db);
+        sql.push(
+            "SELECT cur.id, c.name, p.decision, p.decided_by, p.decided_at \
+             FROM review_items cur \
+             JOIN review_items p ON p.kind = cur.kind AND p.access = cur.access \
+               AND COALESCE(p.user_email, '') = COALESCE(cur.user_email, '') \
+               AND COALESCE(p.server_id, -1) = COALESCE(cur.server_id, -1) \
+               AND p.campaign_id <> cur.campaign_id \
+             JOIN campaigns c ON c.id = p.campaign_id \
+             WHERE c.status = 'closed' AND p.decision IS NOT NULL AND cur.id IN ",
+        );
+        list(&mut sql, ids, |sql, id| {
+            sql.int(*id);
+        });
+        sql.push(" ORDER BY cur.id, c.closed_at DESC, p.id DESC");
+        let rows: Vec<PreviousRow> = sql.fetch(db).await?;
+        let mut out: Vec<(i64, PreviousDecision)> = Vec::new();
+        for (id, campaign, decision, decided_by, decided_at) in rows {
+            if out.last().is_some_and(|(last, _)| *last == id) {
+                continue;
+            }
+            let Some(decision) = crate::review_items::Decision::from_slug(&decision) else {
+                continue;
+            };
+            out.push((
+                id,
+                PreviousDecision {
+                    campaign,
+                    decision,
+                    decided_by,
+                    decided_at,
+                },
+            ));
+        }
+        Ok(out)
+    }
+}

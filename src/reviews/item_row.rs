@@ -1,0 +1,164 @@
+//! One item of the review queue: what it is, what the inventory says about the person and the
+//! server, what the last campaign decided, the recommendation, what Revoke will do, and the
+//! decision controls. A refused decision is said here, beside the item.
+
+use leptos::prelude::*;
+
+use super::{
+    context::{PersonContext, PreviousDecision, ServerContext},
+    queue_state::QueueState,
+};
+use crate::{
+    components::handover::ReassignForm,
+    review_items::{DecidedVia, Decision, ItemKind, ItemView},
+    urlenc::query_string,
+};
+
+/// What the row needs besides the item.
+#[derive(Debug, Clone, Default)]
+pub(super) struct RowContext {
+    pub person: Option<PersonContext>,
+    pub server: Option<ServerContext>,
+    pub previous: Option<PreviousDecision>,
+    pub revocation_mode: crate::revocations::Mode,
+    /// The campaign's rules: a revoke needs a justification; keeping admin access does.
+    pub revoke_needs_why: bool,
+    pub privileged_needs_why: bool,
+}
+
+/// What the person must write before clicking, when the campaign's rules ask for it.
+fn needs_why(item: &ItemView, row: &RowContext) -> Option<&'static str> {
+    match (
+        row.revoke_needs_why,
+        row.privileged_needs_why && item.privileged,
+    ) {
+        (true, true) => Some("Approve or revoke needs a justification."),
+        (true, false) => Some("Revoke needs a justification."),
+        (false, true) => Some("Keeping this admin or owner access needs a justification."),
+        (false, false) => None,
+    }
+}
+
+#[component]
+pub(super) fn ItemRow(
+    item: ItemView,
+    state: QueueState,
+    by_person: bool,
+    row: RowContext,
+) -> impl IntoView {
+    let id = item.id;
+    let is_server = item.kind == ItemKind::Server;
+    let revoke_means =
+        crate::revocations::revoke_means(item.kind, &item.access, row.revocation_mode);
+    let recommendation = item.recommendation().map(|r| r.text).unwrap_or_default();
+    let decided = item.decision.is_some();
+    let hint = (!decided).then(|| needs_why(&item, &row)).flatten();
+    // Names the item for screen readers, where every row's buttons would sound the same.
+    let label = format!("{}, {}", item.subject(), item.what());
+    let is_active = move || state.active.get() == Some(id);
+    let error = move || state.errors.with(|e| e.get(&id).cloned());
+    let comment = move || {
+        state
+            .comments
+            .with(|c| c.get(&id).cloned())
+            .unwrap_or_default()
+    };
+    let status = match (item.decision, item.decided_via) {
+        (None, _) => "Undecided".to_string(),
+        (Some(d), Some(DecidedVia::Default)) => format!("{} (default outcome)", d.label()),
+        (Some(d), _) => d.label().to_string(),
+    };
+    let described = format!("hint-{id} error-{id}");
+    let person = row.person.map(|p| {
+        let href = format!(
+            "/reviews/person?{}",
+            query_string(&[("email".into(), p.email.clone())])
+        );
+        view! {
+            <span class="item-context person-context">
+                {p.summary()} " · " <a href=href>{format!("{}'s access", p.name)}</a>
+            </span>
+        }
+    });
+    let server = row.server.filter(|_| item.kind != ItemKind::AccountRole).map(|s| {
+        let href = format!("/reviews/server?id={}", s.id);
+        let owner = s.owner.clone().map(|o| format!(" · owner {o}")).unwrap_or_default();
+        view! {
+            <span class="item-context server-context">
+                {format!("{}: {}{owner}", s.name, s.activity())} " · " <a href=href>"Server details"</a>
+            </span>
+        }
+    });
+    let previous = row
+        .previous
+        .map(|p| view! { <span class="item-context previous-decision">{p.summary()}</span> });
+    view! {
+        <li id=format!("item-{id}") tabindex="0" data-item-id=id.to_string()
+            class=move || format!(
+                "queue-item{}{}{}{}",
+                if is_server { " queue-item-server" } else { "" },
+                if is_active() { " active" } else { "" },
+                if decided { " decided" } else { "" },
+                if error().is_some() { " refused" } else { "" },
+            )
+            on:focusin=move |_| state.active.set(Some(id))>
+            <div class="item-main">
+                <label class="check">
+                    <input type="checkbox" class="select-item" disabled=decided
+                        prop:checked=move || state.selected.with(|s| s.contains(&id))
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            state.selected.update(|s| if on { s.insert(id); } else { s.remove(&id); });
+                        } />
+                    <span class="visually-hidden">{format!("Select {label}")}</span>
+                </label>
+                <div class="item-text">
+                    {(!by_person || item.user_email.is_none()).then(|| view! { <strong class="item-subject">{item.subject()}</strong> })}
+                    <span class="item-what">{item.what()}</span>
+                    {item.privileged.then(|| view! { <span class="badge badge-bad">"Admin or owner access"</span> })}
+                    {item.flags.iter().map(|f| view! { <span class="badge badge-warn">{f.clone()}</span> }).collect_view()}
+                    <span class="badge badge-server" hidden=!is_server>"Server"</span>
+                    {person}
+                    {server}
+                    {previous}
+                    <span class="recommendation" hidden=recommendation.is_empty()>{recommendation}</span>
+                    <span class="revoke-means" hidden=decided>{revoke_means}</span>
+                    <span class="muted item-campaign">{item.campaign_name.clone()}</span>
+                </div>
+                <span class="item-status">{status}</span>
+            </div>
+            <div class="item-actions">
+                {if decided {
+                    let version = item.version;
+                    view! {
+                        {item.justification.clone().map(|j| view! { <span class="muted">{j}</span> })}
+                        <button type="button" class="button-secondary undo" aria-label=format!("Undo: {label}")
+                            on:click=move |_| state.undo(Some(super::queue_state::LastDecision { id, version, what: String::new() }))>"Undo"</button>
+                    }.into_any()
+                } else {
+                    view! {
+                        <label class="comment">
+                            <span class="visually-hidden">"Comment or justification"</span>
+                            <textarea id=format!("comment-{id}") rows="1"
+                                placeholder=if hint.is_some() { "Justification" } else { "Comment / justification" }
+                                aria-describedby=described.clone()
+                                aria-invalid=move || error().is_some().then_some("true")
+                                prop:value=comment
+                                on:input=move |ev| {
+                                    let text = event_target_value(&ev);
+                                    state.comments.update(|c| { c.insert(id, text); });
+                                }></textarea>
+                        </label>
+                        <button type="button" class="button approve" aria-label=format!("Approve: {label}") on:click=move |_| state.decide(id, Decision::Approve)>"Approve"</button>
+                        <button type="button" class="button-secondary revoke" aria-label=format!("Revoke: {label}") on:click=move |_| state.decide(id, Decision::Revoke)>"Revoke"</button>
+                        <ReassignForm item_id=id done=Callback::new(move |message| state.report(Ok(message))) />
+                        <span id=format!("hint-{id}") class="needs-why" hidden=hint.is_none()>{hint.unwrap_or_default()}</span>
+                    }.into_any()
+                }}
+                <p id=format!("error-{id}") class="item-error status-error" role="alert" hidden=move || error().is_none()>
+                    {error}
+                </p>
+            </div>
+        </li>
+    }
+}

@@ -39,10 +39,12 @@ pub(super) fn BulkBar(
     let confirming = state.confirming;
     let justification = state.bulk_justification;
     let count = move || state.selected.with(HashSet::len);
-    let recommended = StoredValue::new(recommended);
+    // Kept in the page's state, not this component's: the bar is rebuilt on every reload while
+    // the selection (which these closures follow) lives on.
+    state.recommended.set(recommended);
     let to_accept = move || {
         state.selected.with(|s| {
-            recommended.with_value(|r| {
+            state.recommended.with(|r| {
                 r.iter()
                     .copied()
                     .filter(|id| s.contains(id))
@@ -99,17 +101,21 @@ pub(super) fn BulkBar(
     };
     // The confirmation takes the focus when it opens, so keyboard users land in it.
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| match confirming.get() {
-        Some(BulkChoice::Decide(_)) => super::queue_state::focus("bulk-justification"),
-        Some(BulkChoice::Accept) => super::queue_state::focus("bulk-submit"),
-        None => {}
+    Effect::new(move |_| {
+        let target = match confirming.get() {
+            Some(BulkChoice::Decide(_)) => "bulk-justification",
+            Some(BulkChoice::Accept) => "bulk-submit",
+            None => return,
+        };
+        // On the next frame: the confirmation is in the document by then.
+        request_animation_frame(move || super::queue_state::focus(target));
     });
     let open = move |choice: BulkChoice| {
         state.bulk_error.set(None);
         confirming.set(Some(choice));
     };
     view! {
-        <div class="bulk-bar" role="group" aria-label="Bulk decisions">
+        <div class="bulk-bar" role="group" aria-label="Bulk decisions" data-selected=move || count().to_string()>
             <label class="check">
                 <input type="checkbox" class="select-all" disabled=none_here
                     prop:checked=move || !all_here.is_empty() && state.selected.with(|s| all_here.iter().all(|i| s.contains(i)))

@@ -50,7 +50,7 @@ pub fn ReviewsPage() -> impl IntoView {
         <Title text="My reviews" />
         <header class="page-header">
             <h1>"My reviews"</h1>
-            <p class="lede">"The accesses assigned to you in open campaigns: keep what is needed, revoke the rest."</p>
+            <p class="lede lede-wide">"The accesses assigned to you in open campaigns: keep what is needed, revoke the rest."</p>
         </header>
         <FilterForm action="/reviews">
             // Apply keeps the campaign chosen from the progress list.
@@ -166,9 +166,16 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
     state.order.set(order);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        if let Some(id) = state.active.get_untracked() {
-            super::queue_state::focus(&format!("item-{id}"));
+        if !state.refocus.get_untracked() {
+            return;
         }
+        state.refocus.set(false);
+        // On the next frame: the reloaded list is in the document by then.
+        request_animation_frame(move || {
+            if let Some(id) = state.active.get_untracked() {
+                super::queue_state::focus(&format!("item-{id}"));
+            }
+        });
     });
     // Selections of items no longer undecided on this page are dropped.
     state
@@ -227,8 +234,11 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
                     <li>
                         <a href=format!("/reviews?campaign={}", c.id)><strong>{c.name.clone()}</strong></a>
                         {format!(" — due {}. {} of {} decided.", c.due_on, c.decided, c.items)}
-                        {c.revoke_needs_justification.then_some(" A revoke needs a justification.")}
-                        {c.privileged_needs_justification.then_some(" Keeping an admin or owner access needs one too.")}
+                        // Each row says it too: phones leave it to the rows.
+                        <span class="campaign-rules">
+                            {c.revoke_needs_justification.then_some(" A revoke needs a justification.")}
+                            {c.privileged_needs_justification.then_some(" Keeping an admin or owner access needs one too.")}
+                        </span>
                     </li>
                 }).collect_view()}
             </ul>

@@ -63,6 +63,10 @@ pub(super) struct QueueState {
     /// Items with a request on its way: further keys and clicks on them are ignored.
     pub in_flight: RwSignal<HashSet<i64>>,
     pub last: RwSignal<Option<LastDecision>>,
+    /// The list reloads after a decision or an undo: the active item takes the focus then.
+    pub refocus: RwSignal<bool>,
+    /// Undecided items on the page with a recommendation.
+    pub recommended: RwSignal<Vec<i64>>,
     /// The bulk confirmation (open for which decision) and its justification; kept here so a
     /// refused bulk decision leaves both as they were.
     pub confirming: RwSignal<Option<BulkChoice>>,
@@ -85,6 +89,8 @@ impl QueueState {
             order: RwSignal::new(Vec::new()),
             in_flight: RwSignal::new(HashSet::new()),
             last: RwSignal::new(None),
+            recommended: RwSignal::new(Vec::new()),
+            refocus: RwSignal::new(false),
             confirming: RwSignal::new(None),
             bulk_justification: RwSignal::new(String::new()),
             bulk_pending: RwSignal::new(false),
@@ -182,6 +188,7 @@ impl QueueState {
                     }));
                     state.last.set(Some(last));
                     state.active.set(state.next_undecided(id).or(Some(id)));
+                    state.refocus.set(true);
                     state.refresh();
                 }
                 // Said where the person is looking: beside the item, with the focus in its
@@ -217,6 +224,7 @@ impl QueueState {
                     }
                 });
                 state.active.set(Some(id));
+                state.refocus.set(true);
             }
             state.report(result.map(|item| {
                 format!(

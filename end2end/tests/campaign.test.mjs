@@ -47,7 +47,14 @@ test('create, launch, review, hand on, bulk, close', async () => {
   const [, total, reviewers] = summary.match(/^(\d+) items for (\d+) reviewers/).map(Number);
   assert.ok(total >= 10, summary);
   assert.equal(reviewers, 3);
+  // The confirmation takes the focus; Cancel gives it back to the button that opened it.
+  const focusOn = (page, id) => page.waitForFunction((id) => document.activeElement?.id === id, id);
   await ada.page.getByRole('button', { name: 'Launch…' }).click();
+  await focusOn(ada.page, 'launch-confirm');
+  await ada.page.getByRole('button', { name: 'Cancel' }).click();
+  await focusOn(ada.page, 'launch-open');
+  await ada.page.keyboard.press('Enter');
+  await focusOn(ada.page, 'launch-confirm');
   await ada.page.getByRole('button', { name: 'Launch campaign' }).click();
   await ada.page.waitForSelector('#progress-heading');
   assert.equal(await number(ada.page, '.count-undecided'), total);
@@ -110,6 +117,7 @@ test('create, launch, review, hand on, bulk, close', async () => {
   assert.equal(await number(ada.page, '.count-revoked'), 1);
   assert.equal(await number(ada.page, '.count-undecided'), ritaLeft + hiro);
   await ada.page.getByRole('button', { name: 'Close campaign…' }).click();
+  await focusOn(ada.page, 'close-confirm');
   assert.match(await ada.page.locator('.confirm').innerText(), new RegExp(`${ritaLeft + hiro} undecided items`));
   await ada.page.getByRole('button', { name: 'Close campaign', exact: true }).click();
   await ada.page.waitForSelector('.count-to-revoke');

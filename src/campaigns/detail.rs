@@ -17,6 +17,7 @@ use super::{
 use crate::{
     components::{
         exports::ExportLinks,
+        focus::focus_next_frame,
         handover::{DelegateForm, ReassignForm},
         notice::ErrorNotice,
         progress::Progress,
@@ -218,19 +219,21 @@ fn PreviewView(preview: Preview, admin: bool, changed: Callback<()>) -> impl Int
                 <Show
                     when=move || confirming.get()
                     fallback=move || view! {
-                        <button type="button" class="button" disabled=blocked on:click=move |_| confirming.set(true)>
+                        <button type="button" id="launch-open" class="button" disabled=blocked
+                            on:click=move |_| { confirming.set(true); focus_next_frame("launch-confirm"); }>
                             "Launch…"
                         </button>
                     }
                 >
                     <div class="confirm" role="group" aria-label="Confirm launch">
                         <p>{format!("Launch now? {summary} Reviewers can start at once; the settings can no longer change.")}</p>
-                        <button type="button" class="button" disabled=move || launch.pending().get()
+                        <button type="button" id="launch-confirm" class="button" disabled=move || launch.pending().get()
                             on:click=move |_| { launch.dispatch(()); }>
                             "Launch campaign"
                         </button>
                         " "
-                        <button type="button" class="button-secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                        <button type="button" class="button-secondary"
+                            on:click=move |_| { confirming.set(false); focus_next_frame("launch-open"); }>"Cancel"</button>
                     </div>
                 </Show>
                 {move || launch.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error needs="admins" /> })}
@@ -433,14 +436,16 @@ fn DashboardBody(
                 <Show
                     when=move || confirming.get()
                     fallback=move || view! {
-                        <button type="button" class="button" on:click=move |_| confirming.set(true)>"Close campaign…"</button>
+                        <button type="button" id="close-open" class="button"
+                            on:click=move |_| { confirming.set(true); focus_next_frame("close-confirm"); }>"Close campaign…"</button>
                     }
                 >
                     <div class="confirm" role="group" aria-label="Confirm close">
                         <p>{format!("Close now? {undecided} undecided items get the default outcome ({outcome}), every decision becomes final, and revoke decisions are queued for revocation.")}</p>
-                        <button type="button" class="button" disabled=move || close.pending().get() on:click=move |_| { close.dispatch(()); }>"Close campaign"</button>
+                        <button type="button" id="close-confirm" class="button" disabled=move || close.pending().get() on:click=move |_| { close.dispatch(()); }>"Close campaign"</button>
                         " "
-                        <button type="button" class="button-secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                        <button type="button" class="button-secondary"
+                            on:click=move |_| { confirming.set(false); focus_next_frame("close-open"); }>"Cancel"</button>
                     </div>
                 </Show>
                 {move || close.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error needs="admins" /> })}

@@ -3,6 +3,7 @@
 pub mod csv_upload;
 pub mod exports;
 pub mod filter;
+pub mod focus;
 pub mod handover;
 pub mod notice;
 pub mod progress;

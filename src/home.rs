@@ -5,7 +5,8 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::{
-    auth::Viewer,
+    admin_attention::NeedsAnAdmin,
+    auth::{Role, Viewer},
     components::{notice::ErrorNotice, shell::Audience, viewer::viewer},
     reviews::{api::my_open_reviews, QueueCampaign},
 };
@@ -61,6 +62,7 @@ fn Welcome(viewer: Viewer) -> impl IntoView {
     let staff = Audience::Staff.includes(&viewer);
     // Auditors only read: no queue of their own to point at.
     let decides = Audience::Deciders.includes(&viewer);
+    let admin = viewer.has(Role::Admin);
     let reviews = Resource::new(|| (), |_| my_open_reviews());
     view! {
         <Title text="" />
@@ -83,6 +85,7 @@ fn Welcome(viewer: Viewer) -> impl IntoView {
             </Suspense>
         </section>
         })}
+        {admin.then(|| view! { <NeedsAnAdmin /> })}
         <ul class="tiles">
             {decides.then(|| view! {
                 <li><A href="/reviews"><strong>"My reviews"</strong><span>"Accesses waiting for your decision"</span></A></li>

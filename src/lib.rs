@@ -23,9 +23,9 @@
 //!    with `auth::guard::require(Need::…)` and returning purpose-made view types) and axum
 //!    routes (`auth::routes`: sign-in and out; [`export`]: the CSV evidence downloads, with the
 //!    CSV writer the campaign sign-off shares).
-//! 4. **Pages**: each feature's page files, and [`home`] / [`settings_page`]; widgets used by
-//!    more than one page (the signed-in viewer and its role tests, progress bars, notices,
-//!    the hand-on forms, CSV upload) live in [`components`].
+//! 4. **Pages**: each feature's page files, and [`home`] (with [`admin_attention`]) /
+//!    [`settings_page`]; widgets used by more than one page (the signed-in viewer and its role
+//!    tests, progress bars, notices, the hand-on forms, CSV upload) live in [`components`].
 //! 5. **Shell**: [`app`] (the HTML document, `<App/>`, routes).
 //! 6. **Process** (server only): [`server`] (router, security headers, metrics), [`cli`]
 //!    (`serve`, `demo`, `migrate`, …) and [`bench`].
@@ -37,6 +37,7 @@
 // Leptos views are nested types; the campaign dashboard is deeper than the default allows.
 #![recursion_limit = "256"]
 
+pub mod admin_attention;
 pub mod app;
 pub mod approval_links;
 pub mod audit;

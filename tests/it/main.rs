@@ -10,6 +10,7 @@
 )]
 
 mod access_refused;
+mod admin_home;
 mod approval_links;
 mod assets;
 mod audit;

@@ -64,7 +64,7 @@ test('the keyboard acts on the focused item; refusals are said beside it; u undo
   await page.keyboard.press('r');
   await page.waitForFunction((n) => document.querySelectorAll('.queue-item').length === n - 1, before);
   // The notice names the item and offers Undo; focus and active are the next item, one and the same.
-  await page.locator('.queue-notice').getByRole('button', { name: /^Undo the decision on / }).waitFor();
+  await page.locator('.queue-toast').getByRole('button', { name: /^Undo the decision on / }).waitFor();
   await page.waitForFunction(() => document.activeElement?.closest('[data-item-id]'));
   const [focused, active] = await focusAndActive(page);
   assert.equal(focused, active);
@@ -142,7 +142,7 @@ test('each item has its context; the person and the server open read-only; recom
   await focusOn(page, 'bulk-accept');
   await page.getByRole('button', { name: 'Accept recommendations (1)…' }).click();
   await page.locator('#bulk-submit').click();
-  await page.waitForSelector('.queue-notice >> text=Decided as recommended: 1 items.');
+  await page.waitForSelector('.queue-notice >> text=Decided as recommended: 1 item.');
   const decided = page.locator(`.queue-item.decided[data-item-id="${recId}"]`);
   await decided.waitFor();
   assert.match(await decided.innerText(), /Accepted the recommendation\. Recommended: revoke/);

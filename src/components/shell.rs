@@ -207,7 +207,9 @@ pub fn DemoBanner() -> impl IntoView {
     view! {
         <div class="demo-banner" role="status">
             <strong>"Demo mode."</strong>
-            " Sample data on a throwaway database; nothing here touches a real Postmark account. Emails go to a simulated Postmark: "
+            // Phones keep the banner to one line: the first screen is for the work.
+            <span class="demo-detail">" Sample data on a throwaway database; nothing here touches a real Postmark account."</span>
+            " Emails go to a simulated Postmark: "
             <A href="/inbox">"your inbox"</A>
             "."
         </div>

@@ -13,6 +13,11 @@ use super::{
 };
 use crate::review_items::Decision;
 
+/// "1 item" / "3 items".
+fn items(n: usize) -> String {
+    format!("{n} item{}", if n == 1 { "" } else { "s" })
+}
+
 /// Closes the confirmation and puts the focus back on its button.
 pub(super) fn cancel(state: QueueState) {
     let Some(choice) = state.confirming.get_untracked() else {
@@ -85,7 +90,12 @@ pub(super) fn BulkBar(
                     state.selected.set(HashSet::new());
                     confirming.set(None);
                     justification.set(String::new());
-                    state.report(Ok(format!("{done}: {n} items.")));
+                    // `u` undoes one decision: not one item of this bulk, nor one made before it.
+                    state.last.set(None);
+                    // The list reloads: the keyboard's item (or the one now in its place) takes
+                    // the focus, not the page.
+                    state.refocus.set(true);
+                    state.report(Ok(format!("{done}: {}.", items(n))));
                 }
                 // The refusal stays in the dialog, with the focus, so nothing is lost.
                 Err(error) => {
@@ -133,6 +143,12 @@ pub(super) fn BulkBar(
                 on:click=move |_| open(BulkChoice::Decide(Decision::Approve))>"Approve selected…"</button>
             <button type="button" id="bulk-revoke" class="button-secondary bulk-revoke" disabled=move || count() == 0
                 on:click=move |_| open(BulkChoice::Decide(Decision::Revoke))>"Revoke selected…"</button>
+            {move || state.recommended.with(|r| !r.is_empty()).then(|| view! {
+                <button type="button" class="button-link select-recommended"
+                    on:click=move |_| state.selected.update(|s| state.recommended.with_untracked(|r| s.extend(r.iter().copied())))>
+                    {move || format!("Select the {} recommended", state.recommended.with(Vec::len))}
+                </button>
+            })}
             <button type="button" id="bulk-accept" class="button-secondary bulk-accept" disabled=move || to_accept().is_empty()
                 on:click=move |_| open(BulkChoice::Accept)>
                 {move || format!("Accept recommendations ({})…", to_accept().len())}
@@ -157,7 +173,7 @@ pub(super) fn BulkBar(
                 <div class="confirm bulk-confirm" role="alertdialog"
                     aria-labelledby="bulk-confirm-question" aria-describedby="bulk-confirm-note">
                     <p>
-                        <strong id="bulk-confirm-question">{move || format!("{question} {} items?", n())}</strong>
+                        <strong id="bulk-confirm-question">{move || format!("{question} {}?", items(n()))}</strong>
                         " "<span id="bulk-confirm-note">{note}</span>
                     </p>
                     {matches!(choice, BulkChoice::Decide(_)).then(|| view! {
@@ -169,7 +185,7 @@ pub(super) fn BulkBar(
                     })}
                     {move || state.bulk_error.get().map(|e| view! { <p class="status-error bulk-error" role="alert">{e}</p> })}
                     <button type="button" id="bulk-submit" class="button bulk-submit" disabled=move || state.bulk_pending.get() on:click=submit>
-                        {move || format!("{button} {} items", n())}
+                        {move || format!("{button} {}", items(n()))}
                     </button>
                     " "
                     <button type="button" class="button-secondary bulk-cancel" on:click=move |_| cancel(state)>"Cancel"</button>

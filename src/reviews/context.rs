@@ -64,10 +64,26 @@ pub struct ServerContext {
 impl ServerContext {
     pub fn activity(&self) -> String {
         match self.sent_30d {
-            Some(n) => format!("{n} sent in 30 days"),
+            Some(n) => format!("{} sent in 30 days", thousands(n)),
             None => "activity unknown".to_string(),
         }
     }
+}
+
+/// `120450` as `120,450`.
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
 }
 
 /// The last decision a closed campaign made about the same access.
@@ -128,6 +144,22 @@ impl QueueContext {
 
 #[cfg(feature = "ssr")]
 pub use load::load;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_are_separated() {
+        for (n, text) in [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1,000"),
+            (120450, "120,450"),
+            (-1234567, "-1,234,567"),
+        ] {
+            assert_eq!(super::thousands(n), text);
+        }
+    }
+}
 
 #[cfg(feature = "ssr")]
 mod load {

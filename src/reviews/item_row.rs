@@ -69,6 +69,26 @@ pub(super) fn ItemRow(
         (Some(d), _) => d.label().to_string(),
     };
     let described = format!("hint-{id} error-{id}");
+    // What the last sync says is no longer there: the decision may already be moot.
+    let gone = match item.kind {
+        ItemKind::Server => row
+            .server
+            .is_none()
+            .then_some("The last sync no longer saw this server in Postmark."),
+        _ if item.user_email.is_some() && row.person.is_none() => {
+            Some("The last sync no longer saw this login in Postmark: the person may have left.")
+        }
+        ItemKind::ServerPermission => row
+            .person
+            .as_ref()
+            .filter(|p| {
+                !p.permissions
+                    .iter()
+                    .any(|(id, _, _)| Some(*id) == item.server_id)
+            })
+            .map(|_| "The last sync no longer saw this permission: it may already be removed."),
+        _ => None,
+    };
     let person = row.person.map(|p| {
         let href = format!(
             "/reviews/person?{}",
@@ -118,6 +138,7 @@ pub(super) fn ItemRow(
                     {item.privileged.then(|| view! { <span class="badge badge-bad">"Admin or owner access"</span> })}
                     {item.flags.iter().map(|f| view! { <span class="badge badge-warn">{f.clone()}</span> }).collect_view()}
                     <span class="badge badge-server" hidden=!is_server>"Server"</span>
+                    {gone.map(|text| view! { <span class="item-context item-gone">{text}</span> })}
                     {person}
                     {server}
                     {previous}

@@ -146,9 +146,25 @@ fn YourItems(items: Vec<ItemView>) -> impl IntoView {
         <ul class="plain lookup-items">
             {items.into_iter().map(|item| {
                 let state = item.decision.map_or("Undecided", |d| d.label());
-                view! { <li>{format!("{}: {state}", item.what())}</li> }
+                view! { <li>{format!("{} — {}: {state}", item.subject(), item.what())}</li> }
             }).collect_view()}
         </ul>
+        <p><A href="/reviews">"Back to My reviews"</A></p>
+    }
+}
+
+/// A person or server the caller cannot open: not in their open items, or unknown.
+#[component]
+fn NotInQueue(error: AppError, what: &'static str) -> impl IntoView {
+    view! {
+        <Title text=format!("No such {what}") />
+        <header class="page-header"><h1>{format!("No such {what} in your queue")}</h1></header>
+        {match error {
+            AppError::NotFound => view! {
+                <p>{format!("You can open a {what} from an item of yours in an open campaign.")}</p>
+            }.into_any(),
+            error => view! { <ErrorNotice error needs="reviewers" /> }.into_any(),
+        }}
         <p><A href="/reviews">"Back to My reviews"</A></p>
     }
 }
@@ -161,12 +177,11 @@ pub fn ReviewPersonPage() -> impl IntoView {
         review_person,
     );
     view! {
-        <Title text="Person" />
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match lookup.await {
                     Ok(found) => view! { <PersonView found /> }.into_any(),
-                    Err(error) => view! { <ErrorNotice error needs="reviewers with this person in their queue" /> }.into_any(),
+                    Err(error) => view! { <NotInQueue error what="person" /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -180,8 +195,9 @@ fn PersonView(found: PersonLookup) -> impl IntoView {
         |p| format!("{} <{}>", p.name, p.email),
     );
     view! {
+        <Title text=heading.clone() />
         <header class="page-header">
-            <h1>{heading}</h1>
+            <h1 class="lookup-heading">{heading}</h1>
             <p class="lede">"What the Postmark inventory holds for this person now. Read-only."</p>
         </header>
         {match found.person {
@@ -223,12 +239,11 @@ pub fn ReviewServerPage() -> impl IntoView {
         review_server,
     );
     view! {
-        <Title text="Server" />
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match lookup.await {
                     Ok(found) => view! { <ServerView found /> }.into_any(),
-                    Err(error) => view! { <ErrorNotice error needs="reviewers with this server in their queue" /> }.into_any(),
+                    Err(error) => view! { <NotInQueue error what="server" /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -242,8 +257,9 @@ fn ServerView(found: ServerLookup) -> impl IntoView {
         |s| format!("{} ({})", s.name, s.id),
     );
     view! {
+        <Title text=heading.clone() />
         <header class="page-header">
-            <h1>{heading}</h1>
+            <h1 class="lookup-heading">{heading}</h1>
             <p class="lede">"What the Postmark inventory holds for this server now. Read-only."</p>
         </header>
         {match found.server {

@@ -101,24 +101,27 @@ pub fn ReviewsPage() -> impl IntoView {
             <button type="submit" class="button-secondary">"Apply"</button>
         </FilterForm>
         <Shortcuts state />
-        // One live region for the whole page, so screen readers announce every new message.
-        <div class="queue-live" aria-live="polite" aria-atomic="true">
-            {move || state.notice.get().map(|notice| {
-                let undo = notice.undo.clone();
+        // A toast fixed at the bottom of the window, so a decision far down the list is
+        // confirmed where the person is; one live region for the page announces each message
+        // (its Undo button stays outside it, so it is not read out as part of the message).
+        <div class=move || match state.notice.with(|n| n.as_ref().map(|n| n.ok)) {
+            Some(true) => "queue-toast notice notice-ok",
+            Some(false) => "queue-toast notice notice-error",
+            None => "queue-toast",
+        }>
+            <p class="queue-live queue-notice" aria-live="polite" aria-atomic="true">
+                {move || state.notice.with(|n| n.as_ref().map(|n| n.text.clone()))}
+            </p>
+            {move || state.notice.with(|n| n.as_ref().and_then(|n| n.undo.clone())).map(|last| {
+                let label = format!("Undo the decision on {}", last.what);
                 view! {
-                    <div class=if notice.ok { "notice notice-ok queue-notice" } else { "notice notice-error queue-notice" }>
-                        <p>
-                            {notice.text}
-                            {undo.map(|last| {
-                                let label = format!("Undo the decision on {}", last.what);
-                                view! {
-                                    " " <button type="button" class="button-link notice-undo" aria-label=label
-                                        on:click=move |_| state.undo(Some(last.clone()))>"Undo"</button>
-                                }
-                            })}
-                        </p>
-                    </div>
+                    <button type="button" class="button-link notice-undo" aria-label=label
+                        on:click=move |_| state.undo(Some(last.clone()))>"Undo"</button>
                 }
+            })}
+            {move || state.notice.with(Option::is_some).then(|| view! {
+                <button type="button" class="button-link toast-close" aria-label="Dismiss the message"
+                    on:click=move |_| state.notice.set(None)>"×"</button>
             })}
         </div>
         <Transition fallback=|| view! { <p class="loading">"Loading your queue…"</p> }>

@@ -13,7 +13,9 @@ use leptos_router::{components::Form, hooks::use_query_map};
 /// dropped here, so each input's name is the only key.
 #[component]
 pub fn FilterForm(
-    action: &'static str,
+    /// The list page's path (a campaign's dashboard has its id in it).
+    #[prop(into)]
+    action: String,
     /// Classes besides `filters`.
     #[prop(optional)]
     class: &'static str,

@@ -286,7 +286,19 @@ fn DashboardBody(
         .iter()
         .map(|r| r.reviewer.clone())
         .collect();
-    let reviewer_list = reviewers.clone();
+    let context = ListContext {
+        campaign_id: id,
+        open,
+        admin,
+        reviewers: reviewers.clone(),
+        counts: (dashboard.undecided, dashboard.revoked, dashboard.flagged),
+        notice,
+        refresh,
+    };
+    // The item list renders in the browser once the page is live: inside the dashboard's own
+    // loading its filter form did not hydrate from the server's HTML (a reload broke the page).
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
     let undecided = dashboard.undecided;
     let outcome = campaign.default_outcome.label().to_lowercase();
     view! {
@@ -380,15 +392,7 @@ fn DashboardBody(
                 })}
             }
         })}
-        <ItemList context=ListContext {
-            campaign_id: id,
-            open,
-            admin,
-            reviewers: reviewer_list,
-            counts: (dashboard.undecided, dashboard.revoked, dashboard.flagged),
-            notice,
-            refresh,
-        } />
+        {move || mounted.get().then(|| view! { <ItemList context=context.clone() /> })}
     }
 }
 

@@ -56,10 +56,10 @@ fn query_from(campaign: i64, q: &leptos_router::params::ParamsMap) -> ItemsQuery
     }
 }
 
-/// Moves keyboard focus to an element.
-fn focus(id: &str) {
+/// Moves keyboard focus to an element once the browser has drawn the change that shows it.
+fn focus(id: &'static str) {
     #[cfg(feature = "hydrate")]
-    {
+    request_animation_frame(move || {
         use wasm_bindgen::JsCast;
         if let Some(element) = document()
             .get_element_by_id(id)
@@ -67,7 +67,7 @@ fn focus(id: &str) {
         {
             let _ = element.focus();
         }
-    }
+    });
     #[cfg(not(feature = "hydrate"))]
     let _ = id;
 }
@@ -77,17 +77,16 @@ pub fn ItemList(context: ListContext) -> impl IntoView {
     let id = context.campaign_id;
     let open = context.open;
     let query = use_query_map();
-    let items = Resource::new(move || query.with(|q| query_from(id, q)), campaign_items);
+    // The list renders in the browser only (see the dashboard), so its data loads there.
+    let items = LocalResource::new(move || campaign_items(query.with(|q| query_from(id, q))));
     // A closed campaign's revocations: each revoke decision shows what became of it.
-    let revocations = Resource::new(
-        move || (!open).then_some(id),
-        |id| async move {
-            match id {
-                Some(id) => campaign_revocations(id).await.ok(),
-                None => None,
-            }
-        },
-    );
+    let revocations = LocalResource::new(move || async move {
+        if open {
+            None
+        } else {
+            campaign_revocations(id).await.ok()
+        }
+    });
     let (undecided, revoked, flagged) = context.counts;
     let base = format!("/campaigns/{id}");
     let decision_options = vec![
@@ -108,6 +107,24 @@ pub fn ItemList(context: ListContext) -> impl IntoView {
             .map(|f| (f.slug().to_string(), f.label().to_string())),
     );
     let notice = context.notice;
+    let shortcuts = vec![
+        (base.clone(), "All".to_string()),
+        if open {
+            (
+                format!("{base}?decision=undecided"),
+                format!("Undecided ({undecided})"),
+            )
+        } else {
+            (
+                format!("{base}?decision=flag"),
+                format!("Flagged for admin ({flagged})"),
+            )
+        },
+        (
+            format!("{base}?decision=revoke"),
+            format!("Decided revoke ({revoked})"),
+        ),
+    ];
     let reviewer_options: Vec<(String, String)> = context
         .reviewers
         .iter()
@@ -116,15 +133,9 @@ pub fn ItemList(context: ListContext) -> impl IntoView {
     view! {
         <section aria-labelledby="items-heading" class="campaign-items">
             <h2 id="items-heading">"Items"</h2>
-            <p class="item-shortcuts">
-                <A href=base.clone()>"All"</A>" · "
-                {if open {
-                    view! { <A href=format!("{base}?decision=undecided")>{format!("Undecided ({undecided})")}</A> }.into_any()
-                } else {
-                    view! { <A href=format!("{base}?decision=flag")>{format!("Flagged for admin ({flagged})")}</A> }.into_any()
-                }}
-                " · "<A href=format!("{base}?decision=revoke")>{format!("Decided revoke ({revoked})")}</A>
-            </p>
+            <ul class="plain item-shortcuts" aria-label="Shortcuts">
+                {shortcuts.into_iter().map(|(href, text)| view! { <li><A href=href>{text}</A></li> }).collect_view()}
+            </ul>
             <FilterForm action=base.clone() label="Filter items">
                 <FilterSelect label="Reviewer" param="reviewer" options=reviewer_options />
                 <FilterSelect label="Kind" param="kind"
@@ -248,15 +259,12 @@ fn SettleBar(
     refresh: Callback<()>,
 ) -> impl IntoView {
     let count = move || bulk.selected.with(HashSet::len);
+    // The confirmation takes the focus when it opens, so keyboard users land in it.
     let open = move |decision: Decision| {
         bulk.error.set(None);
         bulk.confirming.set(Some(decision));
+        focus("settle-justification");
     };
-    Effect::new(move |_| {
-        if bulk.confirming.get().is_some() {
-            focus("settle-justification");
-        }
-    });
     let submit = move |_| {
         let Some(decision) = bulk.confirming.get_untracked() else {
             return;

@@ -1,5 +1,5 @@
 // The campaign dashboard's item list in the browser. Ada reaches a campaign from the
-// navigation, filters its items (the filters stay in the address, through Back and Forward),
+// navigation, filters its items (the filters stay in the address, through Back, Forward and reload),
 // then closes a campaign whose undecided items are flagged for an admin and settles several
 // at once: the confirmation names the count and takes the focus, Cancel gives it back, a
 // refusal stays in the confirmation, and one justification settles them all.
@@ -52,6 +52,12 @@ test('an admin filters a campaign\'s items and settles flagged items in bulk', a
   await page.goForward();
   await countIs(filtered);
   assert.equal(await page.locator('.campaign-items select[name="decision"]').inputValue(), 'undecided');
+  // A reload keeps them too.
+  await page.reload();
+  await waitForHydration(page);
+  await countIs(filtered);
+  assert.equal(await page.locator('.campaign-items select[name="decision"]').inputValue(), 'undecided');
+  assert.equal(await page.locator('.campaign-items select[name="reviewer"]').inputValue(), 'rita.reviewer@example.com');
 
   // A campaign whose undecided items are flagged at close.
   await navigate(page, 'Campaigns');
@@ -117,9 +123,14 @@ test('an admin filters a campaign\'s items and settles flagged items in bulk', a
   // The revoke list shows them with their fulfilment.
   await page.locator('.item-shortcuts').getByRole('link', { name: /Decided revoke/ }).click();
   await page.waitForURL(/decision=revoke/);
-  await page.waitForFunction(() => document.querySelectorAll('.items-table td.fulfilment').length >= 2);
+  await page.waitForFunction(() => [...document.querySelectorAll('.items-table tbody tr')]
+    .filter((r) => r.textContent.includes('Payments team left in October')).length === 2);
   const justified = page.locator('.items-table tbody tr', { hasText: 'Payments team left in October' });
-  assert.equal(await justified.count(), 2);
+  assert.equal(await justified.locator('td.fulfilment').count(), 2);
+  assert.match(await page.locator('.campaign-items .count').innerText(), /^\d+ items match/);
+  for (const row of await page.locator('.items-table tbody tr td:nth-child(4)').allInnerTexts()) {
+    assert.match(row, /^To revoke/);
+  }
   assert.deepEqual(problems.filter((p) => !p.includes('status of 422')), []);
   await context.close();
 });

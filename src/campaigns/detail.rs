@@ -21,6 +21,7 @@ use crate::{
         handover::DelegateForm,
         notice::ErrorNotice,
         progress::Progress,
+        suggestions::KnownPeople,
         time::Timestamp,
         viewer::{is_admin, reads_campaigns},
     },
@@ -293,6 +294,7 @@ fn DashboardBody(
         reviewers: reviewers.clone(),
         counts: (dashboard.undecided, dashboard.revoked, dashboard.flagged),
         notice,
+        suggestions: (admin && open).then_some(SUGGESTIONS),
         refresh,
     };
     // The item list renders in the browser once the page is live: inside the dashboard's own
@@ -378,9 +380,10 @@ fn DashboardBody(
             </section>
             <section aria-labelledby="delegate-heading">
                 <h2 id="delegate-heading">"Hand a reviewer's queue on"</h2>
-                <DelegateForm campaign_id=id reviewers
+                <DelegateForm campaign_id=id reviewers suggestions=Some(SUGGESTIONS)
                     done=Callback::new(move |message: String| { notice.set(Some((true, message))); refresh.run(()); }) />
             </section>
+            <KnownPeople id=SUGGESTIONS />
         })}
         {(!open).then(|| {
             let counts = dashboard.revocations.clone();
@@ -395,6 +398,9 @@ fn DashboardBody(
         {move || mounted.get().then(|| view! { <ItemList context=context.clone() /> })}
     }
 }
+
+/// The id of the dashboard's one list of people to hand items on to (rows share it).
+const SUGGESTIONS: &str = "handover-suggestions";
 
 /// Queues a reminder now: to one reviewer, or to every overdue one (`reviewer: None`).
 #[component]

@@ -41,6 +41,8 @@ pub struct ListContext {
     pub counts: (i64, i64, i64),
     /// A message about the last change; lives above the dashboard's reloads.
     pub notice: RwSignal<Option<(bool, String)>>,
+    /// The id of the page's reviewer suggestions, for the hand-on fields.
+    pub suggestions: Option<&'static str>,
     pub refresh: Callback<()>,
 }
 
@@ -350,6 +352,7 @@ fn ItemTable(
     let reassign = context.admin && context.open;
     let refresh = context.refresh;
     let notice = context.notice;
+    let suggestions = context.suggestions;
     let all = flagged_here.clone();
     view! {
         <div class="table-wrap" tabindex="0" role="region" aria-label="Campaign items">
@@ -404,7 +407,7 @@ fn ItemTable(
                                 <td>{item.what()} {item.flags.iter().map(|f| view! { <span class="badge badge-warn">{f.clone()}</span> }).collect_view()}</td>
                                 <td>{item.reviewer.clone()}
                                     {(reassign && undecided).then(|| view! {
-                                        <ReassignForm item_id=id
+                                        <ReassignForm item_id=id suggestions
                                             done=Callback::new(move |message: String| { notice.set(Some((true, message))); refresh.run(()); }) />
                                     })}
                                 </td>

@@ -2,6 +2,8 @@
 //! decisions (one by one, in bulk, undone), and handing items to someone else.
 
 pub mod api;
+pub mod filters;
+pub mod handed_on;
 pub mod page;
 
 #[cfg(feature = "ssr")]

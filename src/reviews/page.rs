@@ -9,17 +9,18 @@ use leptos_router::hooks::use_query_map;
 
 use super::{
     api::{my_queue, review_decide, review_decide_many, review_undo},
+    filters::QueueFilters,
+    handed_on::HandedOnList,
     Queue, QueueQuery,
 };
 use crate::{
     components::{
-        filter::FilterForm,
         handover::{DelegateForm, ReassignForm},
         notice::ErrorNotice,
         progress::Progress,
+        suggestions::KnownPeople,
     },
     error::AppError,
-    inventory::{Flag, UserFlag},
     review_items::{DecidedVia, Decision, ItemKind, ItemView},
     revocations::panels::MyRevocations,
 };
@@ -187,63 +188,13 @@ pub fn ReviewsPage() -> impl IntoView {
         |(query, _)| my_queue(query),
     );
     install_shortcuts(state);
-    let selected = move |key: &'static str, value: &'static str| {
-        query.with(|q| q.get(key).unwrap_or_default() == value)
-    };
     view! {
         <Title text="My reviews" />
         <header class="page-header">
             <h1>"My reviews"</h1>
             <p class="lede">"The accesses assigned to you in open campaigns: keep what is needed, revoke the rest."</p>
         </header>
-        <FilterForm action="/reviews">
-            // Apply keeps the campaign chosen from the progress list.
-            {move || query.with(|q| q.get("campaign")).map(|c| view! { <input type="hidden" name="campaign" value=c /> })}
-            <label>
-                "Search "
-                <input type="search" name="search" placeholder="Person, server or permission"
-                    value=query.with_untracked(|q| q.get("search").unwrap_or_default())
-                    prop:value=move || query.with(|q| q.get("search").unwrap_or_default()) />
-            </label>
-            <label>
-                "Group by "
-                <select name="group" prop:value=move || query.with(|q| q.get("group").unwrap_or_else(|| "person".to_string()))>
-                    <option value="person">"Person"</option>
-                    <option value="server" selected=move || selected("group", "server")>"Server"</option>
-                </select>
-            </label>
-            <label>
-                "Show "
-                <select name="status" prop:value=move || query.with(|q| q.get("status").unwrap_or_default())>
-                    <option value="">"All items"</option>
-                    <option value="undecided" selected=move || selected("status", "undecided")>"Undecided"</option>
-                    <option value="decided" selected=move || selected("status", "decided")>"Decided"</option>
-                </select>
-            </label>
-            <label>
-                "Kind "
-                <select name="kind" prop:value=move || query.with(|q| q.get("kind").unwrap_or_default())>
-                    <option value="">"Any"</option>
-                    {ItemKind::ALL.into_iter().map(|k| view! {
-                        <option value=k.slug() selected=move || selected("kind", k.slug())>{k.label()}</option>
-                    }).collect_view()}
-                </select>
-            </label>
-            <label>
-                "Flag "
-                <select name="flag" prop:value=move || query.with(|q| q.get("flag").unwrap_or_default())>
-                    <option value="">"Any"</option>
-                    <option value="any" selected=move || selected("flag", "any")>"Any flag"</option>
-                    {Flag::ALL.into_iter().map(|f| view! {
-                        <option value=f.slug() selected=move || selected("flag", f.slug())>{f.label()}</option>
-                    }).collect_view()}
-                    {UserFlag::ALL.into_iter().map(|f| view! {
-                        <option value=f.slug() selected=move || selected("flag", f.slug())>{f.label()}</option>
-                    }).collect_view()}
-                </select>
-            </label>
-            <button type="submit" class="button-secondary">"Apply"</button>
-        </FilterForm>
+        <QueueFilters />
         <p class="shortcuts muted">
             "Keyboard: " <kbd>"j"</kbd>" / "<kbd>"k"</kbd>" next / previous · "
             <kbd>"a"</kbd>" approve · "<kbd>"r"</kbd>" revoke · "<kbd>"c"</kbd>" comment · "
@@ -265,9 +216,14 @@ pub fn ReviewsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <HandedOnList reload=state.reload changed=Callback::new(move |message: String| state.report(Ok(message))) />
+        <KnownPeople id=SUGGESTIONS />
         <MyRevocations />
     }
 }
+
+/// The id of the page's one list of people to hand items on to (every row's field uses it).
+const SUGGESTIONS: &str = "handover-suggestions";
 
 /// j/k move, a approve, r revoke, c comment, x select, u undo; ignored while typing.
 fn install_shortcuts(state: QueueState) {
@@ -429,7 +385,7 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
             <summary>"Hand all my undecided items in a campaign to someone else"</summary>
             {campaigns.into_iter().map(|c| view! {
                 <h3>{c.name.clone()}</h3>
-                <DelegateForm campaign_id=c.id reviewers=Vec::new() done=Callback::new(move |message| state.report(Ok(message))) />
+                <DelegateForm campaign_id=c.id reviewers=Vec::new() suggestions=Some(SUGGESTIONS) done=Callback::new(move |message| state.report(Ok(message))) />
             }).collect_view()}
         </details>
     }
@@ -590,7 +546,7 @@ fn ItemRow(
                         </label>
                         <button type="button" class="button approve" aria-label=format!("Approve: {label}") on:click=move |_| state.decide(id, Decision::Approve)>"Approve"</button>
                         <button type="button" class="button-secondary revoke" aria-label=format!("Revoke: {label}") on:click=move |_| state.decide(id, Decision::Revoke)>"Revoke"</button>
-                        <ReassignForm item_id=id done=Callback::new(move |message| state.report(Ok(message))) />
+                        <ReassignForm item_id=id suggestions=Some(SUGGESTIONS) done=Callback::new(move |message| state.report(Ok(message))) />
                     }.into_any()
                 }}
             </div>

@@ -579,6 +579,7 @@ async fn run_demo(
     crate::campaigns::demo::seed(
         &state.db,
         state.clock.as_ref(),
+        state.auth.config(),
         &state.inventory.config.webhook_host_allowlist,
     )
     .await?;

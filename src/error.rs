@@ -21,6 +21,10 @@ pub enum AppError {
     Validation(String),
     #[error("{0}")]
     Conflict(String),
+    /// Refused until the person confirms: the message asks the question (handing items to an
+    /// address nobody here knows, say); the form asks it and sends the request again, confirmed.
+    #[error("{0}")]
+    NeedsConfirmation(String),
     #[error("something went wrong on our side; the error has been logged")]
     Internal,
     /// The request never reached the function, or its answer could not be read.
@@ -47,6 +51,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::NeedsConfirmation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Transport(_) => StatusCode::BAD_REQUEST,
         }

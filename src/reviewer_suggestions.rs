@@ -4,10 +4,15 @@
 //! last sign-in made them auditors (and not admins) nor the auditor email list's.
 //!
 //! Pages show the list with [`crate::components::suggestions::EmailSuggestions`].
+//!
+//! The same rules decide who may be handed review items or own a server ([`check_recipient`]):
+//! auditors never; an address nobody here knows only when the person confirms it.
 
 use std::collections::{BTreeSet, HashSet};
 
-use crate::{config::AuthConfig, db::Db};
+use sqlx::AnyConnection;
+
+use crate::{config::AuthConfig, db::Db, error::AppError};
 
 /// Most suggestions a page gets (a `<datalist>` longer than this helps nobody).
 pub const MAX_SUGGESTIONS: usize = 500;
@@ -62,6 +67,92 @@ pub async fn known_reviewers(db: &Db, auth: &AuthConfig) -> Result<Vec<String>, 
         .filter(|email| !listed(&auth.auditor_emails, email) || listed(&auth.admin_emails, email))
         .take(MAX_SUGGESTIONS)
         .collect())
+}
+
+/// Whether `email` is an auditor (and not an admin): on the auditor email list, or made one by
+/// their last sign-in, as [`known_reviewers`] decides.
+pub async fn is_auditor(
+    conn: &mut AnyConnection,
+    auth: &AuthConfig,
+    email: &str,
+) -> Result<bool, sqlx::Error> {
+    let listed = |list: &[crate::email::Email]| list.iter().any(|e| e.is(email));
+    if listed(&auth.admin_emails) {
+        return Ok(false);
+    }
+    if listed(&auth.auditor_emails) {
+        return Ok(true);
+    }
+    let last: Option<(String,)> = sqlx::query_as(
+        "SELECT details FROM audit_events WHERE action = 'auth.signed_in' \
+         AND LOWER(actor_email) = $1 ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(email.trim().to_lowercase())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let roles = last.map(|(d,)| signed_in_roles(&d)).unwrap_or_default();
+    let has = |role: crate::auth::Role| roles.iter().any(|r| r == role.label());
+    Ok(has(crate::auth::Role::Auditor) && !has(crate::auth::Role::Admin))
+}
+
+/// Whether anybody here knows `email`: a person who signed in, a Postmark user, a manager or
+/// user in the mapping, a server owner or a current reviewer.
+async fn is_known(conn: &mut AnyConnection, email: &str) -> Result<bool, sqlx::Error> {
+    let known: Option<(i64,)> = sqlx::query_as(
+        "SELECT 1 FROM people WHERE email = $1 \
+         UNION SELECT 1 FROM postmark_users WHERE email = $1 \
+         UNION SELECT 1 FROM manager_mappings WHERE manager_email = $1 OR user_email = $1 \
+         UNION SELECT 1 FROM server_owners WHERE owner_email = $1 \
+         UNION SELECT 1 FROM review_items WHERE reviewer_email = $1",
+    )
+    .bind(email)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(known.is_some())
+}
+
+/// What a person is being made: a reviewer of items, or a server's owner (who reviews it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Reviewer,
+    Owner,
+}
+
+/// Checks who review items (or a server) go to, inside the caller's transaction: auditors are
+/// refused; an address nobody here knows needs `confirmed`. Answers whether it was known, for
+/// the audit event. `email` is parsed (lower-cased) already.
+pub async fn check_recipient(
+    conn: &mut AnyConnection,
+    auth: &AuthConfig,
+    email: &str,
+    role: Role,
+    confirmed: bool,
+) -> Result<bool, AppError> {
+    if is_auditor(conn, auth, email).await? {
+        return Err(AppError::Validation(match role {
+            Role::Reviewer => format!(
+                "{email} is an auditor: auditors only read, so they cannot review items. \
+                 Choose someone else."
+            ),
+            Role::Owner => format!(
+                "{email} is an auditor: auditors only read, so they cannot own a server \
+                 (its owner reviews it). Choose someone else."
+            ),
+        }));
+    }
+    let known = is_known(conn, email).await?;
+    if !known && !confirmed {
+        return Err(AppError::NeedsConfirmation(match role {
+            Role::Reviewer => {
+                format!("{email} has never signed in and is not in any mapping: hand on anyway?")
+            }
+            Role::Owner => format!(
+                "{email} has never signed in and is not in any mapping: make them the owner \
+                 anyway?"
+            ),
+        }));
+    }
+    Ok(known)
 }
 
 /// The role labels an `auth.signed_in` event's details name (none when unreadable).

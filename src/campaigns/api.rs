@@ -2,7 +2,10 @@
 
 use leptos::prelude::*;
 
-use super::{CampaignInput, CampaignView, Dashboard, FormOptions, MappingResult, Preview};
+use super::{
+    CampaignInput, CampaignView, Dashboard, FormOptions, ItemsPage, ItemsQuery, MappingResult,
+    Preview,
+};
 use crate::{
     error::AppError,
     review_items::{Decision, ItemView},
@@ -186,6 +189,61 @@ pub async fn campaign_resolve_flag(
             &justification,
         )
         .await,
+    )
+}
+
+/// Keeps (`approve`) or revokes many items a closed campaign flagged for an admin, with one
+/// justification: all of them or, if any cannot be settled, none. Answers how many.
+#[server(prefix = "/api", endpoint = "campaign_resolve_flags", input = server_fn::codec::Json, output = crate::codec::TextJson)]
+pub async fn campaign_resolve_flags(
+    campaign_id: i64,
+    item_ids: Vec<i64>,
+    decision: Decision,
+    justification: String,
+) -> Result<usize, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    let user = require(Need::Admin)?;
+    let state = crate::state::app_state()?;
+    if decision == Decision::Flag {
+        return respond(Err(AppError::Validation(
+            "A flagged item is kept (approve) or revoked.".into(),
+        )));
+    }
+    respond(
+        super::flagged::resolve_many(
+            &state.db,
+            state.clock.as_ref(),
+            &user.actor(),
+            respond(user.person_email())?.as_str(),
+            campaign_id,
+            &item_ids,
+            decision,
+            &justification,
+        )
+        .await,
+    )
+}
+
+/// One page of a launched campaign's items, filtered.
+#[server(prefix = "/api", endpoint = "campaign_items", input = server_fn::codec::Json, output = crate::codec::TextJson)]
+pub async fn campaign_items(query: ItemsQuery) -> Result<ItemsPage, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    require(Need::AdminOrAuditor)?;
+    respond(crate::search::check(&[
+        ("Reviewer", query.reviewer.as_deref()),
+        ("Kind", query.kind.as_deref()),
+        ("Decision", query.decision.as_deref()),
+        ("Flag", query.flag.as_deref()),
+    ]))?;
+    let state = crate::state::app_state()?;
+    let found = super::db::get(&state.db, query.campaign)
+        .await
+        .map_err(AppError::from);
+    respond(found.and_then(|c| c.ok_or(AppError::NotFound)))?;
+    respond(
+        super::items::page(&state.db, &query)
+            .await
+            .map_err(AppError::from),
     )
 }
 

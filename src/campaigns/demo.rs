@@ -45,7 +45,12 @@ fn input(name: &str, starts: time::Date, due: time::Date, recurring: bool) -> Ca
 }
 
 /// Seeds the demo database after the first sync.
-pub async fn seed(db: &Db, clock: &dyn Clock, allowlist: &[String]) -> anyhow::Result<()> {
+pub async fn seed(
+    db: &Db,
+    clock: &dyn Clock,
+    auth: &crate::config::AuthConfig,
+    allowlist: &[String],
+) -> anyhow::Result<()> {
     let actor = Actor::system("demo");
     let mapping = managers::parse(MANAGERS_CSV.as_bytes()).map_err(|rejected| {
         anyhow::anyhow!("demo managers file is invalid: {:?}", rejected.errors)
@@ -57,7 +62,8 @@ pub async fn seed(db: &Db, clock: &dyn Clock, allowlist: &[String]) -> anyhow::R
         (10003, "rita.reviewer@example.com"),
         (10004, "manny.manager@example.com"),
     ] {
-        set_owner(db, clock, &actor, server, owner).await?;
+        // The demo's own people: known once the mapping above is in, confirmed regardless.
+        set_owner(db, clock, &actor, auth, server, owner, true).await?;
     }
     let known = Known::load(db).await?;
     let today = clock.now().date();

@@ -8,9 +8,10 @@ use leptos_router::{components::A, hooks::use_params_map};
 use super::{
     api::{
         campaign_close, campaign_dashboard, campaign_get, campaign_launch, campaign_preview,
-        campaign_remind, campaign_resolve_flag, CampaignUpdate,
+        campaign_remind, CampaignUpdate,
     },
     form::CampaignFields,
+    item_list::{ItemList, ListContext},
     pages::{status_badge, ForReviewers},
     CampaignView, Dashboard, Preview, Status,
 };
@@ -18,18 +19,16 @@ use crate::{
     components::{
         exports::ExportLinks,
         focus::focus_next_frame,
-        handover::{DelegateForm, ReassignForm},
+        handover::DelegateForm,
         notice::ErrorNotice,
         progress::Progress,
+        suggestions::KnownPeople,
         time::Timestamp,
         viewer::{is_admin, reads_campaigns},
     },
     error::AppError,
-    review_items::{DecidedVia, Decision, ItemView},
     revocations::{
-        badges::FulfilmentBadges,
         page::{ApplyPanel, Fulfilment},
-        status_api::{campaign_revocations, Fulfilment as ItemFulfilment},
         Mode,
     },
     signoff::panel::SignoffPanel,
@@ -247,11 +246,13 @@ fn DashboardView(id: i64, changed: Callback<()>) -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let dashboard = Resource::new(move || reload.get(), move |_| campaign_dashboard(id));
     let refresh = Callback::new(move |()| reload.update(|n| *n += 1));
+    // Outlives the reloads a change causes, so its message stays on screen.
+    let notice = RwSignal::new(None);
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading progress…"</p> }>
             {move || Suspend::new(async move {
                 match dashboard.await {
-                    Ok(dashboard) => view! { <DashboardBody dashboard refresh changed /> }.into_any(),
+                    Ok(dashboard) => view! { <DashboardBody dashboard refresh changed notice /> }.into_any(),
                     Err(error) => view! { <ErrorNotice error needs="admins and auditors" /> }.into_any(),
                 }
             })}
@@ -260,93 +261,11 @@ fn DashboardView(id: i64, changed: Callback<()>) -> impl IntoView {
 }
 
 #[component]
-fn ItemTable(
-    /// Names the scrolling region for screen readers.
-    label: &'static str,
-    items: Vec<ItemView>,
-    reassign: bool,
-    #[prop(optional)] resolve: bool,
-    /// A closed campaign's revocations by item id: adds what became of each.
-    #[prop(optional)]
-    fulfilment: Option<std::collections::HashMap<i64, ItemFulfilment>>,
-    refresh: Callback<()>,
-) -> impl IntoView {
-    let with_fulfilment = fulfilment.is_some();
-    let fulfilment = fulfilment.unwrap_or_default();
-    view! {
-        <div class="table-wrap" tabindex="0" role="region" aria-label=label>
-            <table class="data-table items-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Who or what"</th>
-                        <th scope="col">"Access"</th>
-                        <th scope="col">"Reviewer"</th>
-                        <th scope="col">"Decision"</th>
-                        {with_fulfilment.then(|| view! { <th scope="col">"Fulfilment and verification"</th> })}
-                    </tr>
-                </thead>
-                <tbody>
-                    {items.into_iter().map(|item| {
-                        let undecided = item.decision.is_none();
-                        let done = fulfilment.get(&item.id).cloned();
-                        view! {
-                            <tr data-item-id=item.id.to_string()>
-                                <td>{item.subject()}</td>
-                                <td>{item.what()} {item.flags.iter().map(|f| view! { <span class="badge badge-warn">{f.clone()}</span> }).collect_view()}</td>
-                                <td>{item.reviewer.clone()}
-                                    {(reassign && undecided).then(|| view! { <ReassignForm item_id=item.id done=Callback::new(move |_: String| refresh.run(())) /> })}
-                                </td>
-                                <td>
-                                    {match (item.decision, item.decided_via) {
-                                        (None, _) => "Undecided".to_string(),
-                                        (Some(d), Some(DecidedVia::Default)) => format!("{} (default outcome)", d.label()),
-                                        (Some(d), _) => format!("{} by {}", d.label(), item.decided_by.clone().unwrap_or_default()),
-                                    }}
-                                    {item.justification.clone().map(|j| view! { <br /><span class="muted">{j}</span> })}
-                                    {(resolve && item.decision == Some(Decision::Flag)).then(|| view! { <ResolveForm item_id=item.id done=refresh /> })}
-                                </td>
-                                {with_fulfilment.then(|| view! {
-                                    <td class="fulfilment">{match done {
-                                        Some(f) => view! { <FulfilmentBadges row=f.revocation restored=f.restored /> }.into_any(),
-                                        None => view! { <span class="muted">"—"</span> }.into_any(),
-                                    }}</td>
-                                })}
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
-    }
-}
-
-/// A closed campaign's revoke decisions with what became of each: the revocation's status and
-/// what the next sync proved.
-#[component]
-fn RevokedItems(campaign_id: i64, items: Vec<ItemView>, refresh: Callback<()>) -> impl IntoView {
-    let revocations = Resource::new(move || campaign_id, campaign_revocations);
-    view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || {
-                let items = items.clone();
-                Suspend::new(async move {
-                    // Without the revocations the decisions still show, without their fate.
-                    let fulfilment: Option<std::collections::HashMap<i64, ItemFulfilment>> =
-                        revocations.await.ok().map(|rows| {
-                        rows.into_iter().map(|f| (f.revocation.item_id, f)).collect()
-                    });
-                    view! { <ItemTable label="Items decided revoke" items reassign=false fulfilment=fulfilment.unwrap_or_default() refresh /> }
-                })
-            }}
-        </Suspense>
-    }
-}
-
-#[component]
 fn DashboardBody(
     dashboard: Dashboard,
     refresh: Callback<()>,
     changed: Callback<()>,
+    notice: RwSignal<Option<(bool, String)>>,
 ) -> impl IntoView {
     let admin = is_admin();
     let campaign = dashboard.campaign.clone();
@@ -371,6 +290,20 @@ fn DashboardBody(
         .iter()
         .map(|r| r.reviewer.clone())
         .collect();
+    let context = ListContext {
+        campaign_id: id,
+        open,
+        admin,
+        reviewers: reviewers.clone(),
+        counts: (dashboard.undecided, dashboard.revoked, dashboard.flagged),
+        notice,
+        suggestions: (admin && open).then_some(SUGGESTIONS),
+        refresh,
+    };
+    // The item list renders in the browser once the page is live: inside the dashboard's own
+    // loading its filter form did not hydrate from the server's HTML (a reload broke the page).
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
     let undecided = dashboard.undecided;
     let outcome = campaign.default_outcome.label().to_lowercase();
     view! {
@@ -452,8 +385,10 @@ fn DashboardBody(
             </section>
             <section aria-labelledby="delegate-heading">
                 <h2 id="delegate-heading">"Hand a reviewer's queue on"</h2>
-                <DelegateForm campaign_id=id reviewers done=Callback::new(move |_: String| refresh.run(())) />
+                <DelegateForm campaign_id=id reviewers suggestions=Some(SUGGESTIONS)
+                    done=Callback::new(move |message: String| { notice.set(Some((true, message))); refresh.run(()); }) />
             </section>
+            <KnownPeople id=SUGGESTIONS />
         })}
         {(!open).then(|| {
             let counts = dashboard.revocations.clone();
@@ -465,49 +400,12 @@ fn DashboardBody(
                 })}
             }
         })}
-        <section aria-labelledby="revoke-heading">
-            <h2 id="revoke-heading">{format!("Decided revoke ({})", dashboard.revoked)}</h2>
-            {if open {
-                view! { <ItemTable label="Items decided revoke" items=dashboard.revoke_items reassign=false refresh /> }.into_any()
-            } else {
-                view! { <RevokedItems campaign_id=id items=dashboard.revoke_items refresh /> }.into_any()
-            }}
-        </section>
-        <section aria-labelledby="undecided-heading">
-            <h2 id="undecided-heading">{if open { "Undecided" } else { "Flagged for admin" }}</h2>
-            <ItemTable label=if open { "Undecided items" } else { "Items flagged for admin" } items=dashboard.undecided_items reassign=admin && open resolve=admin && !open refresh />
-        </section>
+        {move || mounted.get().then(|| view! { <ItemList context=context.clone() /> })}
     }
 }
 
-/// An admin keeps or revokes an item the default outcome flagged, with a justification.
-#[component]
-fn ResolveForm(item_id: i64, done: Callback<()>) -> impl IntoView {
-    let justification = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let settle = move |decision: Decision| {
-        let text = justification.get_untracked();
-        leptos::task::spawn_local(async move {
-            match campaign_resolve_flag(item_id, decision, text).await {
-                Ok(_) => done.run(()),
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        });
-    };
-    view! {
-        <div class="resolve-form">
-            <label>
-                <span class="visually-hidden">"Justification"</span>
-                <input type="text" class="resolve-justification" placeholder="Justification"
-                    prop:value=move || justification.get()
-                    on:input=move |ev| justification.set(event_target_value(&ev)) />
-            </label>
-            <button type="button" class="button-secondary resolve-keep" on:click=move |_| settle(Decision::Approve)>"Keep"</button>
-            <button type="button" class="button-secondary resolve-revoke" on:click=move |_| settle(Decision::Revoke)>"Revoke"</button>
-            {move || error.get().map(|e| view! { <p class="status-error" role="alert">{e}</p> })}
-        </div>
-    }
-}
+/// The id of the dashboard's one list of people to hand items on to (rows share it).
+const SUGGESTIONS: &str = "handover-suggestions";
 
 /// Queues a reminder now: to one reviewer, or to every overdue one (`reviewer: None`).
 #[component]

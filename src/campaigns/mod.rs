@@ -5,6 +5,7 @@
 pub mod api;
 pub mod detail;
 pub mod form;
+pub mod item_list;
 pub mod pages;
 pub mod scope_pick;
 
@@ -16,6 +17,8 @@ pub mod db;
 pub mod demo;
 #[cfg(feature = "ssr")]
 pub mod flagged;
+#[cfg(feature = "ssr")]
+pub mod items;
 #[cfg(feature = "ssr")]
 pub mod lifecycle;
 #[cfg(feature = "ssr")]
@@ -384,12 +387,36 @@ pub struct Dashboard {
     pub by_admins: i64,
     #[serde(default)]
     pub by_default: i64,
-    /// Items decided "revoke" (first 200).
-    pub revoke_items: Vec<ItemView>,
-    /// Items nobody decided yet (first 200).
-    pub undecided_items: Vec<ItemView>,
     /// Revocations waiting for the worker (after close).
     pub to_revoke: i64,
+}
+
+/// Items per page of a campaign's item list.
+pub const ITEMS_PAGE_SIZE: usize = 50;
+
+/// Filters and page of a campaign's item list (the dashboard's query string).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ItemsQuery {
+    pub campaign: i64,
+    /// A reviewer's email.
+    pub reviewer: Option<String>,
+    /// An item kind slug.
+    pub kind: Option<String>,
+    /// `undecided`, or a decision slug (`approve`, `revoke`, `flag`).
+    pub decision: Option<String>,
+    /// A flag slug, or `any` for every flagged item.
+    pub flag: Option<String>,
+    pub page: Option<usize>,
+}
+
+/// One page of a campaign's items.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemsPage {
+    pub items: Vec<ItemView>,
+    pub matching: usize,
+    pub page: usize,
+    pub pages: usize,
 }
 
 /// What importing a manager mapping did.

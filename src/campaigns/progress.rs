@@ -1,5 +1,5 @@
 //! The admin dashboard of a launched campaign: progress by reviewer and by kind, overdue
-//! reviewers, and the lists of revoke decisions and undecided items.
+//! reviewers and who decided; the items themselves are paged in [`super::items`].
 
 use std::collections::BTreeMap;
 
@@ -10,11 +10,8 @@ use super::{
 use crate::{
     db::Db,
     error::AppError,
-    review_items::{db::items_where, flag_label, Decision, ItemKind, ItemView},
+    review_items::{Decision, ItemKind},
 };
-
-/// Items listed per list on the dashboard.
-const LISTED: usize = 200;
 
 pub async fn dashboard(db: &Db, id: i64, today: time::Date) -> Result<Dashboard, AppError> {
     let campaign = get(db, id).await?.ok_or(AppError::NotFound)?;
@@ -69,30 +66,6 @@ pub async fn dashboard(db: &Db, id: i64, today: time::Date) -> Result<Dashboard,
     } else {
         Vec::new()
     };
-    let labelled = |mut items: Vec<ItemView>| {
-        for item in &mut items {
-            item.flags = item.flags.iter().map(|f| flag_label(f)).collect();
-        }
-        items
-    };
-    let revoke_items = labelled(
-        items_where(
-            db,
-            "i.campaign_id = $1 AND i.decision = 'revoke'",
-            id,
-            Some(LISTED),
-        )
-        .await?,
-    );
-    let undecided_items = labelled(
-        items_where(
-            db,
-            "i.campaign_id = $1 AND (i.decision IS NULL OR i.decision = 'flag')",
-            id,
-            Some(LISTED),
-        )
-        .await?,
-    );
     let (to_revoke,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM revocations WHERE campaign_id = $1")
             .bind(id)
@@ -136,8 +109,6 @@ pub async fn dashboard(db: &Db, id: i64, today: time::Date) -> Result<Dashboard,
         revoked,
         flagged,
         undecided,
-        revoke_items,
-        undecided_items,
         to_revoke,
     })
 }

@@ -13,7 +13,9 @@ use leptos_router::{components::Form, hooks::use_query_map};
 /// dropped here, so each input's name is the only key.
 #[component]
 pub fn FilterForm(
-    action: &'static str,
+    /// The list page's path (a campaign's dashboard has its id in it).
+    #[prop(into)]
+    action: String,
     /// Classes besides `filters`.
     #[prop(optional)]
     class: &'static str,
@@ -48,7 +50,14 @@ pub fn FilterSelect(
             {label} " "
             <select name=param prop:value=move || query.with(|q| q.get(param).unwrap_or_default())>
                 <option value="">"Any"</option>
-                {options.into_iter().map(|(value, text)| view! { <option value=value>{text}</option> }).collect_view()}
+                // `selected` for the server-rendered page (a reload), `prop:value` above after
+                // client-side navigation, when the attribute would not change the shown value.
+                {options.into_iter().map(|(value, text)| {
+                    let chosen = value.clone();
+                    view! {
+                        <option value=value selected=move || query.with(|q| q.get(param).as_deref() == Some(chosen.as_str()))>{text}</option>
+                    }
+                }).collect_view()}
             </select>
         </label>
     }

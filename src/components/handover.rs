@@ -1,5 +1,7 @@
 //! Handing review items on: one item to another reviewer, or every undecided item of a
-//! reviewer in a campaign. Used by the review queue and the campaign dashboard.
+//! reviewer in a campaign. Used by the review queue and the campaign dashboard. The address
+//! field suggests known people (the page's one `<datalist>`, named by `suggestions`); an
+//! address nobody here knows is asked about first and sent again once confirmed.
 
 use leptos::prelude::*;
 
@@ -8,39 +10,118 @@ use crate::{
     reviews::api::{review_delegate, review_reassign},
 };
 
+/// What a hand-on form shows after a request: the question to confirm, or a refusal.
+#[derive(Clone, Copy)]
+struct Outcome {
+    /// The server's question about an unknown address, while it waits for an answer.
+    asking: RwSignal<Option<String>>,
+    error: RwSignal<Option<AppError>>,
+    pending: RwSignal<bool>,
+}
+
+impl Outcome {
+    fn new() -> Self {
+        Self {
+            asking: RwSignal::new(None),
+            error: RwSignal::new(None),
+            pending: RwSignal::new(false),
+        }
+    }
+
+    /// Marks a request on its way; false when one already is.
+    fn start(&self) -> bool {
+        if self.pending.get_untracked() {
+            return false;
+        }
+        self.pending.set(true);
+        self.error.set(None);
+        true
+    }
+
+    fn refused(&self, error: AppError) {
+        self.pending.set(false);
+        match error {
+            AppError::NeedsConfirmation(question) => self.asking.set(Some(question)),
+            other => {
+                self.asking.set(None);
+                self.error.set(Some(other));
+            }
+        }
+    }
+
+    fn done(&self) {
+        self.pending.set(false);
+        self.asking.set(None);
+    }
+}
+
+/// The question about an unknown address with its two answers, then any refusal.
+#[component]
+fn Answers(outcome: Outcome, confirm: Callback<()>, #[prop(into)] yes: String) -> impl IntoView {
+    view! {
+        <div class="handover-answers">
+        {move || outcome.asking.get().map(|question| {
+            let yes = yes.clone();
+            view! {
+                <div class="confirm handover-confirm" role="group" aria-label="Confirm the address">
+                    <p class="handover-question" role="alert">{question}</p>
+                    <button type="button" class="button-secondary handover-confirm-yes" disabled=move || outcome.pending.get()
+                        on:click=move |_| confirm.run(())>{yes}</button>
+                    " "
+                    <button type="button" class="button-secondary handover-confirm-no"
+                        on:click=move |_| outcome.asking.set(None)>"Cancel"</button>
+                </div>
+            }
+        })}
+        {move || outcome.error.get().map(|e| view! { <p class="status-error" role="alert">{e.to_string()}</p> })}
+        </div>
+    }
+}
+
 /// Hands one item to another reviewer, with a reason. `done` gets the success message (the
 /// list reloads, so the caller shows it); a refusal is shown here.
 #[component]
-pub fn ReassignForm(item_id: i64, done: Callback<String>) -> impl IntoView {
+pub fn ReassignForm(
+    item_id: i64,
+    /// The id of the page's `<datalist>` of known people, if it has one.
+    suggestions: Option<&'static str>,
+    done: Callback<String>,
+) -> impl IntoView {
     let to = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if pending.get_untracked() {
+    let outcome = Outcome::new();
+    let send = move |confirm: bool| {
+        if !outcome.start() {
             return;
         }
-        pending.set(true);
         let (to, reason) = (to.get_untracked(), reason.get_untracked());
         leptos::task::spawn_local(async move {
-            let outcome = review_reassign(item_id, to, reason).await;
-            pending.set(false);
-            match outcome {
-                Ok(item) => done.run(format!("{} handed to {}.", item.what(), item.reviewer)),
-                Err(e) => error.set(Some(e)),
+            match review_reassign(item_id, to, reason, confirm).await {
+                Ok(item) => {
+                    outcome.done();
+                    done.run(format!("{} handed to {}.", item.what(), item.reviewer));
+                }
+                Err(e) => outcome.refused(e),
             }
         });
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        send(false);
     };
     view! {
         <details class="reassign">
             <summary>"Hand on…"</summary>
             <form class="reassign-form" on:submit=submit>
-                <label>"To (email)" <input type="email" class="reassign-to" required prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev)) /></label>
+                <label>"To (email)"
+                    <input type="email" class="reassign-to" required list=suggestions autocomplete="off"
+                        prop:value=move || to.get()
+                        on:input=move |ev| { outcome.asking.set(None); to.set(event_target_value(&ev)); } />
+                </label>
                 <label>"Reason" <input type="text" class="reassign-reason" required prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev)) /></label>
-                <button type="submit" class="button-secondary" disabled=move || pending.get()>"Hand on"</button>
+                <button type="submit" class="button-secondary" disabled=move || outcome.pending.get()>"Hand on"</button>
             </form>
-            {move || error.get().map(|e| view! { <p class="status-error" role="alert">{e.to_string()}</p> })}
+            <Answers outcome confirm=Callback::new(move |()| send(true)) yes="Hand on anyway" />
         </details>
     }
 }
@@ -52,30 +133,34 @@ pub fn ReassignForm(item_id: i64, done: Callback<String>) -> impl IntoView {
 pub fn DelegateForm(
     campaign_id: i64,
     reviewers: Vec<String>,
+    /// The id of the page's `<datalist>` of known people, if it has one.
+    suggestions: Option<&'static str>,
     done: Callback<String>,
 ) -> impl IntoView {
     let from = RwSignal::new(reviewers.first().cloned().unwrap_or_default());
     let to = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
+    let outcome = Outcome::new();
     let choose = !reviewers.is_empty();
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if pending.get_untracked() {
+    let send = move |confirm: bool| {
+        if !outcome.start() {
             return;
         }
-        pending.set(true);
         let from = choose.then(|| from.get_untracked());
         let (to, reason) = (to.get_untracked(), reason.get_untracked());
         leptos::task::spawn_local(async move {
-            let outcome = review_delegate(campaign_id, from, to.clone(), reason).await;
-            pending.set(false);
-            match outcome {
-                Ok(n) => done.run(format!("{n} undecided items handed to {to}.")),
-                Err(e) => error.set(Some(e)),
+            match review_delegate(campaign_id, from, to.clone(), reason, confirm).await {
+                Ok(n) => {
+                    outcome.done();
+                    done.run(format!("{n} undecided items handed to {to}."));
+                }
+                Err(e) => outcome.refused(e),
             }
         });
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        send(false);
     };
     view! {
         <form class="delegate-form settings-form" on:submit=submit>
@@ -86,10 +171,14 @@ pub fn DelegateForm(
                     </select>
                 </label>
             })}
-            <label>"To (email)" <input type="email" class="delegate-to" required prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev)) /></label>
+            <label>"To (email)"
+                <input type="email" class="delegate-to" required list=suggestions autocomplete="off"
+                    prop:value=move || to.get()
+                    on:input=move |ev| { outcome.asking.set(None); to.set(event_target_value(&ev)); } />
+            </label>
             <label>"Reason" <input type="text" class="delegate-reason" required prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev)) /></label>
-            <button type="submit" class="button-secondary" disabled=move || pending.get()>"Hand on every undecided item"</button>
+            <button type="submit" class="button-secondary" disabled=move || outcome.pending.get()>"Hand on every undecided item"</button>
         </form>
-        {move || error.get().map(|e| view! { <p class="status-error" role="alert">{e.to_string()}</p> })}
+        <Answers outcome confirm=Callback::new(move |()| send(true)) yes="Hand on anyway" />
     }
 }

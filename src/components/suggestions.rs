@@ -11,3 +11,26 @@ pub fn EmailSuggestions(id: &'static str, emails: Vec<String>) -> impl IntoView 
         </datalist>
     }
 }
+
+/// The known people (see [`crate::reviews::api::handover_suggestions`]) as one `<datalist>`,
+/// for every hand-on or owner field of a page. Fetched in the browser only: suggestions help
+/// typing, which needs the client anyway, and no server-rendered node waits for them.
+#[component]
+pub fn KnownPeople(id: &'static str) -> impl IntoView {
+    let people = LocalResource::new(crate::reviews::api::handover_suggestions);
+    // Read only once the page is live: on the server a local resource never loads, and a
+    // read inside a page's <Suspense> would hold the whole page back.
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    view! {
+        <div class="known-people" hidden>
+            {move || {
+                mounted
+                    .get()
+                    .then(|| people.get().and_then(Result::ok))
+                    .flatten()
+                    .map(|emails| view! { <EmailSuggestions id emails /> })
+            }}
+        </div>
+    }
+}

@@ -252,9 +252,14 @@ pub async fn set_webhook_allowlist(hosts: String) -> Result<Vec<String>, AppErro
     Ok(hosts)
 }
 
-/// Sets a server's owner (admins); an empty email clears it.
+/// Sets a server's owner (admins); an empty email clears it. The owner reviews the server, so
+/// an auditor is refused and an address nobody here knows needs `confirm`.
 #[server(prefix = "/api", endpoint = "inventory_set_owner", output = crate::codec::TextJson)]
-pub async fn set_server_owner(postmark_id: i64, email: String) -> Result<(), AppError> {
+pub async fn set_server_owner(
+    postmark_id: i64,
+    email: String,
+    #[server(default)] confirm: bool,
+) -> Result<(), AppError> {
     use crate::auth::guard::{require, respond, Need};
     let user = require(Need::Admin)?;
     let state = crate::state::app_state()?;
@@ -263,8 +268,10 @@ pub async fn set_server_owner(postmark_id: i64, email: String) -> Result<(), App
             &state.db,
             state.clock.as_ref(),
             &user.actor(),
+            state.auth.config(),
             postmark_id,
             &email,
+            confirm,
         )
         .await,
     )

@@ -10,7 +10,8 @@ use super::{
     ServerDetail, UserDetail,
 };
 use crate::{
-    components::{notice::ErrorNotice, viewer::is_admin},
+    components::{notice::ErrorNotice, suggestions::KnownPeople, viewer::is_admin},
+    error::AppError,
     offboarding::page::{EmergencyRemoval, IdentityFacts},
     revocations::panels::{ServerRevocationsPanel, UserRevocationsPanel},
 };
@@ -182,31 +183,48 @@ fn User(detail: UserDetail) -> impl IntoView {
     }
 }
 
-/// Sets who answers for the server (admins); an empty field clears it.
+/// Sets who answers for the server (admins); an empty field clears it. The field suggests
+/// known people; an address nobody here knows is asked about, and saved once confirmed.
 #[component]
 fn OwnerForm(postmark_id: i64, owner: RwSignal<Option<String>>) -> impl IntoView {
     let action = ServerAction::<SetServerOwner>::new();
     let current = owner.get_untracked().unwrap_or_default();
     // What the field holds when the save succeeds is what the server stored (it lower-cases).
     let typed = RwSignal::new(current.clone());
-    Effect::new(move |_| {
-        if let Some(Ok(())) = action.value().get() {
+    // The question about an unknown address, until the field changes or it is answered.
+    let asking = RwSignal::new(None::<String>);
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(())) => {
+            asking.set(None);
             let saved = typed.get_untracked().trim().to_lowercase();
             owner.set((!saved.is_empty()).then_some(saved));
         }
+        Some(Err(AppError::NeedsConfirmation(question))) => asking.set(Some(question)),
+        _ => asking.set(None),
     });
     view! {
         <ActionForm action attr:class="settings-form owner-form">
             <input type="hidden" name="postmark_id" value=postmark_id.to_string() />
             <label>
                 "Owner's email"
-                <input type="email" name="email" value=current
-                    on:input=move |ev| typed.set(event_target_value(&ev)) />
+                <input type="email" name="email" value=current list="owner-suggestions" autocomplete="off"
+                    on:input=move |ev| { asking.set(None); typed.set(event_target_value(&ev)); } />
             </label>
             <button type="submit" class="button-secondary">"Set owner"</button>
+            {move || asking.get().map(|question| view! {
+                <div class="confirm owner-confirm" role="group" aria-label="Confirm the address">
+                    <input type="hidden" name="confirm" value="true" />
+                    <p class="owner-question" role="alert">{question}</p>
+                    <button type="submit" class="button-secondary owner-confirm-yes">"Set owner anyway"</button>
+                    " "
+                    <button type="button" class="button-secondary owner-confirm-no" on:click=move |_| asking.set(None)>"Cancel"</button>
+                </div>
+            })}
         </ActionForm>
+        <KnownPeople id="owner-suggestions" />
         {move || action.value().get().map(|result| match result {
             Ok(()) => view! { <p class="status-ok" role="status">"Owner saved."</p> }.into_any(),
+            Err(AppError::NeedsConfirmation(_)) => ().into_any(),
             Err(error) => view! { <ErrorNotice error needs="admins" /> }.into_any(),
         })}
     }

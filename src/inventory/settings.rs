@@ -112,13 +112,25 @@ pub async fn owner(db: &Db, postmark_id: i64) -> Result<Option<String>, sqlx::Er
     Ok(row.map(|(email,)| email))
 }
 
-/// Sets (or, with an empty email, clears) a server's owner.
+/// The owner change's audit details; an unknown address someone confirmed says so.
+fn owner_details(before: Option<&str>, after: &str, unknown: bool) -> serde_json::Value {
+    let mut details = json!({ "before": before, "after": (!after.is_empty()).then_some(after) });
+    if unknown {
+        details["unknown_address_confirmed"] = json!(true);
+    }
+    details
+}
+
+/// Sets (or, with an empty email, clears) a server's owner: someone who can review it (never
+/// an auditor; an address nobody here knows only when `confirmed`).
 pub async fn set_owner(
     db: &Db,
     clock: &dyn Clock,
     actor: &Actor,
+    auth: &crate::config::AuthConfig,
     postmark_id: i64,
     email: &str,
+    confirmed: bool,
 ) -> Result<(), AppError> {
     // Empty clears the owner.
     let email = match email.trim() {
@@ -137,6 +149,18 @@ pub async fn set_owner(
     }
     let before = owner(db, postmark_id).await?;
     let mut tx = db.begin().await?;
+    let mut unknown = false;
+    if !email.is_empty() && before.as_deref() != Some(email.as_str()) {
+        let known = crate::reviewer_suggestions::check_recipient(
+            &mut tx,
+            auth,
+            &email,
+            crate::reviewer_suggestions::Role::Owner,
+            confirmed,
+        )
+        .await?;
+        unknown = !known;
+    }
     if email.is_empty() {
         sqlx::query("DELETE FROM server_owners WHERE postmark_id = $1")
             .bind(postmark_id)
@@ -162,7 +186,7 @@ pub async fn set_owner(
             "inventory.server_owner_changed",
             format!("server:{postmark_id}"),
         )
-        .details(json!({ "before": before, "after": (!email.is_empty()).then_some(&email) })),
+        .details(owner_details(before.as_deref(), &email, unknown)),
     )
     .await?;
     tx.commit().await?;

@@ -320,18 +320,52 @@ pub async fn count_by_decision(
 }
 
 /// Hands one undecided item to `to`; returns the rows changed (0: decided or moved meanwhile).
-pub async fn reassign(tx: &mut Tx, id: i64, version: i64, to: &str) -> Result<u64, sqlx::Error> {
+/// `handed_on_by`: the reviewer handing on their own item, who may take it back.
+pub async fn reassign(
+    tx: &mut Tx,
+    id: i64,
+    version: i64,
+    to: &str,
+    handed_on_by: Option<&str>,
+) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
-        "UPDATE review_items SET reviewer_email = $1, assigned_via = $4, \
+        "UPDATE review_items SET reviewer_email = $1, assigned_via = $4, handed_on_by = $5, \
          version = version + 1 WHERE id = $2 AND version = $3 AND decision IS NULL",
     )
     .bind(to)
     .bind(id)
     .bind(version)
     .bind(Via::Reassigned.slug())
+    .bind(handed_on_by)
     .execute(&mut **tx)
     .await?
     .rows_affected())
+}
+
+/// Gives an undecided item back to `to`, who handed it on; returns the rows changed (0: it
+/// was decided, moved or taken back meanwhile).
+pub async fn take_back(tx: &mut Tx, id: i64, version: i64, to: &str) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE review_items SET reviewer_email = $1, handed_on_by = NULL, \
+         version = version + 1 WHERE id = $2 AND version = $3 AND decision IS NULL \
+         AND handed_on_by = $1",
+    )
+    .bind(to)
+    .bind(id)
+    .bind(version)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
+}
+
+/// Who handed an item on themselves (see [`reassign`]), inside the caller's transaction.
+pub async fn handed_on_by(tx: &mut Tx, id: i64) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT handed_on_by FROM review_items WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(row.and_then(|(by,)| by))
 }
 
 /// A reviewer's undecided items in a campaign, `(id, user_email)`, locked for a hand-over on
@@ -355,17 +389,19 @@ pub async fn undecided_of(
     .await
 }
 
-/// Hands the listed undecided items of `from` to `to`; returns the rows changed.
+/// Hands the listed undecided items of `from` to `to`; returns the rows changed. `by_self`:
+/// `from` hands on their own queue, and may take each item back.
 pub async fn reassign_all(
     tx: &mut Tx,
     campaign_id: i64,
     from: &str,
     to: &str,
     ids: &[i64],
+    by_self: bool,
 ) -> Result<u64, sqlx::Error> {
     let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
     Ok(sqlx::query(&format!(
-        "UPDATE review_items SET reviewer_email = $1, assigned_via = $4, \
+        "UPDATE review_items SET reviewer_email = $1, assigned_via = $4, handed_on_by = $5, \
          version = version + 1 WHERE campaign_id = $2 AND reviewer_email = $3 \
          AND decision IS NULL AND id IN ({})",
         ids.join(", ")
@@ -374,6 +410,7 @@ pub async fn reassign_all(
     .bind(campaign_id)
     .bind(from)
     .bind(Via::Reassigned.slug())
+    .bind(by_self.then_some(from))
     .execute(&mut **tx)
     .await?
     .rows_affected())

@@ -176,12 +176,14 @@ pub async fn review_undo(item_id: i64, version: i64) -> Result<ItemView, AppErro
     )
 }
 
-/// Hands one undecided item to another reviewer, with a reason.
+/// Hands one undecided item to another reviewer, with a reason. An address nobody here knows
+/// needs `confirm`.
 #[server(prefix = "/api", endpoint = "reviews_reassign", output = crate::codec::TextJson)]
 pub async fn review_reassign(
     item_id: i64,
     to: String,
     reason: String,
+    #[server(default)] confirm: bool,
 ) -> Result<ItemView, AppError> {
     use crate::auth::{
         guard::{require, respond, Need},
@@ -195,24 +197,29 @@ pub async fn review_reassign(
             &state.db,
             state.clock.as_ref(),
             &user.actor(),
+            state.auth.config(),
             &me,
             user.roles.contains(&Role::Admin),
             item_id,
-            &to,
-            &reason,
+            super::handover::HandOn {
+                to: &to,
+                reason: &reason,
+                confirmed: confirm,
+            },
         )
         .await,
     )
 }
 
 /// Hands every undecided item of a reviewer (the caller unless an admin names another) in a
-/// campaign to someone else, with a reason.
+/// campaign to someone else, with a reason. An address nobody here knows needs `confirm`.
 #[server(prefix = "/api", endpoint = "reviews_delegate", output = crate::codec::TextJson)]
 pub async fn review_delegate(
     campaign_id: i64,
     from: Option<String>,
     to: String,
     reason: String,
+    #[server(default)] confirm: bool,
 ) -> Result<usize, AppError> {
     use crate::auth::{
         guard::{require, respond, Need},
@@ -229,13 +236,73 @@ pub async fn review_delegate(
             &state.db,
             state.clock.as_ref(),
             &user.actor(),
+            state.auth.config(),
             &me,
             user.roles.contains(&Role::Admin),
             campaign_id,
             &from,
-            &to,
-            &reason,
+            super::handover::HandOn {
+                to: &to,
+                reason: &reason,
+                confirmed: confirm,
+            },
         )
         .await,
+    )
+}
+
+/// Takes back an item the caller handed on, while it is undecided and the campaign open;
+/// `version` is the item's version the caller saw.
+#[server(prefix = "/api", endpoint = "reviews_take_back", output = crate::codec::TextJson)]
+pub async fn review_take_back(item_id: i64, version: i64) -> Result<ItemView, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    let user = require(Need::SignedIn)?;
+    let state = crate::state::app_state()?;
+    let me = respond(reviewer(&user, &state, true))?;
+    respond(
+        super::handover::take_back(
+            &state.db,
+            state.clock.as_ref(),
+            &user.actor(),
+            &me,
+            item_id,
+            version,
+        )
+        .await,
+    )
+}
+
+/// The undecided items the caller handed on and may take back (empty for people who review
+/// nothing).
+#[server(prefix = "/api", endpoint = "reviews_handed_on", output = crate::codec::TextJson)]
+pub async fn my_handed_on() -> Result<Vec<ItemView>, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    let user = require(Need::SignedIn)?;
+    let state = crate::state::app_state()?;
+    let Ok(me) = reviewer(&user, &state, true) else {
+        return Ok(Vec::new());
+    };
+    respond(
+        super::handover::handed_on(&state.db, &me)
+            .await
+            .map_err(AppError::from),
+    )
+}
+
+/// Known people to suggest where items are handed on or a server gets an owner: reviewers,
+/// admins, managers and owners, never auditors (see [`crate::reviewer_suggestions`]). For
+/// people who review; empty for auditors.
+#[server(prefix = "/api", endpoint = "handover_suggestions", output = crate::codec::TextJson)]
+pub async fn handover_suggestions() -> Result<Vec<String>, AppError> {
+    use crate::auth::guard::{require, respond, Need};
+    let user = require(Need::SignedIn)?;
+    let state = crate::state::app_state()?;
+    if reviewer(&user, &state, true).is_err() {
+        return Ok(Vec::new());
+    }
+    respond(
+        crate::reviewer_suggestions::known_reviewers(&state.db, state.auth.config())
+            .await
+            .map_err(AppError::from),
     )
 }

@@ -1,5 +1,8 @@
 //! Handing review items on: one item, or a reviewer's whole queue in a campaign, to another
-//! reviewer, with a reason. Reviewers hand on their own items; admins anyone's.
+//! reviewer, with a reason. Reviewers hand on their own items; admins anyone's. Items go to
+//! people who can review ([`crate::reviewer_suggestions::check_recipient`]: never an auditor,
+//! an unknown address only once confirmed). A reviewer who handed an item on themselves may
+//! take it back while it is undecided and the campaign open.
 
 use serde_json::json;
 
@@ -8,14 +11,46 @@ use crate::{
     audit::{self, Actor, Event},
     campaigns::{db::get_in, notify, Status},
     clock::Clock,
+    config::AuthConfig,
     db::{Db, Tx},
     email::Email,
     error::AppError,
     review_items::{
-        db::{item_in, lock_campaign, reassign_all, undecided_of},
+        db::{item_in, items_where, lock_campaign, reassign_all, undecided_of},
         ItemView,
     },
+    reviewer_suggestions::{check_recipient, Role},
 };
+
+/// Most items "Handed on by you" lists.
+const HANDED_ON_LISTED: usize = 200;
+
+/// Where items go and why, as the form sent it.
+pub struct HandOn<'a> {
+    pub to: &'a str,
+    pub reason: &'a str,
+    /// The person confirmed an address nobody here knows.
+    pub confirmed: bool,
+}
+
+/// Checks the new reviewer inside the transaction; answers whether the address was unknown
+/// (and so confirmed).
+async fn recipient(
+    tx: &mut Tx,
+    auth: &AuthConfig,
+    to: &str,
+    confirmed: bool,
+) -> Result<bool, AppError> {
+    Ok(!check_recipient(tx, auth, to, Role::Reviewer, confirmed).await?)
+}
+
+/// Audit details, with a note when the address was unknown and confirmed.
+fn noting(mut details: serde_json::Value, unknown: bool) -> serde_json::Value {
+    if unknown {
+        details["unknown_address_confirmed"] = json!(true);
+    }
+    details
+}
 
 fn new_reviewer(to: &str) -> Result<String, AppError> {
     Email::parse(to).map(Email::into_string).map_err(|_| {
@@ -24,30 +59,6 @@ fn new_reviewer(to: &str) -> Result<String, AppError> {
             to.trim().to_lowercase()
         ))
     })
-}
-
-/// Items (and the email about them, with a review link) go only to someone this instance
-/// knows: a person who signed in, a Postmark user, a manager or user in the mapping, a server
-/// owner or a current reviewer. Anyone else could be a typo or an outside address.
-async fn require_known(tx: &mut Tx, to: &str) -> Result<(), AppError> {
-    let known: Option<(i64,)> = sqlx::query_as(
-        "SELECT 1 FROM people WHERE email = $1 \
-         UNION SELECT 1 FROM postmark_users WHERE email = $1 \
-         UNION SELECT 1 FROM manager_mappings WHERE manager_email = $1 OR user_email = $1 \
-         UNION SELECT 1 FROM server_owners WHERE owner_email = $1 \
-         UNION SELECT 1 FROM review_items WHERE reviewer_email = $1",
-    )
-    .bind(to)
-    .fetch_optional(&mut **tx)
-    .await?;
-    if known.is_some() {
-        Ok(())
-    } else {
-        Err(AppError::Validation(format!(
-            "{to} is not known here: items go to people who have signed in, Postmark users, \
-             managers in the mapping, server owners or current reviewers."
-        )))
-    }
 }
 
 fn reason(text_value: &str) -> Result<String, AppError> {
@@ -66,16 +77,16 @@ pub async fn reassign(
     db: &Db,
     clock: &dyn Clock,
     actor: &Actor,
+    auth: &AuthConfig,
     caller: &str,
     admin: bool,
     item_id: i64,
-    to: &str,
-    reason_text: &str,
+    hand: HandOn<'_>,
 ) -> Result<ItemView, AppError> {
-    let to = new_reviewer(to)?;
-    let why = reason(reason_text)?;
+    let to = new_reviewer(hand.to)?;
+    let why = reason(hand.reason)?;
     let mut tx = db.begin().await?;
-    require_known(&mut tx, &to).await?;
+    let unknown = recipient(&mut tx, auth, &to, hand.confirmed).await?;
     let item = item_in(&mut tx, item_id).await?.ok_or(AppError::NotFound)?;
     if item.reviewer != caller && !admin {
         return Err(AppError::Forbidden);
@@ -99,7 +110,10 @@ pub async fn reassign(
             "{to} cannot review their own access."
         )));
     }
-    let moved = crate::review_items::db::reassign(&mut tx, item_id, item.version, &to).await?;
+    // Only a reviewer handing on their own item may take it back; an admin's move stands.
+    let by_self = (item.reviewer == caller).then_some(caller);
+    let moved =
+        crate::review_items::db::reassign(&mut tx, item_id, item.version, &to, by_self).await?;
     if moved == 0 {
         // Decided or moved by someone else since it was read (PostgreSQL re-checks the row).
         return Err(AppError::Conflict(
@@ -113,12 +127,15 @@ pub async fn reassign(
         &mut tx,
         clock,
         actor,
-        &Event::new("review.reassigned", format!("item:{item_id}")).details(json!({
-            "campaign": item.campaign_id,
-            "before": { "reviewer": item.reviewer },
-            "after": { "reviewer": to },
-            "reason": why,
-        })),
+        &Event::new("review.reassigned", format!("item:{item_id}")).details(noting(
+            json!({
+                "campaign": item.campaign_id,
+                "before": { "reviewer": item.reviewer },
+                "after": { "reviewer": to },
+                "reason": why,
+            }),
+            unknown,
+        )),
     )
     .await?;
     let campaign = get_in(&mut tx, item.campaign_id)
@@ -150,12 +167,12 @@ pub async fn delegate(
     db: &Db,
     clock: &dyn Clock,
     actor: &Actor,
+    auth: &AuthConfig,
     caller: &str,
     admin: bool,
     campaign_id: i64,
     from: &str,
-    to: &str,
-    reason_text: &str,
+    hand: HandOn<'_>,
 ) -> Result<usize, AppError> {
     let from = match Email::parse(from) {
         Ok(from) if from.as_str() == caller || admin => from.into_string(),
@@ -167,15 +184,15 @@ pub async fn delegate(
         }
         _ => return Err(AppError::Forbidden),
     };
-    let to = new_reviewer(to)?;
-    let why = reason(reason_text)?;
+    let to = new_reviewer(hand.to)?;
+    let why = reason(hand.reason)?;
     if from == to {
         return Err(AppError::Validation(format!(
             "{to} already reviews these items."
         )));
     }
     let mut tx = db.begin().await?;
-    require_known(&mut tx, &to).await?;
+    let unknown = recipient(&mut tx, auth, &to, hand.confirmed).await?;
     match lock_campaign(&mut tx, campaign_id, false).await? {
         None => return Err(AppError::NotFound),
         Some(Status::Active) => {}
@@ -200,7 +217,7 @@ pub async fn delegate(
         )));
     }
     let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
-    let moved = reassign_all(&mut tx, campaign_id, &from, &to, &ids).await?;
+    let moved = reassign_all(&mut tx, campaign_id, &from, &to, &ids, from == caller).await?;
     if moved != rows.len() as u64 {
         return Err(AppError::Conflict(
             "Some of these items changed meanwhile; nothing was moved. Reload and try again."
@@ -211,12 +228,15 @@ pub async fn delegate(
         &mut tx,
         clock,
         actor,
-        &Event::new("review.delegated", format!("campaign:{campaign_id}")).details(json!({
-            "before": { "reviewer": from },
-            "after": { "reviewer": to },
-            "items": rows.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
-            "reason": why,
-        })),
+        &Event::new("review.delegated", format!("campaign:{campaign_id}")).details(noting(
+            json!({
+                "before": { "reviewer": from },
+                "after": { "reviewer": to },
+                "items": rows.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+                "reason": why,
+            }),
+            unknown,
+        )),
     )
     .await?;
     let campaign = get_in(&mut tx, campaign_id)
@@ -236,4 +256,77 @@ pub async fn delegate(
     .await?;
     tx.commit().await?;
     Ok(rows.len())
+}
+
+/// Gives an item the caller handed on back to them, while it is undecided and its campaign
+/// open; `version` is the item's version the caller saw.
+pub async fn take_back(
+    db: &Db,
+    clock: &dyn Clock,
+    actor: &Actor,
+    caller: &str,
+    item_id: i64,
+    version: i64,
+) -> Result<ItemView, AppError> {
+    let mut tx = db.begin().await?;
+    let item = item_in(&mut tx, item_id).await?.ok_or(AppError::NotFound)?;
+    let by = crate::review_items::db::handed_on_by(&mut tx, item_id).await?;
+    if by.as_deref() != Some(caller) {
+        return Err(AppError::Forbidden);
+    }
+    require_open(&mut tx, item.campaign_id).await?;
+    if item.decision.is_some() {
+        return Err(AppError::Conflict(format!(
+            "{} decided this item already; it can no longer be taken back.",
+            item.decided_by.as_deref().unwrap_or(&item.reviewer)
+        )));
+    }
+    if item.version != version {
+        return Err(AppError::Conflict(
+            "This item changed while you were looking at it; nothing was taken back. Reload to \
+             see the current state."
+                .into(),
+        ));
+    }
+    // The rule every path keeps, in case a provider has since said two emails are one person.
+    let mut asked = vec![caller];
+    asked.extend(item.user_email.as_deref());
+    let people = crate::people::People::load_for(&mut tx, &asked).await?;
+    if people.owns(item.user_email.as_deref(), caller) {
+        return Err(AppError::Validation(
+            "This is your own access: nobody reviews their own access.".into(),
+        ));
+    }
+    if crate::review_items::db::take_back(&mut tx, item_id, version, caller).await? == 0 {
+        return Err(AppError::Conflict(
+            "This item changed while you were taking it back; nothing was taken back. Reload \
+             to see the current state."
+                .into(),
+        ));
+    }
+    let after = item_in(&mut tx, item_id).await?.ok_or(AppError::NotFound)?;
+    audit::record(
+        &mut tx,
+        clock,
+        actor,
+        &Event::new("review.taken_back", format!("item:{item_id}")).details(json!({
+            "campaign": item.campaign_id,
+            "before": { "reviewer": item.reviewer },
+            "after": { "reviewer": caller },
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Undecided items of open campaigns the caller handed on and may take back.
+pub async fn handed_on(db: &Db, caller: &str) -> Result<Vec<ItemView>, sqlx::Error> {
+    items_where(
+        db,
+        "i.handed_on_by = $1 AND i.decision IS NULL AND c.status = 'active'",
+        caller.to_string(),
+        Some(HANDED_ON_LISTED),
+    )
+    .await
 }

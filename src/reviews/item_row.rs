@@ -172,7 +172,7 @@ pub(super) fn ItemRow(
                         </label>
                         <button type="button" class="button approve" aria-label=format!("Approve: {label}") on:click=move |_| state.decide(id, Decision::Approve)>"Approve"</button>
                         <button type="button" class="button-secondary revoke" aria-label=format!("Revoke: {label}") on:click=move |_| state.decide(id, Decision::Revoke)>"Revoke"</button>
-                        <ReassignForm item_id=id done=Callback::new(move |message| state.report(Ok(message))) />
+                        <ReassignForm item_id=id suggestions=Some(super::queue_state::SUGGESTIONS) done=Callback::new(move |message| state.report(Ok(message))) />
                         <span id=format!("hint-{id}") class="needs-why" hidden=hint.is_none()>{hint.unwrap_or_default()}</span>
                     }.into_any()
                 }}

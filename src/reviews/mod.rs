@@ -4,6 +4,8 @@
 pub mod api;
 mod bulk_bar;
 pub mod context;
+pub mod filters;
+pub mod handed_on;
 mod item_row;
 mod keys;
 pub mod lookup;

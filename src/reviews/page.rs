@@ -8,17 +8,17 @@ use leptos_router::hooks::use_query_map;
 use super::{
     api::my_queue,
     bulk_bar::BulkBar,
+    filters::QueueFilters,
+    handed_on::HandedOnList,
     item_row::{ItemRow, RowContext},
     keys::Shortcuts,
-    queue_state::QueueState,
+    queue_state::{QueueState, SUGGESTIONS},
     Queue, QueueQuery,
 };
 use crate::{
     components::{
-        filter::FilterForm, handover::DelegateForm, notice::ErrorNotice, progress::Progress,
+        handover::DelegateForm, notice::ErrorNotice, progress::Progress, suggestions::KnownPeople,
     },
-    inventory::{Flag, UserFlag},
-    review_items::ItemKind,
     revocations::panels::MyRevocations,
 };
 
@@ -43,63 +43,13 @@ pub fn ReviewsPage() -> impl IntoView {
         move || (query.with(query_from), state.reload.get()),
         |(query, _)| my_queue(query),
     );
-    let selected = move |key: &'static str, value: &'static str| {
-        query.with(|q| q.get(key).unwrap_or_default() == value)
-    };
     view! {
         <Title text="My reviews" />
         <header class="page-header">
             <h1>"My reviews"</h1>
             <p class="lede lede-wide">"The accesses assigned to you in open campaigns: keep what is needed, revoke the rest."</p>
         </header>
-        <FilterForm action="/reviews">
-            // Apply keeps the campaign chosen from the progress list.
-            {move || query.with(|q| q.get("campaign")).map(|c| view! { <input type="hidden" name="campaign" value=c /> })}
-            <label>
-                "Search "
-                <input type="search" name="search" placeholder="Person, server or permission"
-                    value=query.with_untracked(|q| q.get("search").unwrap_or_default())
-                    prop:value=move || query.with(|q| q.get("search").unwrap_or_default()) />
-            </label>
-            <label>
-                "Group by "
-                <select name="group" prop:value=move || query.with(|q| q.get("group").unwrap_or_else(|| "person".to_string()))>
-                    <option value="person">"Person"</option>
-                    <option value="server" selected=move || selected("group", "server")>"Server"</option>
-                </select>
-            </label>
-            <label>
-                "Show "
-                <select name="status" prop:value=move || query.with(|q| q.get("status").unwrap_or_default())>
-                    <option value="">"All items"</option>
-                    <option value="undecided" selected=move || selected("status", "undecided")>"Undecided"</option>
-                    <option value="decided" selected=move || selected("status", "decided")>"Decided"</option>
-                </select>
-            </label>
-            <label>
-                "Kind "
-                <select name="kind" prop:value=move || query.with(|q| q.get("kind").unwrap_or_default())>
-                    <option value="">"Any"</option>
-                    {ItemKind::ALL.into_iter().map(|k| view! {
-                        <option value=k.slug() selected=move || selected("kind", k.slug())>{k.label()}</option>
-                    }).collect_view()}
-                </select>
-            </label>
-            <label>
-                "Flag "
-                <select name="flag" prop:value=move || query.with(|q| q.get("flag").unwrap_or_default())>
-                    <option value="">"Any"</option>
-                    <option value="any" selected=move || selected("flag", "any")>"Any flag"</option>
-                    {Flag::ALL.into_iter().map(|f| view! {
-                        <option value=f.slug() selected=move || selected("flag", f.slug())>{f.label()}</option>
-                    }).collect_view()}
-                    {UserFlag::ALL.into_iter().map(|f| view! {
-                        <option value=f.slug() selected=move || selected("flag", f.slug())>{f.label()}</option>
-                    }).collect_view()}
-                </select>
-            </label>
-            <button type="submit" class="button-secondary">"Apply"</button>
-        </FilterForm>
+        <QueueFilters />
         <Shortcuts state />
         // A toast fixed at the bottom of the window, so a decision far down the list is
         // confirmed where the person is; one live region for the page announces each message
@@ -132,6 +82,8 @@ pub fn ReviewsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <HandedOnList reload=state.reload changed=Callback::new(move |message: String| state.report(Ok(message))) />
+        <KnownPeople id=SUGGESTIONS />
         <MyRevocations />
     }
 }
@@ -267,7 +219,7 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
             <summary>"Hand all my undecided items in a campaign to someone else"</summary>
             {campaigns.into_iter().map(|c| view! {
                 <h3>{c.name.clone()}</h3>
-                <DelegateForm campaign_id=c.id reviewers=Vec::new() done=Callback::new(move |message| state.report(Ok(message))) />
+                <DelegateForm campaign_id=c.id reviewers=Vec::new() suggestions=Some(SUGGESTIONS) done=Callback::new(move |message| state.report(Ok(message))) />
             }).collect_view()}
         </details>
     }

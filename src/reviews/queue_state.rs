@@ -8,7 +8,10 @@ use leptos::prelude::*;
 use super::api::{review_decide, review_undo};
 use crate::{error::AppError, review_items::Decision};
 
-/// A message at the top of the queue.
+/// The id of the page's one list of people to hand items on to (every row's field uses it).
+pub(super) const SUGGESTIONS: &str = "handover-suggestions";
+
+/// A message in the queue's toast.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Notice {
     pub ok: bool,

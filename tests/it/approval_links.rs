@@ -183,7 +183,8 @@ async fn handing_items_on_emails_the_new_reviewer() {
     let rita = signed_in(&app, RITA).await;
     let queue = crate::campaigns::call(&rita, "/api/reviews_queue", &json!({ "query": {} })).await;
     let item = &queue["groups"][0][1][0];
-    // Not to an address nobody here knows: the email would carry the item and a link outside.
+    // Not to an address nobody here knows unless confirmed: the email would carry the item
+    // and a link outside.
     let response = send(
         &rita,
         "/api/reviews_reassign",
@@ -191,7 +192,11 @@ async fn handing_items_on_emails_the_new_reviewer() {
     )
     .await;
     assert_eq!(response.status(), 422);
-    assert!(response.text().await.unwrap().contains("not known here"));
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("has never signed in and is not in any mapping"));
     assert_eq!(
         count(
             &app,

@@ -480,6 +480,9 @@ async fn admins_change_the_allowlist_and_server_owners_with_audit_events() {
         r#"{"after":["elsewhere.example.net","hooks.example.com"],"before":["hooks.example.com"]}"#
     );
 
+    // Owners are people who can review: Manny has signed in (see tests/it/handover.rs for
+    // unknown addresses and auditors).
+    signed_in(&app, 3).await;
     let owner = ada
         .post(
             "/api/inventory_set_owner",

@@ -24,6 +24,7 @@ mod contract;
 mod crash;
 mod exports;
 mod gateway;
+mod handover;
 mod health;
 mod helpers;
 mod instances;

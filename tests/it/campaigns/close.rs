@@ -53,8 +53,13 @@ async fn an_admin_settles_items_flagged_at_close() {
     let (app, ada) = setup().await;
     let id = create(&ada, &form("Q4", &[("default_outcome", "flag")])).await;
     assert_eq!(launch(&ada, id).await.status(), 200);
-    let dashboard = call(&ada, "/api/campaign_dashboard", &json!({ "id": id })).await;
-    let items = dashboard["undecided_items"].as_array().unwrap();
+    let list = call(
+        &ada,
+        "/api/campaign_items",
+        &json!({ "query": { "campaign": id, "decision": "undecided" } }),
+    )
+    .await;
+    let items = list["items"].as_array().unwrap();
     // Ada settles items about others; her own Account Owner access is someone else's call.
     let own = items
         .iter()
@@ -137,8 +142,13 @@ async fn two_admins_settling_one_item_at_once_leave_one_consistent_outcome() {
     let other_tab = signed_in(&app, crate::auth::ADA).await;
     let id = create(&ada, &form("Q4", &[("default_outcome", "flag")])).await;
     assert_eq!(launch(&ada, id).await.status(), 200);
-    let dashboard = call(&ada, "/api/campaign_dashboard", &json!({ "id": id })).await;
-    let items: Vec<String> = dashboard["undecided_items"]
+    let list = call(
+        &ada,
+        "/api/campaign_items",
+        &json!({ "query": { "campaign": id, "decision": "undecided" } }),
+    )
+    .await;
+    let items: Vec<String> = list["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -3,6 +3,8 @@
 
 mod close;
 mod drafts;
+mod flagged;
+mod items;
 mod launch;
 mod managers;
 mod reminders;
@@ -76,7 +78,9 @@ pub async fn seeded(app: TestApp) -> (TestApp, Browser) {
 }
 
 /// Server functions that take JSON; the others take a form, as the pages send them.
-const JSON_ENDPOINTS: [&str; 6] = [
+const JSON_ENDPOINTS: [&str; 8] = [
+    "/api/campaign_items",
+    "/api/campaign_resolve_flags",
     "/api/inventory_import_users",
     "/api/inventory_servers",
     "/api/managers_import",

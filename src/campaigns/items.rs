@@ -5,7 +5,7 @@ use super::{ItemsPage, ItemsQuery, ITEMS_PAGE_SIZE};
 use crate::{
     db::Db,
     review_items::{
-        db::{items_by, ITEMS},
+        db::{items_by, push_flag_filter, ITEMS},
         flag_label, Decision, ItemKind,
     },
     sql::Sql,
@@ -38,17 +38,7 @@ fn push_filters(sql: &mut Sql, query: &ItemsQuery) {
         }
         None => {}
     }
-    match query.flag.as_deref().filter(|f| !f.is_empty()) {
-        None => {}
-        Some("any") => {
-            sql.push(" AND i.flags <> '[]'");
-        }
-        // Flags are a JSON array of slugs: the slug in quotes is one whole element.
-        Some(slug) => {
-            sql.push(" AND ")
-                .contains(&["i.flags"], &format!("\"{slug}\""));
-        }
-    }
+    push_flag_filter(sql, query.flag.as_deref());
 }
 
 /// One page of a campaign's items matching `query`, in item order, flags as labels.

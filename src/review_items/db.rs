@@ -103,6 +103,21 @@ where
     rows.into_iter().map(to_view).collect()
 }
 
+/// `AND …` narrowing items (`i`) to those carrying the flag `slug`, or any flag for `any`.
+pub fn push_flag_filter(sql: &mut crate::sql::Sql, flag: Option<&str>) {
+    match flag.filter(|f| !f.is_empty()) {
+        None => {}
+        Some("any") => {
+            sql.push(" AND i.flags <> '[]'");
+        }
+        // Flags are a JSON array of slugs: the slug in quotes is one whole element.
+        Some(slug) => {
+            sql.push(" AND ")
+                .contains(&["i.flags"], &format!("\"{slug}\""));
+        }
+    }
+}
+
 /// Items selected by `sql`, which starts with [`ITEMS`] (and adds its filters, order and page).
 pub async fn items_by(db: &Db, sql: crate::sql::Sql) -> Result<Vec<ItemView>, sqlx::Error> {
     let rows: Vec<ItemRow> = sql.fetch(db).await?;

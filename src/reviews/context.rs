@@ -259,6 +259,7 @@ mod load {
         });
         let rows: Vec<crate::inventory::db::ServerRow> = sql.fetch(db).await?;
         let mut sql = Sql::new(db);
+        // The count per server reads the index on `postmark_server_id` (migration 0022).
         sql.push(
             "SELECT s.postmark_id, o.owner_email, \
              (SELECT COUNT(*) FROM user_permissions p WHERE p.postmark_server_id = s.postmark_id) \

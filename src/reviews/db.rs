@@ -13,8 +13,8 @@ use crate::{
     error::AppError,
     review_items::{
         db::{
-            clear_decision, item_in, items_by, items_where, lock_campaign, set_decision, Decided,
-            Expect, ITEMS,
+            clear_decision, item_in, items_by, items_where, lock_campaign, push_flag_filter,
+            set_decision, Decided, Expect, ITEMS,
         },
         flag_label, DecidedVia, Decision, ItemKind, ItemView,
     },
@@ -41,17 +41,7 @@ fn push_filters(sql: &mut Sql, reviewer: &str, query: &QueueQuery) {
         Some("decided") => sql.push(" AND i.decision IS NOT NULL"),
         _ => sql,
     };
-    match query.flag.as_deref().filter(|f| !f.is_empty()) {
-        None => {}
-        Some("any") => {
-            sql.push(" AND i.flags <> '[]'");
-        }
-        // Flags are a JSON array of slugs: the slug in quotes is one whole element.
-        Some(slug) => {
-            sql.push(" AND ")
-                .contains(&["i.flags"], &format!("\"{slug}\""));
-        }
-    }
+    push_flag_filter(sql, query.flag.as_deref());
     if let Some(needle) = crate::search::term(query.search.as_deref()) {
         sql.push(" AND (").contains(
             &["i.user_email", "i.user_name", "i.server_name", "i.access"],

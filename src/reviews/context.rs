@@ -206,41 +206,56 @@ mod load {
         })
     }
 
+    /// `(email, name, role, status, server id, server name, permission)`: one row per
+    /// permission, or one with no permission for a person who holds none.
+    type PersonRow = (
+        String,
+        String,
+        String,
+        String,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+    );
+
     async fn people(db: &Db, emails: &[String]) -> Result<Vec<PersonContext>, sqlx::Error> {
         if emails.is_empty() {
             return Ok(Vec::new());
         }
         let mut sql = Sql::new(db);
-        sql.push("SELECT email, name, role, status FROM postmark_users WHERE email IN ");
-        list(&mut sql, emails, |sql, e| {
-            sql.text(e);
-        });
-        let rows: Vec<(String, String, String, String)> = sql.fetch(db).await?;
-        let mut sql = Sql::new(db);
         sql.push(
-            "SELECT p.email, p.postmark_server_id, COALESCE(s.name, ''), p.permission \
-             FROM user_permissions p LEFT JOIN servers s ON s.postmark_id = p.postmark_server_id \
-             WHERE p.email IN ",
+            "SELECT u.email, u.name, u.role, u.status, p.postmark_server_id, \
+             COALESCE(s.name, ''), p.permission \
+             FROM postmark_users u \
+             LEFT JOIN user_permissions p ON p.email = u.email \
+             LEFT JOIN servers s ON s.postmark_id = p.postmark_server_id \
+             WHERE u.email IN ",
         );
         list(&mut sql, emails, |sql, e| {
             sql.text(e);
         });
-        sql.push(" ORDER BY p.email, 3, p.postmark_server_id");
-        let permissions: Vec<(String, i64, String, String)> = sql.fetch(db).await?;
-        Ok(rows
-            .into_iter()
-            .map(|(email, name, role, status)| PersonContext {
-                permissions: permissions
-                    .iter()
-                    .filter(|(e, _, _, _)| *e == email)
-                    .map(|(_, id, server, permission)| (*id, server.clone(), permission.clone()))
-                    .collect(),
-                email,
-                name,
-                role,
-                status,
-            })
-            .collect())
+        sql.push(" ORDER BY u.email, 6, p.postmark_server_id");
+        let rows: Vec<PersonRow> = sql.fetch(db).await?;
+        let mut people: Vec<PersonContext> = Vec::new();
+        for (email, name, role, status, server_id, server, permission) in rows {
+            if people.last().is_none_or(|p| p.email != email) {
+                people.push(PersonContext {
+                    email,
+                    name,
+                    role,
+                    status,
+                    permissions: Vec::new(),
+                });
+            }
+            if let (Some(person), Some(id), Some(permission)) =
+                (people.last_mut(), server_id, permission)
+            {
+                person
+                    .permissions
+                    .push((id, server.unwrap_or_default(), permission));
+            }
+        }
+        Ok(people)
     }
 
     async fn servers(

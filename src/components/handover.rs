@@ -109,9 +109,13 @@ pub fn ReassignForm(
         ev.prevent_default();
         send(false);
     };
+    // The form is drawn when the person first opens it: a queue page has a hundred of these,
+    // and rendering every form on the server was a good part of the page's cost.
+    let opened = RwSignal::new(false);
     view! {
-        <details class="reassign">
+        <details class="reassign" on:toggle=move |_| if !opened.get_untracked() { opened.set(true) }>
             <summary>"Hand on…"</summary>
+            <Show when=move || opened.get()>
             <form class="reassign-form" on:submit=submit>
                 <label>"To (email)"
                     <input type="email" class="reassign-to" required list=suggestions autocomplete="off"
@@ -122,6 +126,7 @@ pub fn ReassignForm(
                 <button type="submit" class="button-secondary" disabled=move || outcome.pending.get()>"Hand on"</button>
             </form>
             <Answers outcome confirm=Callback::new(move |()| send(true)) yes="Hand on anyway" />
+            </Show>
         </details>
     }
 }

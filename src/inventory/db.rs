@@ -58,12 +58,22 @@ pub(crate) fn to_view(row: ServerRow, allowlist: &[String]) -> ServerView {
     }
 }
 
-/// Every server as a [`ServerRow`]. Booleans travel as integers: SQLite stores them as such
-/// and the Any driver decodes by the stored value's type.
-pub(crate) const SERVER_ROWS: &str = "SELECT postmark_id, name, color, \
-     CAST(CASE WHEN smtp_api_activated THEN 1 ELSE 0 END AS BIGINT), \
-     delivery_hook_url, inbound_hook_url, \
-     bounce_hook_url, open_hook_url, click_hook_url, token_count, sent_30d FROM servers";
+/// The columns of a [`ServerRow`], from `servers`. Booleans travel as integers: SQLite stores
+/// them as such and the Any driver decodes by the stored value's type.
+macro_rules! server_columns {
+    () => {
+        "postmark_id, name, color, \
+         CAST(CASE WHEN smtp_api_activated THEN 1 ELSE 0 END AS BIGINT), \
+         delivery_hook_url, inbound_hook_url, \
+         bounce_hook_url, open_hook_url, click_hook_url, token_count, sent_30d"
+    };
+}
+
+/// See [`server_columns`]: for a query that selects more beside them.
+pub(crate) const SERVER_COLUMNS: &str = server_columns!();
+
+/// Every server as a [`ServerRow`].
+pub(crate) const SERVER_ROWS: &str = concat!("SELECT ", server_columns!(), " FROM servers");
 
 type SyncRow = (
     i64,

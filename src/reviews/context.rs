@@ -166,7 +166,9 @@ mod load {
     use std::collections::BTreeSet;
 
     use super::{PersonContext, PreviousDecision, QueueContext, ServerContext};
-    use crate::{db::Db, review_items::ItemView, sql::Sql};
+    use sqlx::{any::AnyRow, Row as _};
+
+    use crate::{db::Db, inventory::db::ServerRow, review_items::ItemView, sql::Sql};
 
     /// `sql` gets `(…, …)` holding every value of `values`.
     fn list<T>(sql: &mut Sql, values: &[T], bind: impl Fn(&mut Sql, &T)) {
@@ -258,6 +260,19 @@ mod load {
         Ok(people)
     }
 
+    /// A server's row, its owner and how many people hold a permission on it.
+    struct ServerWithExtra(ServerRow, Option<String>, i64);
+
+    impl<'r> sqlx::FromRow<'r, AnyRow> for ServerWithExtra {
+        fn from_row(row: &'r AnyRow) -> Result<Self, sqlx::Error> {
+            Ok(Self(
+                ServerRow::from_row(row)?,
+                row.try_get(11)?,
+                row.try_get(12)?,
+            ))
+        }
+    }
+
     async fn servers(
         db: &Db,
         ids: &[i64],
@@ -266,34 +281,27 @@ mod load {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
+        // The owner and how many people hold a permission ride along; the count reads the
+        // index on `user_permissions (postmark_server_id)` (migration 0022).
         let mut sql = Sql::new(db);
-        sql.push(crate::inventory::db::SERVER_ROWS)
-            .push(" WHERE postmark_id IN ");
+        sql.push("SELECT ")
+            .push(crate::inventory::db::SERVER_COLUMNS)
+            .push(
+                ", (SELECT o.owner_email FROM server_owners o \
+                 WHERE o.postmark_id = servers.postmark_id), \
+                 (SELECT COUNT(*) FROM user_permissions p \
+                 WHERE p.postmark_server_id = servers.postmark_id) \
+                 FROM servers WHERE postmark_id IN ",
+            );
         list(&mut sql, ids, |sql, id| {
             sql.int(*id);
         });
-        let rows: Vec<crate::inventory::db::ServerRow> = sql.fetch(db).await?;
-        let mut sql = Sql::new(db);
-        // The count per server reads the index on `postmark_server_id` (migration 0022).
-        sql.push(
-            "SELECT s.postmark_id, o.owner_email, \
-             (SELECT COUNT(*) FROM user_permissions p WHERE p.postmark_server_id = s.postmark_id) \
-             FROM servers s LEFT JOIN server_owners o ON o.postmark_id = s.postmark_id \
-             WHERE s.postmark_id IN ",
-        );
-        list(&mut sql, ids, |sql, id| {
-            sql.int(*id);
-        });
-        let extra: Vec<(i64, Option<String>, i64)> = sql.fetch(db).await?;
+        let rows: Vec<ServerWithExtra> = sql.fetch(db).await?;
         Ok(rows
             .into_iter()
-            .map(|row| {
+            .map(|ServerWithExtra(row, owner, people)| {
                 let view = crate::inventory::db::to_view(row, allowlist);
-                let (owner, people) = extra
-                    .iter()
-                    .find(|(id, _, _)| *id == view.postmark_id)
-                    .map(|(_, owner, n)| (owner.clone(), usize::try_from(*n).unwrap_or(0)))
-                    .unwrap_or_default();
+                let people = usize::try_from(people).unwrap_or(0);
                 ServerContext {
                     id: view.postmark_id,
                     name: view.name,

@@ -116,9 +116,11 @@ test('with Show = All a decision moves on to the next undecided item; shortcuts 
 test('each item has its context; the person and the server open read-only; recommendations are accepted', async () => {
   const { page, problems, context } = await personAtHome(env, 'Rita Reviewer');
   await openQueue(page);
-  const row = page.locator('.queue-item:has(.person-context)').first();
-  assert.match(await row.locator('.person-context').innerText(), / · .*(server|no server permissions)/);
-  await row.locator('.person-context a').click();
+  // Grouped by person, who they are and what else they hold is said once, under the heading.
+  const about = page.locator('.queue-group .group-context .person-context').first();
+  assert.match(await about.innerText(), / · .*(server|no server permissions)/);
+  assert.equal(await page.locator('.queue-item .person-context').count(), 0);
+  await about.locator('a').click();
   await page.waitForURL(/\/reviews\/person\?email=/);
   await page.waitForSelector('main h2 >> text=Server permissions');
   await assertAccessible(page, 'person view');
@@ -131,6 +133,17 @@ test('each item has its context; the person and the server open read-only; recom
   await page.getByRole('link', { name: 'Back to My reviews' }).click();
   await page.waitForSelector('main .queue-item');
   assert.equal(await page.evaluate(() => window.__noReload), true);
+
+  // Grouped by server, the server is said once under its heading and each row names the person.
+  await page.selectOption('select[name="group"]', 'server');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForURL(/group=server/);
+  await page.waitForSelector('.queue-group .group-context .server-context');
+  assert.equal(await page.locator('.queue-item .server-context').count(), 0);
+  assert.ok(await page.locator('.queue-item .person-context').count() > 0);
+  await page.selectOption('select[name="group"]', 'person');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForSelector('.queue-group .group-context .person-context');
 
   // Accept the recommendation of one selected item; the confirmation holds the focus.
   const recommended = page.locator('.queue-item:not(.decided):has(.recommendation:not([hidden]))').first();

@@ -39,6 +39,34 @@ fn needs_why(item: &ItemView, row: &RowContext) -> Option<&'static str> {
     }
 }
 
+/// The person's account role and other access, with a link to all of it.
+pub(super) fn person_line(p: &PersonContext) -> impl IntoView {
+    let href = format!(
+        "/reviews/person?{}",
+        query_string(&[("email".into(), p.email.clone())])
+    );
+    view! {
+        <span class="item-context person-context">
+            {p.summary()} " · " <a href=href>{format!("{}'s access", p.name)}</a>
+        </span>
+    }
+}
+
+/// The server's activity and owner, with a link to its page.
+pub(super) fn server_line(s: &ServerContext) -> impl IntoView {
+    let href = format!("/reviews/server?id={}", s.id);
+    let owner = s
+        .owner
+        .as_deref()
+        .map(|o| format!(" · owner {o}"))
+        .unwrap_or_default();
+    view! {
+        <span class="item-context server-context">
+            {format!("{}: {}{owner}", s.name, s.activity())} " · " <a href=href>"Server details"</a>
+        </span>
+    }
+}
+
 #[component]
 pub(super) fn ItemRow(
     item: ItemView,
@@ -89,26 +117,13 @@ pub(super) fn ItemRow(
             .map(|_| "The last sync no longer saw this permission: it may already be removed."),
         _ => None,
     };
-    let person = row.person.map(|p| {
-        let href = format!(
-            "/reviews/person?{}",
-            query_string(&[("email".into(), p.email.clone())])
-        );
-        view! {
-            <span class="item-context person-context">
-                {p.summary()} " · " <a href=href>{format!("{}'s access", p.name)}</a>
-            </span>
-        }
-    });
-    let server = row.server.filter(|_| item.kind != ItemKind::AccountRole).map(|s| {
-        let href = format!("/reviews/server?id={}", s.id);
-        let owner = s.owner.clone().map(|o| format!(" · owner {o}")).unwrap_or_default();
-        view! {
-            <span class="item-context server-context">
-                {format!("{}: {}{owner}", s.name, s.activity())} " · " <a href=href>"Server details"</a>
-            </span>
-        }
-    });
+    // Grouped by person, the heading says who it is and what else they hold; grouped by
+    // server, what the server is. The rows say the rest.
+    let person = row.person.filter(|_| !by_person).map(|p| person_line(&p));
+    let server = row
+        .server
+        .filter(|_| by_person && item.kind != ItemKind::AccountRole)
+        .map(|s| server_line(&s));
     let previous = row
         .previous
         .map(|p| view! { <span class="item-context previous-decision">{p.summary()}</span> });

@@ -10,7 +10,7 @@ use super::{
     bulk_bar::BulkBar,
     filters::QueueFilters,
     handed_on::HandedOnList,
-    item_row::{ItemRow, RowContext},
+    item_row::{person_line, server_line, ItemRow, RowContext},
     keys::Shortcuts,
     queue_state::{QueueState, SUGGESTIONS},
     Queue, QueueQuery,
@@ -167,6 +167,22 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
         .filter(|i| i.decision.is_none() && i.recommendation().is_some())
         .map(|i| i.id)
         .collect();
+    // Under a person's heading the rows need not repeat who it is.
+    let by_person = query.with_untracked(|q| q.get("group").as_deref() != Some("server"));
+    // What the heading is about, said once under it (the rows leave it out).
+    let heading_context = context.clone();
+    let group_context = move |items: &[crate::review_items::ItemView]| {
+        let first = items.first()?;
+        Some(if by_person {
+            heading_context
+                .person(first.user_email.as_deref())
+                .map(|p| view! { <p class="group-context">{person_line(p)}</p> }.into_any())?
+        } else {
+            heading_context
+                .server(first.server_id)
+                .map(|s| view! { <p class="group-context">{server_line(s)}</p> }.into_any())?
+        })
+    };
     let row_context = move |item: &crate::review_items::ItemView| {
         let campaign = campaigns_for_rows.iter().find(|c| c.id == item.campaign_id);
         RowContext {
@@ -178,8 +194,6 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
             privileged_needs_why: campaign.is_some_and(|c| c.privileged_needs_justification),
         }
     };
-    // Under a person's heading the rows need not repeat who it is.
-    let by_person = query.with_untracked(|q| q.get("group").as_deref() != Some("server"));
     let all_here = undecided_here.clone();
     view! {
         <section class="queue-progress" aria-label="Your progress">
@@ -203,6 +217,7 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
         {queue.groups.into_iter().map(|(heading, items)| view! {
             <section class="queue-group">
                 <h2 class="group-heading">{heading}</h2>
+                {group_context(&items)}
                 <ul class="plain queue-items">
                     {items.into_iter().map(|item| {
                         let row = row_context(&item);

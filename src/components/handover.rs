@@ -109,11 +109,19 @@ pub fn ReassignForm(
         ev.prevent_default();
         send(false);
     };
-    // The form is drawn when the person first opens it: a queue page has a hundred of these,
-    // and rendering every form on the server was a good part of the page's cost.
+    // The form is drawn while it is open: a queue page has a hundred of these, and drawing
+    // every form on the server was over a quarter of a row's cost. `open` follows the signal
+    // too, because a reloaded list redraws its rows in place and a reused, still-open
+    // `<details>` would otherwise show an empty box.
     let opened = RwSignal::new(false);
     view! {
-        <details class="reassign" on:toggle=move |_| if !opened.get_untracked() { opened.set(true) }>
+        <details class="reassign" prop:open=move || opened.get()
+            on:toggle=move |ev| {
+                let open = event_target::<leptos::web_sys::Element>(&ev).has_attribute("open");
+                if open != opened.get_untracked() {
+                    opened.set(open);
+                }
+            }>
             <summary>"Hand on…"</summary>
             <Show when=move || opened.get()>
             <form class="reassign-form" on:submit=submit>

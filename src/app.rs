@@ -65,10 +65,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let info = shell_info();
     provide_context(info.clone());
-    // Effects run only in the browser, so this flips once the page is interactive; the
-    // end-to-end tests wait for it before clicking.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
 
     view! {
         <Title formatter=|page: String| {
@@ -79,7 +75,9 @@ pub fn App() -> impl IntoView {
             }
         } />
         <Router>
-            <div class="app" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>
+            // `mark_hydrated` sets it to "true" once the page is interactive; the end-to-end
+            // tests wait for that before clicking.
+            <div class="app" data-hydrated="false">
                 <a class="skip-link" href="#main" on:click=skip_to_main>
                     "Skip to content"
                 </a>
@@ -192,6 +190,16 @@ pub fn App() -> impl IntoView {
                 <Footer version=info.version.clone() />
             </div>
         </Router>
+    }
+}
+
+/// Marks the page interactive (`data-hydrated` on `.app`), once hydration is done: for a page
+/// whose code loads lazily (`lazy_routes`), only after that code arrived and hydrated it. An
+/// effect in `App` would run before that, while the route's code is still loading.
+#[cfg(feature = "hydrate")]
+pub fn mark_hydrated() {
+    if let Ok(Some(app)) = document().query_selector(".app") {
+        let _ = app.set_attribute("data-hydrated", "true");
     }
 }
 

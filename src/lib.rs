@@ -107,6 +107,15 @@ pub const OUTPUT_NAME: &str = "postmark_access_review";
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // Waits for the code of a lazily loaded page (lazy_routes) before hydrating it.
-    leptos::mount::hydrate_lazy(app::App);
+    // What `leptos::mount::hydrate_lazy` does (it waits for the code of a lazily loaded page,
+    // `lazy_routes`, before hydrating it), then marks the page interactive.
+    wasm_bindgen_futures::spawn_local(async {
+        let Some(body) = leptos::prelude::document().body() else {
+            return;
+        };
+        leptos::mount::hydrate_from_async(body, app::App)
+            .await
+            .forget();
+        app::mark_hydrated();
+    });
 }

@@ -59,6 +59,18 @@ ensure_wasm_bindgen() {
   fi
 }
 
+# wasm-split-cli cuts the lazily loaded pages (src/lazy_routes.rs) out of the linked wasm. Its
+# format must match the wasm_split_helpers crate Leptos builds in (Cargo.lock), so the version
+# is pinned; `--locked` builds it with the versions it was released with.
+WASM_SPLIT_VERSION=0.2.4
+ensure_wasm_split() {
+  if ! cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+    step "Installing wasm-split-cli $WASM_SPLIT_VERSION (crate wasm_split_cli_support)"
+    cargo install --locked wasm_split_cli_support --version "$WASM_SPLIT_VERSION" \
+      --features build-binary
+  fi
+}
+
 ensure_chromium() {
   [ -x /usr/bin/chromium ] || apt_install chromium
 }
@@ -74,37 +86,58 @@ ensure_node_modules() {
   fi
 }
 
-# Builds the browser part into $SITE_ROOT: pkg/NAME.js, pkg/NAME_bg.wasm, pkg/NAME.css and
-# the files in public/. No cargo-leptos: see README, "How the build works".
+# Links the wasm of cargo profile $1 and splits it into folder $2: NAME.js and NAME_bg.wasm (the
+# main module, through wasm-bindgen), __wasm_split.js (fetches the rest on demand) and one
+# split_*.wasm per lazily loaded page (src/lazy_routes.rs) plus chunk_*.wasm for code several of
+# them share. wasm-split-cli needs the linker's relocations (`--emit-relocs`, passed to the last
+# crate only so no dependency rebuilds) and wasm-bindgen must keep the exports the pieces import.
+build_split_wasm() {
+  local profile=$1 out=$2 dir split
+  dir=$([ "$profile" = dev ] && echo debug || echo "$profile")
+  (cd "$ROOT" && cargo rustc --lib --target wasm32-unknown-unknown --no-default-features \
+    --features hydrate --profile "$profile" -- -C link-arg=--emit-relocs)
+  split=$(mktemp -d)
+  wasm-split-cli "$TARGET_DIR/wasm32-unknown-unknown/$dir/$NAME.wasm" "$split" --out-name "$NAME"
+  mkdir -p "$out"
+  wasm-bindgen --target web --no-typescript --keep-lld-exports --out-dir "$out" --out-name "$NAME" \
+    "$split/$NAME.wasm"
+  rm "$split/$NAME.wasm"
+  cp "$split"/* "$out/"
+  rm -rf "$split"
+}
+
+# Builds the browser part into $SITE_ROOT: pkg/NAME.js, pkg/NAME_bg.wasm, the lazily loaded
+# pieces (build_split_wasm), pkg/NAME.css and the files in public/. No cargo-leptos: see README,
+# "How the build works".
 build_site() {
   step "Building the browser bundle (wasm)"
-  (cd "$ROOT" && cargo build --lib --target wasm32-unknown-unknown --no-default-features --features hydrate)
-  mkdir -p "$SITE_ROOT/pkg"
-  wasm-bindgen --target web --no-typescript --out-dir "$SITE_ROOT/pkg" --out-name "$NAME" \
-    "$TARGET_DIR/wasm32-unknown-unknown/debug/$NAME.wasm"
+  # Pieces of an earlier build would stay beside the new ones.
+  rm -rf "$SITE_ROOT/pkg"
+  build_split_wasm dev "$SITE_ROOT/pkg"
   cp "$ROOT/style/main.css" "$SITE_ROOT/pkg/$NAME.css"
   cp -R "$ROOT/public/." "$SITE_ROOT/"
 }
 
-# The release bundle into $1 (a site root): wasm built for size, wasm-opt -Oz (npm's binaryen:
-# Debian's breaks hydration), under pkg/<build id>/ so a new deploy never pairs old files with
-# new HTML, each file precompressed (.br, .gz); `build-id` names the folder for the server.
-# Building into an existing site keeps the two previous builds' folders beside the new one.
+# The release bundle into $1 (a site root): wasm built for size, split (build_split_wasm),
+# wasm-opt -Oz on every piece (npm's binaryen: Debian's breaks hydration), under pkg/<build id>/
+# so a new deploy never pairs old files with new HTML, each file precompressed (.br, .gz);
+# `build-id` names the folder for the server. Building into an existing site keeps the two
+# previous builds' folders beside the new one.
 build_release_site() {
   local site=$1 staging id
   step "Building the browser bundle (wasm, release)"
-  (cd "$ROOT" && cargo build --lib --target wasm32-unknown-unknown --no-default-features \
-    --features hydrate --profile wasm-release)
   staging=$(mktemp -d)
-  wasm-bindgen --target web --no-typescript --out-dir "$staging" --out-name "$NAME" \
-    "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/$NAME.wasm"
-  step "Optimising the wasm (wasm-opt -Oz)"
-  "$ROOT/end2end/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory \
+  build_split_wasm wasm-release "$staging"
+  step "Optimising the wasm (wasm-opt -Oz, $(find "$staging" -name '*.wasm' | wc -l) files)"
+  # Each run starts binaryen anew (a second or so): several at once. Binaryen does not know the
+  # name subsection the splitter writes for the pieces and says so once a file: left out.
+  find "$staging" -name '*.wasm' -print0 | xargs -0 -P "$(nproc)" -I{} \
+    "$ROOT/end2end/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory \
     --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
-    --enable-reference-types --enable-multivalue \
-    -o "$staging/${NAME}_bg.wasm" "$staging/${NAME}_bg.wasm"
+    --enable-reference-types --enable-multivalue -o {} {} \
+    2> >(grep -v '^warning: unknown name subsection with id 3 ' >&2)
   cp "$ROOT/style/main.css" "$staging/$NAME.css"
-  id=$(cat "$staging/$NAME.js" "$staging/${NAME}_bg.wasm" "$staging/$NAME.css" | sha256sum | cut -c1-16)
+  id=$(find "$staging" -type f -print0 | sort -z | xargs -0 cat | sha256sum | cut -c1-16)
   # Earlier builds' pkg/<id> folders stay (the newest three): during a rolling deploy an
   # instance still on the old version serves the new HTML's files, and the other way round.
   mkdir -p "$site/pkg"
@@ -116,8 +149,9 @@ build_release_site() {
   if [ -n "$older" ]; then
     printf '%s\n' "$older" | xargs rm -rf
   fi
+  rm -rf "$site/pkg/$id"
   mkdir -p "$site/pkg/$id"
-  cp "$staging/$NAME.js" "$staging/${NAME}_bg.wasm" "$staging/$NAME.css" "$site/pkg/$id/"
+  cp "$staging"/* "$site/pkg/$id/"
   rm -rf "$staging"
   # The server-only status pages (sign-in errors, approval links, the development provider)
   # link pkg/NAME.css, revalidated on each load rather than versioned.

@@ -1,40 +1,27 @@
-//! The HTML shell, the application component and its routes.
+//! The HTML shell, the application component and its routes. The home page and the
+//! reviewer's queue are in the main bundle; the other pages load their code when first opened
+//! (`lazy_routes`).
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 
 use crate::{
-    audit::page::AuditPage,
-    campaigns::{
-        detail::CampaignPage,
-        pages::{CampaignsPage, NewCampaignPage},
-    },
     components::{
-        shell::{DemoBanner, Footer, Protected, StaffOnly, TopBar},
+        shell::{DemoBanner, Footer, Protected, TopBar},
         status_pages::{ErrorPage, NotFound},
         viewer::ShellInfo,
     },
-    fulfilment::page::{TaskPage, TasksPage},
     home::Home,
-    inventory::{
-        detail::{ServerPage, UserPage},
-        pages::{InventoryPage, SyncsPage},
-        users_page::UsersPage,
+    lazy_routes::{
+        Audit, Campaign, Campaigns, Inbox, Inventory, InventoryServer, InventorySyncs,
+        InventoryUser, InventoryUsers, Mappings, NewCampaign, Notifications, Offboarding,
+        ReviewPerson, ReviewServer, Revocations, ScimTokens, Settings, Task, Tasks,
     },
-    mappings::page::MappingsPage,
-    notifications::page::{InboxPage, NotificationsPage},
-    offboarding::page::OffboardingPage,
-    reviews::{
-        lookup::{ReviewPersonPage, ReviewServerPage},
-        page::ReviewsPage,
-    },
-    revocations::page::RevocationsPage,
-    scim::page::ScimTokensPage,
-    settings_page::SettingsPage,
+    reviews::page::ReviewsPage,
 };
 
 /// The document around the app, rendered on the server only.
@@ -78,10 +65,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let info = shell_info();
     provide_context(info.clone());
-    // Effects run only in the browser, so this flips once the page is interactive; the
-    // end-to-end tests wait for it before clicking.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
 
     view! {
         <Title formatter=|page: String| {
@@ -92,7 +75,9 @@ pub fn App() -> impl IntoView {
             }
         } />
         <Router>
-            <div class="app" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>
+            // `mark_hydrated` sets it to "true" once the page is interactive; the end-to-end
+            // tests wait for that before clicking.
+            <div class="app" data-hydrated="false">
                 <a class="skip-link" href="#main" on:click=skip_to_main>
                     "Skip to content"
                 </a>
@@ -111,38 +96,38 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/") view=Home />
                             <Route
                                 path=path!("/inventory")
-                                view=|| view! { <Protected><StaffOnly title="Inventory"><InventoryPage /></StaffOnly></Protected> }
+                                view={Lazy::<Inventory>::new()}
                             />
                             // Rendered whole before answering, so a missing server is a real 404.
                             <Route
                                 path=path!("/inventory/servers/:id")
-                                view=|| view! { <Protected><StaffOnly title="Server"><ServerPage /></StaffOnly></Protected> }
+                                view={Lazy::<InventoryServer>::new()}
                                 ssr=SsrMode::Async
                             />
                             <Route
                                 path=path!("/inventory/users/:email")
-                                view=|| view! { <Protected><StaffOnly title="User"><UserPage /></StaffOnly></Protected> }
+                                view={Lazy::<InventoryUser>::new()}
                                 ssr=SsrMode::Async
                             />
                             <Route
                                 path=path!("/inventory/users")
-                                view=|| view! { <Protected><StaffOnly title="Users"><UsersPage /></StaffOnly></Protected> }
+                                view={Lazy::<InventoryUsers>::new()}
                             />
                             <Route
                                 path=path!("/inventory/syncs")
-                                view=|| view! { <Protected><StaffOnly title="Sync history"><SyncsPage /></StaffOnly></Protected> }
+                                view={Lazy::<InventorySyncs>::new()}
                             />
                             <Route
                                 path=path!("/campaigns")
-                                view=|| view! { <Protected><CampaignsPage /></Protected> }
+                                view={Lazy::<Campaigns>::new()}
                             />
                             <Route
                                 path=path!("/campaigns/new")
-                                view=|| view! { <Protected><NewCampaignPage /></Protected> }
+                                view={Lazy::<NewCampaign>::new()}
                             />
                             <Route
                                 path=path!("/campaigns/:id")
-                                view=|| view! { <Protected><CampaignPage /></Protected> }
+                                view={Lazy::<Campaign>::new()}
                                 ssr=SsrMode::Async
                             />
                             <Route
@@ -151,53 +136,53 @@ pub fn App() -> impl IntoView {
                             />
                             <Route
                                 path=path!("/reviews/person")
-                                view=|| view! { <Protected><ReviewPersonPage /></Protected> }
+                                view={Lazy::<ReviewPerson>::new()}
                             />
                             <Route
                                 path=path!("/reviews/server")
-                                view=|| view! { <Protected><ReviewServerPage /></Protected> }
+                                view={Lazy::<ReviewServer>::new()}
                             />
                             <Route
                                 path=path!("/audit")
-                                view=|| view! { <Protected><StaffOnly title="Audit"><AuditPage /></StaffOnly></Protected> }
+                                view={Lazy::<Audit>::new()}
                             />
                             <Route
                                 path=path!("/notifications")
-                                view=|| view! { <Protected><StaffOnly title="Notifications"><NotificationsPage /></StaffOnly></Protected> }
+                                view={Lazy::<Notifications>::new()}
                             />
                             <Route
                                 path=path!("/inbox")
-                                view=|| view! { <Protected><InboxPage /></Protected> }
+                                view={Lazy::<Inbox>::new()}
                             />
                             <Route
                                 path=path!("/revocations")
-                                view=|| view! { <Protected><StaffOnly title="Revocations"><RevocationsPage /></StaffOnly></Protected> }
+                                view={Lazy::<Revocations>::new()}
                             />
                             <Route
                                 path=path!("/offboarding")
-                                view=|| view! { <Protected><StaffOnly title="Offboarding"><OffboardingPage /></StaffOnly></Protected> }
+                                view={Lazy::<Offboarding>::new()}
                             />
                             <Route
                                 path=path!("/tasks")
-                                view=|| view! { <Protected><TasksPage /></Protected> }
+                                view={Lazy::<Tasks>::new()}
                                 ssr=SsrMode::Async
                             />
                             <Route
                                 path=path!("/tasks/:id")
-                                view=|| view! { <Protected><TaskPage /></Protected> }
+                                view={Lazy::<Task>::new()}
                                 ssr=SsrMode::Async
                             />
                             <Route
                                 path=path!("/settings")
-                                view=|| view! { <Protected><SettingsPage /></Protected> }
+                                view={Lazy::<Settings>::new()}
                             />
                             <Route
                                 path=path!("/settings/mappings")
-                                view=|| view! { <Protected><StaffOnly title="Group mappings"><MappingsPage /></StaffOnly></Protected> }
+                                view={Lazy::<Mappings>::new()}
                             />
                             <Route
                                 path=path!("/settings/scim")
-                                view=|| view! { <Protected><ScimTokensPage /></Protected> }
+                                view={Lazy::<ScimTokens>::new()}
                             />
                         </Routes>
                     </ErrorBoundary>
@@ -205,6 +190,16 @@ pub fn App() -> impl IntoView {
                 <Footer version=info.version.clone() />
             </div>
         </Router>
+    }
+}
+
+/// Marks the page interactive (`data-hydrated` on `.app`), once hydration is done: for a page
+/// whose code loads lazily (`lazy_routes`), only after that code arrived and hydrated it. An
+/// effect in `App` would run before that, while the route's code is still loading.
+#[cfg(feature = "hydrate")]
+pub fn mark_hydrated() {
+    if let Ok(Some(app)) = document().query_selector(".app") {
+        let _ = app.set_attribute("data-hydrated", "true");
     }
 }
 

@@ -26,7 +26,8 @@
 //! 4. **Pages**: each feature's page files, and [`home`] (with [`admin_attention`]) /
 //!    [`settings_page`]; widgets used by more than one page (the signed-in viewer and its role
 //!    tests, progress bars, notices, the hand-on forms, CSV upload) live in [`components`].
-//! 5. **Shell**: [`app`] (the HTML document, `<App/>`, routes).
+//! 5. **Shell**: [`app`] (the HTML document, `<App/>`, routes) and [`lazy_routes`] (the
+//!    pages whose code the browser fetches when first opened).
 //! 6. **Process** (server only): [`server`] (router, security headers, metrics), [`cli`]
 //!    (`serve`, `demo`, `migrate`, …) and [`bench`].
 //!
@@ -51,6 +52,7 @@ pub mod error;
 pub mod fulfilment;
 pub mod home;
 pub mod inventory;
+pub mod lazy_routes;
 pub mod mappings;
 pub mod notifications;
 pub mod offboarding;
@@ -105,5 +107,15 @@ pub const OUTPUT_NAME: &str = "postmark_access_review";
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // What `leptos::mount::hydrate_lazy` does (it waits for the code of a lazily loaded page,
+    // `lazy_routes`, before hydrating it), then marks the page interactive.
+    wasm_bindgen_futures::spawn_local(async {
+        let Some(body) = leptos::prelude::document().body() else {
+            return;
+        };
+        leptos::mount::hydrate_from_async(body, app::App)
+            .await
+            .forget();
+        app::mark_hydrated();
+    });
 }

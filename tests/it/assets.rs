@@ -1,6 +1,7 @@
-//! How the browser bundle and pages are served: a release site's versioned files are cached
-//! for a year and sent precompressed as the browser accepts; pages name the versioned files,
-//! are compressed on the way out and never stored; a debug site is revalidated.
+//! How the browser bundle and pages are served: a release site's versioned files (the lazily
+//! loaded pieces too) are cached for a year and sent precompressed as the browser accepts;
+//! pages name the versioned files, are compressed on the way out and never stored; a debug
+//! site is revalidated.
 
 use reqwest::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, VARY};
 
@@ -76,6 +77,60 @@ async fn versioned_files_are_immutable_and_sent_precompressed() {
     // An old build's folder is gone after a deploy: 404, not another build's file.
     let old = fetch(&app, &format!("/pkg/fedcba9876543210/{JS}"), None).await;
     assert_eq!(old.status(), 404);
+}
+
+/// The pieces the lazily loaded pages fetch (`scripts/lib.sh`, `build_split_wasm`): wasm as
+/// `application/wasm`, which `WebAssembly.instantiateStreaming` insists on, and the loader
+/// script, both cached and precompressed like the rest of the build.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lazily_loaded_pieces_are_served_like_the_rest_of_the_build() {
+    let site = release_site();
+    let versioned = site.path().join("pkg").join(ID);
+    std::fs::write(versioned.join("chunk_23.wasm"), "identity wasm").unwrap();
+    std::fs::write(versioned.join("chunk_23.wasm.br"), "brotli wasm").unwrap();
+    std::fs::write(versioned.join("__wasm_split.js"), "identity loader").unwrap();
+    std::fs::write(versioned.join("__wasm_split.js.gz"), "gzip loader").unwrap();
+    let app = TestApp::builder().site_root(site.path()).spawn().await;
+    for (file, accept, encoding, content_type, body) in [
+        (
+            "chunk_23.wasm",
+            "gzip, br",
+            "br",
+            "application/wasm",
+            "brotli wasm",
+        ),
+        (
+            "chunk_23.wasm",
+            "identity",
+            "",
+            "application/wasm",
+            "identity wasm",
+        ),
+        (
+            "__wasm_split.js",
+            "gzip",
+            "gzip",
+            "text/javascript",
+            "gzip loader",
+        ),
+    ] {
+        let response = fetch(&app, &format!("/pkg/{ID}/{file}"), Some(accept)).await;
+        assert_eq!(response.status(), 200, "{file} {accept}");
+        assert_eq!(
+            header(&response, CONTENT_ENCODING),
+            encoding,
+            "{file} {accept}"
+        );
+        assert!(
+            header(&response, "content-type".parse().unwrap()).starts_with(content_type),
+            "{file}"
+        );
+        assert_eq!(
+            header(&response, CACHE_CONTROL),
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(response.text().await.unwrap(), body);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

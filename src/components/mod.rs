@@ -1,6 +1,7 @@
 //! Widgets used by several pages.
 
 pub mod csv_upload;
+pub mod deferred;
 pub mod exports;
 pub mod filter;
 pub mod focus;

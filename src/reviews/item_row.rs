@@ -2,6 +2,8 @@
 //! server, what the last campaign decided, the recommendation, what Revoke will do, and the
 //! decision controls. A refused decision is said here, beside the item.
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 
 use super::{
@@ -17,8 +19,8 @@ use crate::{
 /// What the row needs besides the item.
 #[derive(Debug, Clone, Default)]
 pub(super) struct RowContext {
-    pub person: Option<PersonContext>,
-    pub server: Option<ServerContext>,
+    pub person: Option<Arc<PersonContext>>,
+    pub server: Option<Arc<ServerContext>>,
     pub previous: Option<PreviousDecision>,
     pub revocation_mode: crate::revocations::Mode,
     /// The campaign's rules: a revoke needs a justification; keeping admin access does.

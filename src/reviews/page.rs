@@ -1,6 +1,8 @@
 //! "My reviews": the queue with grouping, filters, keyboard shortcuts, bulk decisions with
 //! confirmation, undo, and handing items on.
 
+use std::{collections::HashMap, sync::Arc};
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -8,6 +10,7 @@ use leptos_router::hooks::use_query_map;
 use super::{
     api::my_queue,
     bulk_bar::BulkBar,
+    context::{PersonContext, PreviousDecision, ServerContext},
     filters::QueueFilters,
     handed_on::HandedOnList,
     item_row::{person_line, server_line, ItemRow, RowContext},
@@ -17,7 +20,8 @@ use super::{
 };
 use crate::{
     components::{
-        handover::DelegateForm, notice::ErrorNotice, progress::Progress, suggestions::KnownPeople,
+        deferred::Deferred, handover::DelegateForm, notice::ErrorNotice, progress::Progress,
+        suggestions::KnownPeople,
     },
     revocations::panels::MyRevocations,
 };
@@ -77,7 +81,9 @@ pub fn ReviewsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading your queue…"</p> }>
             {move || Suspend::new(async move {
                 match queue.await {
-                    Ok(queue) => view! { <QueueView queue state /> }.into_any(),
+                    // Built once on the server, not once more for Leptos' walk of the
+                    // loaded children (see `Deferred`).
+                    Ok(queue) => Deferred::new(move || view! { <QueueView queue state /> }.into_any()).into_any(),
                     Err(error) => view! { <ErrorNotice error needs="reviewers with a verified email" /> }.into_any(),
                 }
             })}
@@ -159,7 +165,19 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
     let (page, pages) = (queue.page, queue.pages);
     let campaigns = queue.campaigns.clone();
     let campaigns_for_rows = queue.campaigns.clone();
+    // Looked up once per row: shared, not copied (a person's permissions can run long).
     let context = queue.context;
+    let people: HashMap<String, Arc<PersonContext>> = context
+        .people
+        .into_iter()
+        .map(|p| (p.email.clone(), Arc::new(p)))
+        .collect();
+    let servers: HashMap<i64, Arc<ServerContext>> = context
+        .servers
+        .into_iter()
+        .map(|s| (s.id, Arc::new(s)))
+        .collect();
+    let mut previous: HashMap<i64, PreviousDecision> = context.previous.into_iter().collect();
     let recommended: Vec<i64> = queue
         .groups
         .iter()
@@ -170,25 +188,28 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
     // Under a person's heading the rows need not repeat who it is.
     let by_person = query.with_untracked(|q| q.get("group").as_deref() != Some("server"));
     // What the heading is about, said once under it (the rows leave it out).
-    let heading_context = context.clone();
-    let group_context = move |items: &[crate::review_items::ItemView]| {
+    let group_context = |items: &[crate::review_items::ItemView]| {
         let first = items.first()?;
         Some(if by_person {
-            heading_context
-                .person(first.user_email.as_deref())
+            people
+                .get(first.user_email.as_deref()?)
                 .map(|p| view! { <p class="group-context">{person_line(p)}</p> }.into_any())?
         } else {
-            heading_context
-                .server(first.server_id)
+            servers
+                .get(&first.server_id?)
                 .map(|s| view! { <p class="group-context">{server_line(s)}</p> }.into_any())?
         })
     };
-    let row_context = move |item: &crate::review_items::ItemView| {
+    let mut row_context = |item: &crate::review_items::ItemView| {
         let campaign = campaigns_for_rows.iter().find(|c| c.id == item.campaign_id);
         RowContext {
-            person: context.person(item.user_email.as_deref()).cloned(),
-            server: context.server(item.server_id).cloned(),
-            previous: context.previous(item.id).cloned(),
+            person: item
+                .user_email
+                .as_ref()
+                .and_then(|e| people.get(e))
+                .cloned(),
+            server: item.server_id.and_then(|id| servers.get(&id)).cloned(),
+            previous: previous.remove(&item.id),
             revocation_mode: campaign.map(|c| c.revocation_mode).unwrap_or_default(),
             revoke_needs_why: campaign.is_some_and(|c| c.revoke_needs_justification),
             privileged_needs_why: campaign.is_some_and(|c| c.privileged_needs_justification),

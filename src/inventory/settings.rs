@@ -13,6 +13,11 @@ use crate::{
 
 const ALLOWLIST_KEY: &str = "webhook_host_allowlist";
 
+/// The allowlist set in the application, as a scalar subquery: a query that reads servers can
+/// bring it along instead of making another round trip (see [`allowlist_from`]).
+pub(crate) const ALLOWLIST_SQL: &str =
+    "(SELECT value FROM inventory_settings WHERE key = 'webhook_host_allowlist')";
+
 /// The allowlist in force: the one set in the application, else the configured one.
 pub async fn allowlist(db: &Db, configured: &[String]) -> Result<Vec<String>, sqlx::Error> {
     let row: Option<(String,)> =
@@ -20,9 +25,14 @@ pub async fn allowlist(db: &Db, configured: &[String]) -> Result<Vec<String>, sq
             .bind(ALLOWLIST_KEY)
             .fetch_optional(db.pool())
             .await?;
-    Ok(row
-        .and_then(|(value,)| serde_json::from_str(&value).ok())
-        .unwrap_or_else(|| configured.to_vec()))
+    Ok(allowlist_from(row.map(|(value,)| value), configured))
+}
+
+/// The allowlist in force, from the stored value (if any) and the configured one.
+pub(crate) fn allowlist_from(stored: Option<String>, configured: &[String]) -> Vec<String> {
+    stored
+        .and_then(|value| serde_json::from_str(&value).ok())
+        .unwrap_or_else(|| configured.to_vec())
 }
 
 fn valid_host(host: &str) -> bool {
@@ -196,6 +206,11 @@ pub async fn set_owner(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_allowlist_subquery_reads_the_allowlist_key() {
+        assert!(ALLOWLIST_SQL.contains(&format!("'{ALLOWLIST_KEY}'")));
+    }
 
     #[test]
     fn hosts_are_checked_and_normalised() {

@@ -70,13 +70,9 @@ pub async fn my_queue(query: QueueQuery) -> Result<Queue, AppError> {
     let me = respond(reviewer(&user, &state, false))?;
     let load = async {
         let mut queue = super::db::queue(&state.db, &me, &query).await?;
-        let allowlist = crate::inventory::settings::allowlist(
-            &state.db,
-            &state.inventory.config.webhook_host_allowlist,
-        )
-        .await?;
         let items: Vec<&ItemView> = queue.groups.iter().flat_map(|(_, i)| i).collect();
-        queue.context = super::context::load(&state.db, &items, &allowlist).await?;
+        let configured = &state.inventory.config.webhook_host_allowlist;
+        queue.context = super::context::load(&state.db, &items, configured).await?;
         Ok::<_, sqlx::Error>(queue)
     };
     respond(load.await.map_err(AppError::from))

@@ -125,23 +125,6 @@ pub struct QueueContext {
     pub previous: Vec<(i64, PreviousDecision)>,
 }
 
-impl QueueContext {
-    pub fn person(&self, email: Option<&str>) -> Option<&PersonContext> {
-        email.and_then(|e| self.people.iter().find(|p| p.email == e))
-    }
-
-    pub fn server(&self, id: Option<i64>) -> Option<&ServerContext> {
-        id.and_then(|id| self.servers.iter().find(|s| s.id == id))
-    }
-
-    pub fn previous(&self, item: i64) -> Option<&PreviousDecision> {
-        self.previous
-            .iter()
-            .find(|(id, _)| *id == item)
-            .map(|(_, p)| p)
-    }
-}
-
 #[cfg(feature = "ssr")]
 pub use load::load;
 
@@ -168,7 +151,15 @@ mod load {
     use super::{PersonContext, PreviousDecision, QueueContext, ServerContext};
     use sqlx::{any::AnyRow, Row as _};
 
-    use crate::{db::Db, inventory::db::ServerRow, review_items::ItemView, sql::Sql};
+    use crate::{
+        db::Db,
+        inventory::{
+            db::ServerRow,
+            settings::{allowlist_from, ALLOWLIST_SQL},
+        },
+        review_items::ItemView,
+        sql::Sql,
+    };
 
     /// `sql` gets `(…, …)` holding every value of `values`.
     fn list<T>(sql: &mut Sql, values: &[T], bind: impl Fn(&mut Sql, &T)) {
@@ -182,11 +173,13 @@ mod load {
         sql.push(")");
     }
 
-    /// The context of `items` (one page: a few queries, whatever the page holds).
+    /// The context of `items` (one page: three queries, whatever the page holds).
+    /// `configured_allowlist` is the webhook host allowlist of the configuration, in force
+    /// unless one is set in the application.
     pub async fn load(
         db: &Db,
         items: &[&ItemView],
-        allowlist: &[String],
+        configured_allowlist: &[String],
     ) -> Result<QueueContext, sqlx::Error> {
         let emails: Vec<String> = items
             .iter()
@@ -203,7 +196,7 @@ mod load {
         let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
         Ok(QueueContext {
             people: people(db, &emails).await?,
-            servers: servers(db, &server_ids, allowlist).await?,
+            servers: servers(db, &server_ids, configured_allowlist).await?,
             previous: previous(db, &ids).await?,
         })
     }
@@ -260,8 +253,9 @@ mod load {
         Ok(people)
     }
 
-    /// A server's row, its owner and how many people hold a permission on it.
-    struct ServerWithExtra(ServerRow, Option<String>, i64);
+    /// A server's row, its owner, how many people hold a permission on it, and the allowlist
+    /// set in the application (the same on every row).
+    struct ServerWithExtra(ServerRow, Option<String>, i64, Option<String>);
 
     impl<'r> sqlx::FromRow<'r, AnyRow> for ServerWithExtra {
         fn from_row(row: &'r AnyRow) -> Result<Self, sqlx::Error> {
@@ -269,6 +263,7 @@ mod load {
                 ServerRow::from_row(row)?,
                 row.try_get(11)?,
                 row.try_get(12)?,
+                row.try_get(13)?,
             ))
         }
     }
@@ -276,13 +271,14 @@ mod load {
     async fn servers(
         db: &Db,
         ids: &[i64],
-        allowlist: &[String],
+        configured_allowlist: &[String],
     ) -> Result<Vec<ServerContext>, sqlx::Error> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        // The owner and how many people hold a permission ride along; the count reads the
-        // index on `user_permissions (postmark_server_id)` (migration 0022).
+        // The owner, how many people hold a permission and the allowlist ride along (one
+        // round trip); the count reads the index on `user_permissions (postmark_server_id)`
+        // (migration 0022).
         let mut sql = Sql::new(db);
         sql.push("SELECT ")
             .push(crate::inventory::db::SERVER_COLUMNS)
@@ -290,17 +286,20 @@ mod load {
                 ", (SELECT o.owner_email FROM server_owners o \
                  WHERE o.postmark_id = servers.postmark_id), \
                  (SELECT COUNT(*) FROM user_permissions p \
-                 WHERE p.postmark_server_id = servers.postmark_id) \
-                 FROM servers WHERE postmark_id IN ",
-            );
+                 WHERE p.postmark_server_id = servers.postmark_id), ",
+            )
+            .push(ALLOWLIST_SQL)
+            .push(" FROM servers WHERE postmark_id IN ");
         list(&mut sql, ids, |sql, id| {
             sql.int(*id);
         });
         let rows: Vec<ServerWithExtra> = sql.fetch(db).await?;
+        let stored = rows.first().and_then(|r| r.3.clone());
+        let allowlist = allowlist_from(stored, configured_allowlist);
         Ok(rows
             .into_iter()
-            .map(|ServerWithExtra(row, owner, people)| {
-                let view = crate::inventory::db::to_view(row, allowlist);
+            .map(|ServerWithExtra(row, owner, people, _)| {
+                let view = crate::inventory::db::to_view(row, &allowlist);
                 let people = usize::try_from(people).unwrap_or(0);
                 ServerContext {
                     id: view.postmark_id,

@@ -85,22 +85,14 @@ mod ssr {
         Ok(items)
     }
 
-    async fn allowlist(state: &AppState) -> Result<Vec<String>, sqlx::Error> {
-        crate::inventory::settings::allowlist(
-            &state.db,
-            &state.inventory.config.webhook_host_allowlist,
-        )
-        .await
-    }
-
     pub async fn person(state: &AppState, me: &str, email: &str) -> Result<PersonLookup, AppError> {
         let items = mine(state, me, "i.user_email", |sql| {
             sql.text(email);
         })
         .await?;
         let refs: Vec<&ItemView> = items.iter().take(1).collect();
-        let context =
-            super::super::context::load(&state.db, &refs, &allowlist(state).await?).await?;
+        let configured = &state.inventory.config.webhook_host_allowlist;
+        let context = super::super::context::load(&state.db, &refs, configured).await?;
         Ok(PersonLookup {
             email: email.to_string(),
             person: context.people.into_iter().next(),
@@ -114,8 +106,8 @@ mod ssr {
         })
         .await?;
         let refs: Vec<&ItemView> = items.iter().take(1).collect();
-        let context =
-            super::super::context::load(&state.db, &refs, &allowlist(state).await?).await?;
+        let configured = &state.inventory.config.webhook_host_allowlist;
+        let context = super::super::context::load(&state.db, &refs, configured).await?;
         let mut sql = Sql::new(&state.db);
         sql.push(
             "SELECT p.email, u.name, p.permission FROM user_permissions p \

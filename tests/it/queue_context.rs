@@ -2,6 +2,8 @@
 //! will do and when (matching the revocation worker's action for that kind of access), and
 //! server items set apart from people's access.
 
+use postmark_access_review::postmark::ServerInfo;
+
 use crate::{
     auth::{signed_in, RITA},
     campaigns::{create, form, launch, setup},
@@ -45,4 +47,37 @@ async fn each_item_says_what_revoke_does_and_when() {
         "{page}"
     );
     assert!(!page.contains("once an admin applies"), "{page}");
+}
+
+/// The webhook host allowlist set in the application, which the server query reads along with
+/// each server, decides the flag a reviewer sees about a server they review.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_flag_follows_the_allowlist_set_in_the_application() {
+    let (app, ada) = setup().await;
+    let mut server = ServerInfo::sample(1, "server-1", &["tok-1"]);
+    server.bounce_hook_url = Some("https://hooks.example.com/bounce".into());
+    app.simulator.add_server(server);
+    assert_eq!(ada.post("/api/inventory_sync_now", &[]).await.status(), 200);
+    let id = create(
+        &ada,
+        &form("Q4 access review", &[("revocation_mode", "apply")]),
+    )
+    .await;
+    assert_eq!(launch(&ada, id).await.status(), 200);
+    let rita = signed_in(&app, RITA).await;
+    let flag = "Webhook host not on allowlist";
+
+    let page = rita.get("/reviews/server?id=1").await.text().await.unwrap();
+    assert!(page.contains("Risk flags"), "{page}");
+    assert!(!page.contains(flag), "{page}");
+
+    let saved = ada
+        .post(
+            "/api/inventory_set_allowlist",
+            &[("hosts", "elsewhere.example.net")],
+        )
+        .await;
+    assert_eq!(saved.status(), 200);
+    let page = rita.get("/reviews/server?id=1").await.text().await.unwrap();
+    assert!(page.contains(flag), "{page}");
 }

@@ -116,10 +116,26 @@ pub async fn queue(db: &Db, reviewer: &str, query: &QueueQuery) -> Result<Queue,
     let total = campaigns.iter().map(|c| c.items).sum();
     let decided = campaigns.iter().map(|c| c.decided).sum();
 
-    let mut count = Sql::new(db);
-    count.push("SELECT COUNT(*) FROM review_items i JOIN campaigns c ON c.id = i.campaign_id");
-    push_filters(&mut count, reviewer, query);
-    let matching = usize::try_from(count.count(db).await?).unwrap_or(0);
+    // Unfiltered (the usual first look), the campaigns' counts are the count.
+    let filtered = QueueQuery {
+        campaign: None,
+        group: None,
+        page: None,
+        ..query.clone()
+    } != QueueQuery::default();
+    let matching = if filtered {
+        let mut count = Sql::new(db);
+        count.push("SELECT COUNT(*) FROM review_items i JOIN campaigns c ON c.id = i.campaign_id");
+        push_filters(&mut count, reviewer, query);
+        count.count(db).await?
+    } else {
+        campaigns
+            .iter()
+            .filter(|c| query.campaign.is_none_or(|id| id == c.id))
+            .map(|c| c.items)
+            .sum()
+    };
+    let matching = usize::try_from(matching).unwrap_or(0);
     let pages = matching.div_ceil(PAGE_SIZE).max(1);
     let page = query.page.unwrap_or(1).clamp(1, pages);
 

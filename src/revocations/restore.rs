@@ -160,6 +160,7 @@ pub async fn of_campaign(db: &Db, campaign_id: i64) -> Result<Vec<Fulfilment>, s
     .await
 }
 
+#[derive(Clone, Copy)]
 enum Key<'a> {
     Id(i64),
     Email(&'a str),
@@ -174,32 +175,28 @@ async fn fulfilment(
     key: Key<'_>,
 ) -> Result<Vec<Fulfilment>, sqlx::Error> {
     let views = format!("{VIEW} WHERE {filter} {tail}");
+    let views = match key {
+        Key::Id(id) => sqlx::query_as::<_, ViewRow>(&views).bind(id),
+        Key::Email(email) => sqlx::query_as::<_, ViewRow>(&views).bind(email),
+    }
+    .fetch_all(db.pool())
+    .await?;
+    // Nothing revoked (a reviewer's queue while the campaign runs): nothing restored either.
+    if views.is_empty() {
+        return Ok(Vec::new());
+    }
     let restored = format!(
         "SELECT r.id, r.restored_at, r.restored_by FROM revocations r \
          WHERE r.restored_at IS NOT NULL AND {filter}"
     );
-    let (views, restored) = match key {
-        Key::Id(id) => (
-            sqlx::query_as::<_, ViewRow>(&views)
-                .bind(id)
-                .fetch_all(db.pool())
-                .await?,
-            sqlx::query_as::<_, (i64, String, Option<String>)>(&restored)
-                .bind(id)
-                .fetch_all(db.pool())
-                .await?,
-        ),
-        Key::Email(email) => (
-            sqlx::query_as::<_, ViewRow>(&views)
-                .bind(email)
-                .fetch_all(db.pool())
-                .await?,
-            sqlx::query_as::<_, (i64, String, Option<String>)>(&restored)
-                .bind(email)
-                .fetch_all(db.pool())
-                .await?,
-        ),
-    };
+    let restored = match key {
+        Key::Id(id) => sqlx::query_as::<_, (i64, String, Option<String>)>(&restored).bind(id),
+        Key::Email(email) => {
+            sqlx::query_as::<_, (i64, String, Option<String>)>(&restored).bind(email)
+        }
+    }
+    .fetch_all(db.pool())
+    .await?;
     let restored: HashMap<i64, Restored> = restored
         .into_iter()
         .map(|(id, at, by)| {

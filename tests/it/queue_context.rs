@@ -2,8 +2,6 @@
 //! will do and when (matching the revocation worker's action for that kind of access), and
 //! server items set apart from people's access.
 
-use postmark_access_review::postmark::ServerInfo;
-
 use crate::{
     auth::{signed_in, RITA},
     campaigns::{create, form, launch, setup},
@@ -54,9 +52,9 @@ async fn each_item_says_what_revoke_does_and_when() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_flag_follows_the_allowlist_set_in_the_application() {
     let (app, ada) = setup().await;
-    let mut server = ServerInfo::sample(1, "server-1", &["tok-1"]);
-    server.bounce_hook_url = Some("https://hooks.example.com/bounce".into());
-    app.simulator.add_server(server);
+    app.simulator.update_server(1, |server| {
+        server.bounce_hook_url = Some("https://hooks.example.com/bounce".into());
+    });
     assert_eq!(ada.post("/api/inventory_sync_now", &[]).await.status(), 200);
     let id = create(
         &ada,

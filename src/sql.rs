@@ -105,6 +105,40 @@ impl Sql {
         query.fetch_all(db.pool()).await
     }
 
+    /// The engine's plan for this query, one line per step, so a test can check that a query
+    /// reads the index made for it. On PostgreSQL, sorts and full scans are priced out first
+    /// (in a transaction of its own): a small test table would otherwise make either look
+    /// cheaper, and the question is whether the index *can* serve the query.
+    pub async fn plan(self, db: &Db) -> Result<String, sqlx::Error> {
+        use sqlx::Row as _;
+        let mut tx = db.pool().begin().await?;
+        let (explain, column) = match self.backend {
+            Backend::Sqlite => ("EXPLAIN QUERY PLAN ", 3),
+            Backend::Postgres => {
+                for setting in ["enable_sort", "enable_seqscan"] {
+                    sqlx::query(&format!("SET LOCAL {setting} = off"))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                ("EXPLAIN ", 0)
+            }
+        };
+        let text = format!("{explain}{}", self.text);
+        let mut query = sqlx::query(&text);
+        for bind in self.binds {
+            query = match bind {
+                Bind::Text(v) => query.bind(v),
+                Bind::Int(v) => query.bind(v),
+            };
+        }
+        let rows = query.fetch_all(&mut *tx).await?;
+        let lines = rows
+            .iter()
+            .map(|row| row.try_get::<String, _>(column))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(lines.join("\n"))
+    }
+
     /// The first column of the single row a `SELECT COUNT(*) …` returns.
     pub async fn count(self, db: &Db) -> Result<i64, sqlx::Error> {
         let rows: Vec<(i64,)> = self.fetch(db).await?;

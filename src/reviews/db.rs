@@ -140,25 +140,12 @@ pub async fn queue(db: &Db, reviewer: &str, query: &QueueQuery) -> Result<Queue,
     let page = query.page.unwrap_or(1).clamp(1, pages);
 
     let by_server = query.group.as_deref() == Some("server");
-    let mut select = Sql::new(db);
-    let kind_rank = ItemKind::ALL
-        .iter()
-        .enumerate()
-        .map(|(rank, kind)| format!("WHEN '{}' THEN {rank} ", kind.slug()))
-        .collect::<String>();
-    let order = format!(
-        " ORDER BY {}, CASE i.kind {kind_rank}END, COALESCE(i.server_id, -1), i.id LIMIT ",
-        select.lower_sort_key(heading_sql(by_server))
-    );
-    select.push(ITEMS);
-    push_filters(&mut select, reviewer, query);
-    select
-        .push(&order)
-        .int(PAGE_SIZE as i64)
-        .push(" OFFSET ")
-        .int(((page - 1) * PAGE_SIZE) as i64);
+    let mut items = items_by(db, page_select(db, reviewer, query, page, matching)).await?;
+    if reads_backward(page, matching) {
+        items.reverse();
+    }
     let mut groups: Vec<(String, Vec<ItemView>)> = Vec::new();
-    for mut item in items_by(db, select).await? {
+    for mut item in items {
         item.flags = item.flags.iter().map(|f| flag_label(f)).collect();
         let head = heading(&item, by_server);
         match groups.last_mut() {
@@ -177,6 +164,58 @@ pub async fn queue(db: &Db, reviewer: &str, query: &QueueQuery) -> Result<Queue,
         decided,
         context: Default::default(),
     })
+}
+
+/// One page of `reviewer`'s queue of `matching` items: filtered, in reading order (group
+/// heading, kind, server, id), paged. The order is that of the `review_items_queue_by_*`
+/// indexes, so a page is read from the index and the engine stops after its rows, instead of
+/// sorting all of a reviewer's items first. A page past the middle is read from the end, in
+/// reverse ([`reads_backward`]), so no page reads more than half the index.
+pub fn page_select(
+    db: &Db,
+    reviewer: &str,
+    query: &QueueQuery,
+    page: usize,
+    matching: usize,
+) -> Sql {
+    let by_server = query.group.as_deref() == Some("server");
+    let backward = reads_backward(page, matching);
+    let direction = if backward { " DESC" } else { "" };
+    let mut select = Sql::new(db);
+    let kind_rank = ItemKind::ALL
+        .iter()
+        .enumerate()
+        .map(|(rank, kind)| format!("WHEN '{}' THEN {rank} ", kind.slug()))
+        .collect::<String>();
+    let order = format!(
+        " ORDER BY {}{direction}, CASE i.kind {kind_rank}END{direction}, \
+         COALESCE(i.server_id, -1){direction}, i.id{direction} LIMIT ",
+        select.lower_sort_key(heading_sql(by_server))
+    );
+    select.push(ITEMS);
+    push_filters(&mut select, reviewer, query);
+    let skipped = page.saturating_sub(1) * PAGE_SIZE;
+    let (limit, offset) = if backward {
+        // The rows of this page, counted from the end.
+        let rows = matching.saturating_sub(skipped).min(PAGE_SIZE);
+        (rows, matching.saturating_sub(skipped + rows))
+    } else {
+        (PAGE_SIZE, skipped)
+    };
+    select
+        .push(&order)
+        .int(limit as i64)
+        .push(" OFFSET ")
+        .int(offset as i64);
+    select
+}
+
+/// Whether [`page_select`] reads `page` from the end: when fewer rows follow it than precede
+/// it. (Every sort key is non-null and the id breaks ties, so `DESC` is exactly the reverse.)
+pub fn reads_backward(page: usize, matching: usize) -> bool {
+    let before = page.saturating_sub(1) * PAGE_SIZE;
+    let after = matching.saturating_sub(before + PAGE_SIZE);
+    after < before
 }
 
 /// Trims a justification or reason and checks its length.

@@ -1,0 +1,25 @@
+-- The review queue is paged in the order a reviewer reads it: by group heading (the person,
+-- or the server), then item kind, server and id. With an index in exactly that order per
+-- reviewer, a page is read from the index and stops after its rows, instead of sorting every
+-- one of a reviewer's items first. The expressions must stay exactly those of the queue's
+-- ORDER BY (`reviews::db`, headings compared byte by byte); a test asks each engine for the
+-- plan.
+
+CREATE INDEX review_items_queue_by_person ON review_items (
+    reviewer_email,
+    (LOWER(CASE WHEN user_email IS NULL THEN COALESCE(server_name, 'item ' || CAST(id AS TEXT))
+           WHEN user_name IS NULL THEN user_email
+           ELSE user_name || ' <' || user_email || '>' END) COLLATE "C"),
+    (CASE kind WHEN 'account_role' THEN 0 WHEN 'server_permission' THEN 1 WHEN 'server' THEN 2 END),
+    (COALESCE(server_id, -1)),
+    id
+);
+
+CREATE INDEX review_items_queue_by_server ON review_items (
+    reviewer_email,
+    (LOWER(CASE WHEN server_name IS NULL OR server_id IS NULL THEN 'Account-wide'
+           ELSE server_name || ' (' || CAST(server_id AS TEXT) || ')' END) COLLATE "C"),
+    (CASE kind WHEN 'account_role' THEN 0 WHEN 'server_permission' THEN 1 WHEN 'server' THEN 2 END),
+    (COALESCE(server_id, -1)),
+    id
+);

@@ -80,17 +80,7 @@ fn heading(item: &ItemView, by_server: bool) -> String {
 
 /// The open campaigns with items for `reviewer`, soonest due first, with how many are decided.
 pub async fn open_campaigns(db: &Db, reviewer: &str) -> Result<Vec<QueueCampaign>, sqlx::Error> {
-    let rows: Vec<CampaignRow> = sqlx::query_as(
-        "SELECT c.id, c.name, c.due_on, c.revoke_needs_justification, \
-         c.privileged_needs_justification, c.revocation_mode, COUNT(*), COUNT(i.decision) \
-         FROM review_items i JOIN campaigns c ON c.id = i.campaign_id \
-         WHERE i.reviewer_email = $1 AND c.status = 'active' \
-         GROUP BY c.id, c.name, c.due_on, c.revoke_needs_justification, \
-         c.privileged_needs_justification, c.revocation_mode ORDER BY c.due_on, c.id",
-    )
-    .bind(reviewer)
-    .fetch_all(db.pool())
-    .await?;
+    let rows: Vec<CampaignRow> = open_campaigns_select(db, reviewer).fetch(db).await?;
     let campaigns: Vec<QueueCampaign> = rows
         .into_iter()
         .map(
@@ -208,6 +198,25 @@ pub fn page_select(
         .push(" OFFSET ")
         .int(offset as i64);
     select
+}
+
+/// The counts of [`open_campaigns`]: read from the `review_items_reviewer` index alone
+/// (email, campaign, decision), not from the table.
+pub fn open_campaigns_select(db: &Db, reviewer: &str) -> Sql {
+    let mut sql = Sql::new(db);
+    sql.push(
+        "SELECT c.id, c.name, c.due_on, c.revoke_needs_justification, \
+         c.privileged_needs_justification, c.revocation_mode, COUNT(*), COUNT(i.decision) \
+         FROM review_items i JOIN campaigns c ON c.id = i.campaign_id \
+         WHERE i.reviewer_email = ",
+    )
+    .text(reviewer)
+    .push(
+        " AND c.status = 'active' \
+         GROUP BY c.id, c.name, c.due_on, c.revoke_needs_justification, \
+         c.privileged_needs_justification, c.revocation_mode ORDER BY c.due_on, c.id",
+    );
+    sql
 }
 
 /// Whether [`page_select`] reads `page` from the end: when fewer rows follow it than precede

@@ -184,21 +184,21 @@ impl Db {
         })
     }
 
-    /// Refreshes PostgreSQL's planner statistics for the review items after a launch added
-    /// many at once. Reviewers open their queues within a minute of the launch emails, before
-    /// autovacuum would; until then the planner guesses one row per reviewer and sorts a whole
-    /// queue (8 ms for 5,000 items) instead of reading one page from its index (0.4 ms).
-    /// SQLite's planner picks that index without statistics. A failure only costs speed, so
-    /// it is logged, not returned.
-    pub async fn refresh_review_item_statistics(&self) {
+    /// Refreshes PostgreSQL's planner statistics after a launch: it added many review items
+    /// at once and made a campaign active. Reviewers open their queues within a minute of the
+    /// launch emails, before autovacuum would; until then the planner guessed that few of a
+    /// reviewer's items are in active campaigns and sorted a whole queue (8.7 ms for 5,000
+    /// items) instead of reading one page from its index (0.4 ms). SQLite's planner picks that
+    /// index without statistics. A failure only costs speed, so it is logged, not returned.
+    pub async fn refresh_queue_statistics(&self) {
         if self.backend != Backend::Postgres {
             return;
         }
-        if let Err(error) = sqlx::query("ANALYZE review_items")
+        if let Err(error) = sqlx::query("ANALYZE campaigns, review_items")
             .execute(&self.pool)
             .await
         {
-            tracing::warn!(%error, "could not refresh the planner statistics of review_items");
+            tracing::warn!(%error, "could not refresh the planner statistics of the queue");
         }
     }
 

@@ -211,7 +211,7 @@ pub async fn launch(
     super::notify::review_requests(&mut tx, clock, actor, &campaign, &loads).await?;
     tx.commit().await?;
     tracing::info!(items = assignment.items.len(), "campaign launched");
-    db.refresh_review_item_statistics().await;
+    db.refresh_queue_statistics().await;
     Ok(Launched {
         items: assignment.items.len(),
         reviewers: loads.len(),

@@ -200,21 +200,20 @@ pub fn page_select(
     select
 }
 
-/// The counts of [`open_campaigns`]: read from the `review_items_reviewer` index alone
-/// (email, campaign, decision), not from the table.
+/// The counts of [`open_campaigns`]: counted per campaign from the `review_items_reviewer`
+/// index alone (email, campaign, decision), in its order, then joined to the campaigns.
 pub fn open_campaigns_select(db: &Db, reviewer: &str) -> Sql {
     let mut sql = Sql::new(db);
     sql.push(
         "SELECT c.id, c.name, c.due_on, c.revoke_needs_justification, \
-         c.privileged_needs_justification, c.revocation_mode, COUNT(*), COUNT(i.decision) \
-         FROM review_items i JOIN campaigns c ON c.id = i.campaign_id \
-         WHERE i.reviewer_email = ",
+         c.privileged_needs_justification, c.revocation_mode, n.items, n.decided \
+         FROM (SELECT campaign_id, COUNT(*) AS items, COUNT(decision) AS decided \
+         FROM review_items WHERE reviewer_email = ",
     )
     .text(reviewer)
     .push(
-        " AND c.status = 'active' \
-         GROUP BY c.id, c.name, c.due_on, c.revoke_needs_justification, \
-         c.privileged_needs_justification, c.revocation_mode ORDER BY c.due_on, c.id",
+        " GROUP BY campaign_id) n JOIN campaigns c ON c.id = n.campaign_id \
+         WHERE c.status = 'active' ORDER BY c.due_on, c.id",
     );
     sql
 }

@@ -95,6 +95,14 @@ impl Sql {
     where
         T: Send + Unpin + for<'r> sqlx::FromRow<'r, AnyRow>,
     {
+        self.fetch_with(db.pool()).await
+    }
+
+    async fn fetch_with<'e, T, E>(self, executor: E) -> Result<Vec<T>, sqlx::Error>
+    where
+        T: Send + Unpin + for<'r> sqlx::FromRow<'r, AnyRow>,
+        E: sqlx::Executor<'e, Database = sqlx::Any>,
+    {
         let mut query = sqlx::query_as::<_, T>(&self.text);
         for bind in self.binds {
             query = match bind {
@@ -102,46 +110,49 @@ impl Sql {
                 Bind::Int(v) => query.bind(v),
             };
         }
-        query.fetch_all(db.pool()).await
+        query.fetch_all(executor).await
     }
 
     /// The engine's plan for this query, one line per step, so a test can check that a query
     /// reads the index made for it. On PostgreSQL, sorts and full scans are priced out first
     /// (in a transaction of its own): a small test table would otherwise make either look
     /// cheaper, and the question is whether the index *can* serve the query.
-    pub async fn plan(self, db: &Db) -> Result<String, sqlx::Error> {
-        use sqlx::Row as _;
+    pub async fn plan(mut self, db: &Db) -> Result<String, sqlx::Error> {
         let mut tx = db.pool().begin().await?;
-        let (explain, column) = match self.backend {
-            Backend::Sqlite => ("EXPLAIN QUERY PLAN ", 3),
+        let explain = match self.backend {
+            Backend::Sqlite => "EXPLAIN QUERY PLAN ",
             Backend::Postgres => {
                 for setting in ["enable_sort", "enable_seqscan"] {
                     sqlx::query(&format!("SET LOCAL {setting} = off"))
                         .execute(&mut *tx)
                         .await?;
                 }
-                ("EXPLAIN ", 0)
+                "EXPLAIN "
             }
         };
-        let text = format!("{explain}{}", self.text);
-        let mut query = sqlx::query(&text);
-        for bind in self.binds {
-            query = match bind {
-                Bind::Text(v) => query.bind(v),
-                Bind::Int(v) => query.bind(v),
-            };
-        }
-        let rows = query.fetch_all(&mut *tx).await?;
-        let lines = rows
-            .iter()
-            .map(|row| row.try_get::<String, _>(column))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(lines.join("\n"))
+        // A prefix leaves the parameters' order as it was.
+        self.text.insert_str(0, explain);
+        let lines: Vec<PlanLine> = self.fetch_with(&mut *tx).await?;
+        Ok(lines
+            .into_iter()
+            .map(|PlanLine(line)| line)
+            .collect::<Vec<_>>()
+            .join("\n"))
     }
 
     /// The first column of the single row a `SELECT COUNT(*) …` returns.
     pub async fn count(self, db: &Db) -> Result<i64, sqlx::Error> {
         let rows: Vec<(i64,)> = self.fetch(db).await?;
         Ok(rows.first().map_or(0, |(n,)| *n))
+    }
+}
+
+/// A step of a plan: the last column (SQLite's `detail`, PostgreSQL's only one).
+struct PlanLine(String);
+
+impl<'r> sqlx::FromRow<'r, AnyRow> for PlanLine {
+    fn from_row(row: &'r AnyRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row as _;
+        row.try_get(row.len().saturating_sub(1)).map(Self)
     }
 }

@@ -406,6 +406,14 @@ async fn measure(dir: &Path, options: &Options) -> anyhow::Result<()> {
             .await?;
     let first_page = median_get(&client, &format!("{base}reviews"), &timed_cookie).await?;
     let last_page = median_get(&client, &format!("{base}reviews?page=1000"), &timed_cookie).await?;
+    let page_bytes = client
+        .get(format!("{base}reviews"))
+        .header("cookie", &timed_cookie)
+        .send()
+        .await?
+        .bytes()
+        .await?
+        .len();
     let mut query_times = Vec::new();
     for _ in 0..10 {
         let started = Instant::now();
@@ -425,6 +433,10 @@ async fn measure(dir: &Path, options: &Options) -> anyhow::Result<()> {
     );
     println!("  GET /reviews, page 1:        {first_page:.1} ms");
     println!("  GET /reviews, last page:     {last_page:.1} ms");
+    println!(
+        "  page 1's HTML:               {:.1} KiB, uncompressed",
+        page_bytes as f64 / 1024.0
+    );
 
     let comparison = Duration::from_secs(options.seconds.clamp(1, 10));
     let bare_url = bare(db.clone()).await?;

@@ -87,6 +87,34 @@ pub fn ReassignForm(
     suggestions: Option<&'static str>,
     done: Callback<String>,
 ) -> impl IntoView {
+    // The form is drawn while it is open: a queue page has a hundred of these, and drawing
+    // every form (and its state) on the server was over a quarter of a row's cost. `open`
+    // follows the signal too, because a reloaded list redraws its rows in place and a reused,
+    // still-open `<details>` would otherwise show an empty box.
+    let opened = RwSignal::new(false);
+    view! {
+        <details class="reassign" prop:open=move || opened.get()
+            on:toggle=move |ev| {
+                let open = event_target::<leptos::web_sys::Element>(&ev).has_attribute("open");
+                if open != opened.get_untracked() {
+                    opened.set(open);
+                }
+            }>
+            <summary>"Hand on…"</summary>
+            <Show when=move || opened.get()>
+                <ReassignFields item_id suggestions done />
+            </Show>
+        </details>
+    }
+}
+
+/// The open hand-on form of [`ReassignForm`].
+#[component]
+fn ReassignFields(
+    item_id: i64,
+    suggestions: Option<&'static str>,
+    done: Callback<String>,
+) -> impl IntoView {
     let to = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
     let outcome = Outcome::new();
@@ -109,33 +137,17 @@ pub fn ReassignForm(
         ev.prevent_default();
         send(false);
     };
-    // The form is drawn while it is open: a queue page has a hundred of these, and drawing
-    // every form on the server was over a quarter of a row's cost. `open` follows the signal
-    // too, because a reloaded list redraws its rows in place and a reused, still-open
-    // `<details>` would otherwise show an empty box.
-    let opened = RwSignal::new(false);
     view! {
-        <details class="reassign" prop:open=move || opened.get()
-            on:toggle=move |ev| {
-                let open = event_target::<leptos::web_sys::Element>(&ev).has_attribute("open");
-                if open != opened.get_untracked() {
-                    opened.set(open);
-                }
-            }>
-            <summary>"Hand on…"</summary>
-            <Show when=move || opened.get()>
-            <form class="reassign-form" on:submit=submit>
-                <label>"To (email)"
-                    <input type="email" class="reassign-to" required list=suggestions autocomplete="off"
-                        prop:value=move || to.get()
-                        on:input=move |ev| { outcome.asking.set(None); to.set(event_target_value(&ev)); } />
-                </label>
-                <label>"Reason" <input type="text" class="reassign-reason" required prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev)) /></label>
-                <button type="submit" class="button-secondary" disabled=move || outcome.pending.get()>"Hand on"</button>
-            </form>
-            <Answers outcome confirm=Callback::new(move |()| send(true)) yes="Hand on anyway" />
-            </Show>
-        </details>
+        <form class="reassign-form" on:submit=submit>
+            <label>"To (email)"
+                <input type="email" class="reassign-to" required list=suggestions autocomplete="off"
+                    prop:value=move || to.get()
+                    on:input=move |ev| { outcome.asking.set(None); to.set(event_target_value(&ev)); } />
+            </label>
+            <label>"Reason" <input type="text" class="reassign-reason" required prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev)) /></label>
+            <button type="submit" class="button-secondary" disabled=move || outcome.pending.get()>"Hand on"</button>
+        </form>
+        <Answers outcome confirm=Callback::new(move |()| send(true)) yes="Hand on anyway" />
     }
 }
 

@@ -6,6 +6,7 @@ pub mod exports;
 pub mod filter;
 pub mod focus;
 pub mod handover;
+pub mod markup;
 pub mod notice;
 pub mod progress;
 pub mod shell;

@@ -11,7 +11,7 @@ use super::{
     queue_state::QueueState,
 };
 use crate::{
-    components::handover::ReassignForm,
+    components::{handover::ReassignForm, markup::Markup},
     review_items::{DecidedVia, Decision, ItemKind, ItemView},
     urlenc::query_string,
 };
@@ -42,30 +42,103 @@ fn needs_why(item: &ItemView, row: &RowContext) -> Option<&'static str> {
 }
 
 /// The person's account role and other access, with a link to all of it.
-pub(super) fn person_line(p: &PersonContext) -> impl IntoView {
+pub(super) fn person_line(m: &mut Markup, p: &PersonContext) {
     let href = format!(
         "/reviews/person?{}",
         query_string(&[("email".into(), p.email.clone())])
     );
-    view! {
-        <span class="item-context person-context">
-            {p.summary()} " · " <a href=href>{format!("{}'s access", p.name)}</a>
-        </span>
-    }
+    m.open("span", "item-context person-context")
+        .text(&p.summary())
+        .text(" · ")
+        .link(&href, &format!("{}'s access", p.name))
+        .close("span");
 }
 
 /// The server's activity and owner, with a link to its page.
-pub(super) fn server_line(s: &ServerContext) -> impl IntoView {
-    let href = format!("/reviews/server?id={}", s.id);
+pub(super) fn server_line(m: &mut Markup, s: &ServerContext) {
     let owner = s
         .owner
         .as_deref()
         .map(|o| format!(" · owner {o}"))
         .unwrap_or_default();
-    view! {
-        <span class="item-context server-context">
-            {format!("{}: {}{owner}", s.name, s.activity())} " · " <a href=href>"Server details"</a>
-        </span>
+    m.open("span", "item-context server-context")
+        .text(&format!("{}: {}{owner} · ", s.name, s.activity()))
+        .link(&format!("/reviews/server?id={}", s.id), "Server details")
+        .close("span");
+}
+
+/// What the item is, what the inventory and the last campaign say about it, and what Revoke
+/// will do: drawn once, as markup (see [`Markup`]).
+fn description(item: &ItemView, row: &RowContext, by_person: bool) -> String {
+    let is_server = item.kind == ItemKind::Server;
+    let decided = item.decision.is_some();
+    let mut m = Markup::new();
+    if !by_person || item.user_email.is_none() {
+        m.element("strong", "item-subject", &item.subject());
+    }
+    m.element("span", "item-what", &item.what());
+    if item.privileged {
+        m.element("span", "badge badge-bad", "Admin or owner access");
+    }
+    for flag in &item.flags {
+        m.element("span", "badge badge-warn", flag);
+    }
+    if is_server {
+        m.element("span", "badge badge-server", "Server");
+    }
+    if let Some(gone) = gone(item, row) {
+        m.element("span", "item-context item-gone", gone);
+    }
+    // Grouped by person, the heading says who it is and what else they hold; grouped by
+    // server, what the server is. The rows say the rest.
+    if let Some(person) = row.person.as_deref().filter(|_| !by_person) {
+        person_line(&mut m, person);
+    }
+    if let Some(server) = row
+        .server
+        .as_deref()
+        .filter(|_| by_person && item.kind != ItemKind::AccountRole)
+    {
+        server_line(&mut m, server);
+    }
+    if let Some(previous) = &row.previous {
+        m.element(
+            "span",
+            "item-context previous-decision",
+            &previous.summary(),
+        );
+    }
+    if let Some(recommendation) = item.recommendation() {
+        m.element("span", "recommendation", recommendation.text);
+    }
+    if !decided {
+        let means = crate::revocations::revoke_means(item.kind, &item.access, row.revocation_mode);
+        m.element("span", "revoke-means", &means);
+    }
+    m.element("span", "muted item-campaign", &item.campaign_name);
+    m.into_string()
+}
+
+/// What the last sync says is no longer there: the decision may already be moot.
+fn gone(item: &ItemView, row: &RowContext) -> Option<&'static str> {
+    match item.kind {
+        ItemKind::Server => row
+            .server
+            .is_none()
+            .then_some("The last sync no longer saw this server in Postmark."),
+        _ if item.user_email.is_some() && row.person.is_none() => {
+            Some("The last sync no longer saw this login in Postmark: the person may have left.")
+        }
+        ItemKind::ServerPermission => row
+            .person
+            .as_ref()
+            .filter(|p| {
+                !p.permissions
+                    .iter()
+                    .any(|(id, _, _)| Some(*id) == item.server_id)
+            })
+            .map(|_| "The last sync no longer saw this permission: it may already be removed."),
+        _ => None,
     }
 }
 
@@ -78,9 +151,6 @@ pub(super) fn ItemRow(
 ) -> impl IntoView {
     let id = item.id;
     let is_server = item.kind == ItemKind::Server;
-    let revoke_means =
-        crate::revocations::revoke_means(item.kind, &item.access, row.revocation_mode);
-    let recommendation = item.recommendation().map(|r| r.text).unwrap_or_default();
     let decided = item.decision.is_some();
     let hint = (!decided).then(|| needs_why(&item, &row)).flatten();
     // Names the item for screen readers, where every row's buttons would sound the same.
@@ -99,36 +169,7 @@ pub(super) fn ItemRow(
         (Some(d), _) => d.label().to_string(),
     };
     let described = format!("hint-{id} error-{id}");
-    // What the last sync says is no longer there: the decision may already be moot.
-    let gone = match item.kind {
-        ItemKind::Server => row
-            .server
-            .is_none()
-            .then_some("The last sync no longer saw this server in Postmark."),
-        _ if item.user_email.is_some() && row.person.is_none() => {
-            Some("The last sync no longer saw this login in Postmark: the person may have left.")
-        }
-        ItemKind::ServerPermission => row
-            .person
-            .as_ref()
-            .filter(|p| {
-                !p.permissions
-                    .iter()
-                    .any(|(id, _, _)| Some(*id) == item.server_id)
-            })
-            .map(|_| "The last sync no longer saw this permission: it may already be removed."),
-        _ => None,
-    };
-    // Grouped by person, the heading says who it is and what else they hold; grouped by
-    // server, what the server is. The rows say the rest.
-    let person = row.person.filter(|_| !by_person).map(|p| person_line(&p));
-    let server = row
-        .server
-        .filter(|_| by_person && item.kind != ItemKind::AccountRole)
-        .map(|s| server_line(&s));
-    let previous = row
-        .previous
-        .map(|p| view! { <span class="item-context previous-decision">{p.summary()}</span> });
+    let description = description(&item, &row, by_person);
     view! {
         <li id=format!("item-{id}") tabindex="0" data-item-id=id.to_string()
             class=move || format!(
@@ -149,20 +190,7 @@ pub(super) fn ItemRow(
                         } />
                     <span class="visually-hidden">{format!("Select {label}")}</span>
                 </label>
-                <div class="item-text">
-                    {(!by_person || item.user_email.is_none()).then(|| view! { <strong class="item-subject">{item.subject()}</strong> })}
-                    <span class="item-what">{item.what()}</span>
-                    {item.privileged.then(|| view! { <span class="badge badge-bad">"Admin or owner access"</span> })}
-                    {item.flags.iter().map(|f| view! { <span class="badge badge-warn">{f.clone()}</span> }).collect_view()}
-                    <span class="badge badge-server" hidden=!is_server>"Server"</span>
-                    {gone.map(|text| view! { <span class="item-context item-gone">{text}</span> })}
-                    {person}
-                    {server}
-                    {previous}
-                    <span class="recommendation" hidden=recommendation.is_empty()>{recommendation}</span>
-                    <span class="revoke-means" hidden=decided>{revoke_means}</span>
-                    <span class="muted item-campaign">{item.campaign_name.clone()}</span>
-                </div>
+                <div class="item-text" inner_html=description></div>
                 <span class="item-status">{status}</span>
             </div>
             <div class="item-actions">

@@ -20,8 +20,8 @@ use super::{
 };
 use crate::{
     components::{
-        deferred::Deferred, handover::DelegateForm, notice::ErrorNotice, progress::Progress,
-        suggestions::KnownPeople,
+        deferred::Deferred, handover::DelegateForm, markup::Markup, notice::ErrorNotice,
+        progress::Progress, suggestions::KnownPeople,
     },
     revocations::panels::MyRevocations,
 };
@@ -190,15 +190,13 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
     // What the heading is about, said once under it (the rows leave it out).
     let group_context = |items: &[crate::review_items::ItemView]| {
         let first = items.first()?;
-        Some(if by_person {
-            people
-                .get(first.user_email.as_deref()?)
-                .map(|p| view! { <p class="group-context">{person_line(p)}</p> }.into_any())?
+        let mut line = Markup::new();
+        if by_person {
+            person_line(&mut line, people.get(first.user_email.as_deref()?)?);
         } else {
-            servers
-                .get(&first.server_id?)
-                .map(|s| view! { <p class="group-context">{server_line(s)}</p> }.into_any())?
-        })
+            server_line(&mut line, servers.get(&first.server_id?)?);
+        }
+        Some(view! { <p class="group-context" inner_html=line.into_string()></p> })
     };
     let mut row_context = |item: &crate::review_items::ItemView| {
         let campaign = campaigns_for_rows.iter().find(|c| c.id == item.campaign_id);

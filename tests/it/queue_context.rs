@@ -79,3 +79,72 @@ async fn a_server_flag_follows_the_allowlist_set_in_the_application() {
     let page = rita.get("/reviews/server?id=1").await.text().await.unwrap();
     assert!(page.contains(flag), "{page}");
 }
+
+/// Names come from Postmark and from imported files: on the queue page they are text, never
+/// markup, in the rows and group lines the page writes as one string as much as in the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_from_the_inventory_are_text_on_the_queue_page() {
+    use postmark_access_review::postmark::ServerInfo;
+    use serde_json::json;
+
+    use crate::{campaigns::call, helpers::TestApp};
+
+    let app = TestApp::spawn().await;
+    app.simulator
+        .add_server(ServerInfo::sample(1, "<b>Pay & \"ments\"</b>", &["tok-1"]));
+    let ada = signed_in(&app, crate::auth::ADA).await;
+    assert_eq!(ada.post("/api/inventory_sync_now", &[]).await.status(), 200);
+    let users = "email,name,role,status,invited_at,server_id,permission\n\
+        eve@example.com,<i>Eve</i> <img src=x onerror=alert(1)>,Server Access,active,,1,Server Admin\n";
+    let imported = call(
+        &ada,
+        "/api/inventory_import_users",
+        &json!({ "file_name": "users.csv", "csv": users }),
+    )
+    .await;
+    assert!(imported.get("Imported").is_some(), "{imported}");
+    let managers = format!(
+        "user_email,manager_email\neve@example.com,{}\n",
+        crate::campaigns::RITA_EMAIL
+    );
+    let mapping = call(
+        &ada,
+        "/api/managers_import",
+        &json!({ "file_name": "managers.csv", "csv": managers }),
+    )
+    .await;
+    assert!(mapping.get("Imported").is_some(), "{mapping}");
+    let id = create(&ada, &form("Names", &[])).await;
+    assert_eq!(launch(&ada, id).await.status(), 200);
+
+    let rita = signed_in(&app, RITA).await;
+    for (grouping, line) in [
+        // By person, the row says which server; by server, whose access it is.
+        ("person", "server-context"),
+        ("server", "person-context"),
+    ] {
+        let page = rita.get(&format!("/reviews?group={grouping}")).await;
+        assert_eq!(page.status(), 200);
+        let page = page.text().await.unwrap();
+        // The page as a browser parses it, less the hydration data (JSON with `<` escaped).
+        let markup: String = page
+            .split("<script")
+            .map(|part| {
+                part.split_once("</script>")
+                    .map_or(part, |(_, after)| after)
+            })
+            .collect();
+        for raw in ["<b>", "<i>", "<img"] {
+            assert!(!markup.contains(raw), "{grouping}: {raw} as markup\n{page}");
+        }
+        assert!(
+            markup.contains(&format!("class=\"item-context {line}\"")),
+            "{grouping}: {line}\n{page}"
+        );
+        assert!(
+            markup.contains("&lt;i&gt;Eve&lt;/i&gt; &lt;img src=x onerror=alert(1)&gt;"),
+            "{grouping}\n{page}"
+        );
+        assert!(markup.contains("&lt;b&gt;Pay &amp; "), "{grouping}\n{page}");
+    }
+}

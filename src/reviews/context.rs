@@ -126,7 +126,7 @@ pub struct QueueContext {
 }
 
 #[cfg(feature = "ssr")]
-pub use load::load;
+pub use load::{load, previous_select};
 
 #[cfg(test)]
 mod tests {
@@ -316,33 +316,48 @@ mod load {
     /// `(item id, campaign name, decision, decided by, decided at)`.
     type PreviousRow = (i64, String, String, Option<String>, Option<String>);
 
-    /// For each item, the latest decision about the same access (kind, person, server, access)
-    /// in a campaign that has closed.
-    async fn previous(db: &Db, ids: &[i64]) -> Result<Vec<(i64, PreviousDecision)>, sqlx::Error> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
+    /// The query of [`previous`] for the items `ids` (public for a test of its plan).
+    pub fn previous_select(db: &Db, ids: &[i64]) -> Sql {
         let mut sql = Sql::new(db);
         sql.push(
             "SELECT cur.id, c.name, p.decision, p.decided_by, p.decided_at \
              FROM review_items cur \
-             JOIN review_items p ON p.kind = cur.kind AND p.access = cur.access \
-               AND COALESCE(p.user_email, '') = COALESCE(cur.user_email, '') \
-               AND COALESCE(p.server_id, -1) = COALESCE(cur.server_id, -1) \
-               AND p.campaign_id <> cur.campaign_id \
+             JOIN review_items p ON p.id = ( \
+               SELECT latest.id FROM review_items latest \
+               JOIN campaigns closed ON closed.id = latest.campaign_id \
+               WHERE COALESCE(latest.user_email, '') = COALESCE(cur.user_email, '') \
+                 AND COALESCE(latest.server_id, -1) = COALESCE(cur.server_id, -1) \
+                 AND latest.kind = cur.kind AND latest.access = cur.access \
+                 AND latest.campaign_id <> cur.campaign_id \
+                 AND closed.status = 'closed' AND latest.decision IS NOT NULL \
+               ORDER BY closed.closed_at DESC, latest.id DESC LIMIT 1) \
              JOIN campaigns c ON c.id = p.campaign_id \
-             WHERE c.status = 'closed' AND p.decision IS NOT NULL AND cur.id IN ",
+             WHERE EXISTS (SELECT 1 FROM campaigns WHERE status = 'closed') AND cur.id IN ",
         );
         list(&mut sql, ids, |sql, id| {
             sql.int(*id);
         });
-        sql.push(" ORDER BY cur.id, c.closed_at DESC, p.id DESC");
+        sql.push(" ORDER BY cur.id");
+        sql
+    }
+
+    /// For each item, the latest decision about the same access (kind, person, server, access)
+    /// in a campaign that has closed.
+    ///
+    /// Each item looks up its own latest one (a subquery per item, on the same-access index),
+    /// so the work is the page's hundred lookups whatever the planner believes about the
+    /// table. Joined the other way, from every decided item, a page read all of them: right
+    /// after a launch PostgreSQL's statistics say nothing is decided yet, and while the first
+    /// campaign ran each queue page read every decision made so far. Until a campaign has
+    /// closed there is nothing to find, and the guard ends the query before any lookup.
+    async fn previous(db: &Db, ids: &[i64]) -> Result<Vec<(i64, PreviousDecision)>, sqlx::Error> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = previous_select(db, ids);
         let rows: Vec<PreviousRow> = sql.fetch(db).await?;
         let mut out: Vec<(i64, PreviousDecision)> = Vec::new();
         for (id, campaign, decision, decided_by, decided_at) in rows {
-            if out.last().is_some_and(|(last, _)| *last == id) {
-                continue;
-            }
             let Some(decision) = crate::review_items::Decision::from_slug(&decision) else {
                 continue;
             };

@@ -148,3 +148,30 @@ async fn names_from_the_inventory_are_text_on_the_queue_page() {
         assert!(markup.contains("&lt;b&gt;Pay &amp; "), "{grouping}\n{page}");
     }
 }
+
+/// Each item of a page looks up the last decision about its access on its own (the page's
+/// lookups, on the same-access index), never by reading every decided item: right after a
+/// launch PostgreSQL's statistics say nothing is decided, and a queue page read each decision
+/// made since. Until a campaign has closed the query stops before any lookup.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn previous_decisions_are_looked_up_per_item() {
+    use postmark_access_review::{db::Backend, reviews::context::previous_select};
+
+    use crate::helpers::backend_under_test;
+
+    let (app, _ada, _id) = crate::campaigns::launched().await;
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM review_items")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    assert!(ids.len() >= 3, "{ids:?}");
+    let plan = previous_select(&app.db, &ids).plan(&app.db).await.unwrap();
+    // A lookup per item: a correlated subquery on the same-access index.
+    let per_item = match backend_under_test() {
+        Backend::Sqlite => "CORRELATED SCALAR SUBQUERY",
+        Backend::Postgres => "SubPlan",
+    };
+    assert!(plan.contains(per_item), "{plan}");
+    assert!(plan.contains("review_items_same_access"), "{plan}");
+    assert!(!plan.contains("review_items_reviewer"), "{plan}");
+}

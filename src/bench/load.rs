@@ -322,9 +322,10 @@ async fn review(
     me
 }
 
-/// Plain axum handlers on a free port, for the comparison: `/` answers "ok", and
-/// `/queue/{n}` answers reviewer `n`'s first queue page as JSON: the page's query without
-/// sessions, middleware or rendering.
+/// Plain axum handlers on a free port, for the comparison, without sessions, middleware or
+/// rendering: `/` answers "ok"; `/queue/{n}` answers reviewer `n`'s first queue page as JSON
+/// (the queue's own queries); `/page-data/{n}` answers that page with its context, all the
+/// data the queue page shows (what its server function answers).
 async fn bare(db: Db) -> anyhow::Result<String> {
     use axum::{
         extract::{Path as UrlPath, State},
@@ -343,6 +344,24 @@ async fn bare(db: Db) -> anyhow::Result<String> {
                 |State(db): State<Db>, UrlPath(n): UrlPath<usize>| async move {
                     crate::reviews::db::queue(&db, &reviewer(n), &Default::default())
                         .await
+                        .map(Json)
+                        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)
+                },
+            ),
+        )
+        .route(
+            "/page-data/{n}",
+            get(
+                |State(db): State<Db>, UrlPath(n): UrlPath<usize>| async move {
+                    let load = async {
+                        let mut queue =
+                            crate::reviews::db::queue(&db, &reviewer(n), &Default::default())
+                                .await?;
+                        let items: Vec<_> = queue.groups.iter().flat_map(|(_, i)| i).collect();
+                        queue.context = crate::reviews::context::load(&db, &items, &[]).await?;
+                        Ok::<_, sqlx::Error>(queue)
+                    };
+                    load.await
                         .map(Json)
                         .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)
                 },
@@ -448,25 +467,37 @@ async fn measure(dir: &Path, options: &Options) -> anyhow::Result<()> {
         (format!("{bare_url}queue/{n}"), String::new())
     })
     .await;
+    let bare_data = hammer(&client, options.reviewers, comparison, |n| {
+        (format!("{bare_url}page-data/{n}"), String::new())
+    })
+    .await;
     let pages = hammer(&client, options.reviewers, comparison, |n| {
         (format!("{base}reviews"), cookies[n].clone())
     })
     .await;
     let seconds = comparison.as_secs_f64();
     let rate = |samples: &Samples| samples.times.len() as f64 / seconds;
-    let (bare_rate, bare_queue_rate, page_rate) = (rate(&bare), rate(&bare_queue), rate(&pages));
+    let (bare_rate, queue_rate, data_rate, page_rate) = (
+        rate(&bare),
+        rate(&bare_queue),
+        rate(&bare_data),
+        rate(&pages),
+    );
     println!(
         "{} concurrent clients for {seconds:.0} s each:",
         options.reviewers
     );
     bare.report("bare handler, \"ok\"", seconds);
     bare_queue.report("bare handler, queue JSON", seconds);
+    bare_data.report("bare handler, page's data", seconds);
     pages.report("GET /reviews", seconds);
     println!(
-        "  queue page / bare \"ok\":      {:.2}\n  queue page / bare queue JSON: {:.2} (target: at least \
-         0.25)",
+        "  queue page / bare \"ok\":        {:.3}\n  \
+         queue page / bare queue JSON:   {:.2}\n  \
+         queue page / bare page's data:  {:.2} (target: at least 0.25)",
         page_rate / bare_rate,
-        page_rate / bare_queue_rate
+        page_rate / queue_rate,
+        page_rate / data_rate,
     );
 
     let length = Duration::from_secs(options.seconds);

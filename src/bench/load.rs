@@ -353,17 +353,15 @@ async fn bare(db: Db) -> anyhow::Result<String> {
             "/page-data/{n}",
             get(
                 |State(db): State<Db>, UrlPath(n): UrlPath<usize>| async move {
-                    let load = async {
-                        let mut queue =
-                            crate::reviews::db::queue(&db, &reviewer(n), &Default::default())
-                                .await?;
-                        let items: Vec<_> = queue.groups.iter().flat_map(|(_, i)| i).collect();
-                        queue.context = crate::reviews::context::load(&db, &items, &[]).await?;
-                        Ok::<_, sqlx::Error>(queue)
-                    };
-                    load.await
-                        .map(Json)
-                        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)
+                    crate::reviews::db::queue_with_context(
+                        &db,
+                        &reviewer(n),
+                        &Default::default(),
+                        &[],
+                    )
+                    .await
+                    .map(Json)
+                    .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)
                 },
             ),
         )

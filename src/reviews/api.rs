@@ -68,14 +68,12 @@ pub async fn my_queue(query: QueueQuery) -> Result<Queue, AppError> {
     ]))?;
     let state = crate::state::app_state()?;
     let me = respond(reviewer(&user, &state, false))?;
-    let load = async {
-        let mut queue = super::db::queue(&state.db, &me, &query).await?;
-        let items: Vec<&ItemView> = queue.groups.iter().flat_map(|(_, i)| i).collect();
-        let configured = &state.inventory.config.webhook_host_allowlist;
-        queue.context = super::context::load(&state.db, &items, configured).await?;
-        Ok::<_, sqlx::Error>(queue)
-    };
-    respond(load.await.map_err(AppError::from))
+    let configured = &state.inventory.config.webhook_host_allowlist;
+    respond(
+        super::db::queue_with_context(&state.db, &me, &query, configured)
+            .await
+            .map_err(AppError::from),
+    )
 }
 
 /// Approves or revokes one item; `version` is the item's version the caller saw.

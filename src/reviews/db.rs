@@ -156,6 +156,21 @@ pub async fn queue(db: &Db, reviewer: &str, query: &QueueQuery) -> Result<Queue,
     })
 }
 
+/// One page of `reviewer`'s queue with what the inventory says about its people and servers:
+/// all the queue page shows. `configured_allowlist` is the configuration's webhook host
+/// allowlist (see [`super::context::load`]).
+pub async fn queue_with_context(
+    db: &Db,
+    reviewer: &str,
+    query: &QueueQuery,
+    configured_allowlist: &[String],
+) -> Result<Queue, sqlx::Error> {
+    let mut queue = self::queue(db, reviewer, query).await?;
+    let items: Vec<&ItemView> = queue.groups.iter().flat_map(|(_, i)| i).collect();
+    queue.context = super::context::load(db, &items, configured_allowlist).await?;
+    Ok(queue)
+}
+
 /// One page of `reviewer`'s queue of `matching` items: filtered, in reading order (group
 /// heading, kind, server, id), paged. The order is that of the `review_items_queue_by_*`
 /// indexes, so a page is read from the index and the engine stops after its rows, instead of

@@ -53,6 +53,25 @@ impl Outcome {
         self.pending.set(false);
         self.asking.set(None);
     }
+
+    /// Sends `request` (started with [`Outcome::start`]); on success `done` gets `message` of
+    /// the answer, a refusal stays here.
+    fn send<T: 'static>(
+        self,
+        request: impl std::future::Future<Output = Result<T, AppError>> + 'static,
+        message: impl FnOnce(T) -> String + 'static,
+        done: Callback<String>,
+    ) {
+        leptos::task::spawn_local(async move {
+            match request.await {
+                Ok(answer) => {
+                    self.done();
+                    done.run(message(answer));
+                }
+                Err(e) => self.refused(e),
+            }
+        });
+    }
 }
 
 /// The question about an unknown address with its two answers, then any refusal.
@@ -123,15 +142,11 @@ fn ReassignFields(
             return;
         }
         let (to, reason) = (to.get_untracked(), reason.get_untracked());
-        leptos::task::spawn_local(async move {
-            match review_reassign(item_id, to, reason, confirm).await {
-                Ok(item) => {
-                    outcome.done();
-                    done.run(format!("{} handed to {}.", item.what(), item.reviewer));
-                }
-                Err(e) => outcome.refused(e),
-            }
-        });
+        outcome.send(
+            review_reassign(item_id, to, reason, confirm),
+            |item| format!("{} handed to {}.", item.what(), item.reviewer),
+            done,
+        );
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -173,15 +188,11 @@ pub fn DelegateForm(
         }
         let from = choose.then(|| from.get_untracked());
         let (to, reason) = (to.get_untracked(), reason.get_untracked());
-        leptos::task::spawn_local(async move {
-            match review_delegate(campaign_id, from, to.clone(), reason, confirm).await {
-                Ok(n) => {
-                    outcome.done();
-                    done.run(format!("{n} undecided items handed to {to}."));
-                }
-                Err(e) => outcome.refused(e),
-            }
-        });
+        outcome.send(
+            review_delegate(campaign_id, from, to.clone(), reason, confirm),
+            move |n| format!("{n} undecided items handed to {to}."),
+            done,
+        );
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -8,17 +8,9 @@ use leptos_router::components::A;
 
 use crate::{
     auth::page::PeopleSection,
-    components::{notice::ErrorNotice, viewer::is_admin},
+    components::{markup::escape, notice::ErrorNotice, viewer::is_admin},
     inventory::api::{webhook_allowlist, SetWebhookAllowlist},
 };
-
-/// Leptos does not escape a textarea's text when it renders on the server; the configured
-/// allowlist is whatever the operator wrote, so it is escaped here.
-fn escape_text(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
 
 /// The webhook host allowlist, editable by admins; every change is an audit event.
 #[component]
@@ -38,7 +30,9 @@ fn AllowlistSection() -> impl IntoView {
                             <ActionForm action=save attr:class="settings-form">
                                 <label>
                                     "Hosts"
-                                    <textarea name="hosts" rows="4">{escape_text(&hosts.join("\n"))}</textarea>
+                                    // Leptos does not escape a textarea's text when it renders on
+                                    // the server; the allowlist is whatever the operator wrote.
+                                    <textarea name="hosts" rows="4">{escape(&hosts.join("\n")).into_owned()}</textarea>
                                 </label>
                                 <button type="submit" class="button">"Save allowlist"</button>
                             </ActionForm>

@@ -22,6 +22,7 @@ use super::db::{self, Lookup};
 use crate::{
     audit::{self, Event},
     auth::{guard::AlreadyAudited, rate_limit, session::SessionUser},
+    components::markup::escape,
     error::AppError,
     state::AppState,
 };
@@ -212,13 +213,6 @@ fn dead_link(found: &Lookup) -> Response {
             false,
         ),
     }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// A plain page in the application's style, with a way on.

@@ -20,6 +20,7 @@ use super::{
 use crate::{
     audit::{self, Actor, Event},
     clock::format_timestamp,
+    components::markup::escape,
     error::AppError,
     state::AppState,
 };
@@ -269,13 +270,6 @@ fn signed_out_page(end_session: &url::Url) -> Response {
         css = crate::OUTPUT_NAME,
     );
     Html(body).into_response()
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// A plain page explaining the refusal; no internals, a way to try again.

@@ -8,6 +8,12 @@
 
 use std::fmt::Write as _;
 
+/// Text for HTML, as element content or a quoted attribute value (either quote): `&`, `<`,
+/// `>`, `"` and `'` escaped. The one escape for markup written by hand (plain pages, emails).
+pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
+    html_escape::encode_quoted_attribute(text)
+}
+
 #[derive(Debug, Default)]
 pub struct Markup(String);
 
@@ -54,6 +60,18 @@ impl Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escape_covers_content_and_both_quotes() {
+        assert_eq!(
+            escape("<a href='x' title=\"y\">&</a>"),
+            "&lt;a href=&#x27;x&#x27; title=&quot;y&quot;&gt;&amp;&lt;/a&gt;"
+        );
+        assert!(matches!(
+            escape("plain text"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 
     #[test]
     fn text_and_links_are_escaped() {

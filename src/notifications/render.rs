@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use super::Kind;
+use crate::components::markup::escape;
 
 /// A rendered email.
 #[derive(Clone, PartialEq, Eq)]
@@ -29,22 +30,6 @@ impl std::fmt::Debug for Rendered {
 pub struct MissingData {
     pub kind: &'static str,
     pub field: &'static str,
-}
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 struct Data<'a> {

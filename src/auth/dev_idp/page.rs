@@ -1,14 +1,7 @@
 //! The development provider's HTML: a list of demo people to sign in as.
 
 use super::{AuthorizeParams, PEOPLE};
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
+use crate::components::markup::escape;
 
 fn document(title: &str, body: &str) -> String {
     format!(

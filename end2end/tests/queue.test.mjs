@@ -1,7 +1,8 @@
 // The review queue as a reviewer works it, reached from the navigation: the keyboard acts on
 // the item that has the focus, a refused decision is said beside its item, the last decision
 // can be undone after its item left the list, shortcuts can be turned off, each item comes with
-// its context and recommendation, confirmations hold the focus, the sticky bulk bar never
+// its context and recommendation, Back from a person or server returns to the item it was
+// opened from, confirmations hold the focus, the sticky bulk bar never
 // covers the focused item, and on a phone the first item is on the first screen.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -170,6 +171,50 @@ test('each item has its context; the person and the server open read-only; recom
   await assertAccessible(page, 'queue with a refused bulk decision');
   await page.locator('.bulk-cancel').click();
   await focusOn(page, 'bulk-revoke');
+  assert.deepEqual(unexpected(problems), []);
+  await context.close();
+});
+
+test('Back from a server opened from the queue returns to its item; the navigation starts at the top', async () => {
+  const { page, problems, context } = await personAtHome(env, 'Rita Reviewer');
+  await openQueue(page);
+  const row = page.locator('.queue-item:has(.server-context a)').nth(15);
+  const id = await row.getAttribute('data-item-id');
+  await row.scrollIntoViewIfNeeded();
+  await row.focus();
+  const where = () => page.evaluate(() => Math.round(window.scrollY));
+  const left = await where();
+  assert.ok(left > 1000, `the item is far down the page (${left})`);
+
+  /** Waits for the queue to be drawn again with the item focused, then checks the position. */
+  async function backAtTheItem(how) {
+    await page.waitForURL(/\/reviews$/);
+    await page.waitForFunction((id) => document.activeElement?.dataset?.itemId === id, id);
+    assert.deepEqual(await focusAndActive(page), [id, id], how);
+    assert.ok(Math.abs((await where()) - left) <= 2, `${how}: scrolled to ${await where()}, left at ${left}`);
+  }
+
+  // The browser's Back button.
+  await row.locator('.server-context a').click();
+  await page.waitForURL(/\/reviews\/server\?id=\d+/);
+  await page.waitForSelector('main .lookup-activity');
+  await page.goBack();
+  await backAtTheItem('Back');
+
+  // The page's own link back goes back in history too.
+  await row.locator('.server-context a').click();
+  await page.waitForSelector('main .lookup-activity');
+  const entries = await page.evaluate(() => history.length);
+  await page.getByRole('link', { name: 'Back to My reviews' }).click();
+  await backAtTheItem('Back to My reviews');
+  assert.equal(await page.evaluate(() => history.length), entries, 'no new history entry');
+
+  // My reviews from the navigation is a new visit: the top of the queue.
+  await row.locator('.server-context a').click();
+  await page.waitForSelector('main .lookup-activity');
+  await openQueue(page);
+  assert.equal(await where(), 0);
+  assert.equal(await page.evaluate(() => window.__noReload), true, 'client-side navigation');
   assert.deepEqual(unexpected(problems), []);
   await context.close();
 });

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_query_map};
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use super::context::{PersonContext, ServerContext};
@@ -141,7 +141,21 @@ fn YourItems(items: Vec<ItemView>) -> impl IntoView {
                 view! { <li>{format!("{} — {}: {state}", item.subject(), item.what())}</li> }
             }).collect_view()}
         </ul>
-        <p><A href="/reviews">"Back to My reviews"</A></p>
+        <BackToQueue />
+    }
+}
+
+/// To the queue: back in history when this page was opened from it, so the reviewer returns
+/// to the item they left (see `position`).
+#[component]
+fn BackToQueue() -> impl IntoView {
+    view! {
+        <p>
+            <a href="/reviews" on:click=move |_event| {
+                #[cfg(feature = "hydrate")]
+                super::position::back_to_queue(_event);
+            }>"Back to My reviews"</a>
+        </p>
     }
 }
 
@@ -157,7 +171,7 @@ fn NotInQueue(error: AppError, what: &'static str) -> impl IntoView {
             }.into_any(),
             error => view! { <ErrorNotice error needs="reviewers" /> }.into_any(),
         }}
-        <p><A href="/reviews">"Back to My reviews"</A></p>
+        <BackToQueue />
     }
 }
 

@@ -10,6 +10,8 @@ mod item_row;
 mod keys;
 pub mod lookup;
 pub mod page;
+#[cfg(feature = "hydrate")]
+mod position;
 mod queue_state;
 
 #[cfg(feature = "ssr")]

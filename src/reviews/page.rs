@@ -43,6 +43,8 @@ fn query_from(q: &leptos_router::params::ParamsMap) -> QueueQuery {
 pub fn ReviewsPage() -> impl IntoView {
     let query = use_query_map();
     let state = QueueState::new();
+    #[cfg(feature = "hydrate")]
+    super::position::remember_on_leaving(state.active);
     let queue = Resource::new(
         move || (query.with(query_from), state.reload.get()),
         |(query, _)| my_queue(query),
@@ -127,6 +129,19 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
     state.order.set(order);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
+        // Back on this page: the item and the scroll position it was left at, once a visit.
+        if let Some(position) = state.resume.try_update_value(Option::take).flatten() {
+            let here = |id: &i64| {
+                state
+                    .order
+                    .with_untracked(|o| o.iter().any(|(i, _, _)| i == id))
+            };
+            if let Some(id) = position.item.filter(here) {
+                state.active.set(Some(id));
+            }
+            request_animation_frame(move || super::position::restore(position));
+            return;
+        }
         if !state.refocus.get_untracked() {
             return;
         }

@@ -78,6 +78,9 @@ pub(super) struct QueueState {
     pub bulk_error: RwSignal<Option<String>>,
     /// Single-key shortcuts on (WCAG 2.1.4: people can turn them off).
     pub shortcuts: RwSignal<bool>,
+    /// Where the reviewer left this page by a link, to return to once the list is drawn.
+    #[cfg(feature = "hydrate")]
+    pub resume: StoredValue<Option<super::position::Position>>,
 }
 
 impl QueueState {
@@ -99,6 +102,8 @@ impl QueueState {
             bulk_pending: RwSignal::new(false),
             bulk_error: RwSignal::new(None),
             shortcuts: RwSignal::new(true),
+            #[cfg(feature = "hydrate")]
+            resume: StoredValue::new(super::position::recall()),
         }
     }
 

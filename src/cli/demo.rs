@@ -20,7 +20,7 @@ use crate::{
     postmark::simulator::Simulator,
     server,
     signing::SigningConfig,
-    state::RunMode,
+    state::{AppState, RunMode},
 };
 
 /// The demo's users (also the documented sample of the import format).
@@ -163,17 +163,7 @@ pub(super) async fn run_demo(
     // Sample data goes in before the background jobs start, so the campaign schedule's first
     // pass already sees the seeded campaigns.
     let state = app.state();
-    state
-        .inventory
-        .sync(
-            &state.db,
-            state.clock.as_ref(),
-            Trigger::Demo,
-            &Actor::system("demo"),
-            &|_| {},
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("demo sync failed: {e}"))?;
+    sync(state).await?;
     if !with_gateway {
         // What a team without a gateway does: import the users export.
         let servers = crate::inventory::db::server_ids(&state.db).await?;
@@ -201,17 +191,7 @@ pub(super) async fn run_demo(
     .await?;
     let worker = app.revocation_worker()?;
     while worker.run_once().await?.worked() > 0 {}
-    state
-        .inventory
-        .sync(
-            &state.db,
-            state.clock.as_ref(),
-            Trigger::Demo,
-            &Actor::system("demo"),
-            &|_| {},
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("demo sync failed: {e}"))?;
+    sync(state).await?;
     // The rest of the demo is worth showing even if this fails: say why and go on.
     if let Err(error) = crate::campaigns::demo::sign_off_last_quarter(
         &state.db,
@@ -246,6 +226,22 @@ pub(super) async fn run_demo(
     )
     .await?;
     app.serve(listener).await
+}
+
+/// One inventory sync from the demo's simulated account.
+async fn sync(state: &AppState) -> anyhow::Result<()> {
+    state
+        .inventory
+        .sync(
+            &state.db,
+            state.clock.as_ref(),
+            Trigger::Demo,
+            &Actor::system("demo"),
+            &|_| {},
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo sync failed: {e}"))?;
+    Ok(())
 }
 
 /// The simulated Postmark account the demo and `simulator` share: the demo's servers, and a

@@ -175,7 +175,7 @@ test('each item has its context; the person and the server open read-only; recom
   await context.close();
 });
 
-test('Back from a server opened from the queue returns to its item; the navigation starts at the top', async () => {
+test('Back from a person or server opened from the queue returns to its place; the navigation starts at the top', async () => {
   const { page, problems, context } = await personAtHome(env, 'Rita Reviewer');
   await openQueue(page);
   const row = page.locator('.queue-item:has(.server-context a)').nth(15);
@@ -183,37 +183,68 @@ test('Back from a server opened from the queue returns to its item; the navigati
   await row.scrollIntoViewIfNeeded();
   await row.focus();
   const where = () => page.evaluate(() => Math.round(window.scrollY));
-  const left = await where();
+  let left = await where();
   assert.ok(left > 1000, `the item is far down the page (${left})`);
 
-  /** Waits for the queue to be drawn again with the item focused, then checks the position. */
-  async function backAtTheItem(how) {
+  /** Waits for the queue to be drawn again with `item` focused, then checks the position. */
+  async function backAt(item, how) {
     await page.waitForURL(/\/reviews$/);
-    await page.waitForFunction((id) => document.activeElement?.dataset?.itemId === id, id);
-    assert.deepEqual(await focusAndActive(page), [id, id], how);
-    assert.ok(Math.abs((await where()) - left) <= 2, `${how}: scrolled to ${await where()}, left at ${left}`);
+    await page.waitForFunction((id) => document.activeElement?.dataset?.itemId === id, item);
+    assert.deepEqual(await focusAndActive(page), [item, item], how);
+    const now = await where();
+    assert.ok(Math.abs(now - left) <= 2, `${how}: scrolled to ${now}, left at ${left}`);
   }
+  const openServer = async () => {
+    await row.locator('.server-context a').click();
+    await page.waitForURL(/\/reviews\/server\?id=\d+/);
+    await page.waitForSelector('main .lookup-activity');
+  };
 
   // The browser's Back button.
-  await row.locator('.server-context a').click();
-  await page.waitForURL(/\/reviews\/server\?id=\d+/);
+  await openServer();
+  await page.goBack();
+  await backAt(id, 'Back');
+
+  // Scrolled on, then Forward and Back: where the reviewer was last, not where they came back.
+  await page.mouse.wheel(0, 1500);
+  await page.waitForFunction((before) => window.scrollY > before + 1000, left);
+  await page.waitForTimeout(500);
+  left = await where();
+  await page.goForward();
   await page.waitForSelector('main .lookup-activity');
   await page.goBack();
-  await backAtTheItem('Back');
+  await backAt(id, 'Back after scrolling on and Forward');
 
   // The page's own link back goes back in history too.
-  await row.locator('.server-context a').click();
-  await page.waitForSelector('main .lookup-activity');
+  await row.scrollIntoViewIfNeeded();
+  left = await where();
+  await openServer();
   const entries = await page.evaluate(() => history.length);
   await page.getByRole('link', { name: 'Back to My reviews' }).click();
-  await backAtTheItem('Back to My reviews');
+  await backAt(id, 'Back to My reviews');
   assert.equal(await page.evaluate(() => history.length), entries, 'no new history entry');
 
-  // My reviews from the navigation is a new visit: the top of the queue.
-  await row.locator('.server-context a').click();
-  await page.waitForSelector('main .lookup-activity');
+  // A person's link under a group heading: back at the group's first item.
+  const group = page.locator('.queue-group:has(.group-context .person-context a)').nth(6);
+  const first = await group.locator('.queue-item').first().getAttribute('data-item-id');
+  await group.locator('.group-context a').scrollIntoViewIfNeeded();
+  left = await where();
+  await group.locator('.group-context a').click();
+  await page.waitForURL(/\/reviews\/person\?email=/);
+  await page.waitForSelector('main h2 >> text=Server permissions');
+  await page.goBack();
+  await backAt(first, 'Back from a group heading');
+
+  // My reviews from the navigation is a new visit: the top, and the keyboard starts there.
+  await openServer();
   await openQueue(page);
   assert.equal(await where(), 0);
+  await openQueue(page);
+  assert.equal(await where(), 0);
+  assert.deepEqual(await focusAndActive(page), [null, null], 'no item after My reviews on the queue');
+  await page.keyboard.press('j');
+  const top = await page.locator('.queue-item').first().getAttribute('data-item-id');
+  await page.waitForFunction((id) => document.activeElement?.dataset?.itemId === id, top);
   assert.equal(await page.evaluate(() => window.__noReload), true, 'client-side navigation');
   assert.deepEqual(unexpected(problems), []);
   await context.close();

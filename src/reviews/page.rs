@@ -44,7 +44,7 @@ pub fn ReviewsPage() -> impl IntoView {
     let query = use_query_map();
     let state = QueueState::new();
     #[cfg(feature = "hydrate")]
-    super::position::remember_on_leaving(state.active);
+    super::position::keep(state.active, state.resume);
     let queue = Resource::new(
         move || (query.with(query_from), state.reload.get()),
         |(query, _)| my_queue(query),

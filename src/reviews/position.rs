@@ -2,11 +2,14 @@
 //! person's or a server's page (or from the next page) returns to the same item at the same
 //! scroll position. The router draws the page again on Back and would start at the top.
 //!
-//! The position is written when a link on the page is followed, in the capture phase, so it
-//! lands in the queue's entry before the router pushes the next page's. A queue reached any
-//! other way (the navigation, a new link) has an entry without one and starts at the top.
+//! The position is written as the reviewer scrolls and moves between items, and when a link on
+//! the page is followed in the capture phase, so it lands in the queue's entry before the
+//! router pushes the next page's. A queue reached any other way (the navigation, a new link)
+//! has an entry without one and starts at the top.
 //! A person's or server's page opened from the queue is marked so in its own entry, and its
 //! "Back to My reviews" goes back in history there, to the marked queue page.
+
+use std::time::Duration;
 
 use leptos::prelude::*;
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
@@ -24,7 +27,7 @@ pub(super) struct Position {
     pub y: f64,
 }
 
-/// The position kept in the current history entry, if the reviewer left this page by a link.
+/// The position kept in the current history entry, if there is one.
 pub(super) fn recall() -> Option<Position> {
     let state = window().history().ok()?.state().ok()?;
     let kept = js_sys::Reflect::get(&state, &KEY.into())
@@ -41,10 +44,12 @@ pub(super) fn recall() -> Option<Position> {
     })
 }
 
-fn remember(position: Position) {
+/// Writes the window's scroll offset and `item` into the current history entry.
+fn remember(item: Option<i64>) {
     let Ok(history) = window().history() else {
         return;
     };
+    let y = window().scroll_y().unwrap_or_default();
     // The router's own state for the entry is kept: the position is one more key on it.
     let state = history
         .state()
@@ -52,18 +57,47 @@ fn remember(position: Position) {
         .filter(JsValue::is_object)
         .unwrap_or_else(|| js_sys::Object::new().into());
     let kept = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&kept, &"y".into(), &position.y.into());
-    if let Some(item) = position.item {
+    let _ = js_sys::Reflect::set(&kept, &"y".into(), &y.into());
+    if let Some(item) = item {
         let _ = js_sys::Reflect::set(&kept, &"item".into(), &(item as f64).into());
     }
     let _ = js_sys::Reflect::set(&state, &KEY.into(), &kept);
     let _ = history.replace_state(&state, "");
 }
 
-/// Keeps the position in the page's history entry whenever a link is followed from the page,
-/// until the page is left.
-pub(super) fn remember_on_leaving(active: RwSignal<Option<i64>>) {
-    let listener = Closure::<dyn Fn(web_sys::Event)>::new(move |event: web_sys::Event| {
+/// Keeps the position in the page's history entry while the page is shown: a quarter second
+/// after the reviewer scrolls or moves to another item, and at once when a link is followed.
+/// `resume` holds a position still to be restored: nothing is written before it is, so the
+/// empty page drawn while the list loads cannot overwrite it.
+pub(super) fn keep(active: RwSignal<Option<i64>>, resume: StoredValue<Option<Position>>) {
+    let timer = StoredValue::new(None::<TimeoutHandle>);
+    let schedule = move || {
+        if resume.try_with_value(Option::is_some) != Some(false) {
+            return;
+        }
+        if let Some(handle) = timer.try_update_value(Option::take).flatten() {
+            handle.clear();
+        }
+        // A write that comes due after the page moved on (a new query, Back) is dropped.
+        let url = href();
+        let write = move || {
+            if href() == url {
+                if let Some(item) = active.try_get_untracked() {
+                    remember(item);
+                }
+            }
+        };
+        if let Ok(handle) = set_timeout_with_handle(write, Duration::from_millis(250)) {
+            timer.set_value(Some(handle));
+        }
+    };
+    let scrolled = window_event_listener(leptos::ev::scroll, move |_| schedule());
+    Effect::new(move |_| {
+        active.track();
+        schedule();
+    });
+
+    let clicked = Closure::<dyn Fn(web_sys::Event)>::new(move |event: web_sys::Event| {
         let Some(link) = event
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
@@ -72,10 +106,17 @@ pub(super) fn remember_on_leaving(active: RwSignal<Option<i64>>) {
         else {
             return;
         };
-        remember(Position {
-            item: active.get_untracked(),
-            y: window().scroll_y().unwrap_or_default(),
-        });
+        if link.href() == href() {
+            // This page again (*My reviews* while on it): a new visit, from the top.
+            active.set(None);
+            return;
+        }
+        // A link under a group's heading is about the group: its first item is the place.
+        let item = row_of(&link).or_else(|| first_row_of_group(&link));
+        if item.is_some() {
+            active.set(item);
+        }
+        remember(item.or_else(|| active.get_untracked()));
         // The router gives the next entry an anchor's `state` property as its state.
         if link.pathname().starts_with("/reviews/") {
             let _ = js_sys::Reflect::set(&link, &"state".into(), &FROM_QUEUE.into());
@@ -84,17 +125,40 @@ pub(super) fn remember_on_leaving(active: RwSignal<Option<i64>>) {
     .into_js_value();
     let _ = document().add_event_listener_with_callback_and_bool(
         "click",
-        listener.unchecked_ref(),
+        clicked.unchecked_ref(),
         true,
     );
-    let listener = send_wrapper::SendWrapper::new(listener);
+    let clicked = send_wrapper::SendWrapper::new(clicked);
     on_cleanup(move || {
+        scrolled.remove();
+        if let Some(handle) = timer.try_update_value(Option::take).flatten() {
+            handle.clear();
+        }
         let _ = document().remove_event_listener_with_callback_and_bool(
             "click",
-            listener.unchecked_ref(),
+            clicked.unchecked_ref(),
             true,
         );
     });
+}
+
+fn href() -> String {
+    window().location().href().unwrap_or_default()
+}
+
+/// The queue item a link is in.
+fn row_of(link: &web_sys::Element) -> Option<i64> {
+    item_id(&link.closest(".queue-item").ok()??)
+}
+
+/// The first item of the queue group a link is in (a link in the group's heading lines).
+fn first_row_of_group(link: &web_sys::Element) -> Option<i64> {
+    let group = link.closest(".queue-group").ok()??;
+    item_id(&group.query_selector(".queue-item").ok()??)
+}
+
+fn item_id(row: &web_sys::Element) -> Option<i64> {
+    row.get_attribute("data-item-id")?.parse().ok()
 }
 
 /// "Back to My reviews" on a page opened from the queue: back in history, to the queue as it

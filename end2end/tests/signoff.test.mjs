@@ -1,9 +1,10 @@
 // Sign-off in the browser. Aubrey (auditor) opens last quarter's review, which the demo signed
 // off at start, from the Campaigns list: the "Verified" badge, the statement, and the evidence
-// bundle one click away. Ada accepts the demo's failed revocation with a reason on the
+// bundle one click away, and the open quarter's decisions download as CSV. Ada accepts the demo's failed revocation with a reason on the
 // Revocations page, then runs a small campaign to its end and signs it off with a statement.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { assertAccessible, demoForFile, personAtHome, waitForHydration } from '../lib/harness.mjs';
 
 const env = demoForFile();
@@ -40,6 +41,21 @@ test('an auditor finds last quarter signed off, verified, with its evidence bund
   const zip = Buffer.concat(chunks);
   assert.equal(zip.subarray(0, 2).toString(), 'PK');
   assert.ok(zip.includes(Buffer.from('VERIFY.txt')), 'the bundle holds VERIFY.txt');
+
+  // The open quarter's decisions as CSV, as the browser downloads it (compressed on the way;
+  // a body of several chunks was once cut off after its first).
+  await navigate(page, 'Campaigns');
+  await page.locator('tr', { hasText: '2026 Q4 access review' }).getByRole('link').first().click();
+  await page.waitForSelector('main h1:text("2026 Q4 access review")');
+  const [csv] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Decisions', exact: true }).click(),
+  ]);
+  assert.equal(await csv.failure(), null, 'the download completes');
+  const lines = readFileSync(await csv.path(), 'utf8').split('\r\n');
+  assert.match(lines[0], /^item_id,kind,user_email,/);
+  assert.ok(lines.length > 2, `header and decisions (${lines.length - 1} lines)`);
+  assert.equal(lines.at(-1), '', 'the last record ends with CRLF');
   assert.deepEqual(problems, []);
   await context.close();
 });

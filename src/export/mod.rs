@@ -31,7 +31,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use bytes::Bytes;
-use futures::Stream;
+use futures::{Stream, StreamExt as _};
 
 /// Rows per page read from the database.
 pub const PAGE_ROWS: i64 = 1000;
@@ -67,6 +67,9 @@ pub trait Source: Send + 'static {
 /// A database error ends the stream with an error, which aborts the response (the chunked
 /// body is never terminated), so a client sees a failed download rather than a short file
 /// that looks complete.
+///
+/// Fused: the compression layer polls a body once more after its end, which an unfused
+/// `unfold` answers with a panic that cut every compressed download off after its header.
 pub fn chunks<S: Source>(source: S) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send {
     let mut header = Vec::new();
     writer::write_header(&mut header, source.header());
@@ -91,6 +94,7 @@ pub fn chunks<S: Source>(source: S) -> impl Stream<Item = Result<Bytes, std::io:
             }
         }
     })
+    .fuse()
 }
 
 /// A streamed CSV download named `filename` (ASCII, no quotes).

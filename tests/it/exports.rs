@@ -87,6 +87,11 @@ async fn download(browser: &Browser, path: &str) -> (String, Vec<Vec<String>>) {
         "{disposition}"
     );
     let text = response.text().await.unwrap();
+    assert_eq!(
+        gzipped(browser, path).await,
+        text,
+        "{path}, as browsers ask for it"
+    );
     assert!(!text.starts_with('\u{feff}'), "no byte order mark");
     assert!(text.ends_with("\r\n"), "records end with CRLF");
     let records: Vec<Vec<String>> = csv::ReaderBuilder::new()
@@ -105,6 +110,27 @@ async fn download(browser: &Browser, path: &str) -> (String, Vec<Vec<String>>) {
         }
     }
     (text, records)
+}
+
+/// `path` asked for as browsers do (compressed), unpacked. A streamed body that ends short or
+/// is cut off fails here.
+async fn gzipped(browser: &Browser, path: &str) -> String {
+    use std::io::Read as _;
+    let response = browser
+        .client
+        .get(browser.base.join(path).unwrap())
+        .header(reqwest::header::ACCEPT_ENCODING, "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    assert_eq!(response.headers()["content-encoding"], "gzip", "{path}");
+    let packed = response.bytes().await.expect("the whole compressed body");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&packed[..])
+        .read_to_string(&mut text)
+        .expect("a complete gzip stream");
+    text
 }
 
 /// The stored values of records (one leading `'` removed from each field).

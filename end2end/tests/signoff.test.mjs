@@ -1,7 +1,8 @@
 // Sign-off in the browser. Aubrey (auditor) opens last quarter's review, which the demo signed
 // off at start, from the Campaigns list: the "Verified" badge, the statement, and the evidence
-// bundle one click away, and the open quarter's decisions download as CSV. Ada accepts the demo's failed revocation with a reason on the
-// Revocations page, then runs a small campaign to its end and signs it off with a statement.
+// bundle one click away; the open quarter's decisions download as CSV. Ada accepts the demo's
+// failed revocation with a reason on the Revocations page, then runs a small campaign to its
+// end and signs it off with a statement.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -15,6 +15,7 @@ use super::{
 };
 use crate::{
     components::{
+        count::MatchCount,
         filter::{FilterForm, FilterSelect},
         handover::ReassignForm,
         notice::ErrorNotice,
@@ -205,7 +206,7 @@ fn ItemsView(
         .collect();
     let bulk = Bulk::new();
     view! {
-        <p class="count">{format!("{} items match. Page {current} of {pages}.", page.matching)}</p>
+        <MatchCount matching=page.matching one="item" many="items" page=current pages />
         {(settle && !flagged_here.is_empty()).then(|| view! {
             <SettleBar bulk campaign_id=context.campaign_id notice=context.notice refresh=context.refresh />
         })}

@@ -1,5 +1,6 @@
 //! Widgets used by several pages.
 
+pub mod count;
 pub mod csv_upload;
 pub mod deferred;
 pub mod exports;

@@ -10,8 +10,8 @@ use super::{
     Flag, ServerList, ServerQuery, ServerView, SyncScope, SyncStatus, SyncView,
 };
 use crate::components::{
-    exports::ExportLinks, filter::FilterForm, notice::ErrorNotice, time::Timestamp,
-    viewer::is_admin,
+    count::MatchCount, exports::ExportLinks, filter::FilterForm, notice::ErrorNotice,
+    time::Timestamp, viewer::is_admin,
 };
 
 #[component]
@@ -179,7 +179,7 @@ fn ServerTable(list: ServerList) -> impl IntoView {
     let (page, pages) = (list.page, list.pages);
     view! {
         <p class="count">{status}</p>
-        <p class="count">{format!("{} servers match. Page {page} of {pages}.", list.matching)}</p>
+        <MatchCount matching=list.matching one="server" many="servers" page pages />
         <div class="table-wrap" tabindex="0" role="region" aria-label="Servers">
             <table class="data-table servers-table">
                 <thead>

@@ -11,6 +11,7 @@ use super::{
 };
 use crate::{
     components::{
+        count::MatchCount,
         csv_upload::{CsvFileForm, RowErrors},
         filter::FilterForm,
         notice::ErrorNotice,
@@ -161,7 +162,7 @@ fn UserTable(list: UserList) -> impl IntoView {
         return view! { <div class="empty-state"><p>{message}</p></div> }.into_any();
     }
     view! {
-        <p class="count">{format!("{} users match. Page {page} of {pages}.", list.matching)}</p>
+        <MatchCount matching=list.matching one="user" many="users" page pages />
         <div class="table-wrap" tabindex="0" role="region" aria-label="Users">
             <table class="data-table users-table">
                 <thead>

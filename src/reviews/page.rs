@@ -20,8 +20,8 @@ use super::{
 };
 use crate::{
     components::{
-        deferred::Deferred, handover::DelegateForm, markup::Markup, notice::ErrorNotice,
-        progress::Progress, suggestions::KnownPeople,
+        count::MatchCount, deferred::Deferred, handover::DelegateForm, markup::Markup,
+        notice::ErrorNotice, progress::Progress, suggestions::KnownPeople,
     },
     revocations::panels::MyRevocations,
 };
@@ -247,7 +247,7 @@ fn QueueView(queue: Queue, state: QueueState) -> impl IntoView {
             </ul>
         </section>
         <BulkBar state all_here recommended />
-        <p class="count">{format!("{} items match. Page {page} of {pages}.", queue.matching)}</p>
+        <MatchCount matching=queue.matching one="item" many="items" page pages />
         {queue.groups.into_iter().map(|(heading, items)| view! {
             <section class="queue-group">
                 <h2 class="group-heading">{heading}</h2>
